@@ -1,0 +1,56 @@
+"""Atomic file writes: write a temp file in the same folder, fsync, then rename.
+
+A reader never sees a half-written file, and a writer killed mid-write leaves
+only a stray *.tmp that nothing reads.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> str:
+    """Write `data` to `path` atomically; returns its sha256 hex digest."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write_json(path: Path, obj) -> str:
+    """JSON (allow_nan=False keeps files strict) written atomically; returns sha256."""
+    return atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, allow_nan=False).encode())
+
+
+def atomic_torch_save(obj, path: Path) -> str:
+    """torch.save of plain tensors/containers, atomically (load with weights_only=True)."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,239 @@
+"""Typed, frozen, validated experiment configuration and its run id.
+
+A config is the whole identity of an experiment: the run id is a hash of
+every field of the canonical (fully resolved) config plus SCHEMA_VERSION, so
+a changed default can never reuse an old result. Invalid values raise
+ConfigError naming the field and the allowed values.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs
+
+SCHEMA_VERSION = 1
+
+MAX_ROUNDS = 40
+MAX_ITERATIONS = 120_000      # per round; the paper's longest (VGG-19) is 112K
+MAX_TRIALS = 10
+MAX_NETWORK_ITERATIONS = 30_000_000  # iterations x levels x arms x trials
+CONTROLS = ("reinit", "random", "oneshot")
+OPTIMIZERS = ("adam", "sgd")
+STRATEGIES = ("layerwise", "global")
+RESETS = ("init", "rewind")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class ConfigError(ValueError):
+    """A config field has a value outside its allowed range."""
+
+    def __init__(self, field_name: str, problem: str):
+        self.field = field_name
+        super().__init__(f"{field_name}: {problem}")
+
+
+def _check_number(name: str, value: Any, lo: float, hi: float, *, integer: bool,
+                  lo_open: bool = False, hi_open: bool = False) -> None:
+    kind = "an integer" if integer else "a number"
+    rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
+    if integer and not float(value).is_integer():
+        raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(name, f"must be a finite number in {rng}, got {value!r}")
+    too_low = value <= lo if lo_open else value < lo
+    too_high = value >= hi if hi_open else value > hi
+    if too_low or too_high:
+        raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
+
+
+def _check_choice(name: str, value: Any, allowed) -> None:
+    if value not in allowed:
+        raise ConfigError(name, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class PruningConfig:
+    """How much of the surviving weights each round removes, and where."""
+
+    strategy: str = "layerwise"  # 'layerwise' (per-layer rates) or 'global' (one threshold)
+    rate: float = 0.2            # fraction of surviving fc weights pruned per round, in (0, 1)
+    conv_rate: float | None = None    # conv layers' rate per round; None -> same as rate
+    output_rate: float | None = None  # output layer's rate; None -> rate / 2 (as the paper)
+    rounds: int = 8              # pruning rounds after the dense run, 1..40
+
+    def __post_init__(self):
+        _check_choice("strategy", self.strategy, STRATEGIES)
+        _check_number("rate", self.rate, 0, 1, integer=False, lo_open=True, hi_open=True)
+        if self.conv_rate is None:
+            object.__setattr__(self, "conv_rate", float(self.rate))
+        if self.output_rate is None:
+            object.__setattr__(self, "output_rate", float(self.rate) / 2)
+        _check_number("conv_rate", self.conv_rate, 0, 1, integer=False, lo_open=True, hi_open=True)
+        _check_number("output_rate", self.output_rate, 0, 1, integer=False, lo_open=True, hi_open=True)
+        _check_number("rounds", self.rounds, 1, MAX_ROUNDS, integer=True)
+        for name in ("rate", "conv_rate", "output_rate"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        object.__setattr__(self, "rounds", int(self.rounds))
+
+    @staticmethod
+    def rate_for_target(target: float, rounds: int) -> float:
+        """Per-round rate p that reaches total pruning `target` (in (0, 1)) in `rounds` rounds."""
+        _check_number("target", target, 0, 1, integer=False, lo_open=True, hi_open=True)
+        _check_number("rounds", rounds, 1, MAX_ROUNDS, integer=True)
+        return 1.0 - (1.0 - target) ** (1.0 / rounds)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """One training run: optimizer, schedule and how often to measure."""
+
+    iterations: int = 3000   # optimizer steps per round, 1..MAX_ITERATIONS
+    optimizer: str = "adam"  # 'adam' or 'sgd'
+    lr: float = 1.2e-3       # learning rate, in (0, 10]
+    batch_size: int = 60     # examples per step, 1..training-set size
+    eval_every: int = 100    # iterations between validation/test measurements
+    dropout: float = 0.0     # dropout probability on hidden fc layers, in [0, 1)
+    momentum: float = 0.9    # SGD momentum, in [0, 1)
+    weight_decay: float = 0.0  # L2 penalty, in [0, 1]
+    warmup: int = 0          # linear learning-rate warm-up iterations, 0..iterations
+
+    def __post_init__(self):
+        _check_number("iterations", self.iterations, 1, MAX_ITERATIONS, integer=True)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_number("lr", self.lr, 0, 10, integer=False, lo_open=True)
+        _check_number("batch_size", self.batch_size, 1, 60_000, integer=True)
+        _check_number("eval_every", self.eval_every, 1, self.iterations, integer=True)
+        _check_number("dropout", self.dropout, 0, 1, integer=False, hi_open=True)
+        _check_number("momentum", self.momentum, 0, 1, integer=False, hi_open=True)
+        _check_number("weight_decay", self.weight_decay, 0, 1, integer=False)
+        _check_number("warmup", self.warmup, 0, self.iterations, integer=True)
+        for name in ("iterations", "batch_size", "eval_every", "warmup"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        for name in ("lr", "dropout", "momentum", "weight_decay"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole lottery-ticket experiment: IMP plus its controls, over trials."""
+
+    dataset: str = "mnist1d"
+    arch: str = "mlp1d"
+    pruning: PruningConfig = field(default_factory=PruningConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    reset: str = "init"          # 'init' (theta_0) or 'rewind' (theta_k, k = rewind_iteration)
+    rewind_iteration: int = 0    # k for reset='rewind', 1..iterations-1; 0 otherwise
+    controls: tuple = ("reinit",)  # any of 'reinit', 'random', 'oneshot'
+    trials: int = 1              # independent seeds, 1..MAX_TRIALS
+    seed: int = 0                # base seed; trial t uses seed + t
+    device: str = "auto"         # 'auto' (cuda, mps, cpu), 'cpu', 'cuda' or 'mps'
+
+    def __post_init__(self):
+        if isinstance(self.pruning, dict):
+            object.__setattr__(self, "pruning", PruningConfig(**self.pruning))
+        if isinstance(self.training, dict):
+            object.__setattr__(self, "training", TrainingConfig(**self.training))
+        _check_choice("dataset", self.dataset, tuple(DATASETS))
+        _check_choice("arch", self.arch, tuple(ARCHITECTURES))
+        fits = compatible_archs(self.dataset)
+        if self.arch not in fits:
+            raise ConfigError("arch", f"{self.arch!r} does not fit dataset {self.dataset!r}; "
+                                      f"allowed: {', '.join(fits)}")
+        n_train = DATASETS[self.dataset].n_train
+        if self.training.batch_size > n_train:
+            raise ConfigError("batch_size", f"must be in [1, {n_train}] (the training-set size of "
+                                            f"{self.dataset}), got {self.training.batch_size}")
+        _check_choice("reset", self.reset, RESETS)
+        if self.reset == "rewind":
+            _check_number("rewind_iteration", self.rewind_iteration, 1,
+                          self.training.iterations - 1, integer=True)
+        elif self.rewind_iteration not in (0, None):
+            raise ConfigError("rewind_iteration", "must be 0 unless reset is 'rewind'")
+        object.__setattr__(self, "rewind_iteration", int(self.rewind_iteration or 0))
+        controls = self.controls
+        if isinstance(controls, str):
+            controls = [c for c in controls.split(",") if c.strip()]
+        for c in controls:
+            _check_choice("controls", c, CONTROLS)
+        object.__setattr__(self, "controls", tuple(c for c in CONTROLS if c in set(controls)))
+        _check_number("trials", self.trials, 1, MAX_TRIALS, integer=True)
+        _check_number("seed", self.seed, 0, 2**31 - 1, integer=True)
+        _check_choice("device", self.device, DEVICES)
+        object.__setattr__(self, "trials", int(self.trials))
+        object.__setattr__(self, "seed", int(self.seed))
+        work = self.network_iterations()
+        if work > MAX_NETWORK_ITERATIONS:
+            raise ConfigError("iterations", f"the run would train {work:,} network-iterations "
+                                            f"(iterations x levels x arms x trials); the limit is "
+                                            f"{MAX_NETWORK_ITERATIONS:,}")
+
+    # --- derived facts -------------------------------------------------
+    @property
+    def levels(self) -> int:
+        """Number of sparsity levels: the dense network plus one per round."""
+        return self.pruning.rounds + 1
+
+    @property
+    def arms(self) -> tuple:
+        """Every network family trained at each level: the ticket, then the controls."""
+        return ("ticket",) + self.controls
+
+    def network_iterations(self) -> int:
+        """Total optimizer steps the run will take over all levels, arms and trials."""
+        per_level_arms = 1 + self.pruning.rounds * len(self.arms)
+        return self.training.iterations * per_level_arms * self.trials
+
+    def to_dict(self) -> dict:
+        """Canonical plain-data form (JSON-safe)."""
+        d = dataclasses.asdict(self)
+        d["controls"] = list(self.controls)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ExperimentConfig":
+        """Inverse of to_dict; unknown keys raise ConfigError."""
+        if not isinstance(d, dict):
+            raise ConfigError("config", "must be a JSON object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        extra = set(d) - known
+        if extra:
+            raise ConfigError(sorted(extra)[0], f"unknown field; allowed: {', '.join(sorted(known))}")
+        d = dict(d)
+        for key, sub in (("pruning", PruningConfig), ("training", TrainingConfig)):
+            if key in d and isinstance(d[key], dict):
+                sub_known = {f.name for f in dataclasses.fields(sub)}
+                bad = set(d[key]) - sub_known
+                if bad:
+                    raise ConfigError(sorted(bad)[0], f"unknown field; allowed: {', '.join(sorted(sub_known))}")
+                d[key] = sub(**d[key])
+        if "controls" in d and isinstance(d["controls"], list):
+            d["controls"] = tuple(d["controls"])
+        return cls(**d)
+
+    def run_id(self) -> str:
+        """Stable 16-hex-digit hash of the canonical config and the schema version."""
+        payload = json.dumps({"schema": SCHEMA_VERSION, "config": self.to_dict()},
+                             sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def replace(self, **changes) -> "ExperimentConfig":
+        """Copy with top-level or nested changes ('rate', 'iterations', ... are routed)."""
+        pruning_keys = {f.name for f in dataclasses.fields(PruningConfig)}
+        training_keys = {f.name for f in dataclasses.fields(TrainingConfig)}
+        p = {k: changes.pop(k) for k in list(changes) if k in pruning_keys}
+        t = {k: changes.pop(k) for k in list(changes) if k in training_keys}
+        pruning = self.pruning
+        if p:
+            base = dataclasses.asdict(pruning)
+            if "rate" in p:  # derived rates follow a new rate unless given
+                base.pop("conv_rate"), base.pop("output_rate")
+            pruning = PruningConfig(**{**base, **p})
+        training = dataclasses.replace(self.training, **t) if t else self.training
+        return dataclasses.replace(self, pruning=pruning, training=training, **changes)

@@ -1,0 +1,252 @@
+"""The IMP loop and its controls, resumable from the store.
+
+For each trial: train the dense network (level 0), prune p% of the surviving
+weights by magnitude, reset the survivors to theta_0 (or theta_k when
+rewinding) and train again, for `rounds` rounds. At every level >= 1 the
+enabled controls train too:
+  reinit  - the ticket's mask on a fresh, seeded random initialisation;
+  random  - a random mask with the ticket's per-layer counts, on the reset weights;
+  oneshot - the trained dense network pruned once to this level's counts, reset.
+All arms of a level share the minibatch order of their trial, so they differ
+only in mask and initial weights.
+
+Work proceeds level by level; the tasks of one level (all trials, all arms)
+are independent and run in parallel worker processes. Every finished task is
+written to the store at once, so an interrupted run resumes where it stopped
+and a finished run is served from the store without training.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from pathlib import Path
+
+from lth_core.config import ExperimentConfig
+from lth_core.masks import ones_like
+from lth_core.models import build, layer_sizes, prunable_layers
+from lth_core.pruning import counts_after, prune, prune_by_counts, random_like
+from lth_core.store import Corrupt, Store
+from lth_core.tasks import TaskSpec, default_processes, derive_seed, execute, make_pool, resolve_device
+
+import torch
+
+
+def trial_seed(config: ExperimentConfig, trial: int) -> int:
+    return config.seed + trial
+
+
+def task_steps(config: ExperimentConfig, level: int, arm: str) -> int:
+    """Optimizer steps one task takes (rewound networks train iterations - k)."""
+    if level > 0 and arm != "reinit":
+        return config.training.iterations - config.rewind_iteration
+    return config.training.iterations
+
+
+def planned_tasks(config: ExperimentConfig) -> list[tuple[int, int, str]]:
+    """Every (trial, level, arm) the run trains: the dense network, then all arms per level."""
+    out = []
+    for level in range(config.levels):
+        for trial in range(config.trials):
+            for arm in (("ticket",) if level == 0 else config.arms):
+                out.append((trial, level, arm))
+    return out
+
+
+def percent_ladder(config: ExperimentConfig) -> list[float]:
+    """% of prunable weights remaining at levels 0..rounds, known before anything runs."""
+    from lth_core.pruning import ladder
+    sizes = layer_sizes(config.arch)
+    return ladder({n: s for n, (k, s) in sizes.items()}, {n: k for n, (k, s) in sizes.items()}, config.pruning)
+
+
+class _Run:
+    """The state of one run while it computes: what is in the store, what is missing."""
+
+    def __init__(self, config: ExperimentConfig, store: Store, data_dir, device: str):
+        self.c, self.store, self.data_dir, self.device = config, store, data_dir, device
+        self.run_id = config.run_id()
+        model = build(config.arch, 0)
+        self.kinds = prunable_layers(model)
+        self.sizes = {n: p.numel() for n, p in model.named_parameters() if n in self.kinds}
+        self.epoch = time.time()
+
+    # --- store access that treats damage as absence ------------------------
+    def _ok(self, reader, rel):
+        try:
+            return reader(self.run_id, rel)
+        except (FileNotFoundError, Corrupt):
+            return None
+
+    def metrics(self, trial, level, arm):
+        return self._ok(self.store.read_json, f"t{trial}/L{level:02d}/{arm}.json")
+
+    def mask(self, trial, level, arm="ticket"):
+        if level == 0 and arm == "ticket":
+            return ones_like(build(self.c.arch, 0), self.kinds)
+        return self._ok(self.store.read_masks, f"t{trial}/L{level:02d}/mask_{arm}.st")
+
+    def theta0(self, trial):
+        """theta_0, regenerated from the trial's seed (and stored) if missing or damaged."""
+        state = self._ok(self.store.read_state, f"t{trial}/theta0.st")
+        if state is None:
+            state = build(self.c.arch, trial_seed(self.c, trial), self.c.training.dropout).state_dict()
+            self.store.write_state(self.run_id, f"t{trial}/theta0.st", state)
+        return state
+
+    def reset_state(self, trial):
+        if self.c.reset == "rewind":
+            return self._ok(self.store.read_state, f"t{trial}/rewind.st")
+        return self.theta0(trial)
+
+    def ticket_complete(self, trial, level) -> bool:
+        """Metrics stored, and everything later levels need from this one."""
+        if self.metrics(trial, level, "ticket") is None:
+            return False
+        if level < self.c.pruning.rounds and self.mask(trial, level + 1) is None:
+            return False
+        if level == 0:
+            if self.c.reset == "rewind" and self.reset_state(trial) is None:
+                return False
+            if "oneshot" in self.c.controls and self._ok(self.store.read_state, f"t{trial}/dense.st") is None:
+                return False
+        return True
+
+    # --- tasks -------------------------------------------------------------
+    def spec(self, trial, level, arm) -> TaskSpec:
+        c, seed = self.c, trial_seed(self.c, trial)
+        ticket_mask = self.mask(trial, level)
+        start = c.rewind_iteration if level > 0 else 0
+        init = self.theta0(trial) if level == 0 else self.reset_state(trial)
+        masks = ticket_mask
+        if arm == "reinit":
+            init = build(c.arch, derive_seed(seed, "reinit", level), c.training.dropout).state_dict()
+            start = 0
+        elif arm == "random":
+            masks = random_like(ticket_mask, torch.Generator().manual_seed(derive_seed(seed, "random", level)))
+        elif arm == "oneshot":
+            dense = self.store.read_state(self.run_id, f"t{trial}/dense.st")
+            keep = counts_after(self.sizes, self.kinds, c.pruning, level)
+            masks = prune_by_counts(dense, ones_like(build(c.arch, 0), self.kinds), self.kinds, c.pruning, keep)
+        key = f"t{trial}-L{level:02d}-{arm}"
+        return TaskSpec(key=key, arch=c.arch, dropout=c.training.dropout, training=c.training,
+                        dataset=c.dataset, data_dir=str(self.data_dir) if self.data_dir else None,
+                        device=self.device, init_state=init, masks=masks,
+                        data_seed=derive_seed(seed, "data", level), start_iteration=start,
+                        snapshot_at=c.rewind_iteration if (level == 0 and c.reset == "rewind") else None,
+                        want_final=(arm == "ticket"),
+                        live_path=str(self.store.run_dir(self.run_id) / "live" / f"{key}.json"),
+                        epoch=self.epoch)
+
+    def persist(self, trial, level, arm, spec: TaskSpec, result: dict) -> None:
+        """Write a finished task; downstream artifacts first, metrics last."""
+        rid, base = self.run_id, f"t{trial}/L{level:02d}"
+        if arm == "ticket":
+            if level == 0 and result["snapshot"] is not None:
+                self.store.write_state(rid, f"t{trial}/rewind.st", result["snapshot"])
+            if level == 0 and "oneshot" in self.c.controls:
+                self.store.write_state(rid, f"t{trial}/dense.st", result["final"])
+            if level < self.c.pruning.rounds:
+                nxt = prune(result["final"], spec.masks, self.kinds, self.c.pruning)
+                self.store.write_masks(rid, f"t{trial}/L{level + 1:02d}/mask_ticket.st", nxt)
+        elif arm in ("random", "oneshot"):
+            self.store.write_masks(rid, f"{base}/mask_{arm}.st", spec.masks)
+        self.store.write_json(rid, f"{base}/{arm}.json", {
+            "trial": trial, "seed": trial_seed(self.c, trial), "level": level, "arm": arm,
+            "layer_remaining": {n: int(m.sum()) for n, m in spec.masks.items()},
+            "layer_sizes": self.sizes, "history": result["history"]})
+
+
+def is_complete(config: ExperimentConfig, store: Store) -> bool:
+    """Every planned task's metrics are in the store and intact."""
+    run_id = config.run_id()
+    for trial, level, arm in planned_tasks(config):
+        try:
+            store.read_json(run_id, f"t{trial}/L{level:02d}/{arm}.json")
+        except (FileNotFoundError, Corrupt):
+            return False
+    return True
+
+
+def run(config: ExperimentConfig, store: Store, *, data_dir: Path | None = None,
+        processes: int | None = None, on_progress=None) -> str:
+    """Compute (or resume) a run in the store; returns its run id.
+
+    processes: worker processes for the tasks of a level (None: every core on a CPU).
+    on_progress(progress_dict) is called as tasks finish and while they train.
+    A run already complete in the store returns at once without training.
+    """
+    run_id = store.create(config)
+    if is_complete(config, store):
+        if store.status(run_id)["state"] != "done":
+            with store.lock(run_id):
+                store.set_status(run_id, "done")
+        return run_id
+    device = resolve_device(config.device)
+    with store.lock(run_id):
+        store.set_status(run_id, "running")
+        try:
+            _compute(config, store, data_dir, device, processes, on_progress)
+        except KeyboardInterrupt:
+            store.set_status(run_id, "cancelled", "interrupted by the user")
+            raise
+        except BaseException as exc:
+            store.set_status(run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        store.set_status(run_id, "done")
+    return run_id
+
+
+def _compute(config, store, data_dir, device, processes, on_progress) -> None:
+    r = _Run(config, store, data_dir, device)
+    shutil.rmtree(store.run_dir(r.run_id) / "live", ignore_errors=True)
+    total = sum(task_steps(config, lv, arm) for _, lv, arm in planned_tasks(config))
+    done = sum(task_steps(config, lv, arm) for t, lv, arm in planned_tasks(config)
+               if r.metrics(t, lv, arm) is not None)
+    state = {"done": done}
+
+    def report(level, extra=None):
+        prog = {"epoch": r.epoch, "started": r.epoch, "level": level, "levels": config.levels,
+                "network_iterations_done": state["done"], "network_iterations_total": total}
+        store.write_progress(r.run_id, prog)
+        if on_progress is not None:
+            on_progress(store.progress(r.run_id))
+
+    if processes is None:
+        processes = default_processes(device)
+    pool = make_pool(processes) if processes > 1 and device == "cpu" else None
+    try:
+        for level in range(config.levels):
+            todo = []
+            for trial in range(config.trials):
+                if not r.ticket_complete(trial, level):
+                    todo.append((trial, level, "ticket"))
+                if level > 0:
+                    todo += [(trial, level, a) for a in config.controls if r.metrics(trial, level, a) is None]
+            report(level)
+            specs = {t: r.spec(*t) for t in todo}
+            for task, result in _execute_all(specs, pool, lambda: report(level)):
+                if r.metrics(*task) is not None:  # a re-run only to rebuild artifacts: progress already counted
+                    state["done"] -= task_steps(config, task[1], task[2])
+                r.persist(*task, specs[task], result)
+                state["done"] += task_steps(config, task[1], task[2])
+                report(level)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _execute_all(specs: dict, pool, tick):
+    """Yield (task, result) as tasks finish, in-process or on the pool."""
+    if pool is None or len(specs) <= 1:
+        for task, spec in specs.items():
+            yield task, execute(spec)
+        return
+    futures = {pool.submit(execute, spec): task for task, spec in specs.items()}
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+        for f in finished:
+            yield futures[f], f.result()
+        if not finished:
+            tick()

@@ -1,0 +1,99 @@
+"""Pure pruning functions: (weights, mask, config) -> new mask.
+
+Pruning only ever removes still-alive weights, and removes exactly
+round(rate x alive) of them per layer (layer-wise) or over the pooled layers
+(global). The output layer is always pruned layer-wise at output_rate.
+"""
+from __future__ import annotations
+
+import torch
+
+from lth_core.config import PruningConfig
+from lth_core.masks import Masks
+
+
+def layer_rates(kinds: dict[str, str], cfg: PruningConfig) -> dict[str, float]:
+    """Per-round rate of each layer by its kind ('conv', 'fc', 'output')."""
+    by_kind = {"conv": cfg.conv_rate, "fc": cfg.rate, "output": cfg.output_rate}
+    return {n: by_kind[k] for n, k in kinds.items()}
+
+
+def n_to_prune(alive: int, rate: float) -> int:
+    """How many of `alive` weights one round at `rate` removes."""
+    return int(round(rate * alive))
+
+
+def _keep_largest(scores: torch.Tensor, mask: torch.Tensor, n_remove: int) -> torch.Tensor:
+    """Remove the n_remove smallest-score alive entries of a flat score vector."""
+    scores = torch.where(mask, scores, torch.full_like(scores, float("inf")))
+    new = mask.clone()
+    if n_remove > 0:
+        new[torch.topk(scores, n_remove, largest=False).indices] = False
+    return new
+
+
+def prune(weights: dict[str, torch.Tensor], masks: Masks, kinds: dict[str, str],
+          cfg: PruningConfig) -> Masks:
+    """One IMP round: the next mask from trained weights and the current mask."""
+    return prune_by_counts(weights, masks, kinds, cfg, next_counts(masks, kinds, cfg))
+
+
+def next_counts(masks: Masks, kinds: dict[str, str], cfg: PruningConfig) -> dict:
+    """Survivor counts after one round: per layer (layer-wise) or {'_pool': n} + output."""
+    alive = {n: int(m.sum()) for n, m in masks.items()}
+    rates = layer_rates(kinds, cfg)
+    if cfg.strategy == "layerwise":
+        return {n: a - n_to_prune(a, rates[n]) for n, a in alive.items()}
+    out = {n: a - n_to_prune(a, rates[n]) for n, a in alive.items() if kinds[n] == "output"}
+    pool = sum(a for n, a in alive.items() if kinds[n] != "output")
+    out["_pool"] = pool - n_to_prune(pool, cfg.rate)
+    return out
+
+
+def prune_by_counts(weights: dict[str, torch.Tensor], masks: Masks, kinds: dict[str, str],
+                    cfg: PruningConfig, keep: dict) -> Masks:
+    """Keep the largest-magnitude alive weights so that `keep` counts survive."""
+    new: Masks = {}
+    pooled = [n for n in masks if cfg.strategy == "global" and kinds[n] != "output"]
+    for n, m in masks.items():
+        if n in pooled:
+            continue
+        flat = m.flatten()
+        w = weights[n].detach().abs().flatten().to("cpu", torch.float32)
+        new[n] = _keep_largest(w, flat, int(flat.sum()) - keep[n]).reshape(m.shape)
+    if pooled:
+        flats = [masks[n].flatten() for n in pooled]
+        scores = torch.cat([weights[n].detach().abs().flatten().to("cpu", torch.float32) for n in pooled])
+        joint = _keep_largest(scores, torch.cat(flats), int(sum(int(f.sum()) for f in flats)) - keep["_pool"])
+        for n, piece in zip(pooled, torch.split(joint, [f.numel() for f in flats])):
+            new[n] = piece.reshape(masks[n].shape)
+    return new
+
+
+def counts_after(sizes: dict[str, int], kinds: dict[str, str], cfg: PruningConfig, rounds: int) -> dict:
+    """Survivor counts after `rounds` IMP rounds from a dense network (known in advance)."""
+    counts = {n: s for n, s in sizes.items()}
+    if cfg.strategy == "global":
+        counts = {n: s for n, s in sizes.items() if kinds[n] == "output"}
+        counts["_pool"] = sum(s for n, s in sizes.items() if kinds[n] != "output")
+    rates = layer_rates(kinds, cfg)
+    for _ in range(rounds):
+        counts = {n: (c - n_to_prune(c, cfg.rate if n == "_pool" else rates[n])) for n, c in counts.items()}
+    return counts
+
+
+def ladder(sizes: dict[str, int], kinds: dict[str, str], cfg: PruningConfig) -> list[float]:
+    """% of prunable weights remaining at each level 0..rounds (100 first)."""
+    total = sum(sizes.values())
+    return [100.0 * sum(counts_after(sizes, kinds, cfg, r).values()) / total for r in range(cfg.rounds + 1)]
+
+
+def random_like(masks: Masks, generator: torch.Generator) -> Masks:
+    """A random mask with exactly the same number of survivors in every layer."""
+    out = {}
+    for n, m in masks.items():
+        order = torch.randperm(m.numel(), generator=generator)
+        flat = torch.zeros(m.numel(), dtype=torch.bool)
+        flat[order[: int(m.sum())]] = True
+        out[n] = flat.reshape(m.shape)
+    return out

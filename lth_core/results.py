@@ -1,0 +1,111 @@
+"""Tidy pandas DataFrames of a run's metrics, read from the store, for charts and tables.
+
+Accuracies are fractions in [0, 1]; percent_remaining is the % of prunable
+weights that survive, in (0, 100]. Level 0 (the dense network) is trained once
+per trial and is the common starting point of every arm, so the summary
+repeats it under each control with shared_dense=True.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from lth_core.store import Corrupt, Store
+from lth_core.training import History
+
+SUMMARY_METRICS = ("early_stop_iteration", "test_acc_at_early_stop", "final_test_acc", "train_acc",
+                   "train_acc_at_early_stop", "val_acc_at_early_stop", "val_loss_at_early_stop")
+
+
+def records(store: Store, run_id: str) -> list[dict]:
+    """Every intact metrics record of a run (damaged or missing ones are skipped)."""
+    config = store.config(run_id)
+    out = []
+    for trial in range(config.trials):
+        for level in range(config.levels):
+            for arm in (("ticket",) if level == 0 else config.arms):
+                try:
+                    out.append(store.read_json(run_id, f"t{trial}/L{level:02d}/{arm}.json"))
+                except (FileNotFoundError, Corrupt):
+                    continue
+    return out
+
+
+def _percent(rec: dict) -> float:
+    return 100.0 * sum(rec["layer_remaining"].values()) / sum(rec["layer_sizes"].values())
+
+
+def summary_frame(store: Store, run_id: str) -> pd.DataFrame:
+    """One row per (level, arm, trial): early stopping and accuracies."""
+    config = store.config(run_id)
+    rows = []
+    for rec in records(store, run_id):
+        s = History.from_dict(rec["history"]).summary()
+        base = {"run_id": run_id, "trial": rec["trial"], "seed": rec["seed"], "level": rec["level"],
+                "percent_remaining": _percent(rec), **s}
+        rows.append({**base, "arm": rec["arm"], "shared_dense": False})
+        if rec["level"] == 0:
+            rows += [{**base, "arm": a, "shared_dense": True} for a in config.controls]
+    cols = ["run_id", "trial", "seed", "level", "percent_remaining", "arm", "shared_dense", *SUMMARY_METRICS]
+    df = pd.DataFrame(rows, columns=cols)
+    return df.sort_values(["level", "arm", "trial"], ignore_index=True)
+
+
+def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
+    """Mean, min and max over trials of each metric, per (level, arm)."""
+    if summary.empty:
+        return pd.DataFrame(columns=["level", "arm", "percent_remaining", "trials"])
+    g = summary.groupby(["level", "arm"], as_index=False)
+    out = g.agg(percent_remaining=("percent_remaining", "mean"), trials=("trial", "nunique"))
+    for m in SUMMARY_METRICS:
+        stats = g[m].agg(["mean", "min", "max"])
+        out[m] = stats["mean"].values
+        out[f"{m}_min"] = stats["min"].values
+        out[f"{m}_max"] = stats["max"].values
+    return out.sort_values(["level", "arm"], ignore_index=True)
+
+
+def curves_frame(store: Store, run_id: str) -> pd.DataFrame:
+    """Long format: one row per evaluation point of every trained network."""
+    rows = []
+    for rec in records(store, run_id):
+        h, pct = rec["history"], _percent(rec)
+        for i, it in enumerate(h["iteration"]):
+            rows.append({"run_id": run_id, "trial": rec["trial"], "level": rec["level"], "arm": rec["arm"],
+                         "percent_remaining": pct, "iteration": it, "val_loss": h["val_loss"][i],
+                         "val_acc": h["val_acc"][i], "test_acc": h["test_acc"][i], "train_acc": h["train_acc"][i]})
+    cols = ["run_id", "trial", "level", "arm", "percent_remaining", "iteration",
+            "val_loss", "val_acc", "test_acc", "train_acc"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def layers_frame(store: Store, run_id: str) -> pd.DataFrame:
+    """One row per (trial, level, arm, layer): surviving weights and % remaining."""
+    rows = []
+    for rec in records(store, run_id):
+        for name, alive in rec["layer_remaining"].items():
+            size = rec["layer_sizes"][name]
+            rows.append({"trial": rec["trial"], "level": rec["level"], "arm": rec["arm"], "layer": name,
+                         "remaining": alive, "size": size, "percent_remaining": 100.0 * alive / size})
+    return pd.DataFrame(rows, columns=["trial", "level", "arm", "layer", "remaining", "size", "percent_remaining"])
+
+
+def run_json(store: Store, run_id: str) -> dict:
+    """The command line's --json object: per level and arm, means over trials plus each trial."""
+    config = store.config(run_id)
+    summary = summary_frame(store, run_id)
+    levels = []
+    for level in range(config.levels):
+        at = summary[(summary.level == level) & ~summary.shared_dense]
+        arms = {}
+        for arm, grp in at.groupby("arm"):
+            trials = grp[["trial", "seed", "early_stop_iteration", "test_acc_at_early_stop",
+                          "final_test_acc", "train_acc"]].to_dict("records")
+            arms[arm] = {"early_stop_iteration": float(grp.early_stop_iteration.mean()),
+                         "test_acc_at_early_stop": float(grp.test_acc_at_early_stop.mean()),
+                         "final_test_acc": float(grp.final_test_acc.mean()),
+                         "train_acc": float(grp.train_acc.mean()),
+                         "trials": [{k: (int(v) if k in ("trial", "seed", "early_stop_iteration") else float(v))
+                                     for k, v in t.items()} for t in trials]}
+        pct = float(at.percent_remaining.mean()) if len(at) else None
+        levels.append({"level": level, "percent_remaining": pct, "arms": arms})
+    return {"run_id": run_id, "config": config.to_dict(), "levels": levels}

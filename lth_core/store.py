@@ -1,0 +1,275 @@
+"""Run folders: the on-disk source of truth, a resumable cache keyed by run id.
+
+<root>/<run_id>/
+  config.json                 the canonical config
+  status.json                 queued | running | done | failed | cancelled (+ reason)
+  progress.json               written by the run as tasks finish
+  live/<task>.json            iteration progress of tasks in flight
+  t<trial>/theta0.st          initial weights (theta_0), safetensors
+  t<trial>/rewind.st          theta_k when rewinding
+  t<trial>/dense.st           the trained dense network (one-shot pruning needs it)
+  t<trial>/L<level>/mask_<arm>.st   masks, bit-packed
+  t<trial>/L<level>/<arm>.json      metrics of one trained network
+
+Every file is written atomically and carries a sha256 of its content, checked
+on every read: a truncated or garbled file raises Corrupt, and the run
+recomputes only that part. Nothing is ever unpickled.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load as st_load_np
+from safetensors.numpy import save as st_save_np
+
+from lth_core.atomic import atomic_write_bytes
+from lth_core.config import ExperimentConfig
+from lth_core.masks import Masks, pack, unpack
+
+RUN_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class Corrupt(Exception):
+    """A store file exists but its content does not match its checksum or format."""
+
+
+class AlreadyRunning(Exception):
+    """Another live process holds the run's lock."""
+
+
+class ReadOnlyStore(Exception):
+    """A write was attempted on a read-only store (the gallery)."""
+
+
+def validate_run_id(run_id) -> str:
+    """The run id itself, if it is 16 lowercase hex digits; ValueError otherwise."""
+    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
+        shown = run_id if isinstance(run_id, str) and len(run_id) <= 40 else f"{str(run_id)[:40]}..."
+        raise ValueError(f"invalid run id {shown!r}: a run id is 16 lowercase hex digits, e.g. 3f2a9c0d1b7e4a65")
+    return run_id
+
+
+def default_store_root() -> Path:
+    """$LTH_STORE, else ./runs."""
+    return Path(os.environ.get("LTH_STORE") or "runs")
+
+
+def _canon(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _tensor_digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(arrays[k]).tobytes())
+    return h.hexdigest()
+
+
+class Store:
+    """A folder of runs. readonly=True (the gallery) refuses every write."""
+
+    def __init__(self, root: Path | str, readonly: bool = False):
+        self.root = Path(root)
+        self.readonly = readonly
+
+    # --- paths ------------------------------------------------------------
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / validate_run_id(run_id)
+
+    def has_run(self, run_id: str) -> bool:
+        return (self.run_dir(run_id) / "config.json").is_file()
+
+    def run_ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if RUN_ID_RE.match(p.name) and p.is_dir())
+
+    def _path(self, run_id: str, rel: str) -> Path:
+        return self.run_dir(run_id) / rel
+
+    def _check_writable(self):
+        if self.readonly:
+            raise ReadOnlyStore(f"{self.root} is read-only (the gallery); new runs go to the store")
+
+    # --- checksummed files ------------------------------------------------
+    def write_json(self, run_id: str, rel: str, obj) -> None:
+        self._check_writable()
+        body = _canon(obj)
+        wrapped = {"sha256": hashlib.sha256(body).hexdigest(), "data": obj}
+        atomic_write_bytes(self._path(run_id, rel), json.dumps(wrapped, sort_keys=True, allow_nan=False).encode())
+
+    def read_json(self, run_id: str, rel: str):
+        """The object stored at rel; FileNotFoundError if absent, Corrupt if damaged."""
+        path = self._path(run_id, rel)
+        raw = path.read_bytes()
+        try:
+            wrapped = json.loads(raw)
+            obj, digest = wrapped["data"], wrapped["sha256"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Corrupt(f"{path}: unreadable JSON ({exc.__class__.__name__})") from None
+        if hashlib.sha256(_canon(obj)).hexdigest() != digest:
+            raise Corrupt(f"{path}: checksum mismatch")
+        return obj
+
+    def write_arrays(self, run_id: str, rel: str, arrays: dict[str, np.ndarray], meta: dict | None = None) -> None:
+        self._check_writable()
+        arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+        metadata = {"sha256": _tensor_digest(arrays), "meta": json.dumps(meta or {})}
+        atomic_write_bytes(self._path(run_id, rel), st_save_np(arrays, metadata=metadata))
+
+    def read_arrays(self, run_id: str, rel: str) -> tuple[dict[str, np.ndarray], dict]:
+        path = self._path(run_id, rel)
+        raw = path.read_bytes()
+        try:
+            arrays = st_load_np(raw)
+            n = int.from_bytes(raw[:8], "little")
+            header = json.loads(raw[8:8 + n])
+            metadata = header.get("__metadata__", {})
+            meta = json.loads(metadata.get("meta", "{}"))
+        except Exception as exc:  # safetensors raises its own error types for bad headers
+            raise Corrupt(f"{path}: unreadable tensor file ({exc.__class__.__name__})") from None
+        if metadata.get("sha256") != _tensor_digest(arrays):
+            raise Corrupt(f"{path}: checksum mismatch")
+        return arrays, meta
+
+    def write_state(self, run_id: str, rel: str, state: dict[str, torch.Tensor]) -> None:
+        """A state_dict (float tensors), keys unchanged."""
+        self.write_arrays(run_id, rel, {k: v.detach().cpu().numpy() for k, v in state.items()})
+
+    def read_state(self, run_id: str, rel: str) -> dict[str, torch.Tensor]:
+        arrays, _ = self.read_arrays(run_id, rel)
+        return {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
+
+    def write_masks(self, run_id: str, rel: str, masks: Masks) -> None:
+        """Masks bit-packed (8 weights a byte)."""
+        self.write_arrays(run_id, rel, pack(masks), {"shapes": {n: list(m.shape) for n, m in masks.items()}})
+
+    def read_masks(self, run_id: str, rel: str) -> Masks:
+        arrays, meta = self.read_arrays(run_id, rel)
+        try:
+            return unpack(arrays, meta["shapes"])
+        except (KeyError, ValueError, RuntimeError) as exc:
+            raise Corrupt(f"{self._path(run_id, rel)}: bad mask layout ({exc})") from None
+
+    # --- run records -------------------------------------------------------
+    def create(self, config: ExperimentConfig) -> str:
+        """Register a run (status queued) unless it exists; returns its run id."""
+        run_id = config.run_id()
+        if not self.has_run(run_id) or self._config_damaged(run_id):
+            self.write_json(run_id, "config.json", config.to_dict())
+            self.set_status(run_id, "queued")
+        return run_id
+
+    def _config_damaged(self, run_id: str) -> bool:
+        try:
+            self.config(run_id)
+            return False
+        except (Corrupt, ValueError):
+            return True
+
+    def config(self, run_id: str) -> ExperimentConfig:
+        return ExperimentConfig.from_dict(self.read_json(run_id, "config.json"))
+
+    def set_status(self, run_id: str, state: str, reason: str = "") -> None:
+        assert state in STATES
+        self.write_json(run_id, "status.json", {"state": state, "reason": reason, "pid": os.getpid(),
+                                                 "time": time.time()})
+
+    def status(self, run_id: str) -> dict:
+        """{'state', 'reason', ...}; 'running' whose process died reads 'interrupted'."""
+        try:
+            st = self.read_json(run_id, "status.json")
+        except FileNotFoundError:
+            return {"state": "unknown", "reason": "no status file"}
+        except Corrupt as exc:
+            return {"state": "damaged", "reason": str(exc)}
+        if st["state"] == "running" and not self.is_locked(run_id):
+            st = {**st, "state": "interrupted", "reason": "its process stopped before the run finished"}
+        return st
+
+    def write_progress(self, run_id: str, progress: dict) -> None:
+        self.write_json(run_id, "progress.json", progress)
+
+    def write_live(self, run_id: str, task: str, info: dict) -> None:
+        self.write_json(run_id, f"live/{task}.json", info)
+
+    def progress(self, run_id: str) -> dict:
+        """Run progress: finished tasks plus the iterations of tasks in flight."""
+        try:
+            prog = dict(self.read_json(run_id, "progress.json"))
+        except (FileNotFoundError, Corrupt):
+            return {}
+        done = prog.get("network_iterations_done", 0)
+        live_dir = self._path(run_id, "live")
+        in_flight = 0
+        if live_dir.is_dir():
+            for f in live_dir.glob("*.json"):
+                try:
+                    info = self.read_json(run_id, f"live/{f.name}")
+                except (FileNotFoundError, Corrupt):
+                    continue
+                if info.get("epoch") == prog.get("epoch"):
+                    in_flight += info.get("steps", 0)
+        prog["network_iterations_now"] = done + in_flight
+        total = max(prog.get("network_iterations_total", 1), 1)
+        prog["fraction"] = min(1.0, (done + in_flight) / total)
+        elapsed = time.time() - prog.get("started", time.time())
+        rate_done = done + in_flight
+        prog["eta_s"] = elapsed / rate_done * (total - rate_done) if rate_done > 0 else None
+        return prog
+
+    # --- locking ------------------------------------------------------------
+    @contextmanager
+    def lock(self, run_id: str):
+        """Exclusive lock on a run for the life of this process (released if it dies)."""
+        self._check_writable()
+        path = self._path(run_id, "lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise AlreadyRunning(f"run {run_id} is already being computed by another process") from None
+            yield
+        finally:
+            os.close(fd)
+
+    def is_locked(self, run_id: str) -> bool:
+        path = self._path(run_id, "lock")
+        if self.readonly or not path.is_file():
+            return False
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    # --- integrity -----------------------------------------------------------
+    def damaged_files(self, run_id: str) -> list[str]:
+        """Relative paths of files whose content fails its checksum or format."""
+        bad = []
+        base = self.run_dir(run_id)
+        for path in sorted(base.rglob("*")):
+            rel = str(path.relative_to(base))
+            if not path.is_file() or path.name == "lock" or path.name.endswith(".tmp"):
+                continue
+            try:
+                (self.read_json if rel.endswith(".json") else self.read_arrays)(run_id, rel)
+            except Corrupt:
+                bad.append(rel)
+        return bad

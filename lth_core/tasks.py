@@ -1,0 +1,126 @@
+"""One trained network as a self-contained task, and the processes that run them.
+
+A TaskSpec is plain data (config pieces, weights, mask, seeds), so it runs the
+same in this process or in a worker process. On a CPU, several single-threaded
+worker processes train independent networks (trials, controls) at once; this
+beats one multi-threaded process for small networks. On a GPU the tasks run
+one after another in-process, with the data resident on the device.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from lth_core.config import TrainingConfig
+from lth_core.data import Data, load
+from lth_core.masks import Masks, apply_
+from lth_core.models import build
+from lth_core.training import train
+
+LIVE_EVERY_S = 1.0  # at most one live-progress write per second per task
+
+
+def derive_seed(*parts) -> int:
+    """A 31-bit seed determined by its parts, e.g. (trial seed, 'reinit', level)."""
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def resolve_device(name: str) -> str:
+    """'auto' -> cuda, then mps, then cpu; an unavailable explicit device raises ValueError."""
+    has = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
+    if name == "auto":
+        return next(d for d in ("cuda", "mps", "cpu") if has[d])
+    if not has.get(name, False):
+        raise ValueError(f"device {name!r} is not available here; allowed: auto, "
+                         + ", ".join(d for d, ok in has.items() if ok))
+    return name
+
+
+@dataclass
+class TaskSpec:
+    """Everything needed to train one network of one (trial, level, arm)."""
+
+    key: str                  # e.g. 't0-L03-ticket'
+    arch: str
+    dropout: float
+    training: TrainingConfig
+    dataset: str
+    data_dir: str | None
+    device: str
+    init_state: dict          # {state_dict key: tensor}: theta_0, theta_k or a fresh init
+    masks: Masks
+    data_seed: int            # orders the minibatches
+    start_iteration: int = 0
+    snapshot_at: int | None = None
+    want_final: bool = False  # return the trained weights (to prune them)
+    live_path: str | None = None  # where to write iteration progress
+    epoch: float = 0.0        # identifies this attempt of the run in live progress
+
+
+_DATA_CACHE: dict = {}
+
+
+def get_data(dataset: str, data_dir, device: str) -> Data:
+    """The dataset on `device`, loaded once per process."""
+    key = (dataset, str(data_dir), device)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE.clear()  # one dataset at a time is plenty
+        _DATA_CACHE[key] = load(dataset, Path(data_dir) if data_dir else None).to(device)
+    return _DATA_CACHE[key]
+
+
+def _live_writer(spec: TaskSpec):
+    if not spec.live_path:
+        return None
+    from lth_core.atomic import atomic_write_json
+    last = [0.0]
+
+    def on_eval(step, metrics):
+        now = time.monotonic()
+        if now - last[0] >= LIVE_EVERY_S or step == spec.training.iterations:
+            last[0] = now
+            atomic_write_json(Path(spec.live_path), {
+                "epoch": spec.epoch, "steps": step - spec.start_iteration, "iteration": step,
+                "iterations": spec.training.iterations, "key": spec.key,
+                "val_acc": metrics["val_acc"], "test_acc": metrics["test_acc"]})
+    return on_eval
+
+
+def execute(spec: TaskSpec) -> dict:
+    """Train the network a spec describes; returns history (+ final weights / snapshot)."""
+    data = get_data(spec.dataset, spec.data_dir, spec.device)
+    model = build(spec.arch, seed=0, dropout=spec.dropout)
+    model.load_state_dict(spec.init_state)
+    model = apply_(model.to(spec.device), spec.masks)
+    history, snapshot = train(model, spec.masks, data, spec.training, spec.data_seed,
+                              start_iteration=spec.start_iteration, snapshot_at=spec.snapshot_at,
+                              on_eval=_live_writer(spec))
+    out = {"key": spec.key, "history": history.to_dict(), "snapshot": snapshot, "final": None}
+    if spec.want_final:
+        out["final"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return out
+
+
+def _worker_init(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def default_processes(device: str) -> int:
+    """Worker processes for one run: every core on a CPU ($LTH_PROCS overrides), 1 on a GPU."""
+    env = os.environ.get("LTH_PROCS")
+    if env and env.isdigit() and int(env) >= 1:
+        return int(env)
+    return (os.cpu_count() or 1) if device == "cpu" else 1
+
+
+def make_pool(processes: int) -> ProcessPoolExecutor:
+    """Spawned single-threaded workers (fork is unsafe once torch has started threads)."""
+    return ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"),
+                               initializer=_worker_init, initargs=(1,))

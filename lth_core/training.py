@@ -1,0 +1,135 @@
+"""The training loop: masked SGD/Adam on in-memory tensors, measured every eval_every steps.
+
+Pruned weights get a zero gradient before every optimizer step, so they stay
+exactly zero and their optimizer state (Adam moments, momentum) stays zero.
+Nothing synchronises with the device between evaluation points.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from lth_core.config import TrainingConfig
+from lth_core.data import Data
+from lth_core.masks import Masks
+
+EVAL_CHUNK = 10_000  # examples per forward pass at evaluation time
+
+
+@dataclass
+class History:
+    """Measurements at each evaluation point; accuracies are fractions in [0, 1]."""
+
+    iteration: list = field(default_factory=list)   # optimizer steps taken so far
+    val_loss: list = field(default_factory=list)    # mean cross-entropy on the validation split
+    val_acc: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)   # on the minibatches since the last evaluation
+
+    def early_stop_index(self) -> int:
+        """Index of the minimum validation loss (the paper's early-stopping criterion)."""
+        losses = [v if v is not None and math.isfinite(v) else math.inf for v in self.val_loss]
+        return min(range(len(losses)), key=lambda i: (losses[i], i))
+
+    def summary(self) -> dict:
+        """Early-stopping iteration, accuracy there and at the end."""
+        i = self.early_stop_index()
+        return {"early_stop_iteration": self.iteration[i], "test_acc_at_early_stop": self.test_acc[i],
+                "val_acc_at_early_stop": self.val_acc[i], "val_loss_at_early_stop": self.val_loss[i],
+                "train_acc_at_early_stop": self.train_acc[i],
+                "final_test_acc": self.test_acc[-1], "train_acc": self.train_acc[-1]}
+
+    def to_dict(self) -> dict:
+        def clean(xs):
+            return [x if x is None or math.isfinite(x) else None for x in xs]
+        return {k: clean(v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(**{k: list(d[k]) for k in cls.__dataclass_fields__})
+
+
+def make_optimizer(params, cfg: TrainingConfig) -> torch.optim.Optimizer:
+    """Adam or SGD with momentum, as the config says."""
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(summed loss, correct count) as device tensors; no host synchronisation."""
+    loss = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    for i in range(0, len(x), EVAL_CHUNK):
+        out = model(x[i:i + EVAL_CHUNK])
+        loss += F.cross_entropy(out, y[i:i + EVAL_CHUNK], reduction="sum")
+        correct += (out.argmax(1) == y[i:i + EVAL_CHUNK]).sum()
+    return loss, correct
+
+
+def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed: int, *,
+          start_iteration: int = 0, snapshot_at: int | None = None, on_eval=None):
+    """Train `model` (already on data's device, pruned weights already zero).
+
+    seed: orders the minibatches. start_iteration: steps already counted (rewinding
+    trains the remaining iterations - k). snapshot_at: also return a CPU copy of the
+    weights after that many steps (theta_k). on_eval(iteration, metrics) is called at
+    each evaluation point; it may raise to stop training.
+    Returns (History, snapshot or None).
+    """
+    device = data.x_train.device
+    params = dict(model.named_parameters())
+    grad_masks = [(params[n], m.to(device, params[n].dtype)) for n, m in masks.items()]
+    opt = make_optimizer(model.parameters(), cfg)
+    gen = torch.Generator().manual_seed(int(seed))
+    n, bs = len(data.x_train), cfg.batch_size
+    per_epoch = n // bs
+    history, snapshot = History(), None
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    seen = 0
+    order, pos = None, per_epoch
+    model.train()
+    if snapshot_at == start_iteration:
+        snapshot = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    for it in range(start_iteration, cfg.iterations):
+        if pos >= per_epoch:  # new epoch: one permutation, moved to the device once
+            order, pos = torch.randperm(n, generator=gen).to(device), 0
+        idx = order[pos * bs:(pos + 1) * bs]
+        pos += 1
+        xb, yb = data.x_train[idx], data.y_train[idx]
+        if cfg.warmup:
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * min(1.0, (it + 1) / cfg.warmup)
+        out = model(xb)
+        loss = F.cross_entropy(out, yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        for p, m in grad_masks:
+            p.grad.mul_(m)
+        opt.step()
+        correct += (out.detach().argmax(1) == yb).sum()
+        seen += len(yb)
+        step = it + 1
+        if snapshot_at is not None and step == snapshot_at:
+            snapshot = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        if step % cfg.eval_every == 0 or step == cfg.iterations:
+            model.eval()
+            vl, vc = evaluate(model, data.x_val, data.y_val)
+            _, tc = evaluate(model, data.x_test, data.y_test)
+            model.train()
+            vals = torch.stack([vl.float(), vc.float(), tc.float(), correct.float()]).tolist()
+            history.iteration.append(step)
+            history.val_loss.append(vals[0] / len(data.x_val))
+            history.val_acc.append(vals[1] / len(data.x_val))
+            history.test_acc.append(vals[2] / len(data.x_test))
+            history.train_acc.append(vals[3] / max(seen, 1))
+            correct.zero_()
+            seen = 0
+            if on_eval is not None:
+                on_eval(step, {k: getattr(history, k)[-1] for k in History.__dataclass_fields__})
+    return history, snapshot
