@@ -199,8 +199,8 @@ def _raw_arrays(name: str, data_dir: Path) -> dict[str, torch.Tensor]:
     if len(x_tr) != info.n_train + info.n_val or len(x_te) != info.n_test:
         raise DataUnavailable(f"{name}: expected {info.n_train + info.n_val} training and {info.n_test} "
                               f"test examples, found {len(x_tr)} and {len(x_te)}")
-    return {"x_train": torch.from_numpy(np.ascontiguousarray(x_tr)), "y_train": torch.from_numpy(y_tr.astype(np.int64)),
-            "x_test": torch.from_numpy(np.ascontiguousarray(x_te)), "y_test": torch.from_numpy(y_te.astype(np.int64))}
+    return {"x_train": torch.from_numpy(np.array(x_tr)), "y_train": torch.from_numpy(y_tr.astype(np.int64)),
+            "x_test": torch.from_numpy(np.array(x_te)), "y_test": torch.from_numpy(y_te.astype(np.int64))}
 
 
 def load(name: str, data_dir: Path | None = None) -> Data:

@@ -135,7 +135,7 @@ class _Run:
                         data_seed=derive_seed(seed, "data", level), start_iteration=start,
                         snapshot_at=c.rewind_iteration if (level == 0 and c.reset == "rewind") else None,
                         want_final=(arm == "ticket"),
-                        live_path=str(self.store.run_dir(self.run_id) / "live" / f"{key}.json"),
+                        store_root=str(self.store.root), run_id=self.run_id,
                         epoch=self.epoch)
 
     def persist(self, trial, level, arm, spec: TaskSpec, result: dict) -> None:

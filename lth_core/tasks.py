@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from lth_core.config import TrainingConfig
+from lth_core.config import ConfigError, TrainingConfig
 from lth_core.data import Data, load
 from lth_core.masks import Masks, apply_
 from lth_core.models import build
@@ -33,12 +33,12 @@ def derive_seed(*parts) -> int:
 
 
 def resolve_device(name: str) -> str:
-    """'auto' -> cuda, then mps, then cpu; an unavailable explicit device raises ValueError."""
+    """'auto' -> cuda, then mps, then cpu; an unavailable explicit device raises ConfigError."""
     has = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
     if name == "auto":
         return next(d for d in ("cuda", "mps", "cpu") if has[d])
     if not has.get(name, False):
-        raise ValueError(f"device {name!r} is not available here; allowed: auto, "
+        raise ConfigError("device", f"{name!r} is not available here; allowed: auto, "
                          + ", ".join(d for d, ok in has.items() if ok))
     return name
 
@@ -60,7 +60,8 @@ class TaskSpec:
     start_iteration: int = 0
     snapshot_at: int | None = None
     want_final: bool = False  # return the trained weights (to prune them)
-    live_path: str | None = None  # where to write iteration progress
+    store_root: str | None = None  # where to write iteration progress (live/<key>.json of run_id)
+    run_id: str | None = None
     epoch: float = 0.0        # identifies this attempt of the run in live progress
 
 
@@ -77,16 +78,16 @@ def get_data(dataset: str, data_dir, device: str) -> Data:
 
 
 def _live_writer(spec: TaskSpec):
-    if not spec.live_path:
+    if not spec.store_root:
         return None
-    from lth_core.atomic import atomic_write_json
-    last = [0.0]
+    from lth_core.store import Store
+    store, last = Store(spec.store_root), [0.0]
 
     def on_eval(step, metrics):
         now = time.monotonic()
         if now - last[0] >= LIVE_EVERY_S or step == spec.training.iterations:
             last[0] = now
-            atomic_write_json(Path(spec.live_path), {
+            store.write_live(spec.run_id, spec.key, {
                 "epoch": spec.epoch, "steps": step - spec.start_iteration, "iteration": step,
                 "iterations": spec.training.iterations, "key": spec.key,
                 "val_acc": metrics["val_acc"], "test_acc": metrics["test_acc"]})

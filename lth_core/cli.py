@@ -1,0 +1,231 @@
+"""The command line: `python -m lth_core run | list | work | bench`.
+
+A bad flag or value exits with code 2 and one line on stderr; a dataset that
+cannot be had exits with code 3 and says what to do. No traceback for either.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import threading
+from pathlib import Path
+
+from lth_core.config import CONTROLS, ConfigError, ExperimentConfig, PruningConfig
+from lth_core.presets import PRESETS, get_preset
+
+EXIT_USAGE, EXIT_DATA, EXIT_FAILED = 2, 3, 1
+
+
+class UsageError(Exception):
+    """A flag or value the user gave is not allowed."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise UsageError(message)
+
+
+def _fraction(name):
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number in (0, 1), got {text!r}") from None
+        if not math.isfinite(v) or not 0 < v < 1:
+            hint = f" (as a fraction: {v / 100:g} for {v:g}%)" if 1 < v < 100 else ""
+            raise argparse.ArgumentTypeError(f"{name} must be in (0, 1), got {text}{hint}")
+        return v
+    return parse
+
+
+def _int(name, lo, hi):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}], got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}], got {v}")
+        return v
+    return parse
+
+
+def _controls(text: str) -> tuple:
+    items = [c.strip() for c in text.split(",") if c.strip()]
+    if items == ["none"]:
+        return ()
+    bad = [c for c in items if c not in CONTROLS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown control {bad[0]!r}; allowed: {', '.join(CONTROLS)} or none")
+    return tuple(items)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m lth_core", description="Find lottery tickets by iterative magnitude pruning.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    r = sub.add_parser("run", help="run (or fetch from the store) one experiment")
+    r.add_argument("--preset", choices=list(PRESETS), default="quick", help="starting config (default quick)")
+    r.add_argument("--dataset", help="mnist1d, fashion-mnist, mnist or cifar10")
+    r.add_argument("--arch", help="mlp1d, lenet300, conv2, conv4, conv6, vgg19 or resnet18")
+    r.add_argument("--strategy", choices=["layerwise", "global"])
+    r.add_argument("--rate", type=_fraction("--rate"), help="fraction of surviving weights pruned per round")
+    r.add_argument("--conv-rate", type=_fraction("--conv-rate"), help="per-round rate for conv layers")
+    r.add_argument("--output-rate", type=_fraction("--output-rate"), help="per-round rate for the output layer")
+    r.add_argument("--target", type=_fraction("--target"), help="total pruning P over --rounds rounds")
+    r.add_argument("--rounds", type=_int("--rounds", 1, 40))
+    r.add_argument("--iterations", type=_int("--iterations", 1, 120_000), help="training iterations per round")
+    r.add_argument("--eval-every", type=_int("--eval-every", 1, 120_000))
+    r.add_argument("--optimizer", choices=["adam", "sgd"])
+    r.add_argument("--lr", type=float)
+    r.add_argument("--batch-size", type=_int("--batch-size", 1, 60_000))
+    r.add_argument("--dropout", type=float)
+    r.add_argument("--controls", type=_controls, help="comma list of reinit,random,oneshot (or none)")
+    r.add_argument("--trials", type=_int("--trials", 1, 10))
+    r.add_argument("--rewind", type=_int("--rewind", 0, 120_000), help="reset to iteration k (0: to init)")
+    r.add_argument("--seed", type=_int("--seed", 0, 2**31 - 1))
+    r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    r.add_argument("--processes", type=_int("--processes", 1, 64), help="worker processes (default: every core)")
+    r.add_argument("--store", type=Path, help="store folder (default $LTH_STORE or ./runs)")
+    r.add_argument("--data-dir", type=Path, help="data folder (default $LTH_DATA_DIR or ./data)")
+    r.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    ls = sub.add_parser("list", help="list stored runs with their status")
+    ls.add_argument("--store", type=Path)
+    ls.add_argument("--json", action="store_true")
+    w = sub.add_parser("work", help="compute a queued run of the store (used by the app's job manager)")
+    w.add_argument("run_id")
+    w.add_argument("--store", type=Path)
+    w.add_argument("--data-dir", type=Path)
+    w.add_argument("--processes", type=_int("--processes", 1, 64))
+    b = sub.add_parser("bench", help="time the engine against a plain loop and a DataLoader pipeline")
+    b.add_argument("--repeats", type=_int("--repeats", 1, 20), default=3)
+    b.add_argument("--iterations", type=_int("--iterations", 10, 120_000), default=2000)
+    b.add_argument("--out", type=Path, default=Path("bench_results.json"))
+    b.add_argument("--data-dir", type=Path)
+    b.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    b.add_argument("--parts", default="engine,plain,dataloader,parallel",
+                   help="comma list of engine, plain, dataloader, parallel")
+    return p
+
+
+def config_from_args(a) -> ExperimentConfig:
+    """Preset, then every flag given, in that order of precedence."""
+    c = get_preset(a.preset)
+    top = {k: getattr(a, k) for k in ("dataset", "arch", "controls", "trials", "seed", "device")
+           if getattr(a, k) is not None}
+    if "dataset" in top and "arch" not in top:
+        from lth_core.registry import compatible_archs
+        fits = compatible_archs(top["dataset"])
+        if fits and c.arch not in fits:
+            top["arch"] = fits[0]
+    nested = {k: getattr(a, k) for k in ("strategy", "rate", "conv_rate", "output_rate", "rounds", "iterations",
+                                         "eval_every", "optimizer", "lr", "batch_size", "dropout")
+              if getattr(a, k) is not None}
+    if a.target is not None:
+        rounds = a.rounds if a.rounds is not None else c.pruning.rounds
+        nested["rate"] = PruningConfig.rate_for_target(a.target, rounds)
+    if "iterations" in nested and "eval_every" not in nested:
+        nested["eval_every"] = min(c.training.eval_every, nested["iterations"])
+    if a.rewind is not None:
+        top.update(reset="rewind" if a.rewind > 0 else "init", rewind_iteration=a.rewind)
+    return c.replace(**top, **nested)
+
+
+def _progress_bar(store, run_id, stop: threading.Event):
+    """Poll the store's progress record and draw it with tqdm on stderr."""
+    from tqdm import tqdm
+    bar = tqdm(total=1000, desc=run_id, unit="‰", file=sys.stderr, leave=True,
+               bar_format="{desc} {bar} {percentage:3.0f}% [{elapsed}<{remaining}] {postfix}")
+    while not stop.wait(0.5):
+        prog = store.progress(run_id)
+        if prog:
+            bar.n = int(1000 * prog.get("fraction", 0))
+            bar.set_postfix_str(f"level {prog.get('level', 0)}/{prog.get('levels', 1) - 1}")
+    prog = store.progress(run_id)
+    bar.n = int(1000 * prog.get("fraction", 0)) if prog else bar.n
+    bar.close()
+
+
+def cmd_run(a) -> int:
+    from lth_core import experiment, results
+    from lth_core.store import Store, default_store_root
+    try:
+        config = config_from_args(a)
+    except ValueError as exc:  # ConfigError and registry errors name the field and the allowed values
+        raise UsageError(str(exc)) from None
+    store = Store(a.store or default_store_root())
+    run_id = config.run_id()
+    stop, thread = threading.Event(), None
+    if sys.stderr.isatty():
+        thread = threading.Thread(target=_progress_bar, args=(store, run_id, stop), daemon=True)
+        thread.start()
+    try:
+        experiment.run(config, store, data_dir=a.data_dir, processes=a.processes)
+    finally:
+        stop.set()
+        if thread:
+            thread.join()
+    if a.json:
+        print(json.dumps(results.run_json(store, run_id)))
+    else:
+        summary = results.summary_frame(store, run_id)
+        agg = results.aggregate(summary[~summary.shared_dense])
+        cols = ["level", "arm", "percent_remaining", "early_stop_iteration", "test_acc_at_early_stop", "train_acc"]
+        print(f"run {run_id} in {store.run_dir(run_id)}")
+        print(agg[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def cmd_list(a) -> int:
+    from lth_core.runs import list_runs
+    from lth_core.store import Store, default_store_root
+    rows = list_runs(Store(a.store or default_store_root()))
+    if a.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print("no runs stored")
+    for r in rows:
+        extra = f" {100 * r['fraction']:.0f}%" if r["state"] == "running" else ""
+        why = f" ({r['reason']})" if r.get("reason") else ""
+        print(f"{r['run_id']}  {r['state']}{extra}{why}  {r['dataset']}/{r['arch']}  "
+              f"{r['levels']} levels  controls={','.join(r['controls']) or '-'}")
+    return 0
+
+
+def cmd_work(a) -> int:
+    from lth_core import experiment
+    from lth_core.store import Store, default_store_root, validate_run_id
+    store = Store(a.store or default_store_root())
+    try:
+        run_id = validate_run_id(a.run_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not store.has_run(run_id):
+        raise UsageError(f"no run {run_id} in {store.root}")
+    experiment.run(store.config(run_id), store, data_dir=a.data_dir, processes=a.processes)
+    return 0
+
+
+def main(argv=None) -> int:
+    from lth_core.data import DataUnavailable
+    from lth_core.store import AlreadyRunning, Corrupt
+    try:
+        a = build_parser().parse_args(argv)
+        if a.command == "bench":
+            from lth_core.bench import main as bench_main
+            return bench_main(a)
+        return {"run": cmd_run, "list": cmd_list, "work": cmd_work}[a.command](a)
+    except (UsageError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DataUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    except (AlreadyRunning, Corrupt) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
