@@ -266,7 +266,7 @@ class Store:
         base = self.run_dir(run_id)
         for path in sorted(base.rglob("*")):
             rel = str(path.relative_to(base))
-            if not path.is_file() or path.name == "lock" or path.name.endswith(".tmp") or rel.startswith("live/"):
+            if not path.is_file() or path.suffix not in (".json", ".st") or rel.startswith("live/"):
                 continue
             try:
                 (self.read_json if rel.endswith(".json") else self.read_arrays)(run_id, rel)

@@ -1,0 +1,207 @@
+"""Background job manager: runs go to bounded worker processes, one per unique config.
+
+Each job is a real process (`python -m lth_core work <run_id>`) in its own
+process group, so a click in the app never blocks on training, a closed tab
+does not stop a run, and cancelling kills the whole group at once. The store
+is the shared truth: a run already done is served at once, a run another
+process is computing (the command line, another server) is not started twice.
+
+Limits (each with a clear message): concurrent workers (LTH_WORKERS), queued +
+running jobs per owner (LTH_MAX_JOBS_PER_SESSION) and overall (LTH_MAX_JOBS),
+wall time per job (LTH_JOB_TIMEOUT_S).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lth_core.config import ExperimentConfig
+from lth_core.experiment import is_complete
+from lth_core.store import Store
+
+POLL_S = 0.3
+
+
+class LimitReached(Exception):
+    """A job limit is reached; the message states the limit."""
+
+
+def _env_int(name: str, default: int, lo: int = 1) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        v = int(raw)
+    except ValueError:
+        return default
+    return v if v >= lo else default
+
+
+@dataclass
+class Job:
+    run_id: str
+    owners: set = field(default_factory=set)
+    state: str = "queued"          # queued | running
+    proc: subprocess.Popen | None = None
+    submitted: float = field(default_factory=time.time)
+    started: float | None = None
+
+
+class JobManager:
+    """Queue and run experiments in worker processes; thread-safe."""
+
+    def __init__(self, store: Store, *, workers: int | None = None, max_jobs: int | None = None,
+                 max_per_owner: int | None = None, timeout_s: float | None = None,
+                 data_dir: Path | None = None, recover: bool = True):
+        cores = os.cpu_count() or 1
+        self.store = store
+        self.workers = workers or _env_int("LTH_WORKERS", max(1, cores // 2))
+        self.max_jobs = max_jobs or _env_int("LTH_MAX_JOBS", 20)
+        self.max_per_owner = max_per_owner or _env_int("LTH_MAX_JOBS_PER_SESSION", 2)
+        self.timeout_s = timeout_s or _env_int("LTH_JOB_TIMEOUT_S", 3600)
+        self.processes_per_job = max(1, cores // self.workers)
+        self.data_dir = data_dir
+        self.jobs: dict[str, Job] = {}
+        self.peak_running = 0
+        self.started_count = 0
+        self.messages: dict[str, str] = {}   # run_id -> why it stopped, for the page
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        if recover:
+            self._recover()
+        self._thread = threading.Thread(target=self._loop, name="lth-jobs", daemon=True)
+        self._thread.start()
+
+    # --- public -------------------------------------------------------------
+    def submit(self, config: ExperimentConfig, owner: str = "anonymous") -> str:
+        """Queue a run unless the store has it or it is queued/running; returns its run id."""
+        run_id = config.run_id()
+        with self._lock:
+            if run_id in self.jobs:
+                self.jobs[run_id].owners.add(owner)
+                return run_id
+            if self.store.has_run(run_id) and is_complete(config, self.store):
+                return run_id
+            if self.store.is_locked(run_id):
+                return run_id  # another process (e.g. the command line) is computing it
+            mine = sum(1 for j in self.jobs.values() if owner in j.owners)
+            if mine >= self.max_per_owner:
+                raise LimitReached(f"you already have {mine} runs queued or running; the limit is "
+                                   f"{self.max_per_owner} per session. Wait for one to finish or cancel one.")
+            if len(self.jobs) >= self.max_jobs:
+                raise LimitReached(f"the server has {len(self.jobs)} runs queued or running; the limit is "
+                                   f"{self.max_jobs}. Try again when one has finished.")
+            self.store.create(config)
+            self.store.set_status(run_id, "queued")
+            self.jobs[run_id] = Job(run_id, {owner})
+            self.messages.pop(run_id, None)
+        return run_id
+
+    def cancel(self, run_id: str) -> bool:
+        """Stop a queued or running job now (its worker is killed); True if there was one."""
+        with self._lock:
+            job = self.jobs.pop(run_id, None)
+            if job is None:
+                return False
+            if job.proc is not None:
+                self._kill(job.proc)
+            self.store.set_status(run_id, "cancelled", "cancelled by a user")
+            self.messages[run_id] = "cancelled by a user"
+            return True
+
+    def state(self, run_id: str) -> str | None:
+        """'queued' or 'running' for a job this manager holds, else None."""
+        with self._lock:
+            job = self.jobs.get(run_id)
+            return job.state if job else None
+
+    def queue_position(self, run_id: str) -> int | None:
+        """0 for the next job to start, None if not queued."""
+        with self._lock:
+            queued = sorted((j for j in self.jobs.values() if j.state == "queued"), key=lambda j: j.submitted)
+            ids = [j.run_id for j in queued]
+            return ids.index(run_id) if run_id in ids else None
+
+    def running_count(self) -> int:
+        with self._lock:
+            return sum(1 for j in self.jobs.values() if j.state == "running")
+
+    def shutdown(self, kill: bool = True) -> None:
+        """Stop the manager thread (and, by default, its workers; their runs resume later)."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        if kill:
+            with self._lock:
+                for job in self.jobs.values():
+                    if job.proc is not None:
+                        self._kill(job.proc)
+
+    # --- internals ------------------------------------------------------------
+    def _recover(self) -> None:
+        """Runs left queued or interrupted by a previous server are queued again."""
+        for run_id in self.store.run_ids():
+            st = self.store.status(run_id)
+            if st.get("state") in ("queued", "interrupted"):
+                self.jobs[run_id] = Job(run_id, {"recovered"})
+
+    def _loop(self) -> None:
+        while not self._stop.wait(POLL_S):
+            try:
+                self._tick()
+            except Exception as exc:  # keep the manager alive; the message reaches the page
+                self.messages["_manager"] = f"{type(exc).__name__}: {exc}"
+
+    def _tick(self) -> None:
+        with self._lock:
+            now = time.time()
+            for run_id, job in list(self.jobs.items()):
+                if job.state != "running":
+                    continue
+                code = job.proc.poll()
+                if code is None:
+                    if now - job.started > self.timeout_s:
+                        self._kill(job.proc)
+                        why = f"stopped: exceeded the time limit of {self.timeout_s} s per run"
+                        self.store.set_status(run_id, "failed", why)
+                        self.messages[run_id] = why
+                        del self.jobs[run_id]
+                    continue
+                del self.jobs[run_id]
+                if code != 0:
+                    st = self.store.status(run_id)
+                    if st.get("state") not in ("failed", "cancelled"):
+                        why = f"worker process ended with code {code}"
+                        self.store.set_status(run_id, "failed", why)
+                    self.messages[run_id] = self.store.status(run_id).get("reason", "")
+            running = sum(1 for j in self.jobs.values() if j.state == "running")
+            for job in sorted(self.jobs.values(), key=lambda j: j.submitted):
+                if running >= self.workers:
+                    break
+                if job.state == "queued":
+                    self._start(job)
+                    running += 1
+            self.peak_running = max(self.peak_running, running)
+
+    def _start(self, job: Job) -> None:
+        cmd = [sys.executable, "-m", "lth_core", "work", job.run_id, "--store", str(self.store.root.resolve()),
+               "--processes", str(self.processes_per_job)]
+        if self.data_dir:
+            cmd += ["--data-dir", str(Path(self.data_dir).resolve())]
+        log = self.store.run_dir(job.run_id) / "worker.log"
+        with open(log, "ab") as out:
+            job.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True, cwd=str(Path(__file__).resolve().parents[1]))
+        job.state, job.started = "running", time.time()
+        self.started_count += 1
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen) -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait(timeout=10)

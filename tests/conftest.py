@@ -1,0 +1,81 @@
+"""Shared fixtures: one data cache per session, real datasets only, tiny configs.
+
+Datasets are never mocked. mnist1d is generated once per session (about 8 s)
+into a temporary data dir that every test shares; Fashion-MNIST comes from
+Debian's dataset-fashion-mnist package. Locally a missing Fashion-MNIST skips
+the tests that need it; under CI=true it fails them, so CI cannot go green by
+silently skipping.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lth_core import data, experiment
+from lth_core.presets import get_preset
+
+FASHION_MNIST_DIR = data.DEBIAN_FASHION_MNIST
+
+
+def tiny_config(**changes):
+    """The quick preset cut to 20 iterations and 2 rounds: a whole run in about a second."""
+    base = dict(iterations=20, eval_every=10, rounds=2)
+    return get_preset("quick").replace(**{**base, **changes})
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """One data dir for the session, also exported as LTH_DATA_DIR (and a tmp LTH_STORE),
+    so nothing writes into the repository's ./data or ./runs."""
+    root = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LTH_DATA_DIR", str(root))
+        mp.setenv("LTH_STORE", str(tmp_path_factory.mktemp("runs")))
+        yield root
+
+
+@pytest.fixture(scope="session")
+def mnist1d(data_dir):
+    """MNIST-1D, generated once per session into the shared data dir."""
+    return data.load("mnist1d", data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_available():
+    """Skip locally when Fashion-MNIST is not installed; fail under CI=true."""
+    files = [FASHION_MNIST_DIR / f"{stem}.gz" for stem in data.IDX_FILES.values()]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        msg = (f"Fashion-MNIST is not installed (missing {', '.join(missing)}); "
+               f"apt-get install dataset-fashion-mnist")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return FASHION_MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist(fashion_mnist_available, data_dir):
+    """Real Fashion-MNIST, parsed once per session into the shared data dir's cache."""
+    return data.load("fashion-mnist", data_dir=data_dir)
+
+
+@pytest.fixture
+def executed(monkeypatch):
+    """Keys of the tasks experiment.run trains in this process (processes=1), in order."""
+    keys: list[str] = []
+    real = experiment.execute
+
+    def counting(spec):
+        keys.append(spec.key)
+        return real(spec)
+
+    monkeypatch.setattr(experiment, "execute", counting)
+    return keys
+
+
+def store_files(root: Path) -> list[str]:
+    """Every file below root, relative, sorted (for before/after comparisons)."""
+    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
