@@ -1,0 +1,263 @@
+"""`python -m lth_core bench`: the engine against the plain-PyTorch limit and a DataLoader pipeline.
+
+Reference workload: LeNet-300-100 on Fashion-MNIST (55,000 train / 5,000
+validation), batch 60, Adam 1.2e-3, 3 levels (dense + 2 rounds at 20%, output
+10%), `--iterations` per level, validation and test every 100 iterations.
+
+Parts, each repeated `--repeats` times in this one process (medians reported):
+- engine:     lth_core.experiment.run, everything included (store, masks, progress);
+- plain:      a minimal loop over in-memory tensors, masks multiplied in after each step;
+- dataloader: torchvision's per-sample PIL -> ToTensor pipeline through a DataLoader;
+- parallel:   6 networks (ticket + random re-init x 3 trials) of one level, trained one
+              after another in this process vs on the engine's worker processes.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+from lth_core.config import ExperimentConfig, PruningConfig, TrainingConfig
+from lth_core.data import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
+from lth_core.experiment import _Run, run
+from lth_core.masks import apply_, ones_like
+from lth_core.models import build, prunable_layers
+from lth_core.pruning import prune
+from lth_core.store import Store
+from lth_core.tasks import default_processes, execute, get_data, make_pool, resolve_device
+from lth_core.training import make_optimizer
+
+EVAL_EVERY = 100
+
+
+def reference_config(iterations: int, device: str, trials: int = 1, controls=(), rounds: int = 2) -> ExperimentConfig:
+    return ExperimentConfig(dataset="fashion-mnist", arch="lenet300", pruning=PruningConfig(rate=0.2, rounds=rounds),
+                            training=TrainingConfig(iterations=iterations, eval_every=EVAL_EVERY),
+                            controls=controls, trials=trials, device=device)
+
+
+def time_engine(iterations: int, device: str, data_dir) -> float:
+    """Wall seconds of a full engine run into a fresh store (data already in memory)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        run(reference_config(iterations, device), Store(tmp), data_dir=data_dir, processes=1)
+        return time.perf_counter() - t
+
+
+def _sync(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_plain(iterations: int, device: str, data_dir) -> float:
+    """Wall seconds of the same work in the plainest loop: the reference limit."""
+    data = get_data("fashion-mnist", data_dir, device)
+    cfg = reference_config(iterations, device)
+    t = time.perf_counter()
+    model = build("lenet300", seed=0).to(device)
+    theta0 = {k: v.clone() for k, v in model.state_dict().items()}
+    kinds = prunable_layers(model)
+    masks = ones_like(model, kinds)
+    gen = torch.Generator().manual_seed(0)
+    n = len(data.x_train)
+    for level in range(3):
+        model.load_state_dict(theta0)
+        apply_(model, masks)
+        params = dict(model.named_parameters())
+        dev_masks = [(params[k], m.to(device, torch.float32)) for k, m in masks.items()]
+        opt = make_optimizer(model.parameters(), cfg.training)
+        order, pos = torch.randperm(n, generator=gen).to(device), 0
+        for it in range(iterations):
+            if pos + 60 > n:
+                order, pos = torch.randperm(n, generator=gen).to(device), 0
+            idx = order[pos:pos + 60]
+            pos += 60
+            loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                for p, m in dev_masks:
+                    p.mul_(m)
+            if (it + 1) % EVAL_EVERY == 0:
+                with torch.no_grad():
+                    model.eval()
+                    out_v = model(data.x_val)
+                    vals = [F.cross_entropy(out_v, data.y_val), (out_v.argmax(1) == data.y_val).sum(),
+                            (model(data.x_test).argmax(1) == data.y_test).sum()]
+                    model.train()
+                    [float(v) for v in vals]
+        if level < 2:
+            masks = prune(model.state_dict(), masks, kinds, cfg.pruning)
+    _sync(device)
+    return time.perf_counter() - t
+
+
+def _torchvision_root(tmp: Path) -> Path:
+    """Fashion-MNIST laid out as torchvision expects (raw, unzipped idx files)."""
+    src = _find_idx(default_data_dir() / "fashion-mnist") or _find_idx(DEBIAN_FASHION_MNIST)
+    raw = tmp / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for key, stem in IDX_FILES.items():
+        opener = gzip.open if str(src[key]).endswith(".gz") else open
+        with opener(src[key], "rb") as f, open(raw / stem, "wb") as g:
+            shutil.copyfileobj(f, g)
+    return tmp
+
+
+def time_dataloader(iterations: int, device: str, data_dir) -> float:
+    """Wall seconds of the same work fed by torchvision's per-sample DataLoader pipeline."""
+    from torch.utils.data import DataLoader, Subset
+    from torchvision import datasets, transforms
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _torchvision_root(Path(tmp))
+        tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.2860,), (0.3530,))])
+        t = time.perf_counter()
+        full = datasets.FashionMNIST(str(root), train=True, transform=tf)
+        test = datasets.FashionMNIST(str(root), train=False, transform=tf)
+        order = torch.randperm(len(full), generator=torch.Generator().manual_seed(0))
+        train_set, val_set = Subset(full, order[5000:].tolist()), Subset(full, order[:5000].tolist())
+        kw = {"num_workers": 0, "pin_memory": device == "cuda"}
+        train_dl = DataLoader(train_set, batch_size=60, shuffle=True, drop_last=True, **kw)
+        val_dl, test_dl = DataLoader(val_set, batch_size=1000, **kw), DataLoader(test, batch_size=1000, **kw)
+        cfg = reference_config(iterations, device)
+        model = build("lenet300", seed=0).to(device)
+        theta0 = {k: v.clone() for k, v in model.state_dict().items()}
+        kinds = prunable_layers(model)
+        masks = ones_like(model, kinds)
+        for level in range(3):
+            model.load_state_dict(theta0)
+            apply_(model, masks)
+            params = dict(model.named_parameters())
+            dev_masks = [(params[k], m.to(device, torch.float32)) for k, m in masks.items()]
+            opt = make_optimizer(model.parameters(), cfg.training)
+            it, batches = 0, iter(train_dl)
+            while it < iterations:
+                try:
+                    x, y = next(batches)
+                except StopIteration:
+                    batches = iter(train_dl)
+                    continue
+                x, y = x.to(device), y.to(device)
+                loss = F.cross_entropy(model(x), y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    for p, m in dev_masks:
+                        p.mul_(m)
+                it += 1
+                if it % EVAL_EVERY == 0:
+                    with torch.no_grad():
+                        model.eval()
+                        for dl in (val_dl, test_dl):
+                            correct = sum(int((model(xb.to(device)).argmax(1) == yb.to(device)).sum()) for xb, yb in dl)
+                        model.train()
+            if level < 2:
+                masks = prune(model.state_dict(), masks, kinds, cfg.pruning)
+        _sync(device)
+        del correct
+        return time.perf_counter() - t
+
+
+def level_specs(iterations: int, device: str, data_dir, store: Store) -> list:
+    """The 6 TaskSpecs of level 1 (ticket + reinit x 3 trials), after a real level 0."""
+    cfg = reference_config(iterations, device, trials=3, controls=("reinit",), rounds=1)
+    r = _Run(cfg, store, data_dir, device)
+    for trial in range(3):
+        spec = r.spec(trial, 0, "ticket")
+        spec.training = TrainingConfig(iterations=EVAL_EVERY, eval_every=EVAL_EVERY)  # short dense run: only its mask matters
+        r.persist(trial, 0, "ticket", spec, execute(spec))
+    specs = [r.spec(t, 1, arm) for t in range(3) for arm in ("ticket", "reinit")]
+    for s in specs:
+        s.store_root = None  # no live-progress files: time the training itself
+    return specs
+
+
+def time_parallel(specs: list, processes: int) -> tuple[float, float, list]:
+    """(sequential s, parallel s, max |test-acc difference|) for the same 6 networks."""
+    t = time.perf_counter()
+    seq = [execute(s) for s in specs]
+    t_seq = time.perf_counter() - t
+    with make_pool(processes) as pool:
+        list(pool.map(_warm, [specs[0]] * processes))  # start workers, load data: a run pays this once
+        t = time.perf_counter()
+        par = list(pool.map(execute, specs))
+        t_par = time.perf_counter() - t
+    diffs = [max(abs(a - b) for a, b in zip(s["history"]["test_acc"], p["history"]["test_acc"])) for s, p in zip(seq, par)]
+    return t_seq, t_par, diffs
+
+
+def _warm(spec) -> bool:
+    get_data(spec.dataset, spec.data_dir, spec.device)
+    time.sleep(0.5)  # keep this worker busy so the other one gets a warm-up too
+    return True
+
+
+def main(args) -> int:
+    device = resolve_device(args.device)
+    data_dir = args.data_dir
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    its = args.iterations
+    load("fashion-mnist", data_dir)  # parse / cache outside the timings
+    dd = str(data_dir) if data_dir else None
+    get_data("fashion-mnist", dd, device)  # the engine's in-process tasks reuse this copy
+    timers = {"engine": lambda: time_engine(its, device, dd), "plain": lambda: time_plain(its, device, dd),
+              "dataloader": lambda: time_dataloader(its, device, dd)}
+    samples: dict[str, list] = {p: [] for p in parts}
+    procs = default_processes(device)
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = level_specs(its, device, dd, Store(tmp)) if "parallel" in parts else None
+        for rep in range(args.repeats):  # interleaved, so drifting machine load hits every part alike
+            for p in parts:
+                if p == "parallel":
+                    samples[p].append(time_parallel(specs, max(2, procs)))
+                else:
+                    samples[p].append(timers[p]())
+                print(f"  repeat {rep + 1}/{args.repeats} {p}: {samples[p][-1] if p != 'parallel' else samples[p][-1][:2]}", flush=True)
+    net_its = 3 * its
+    report = {"device": device, "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
+              "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+              "torch": torch.__version__, "threads": torch.get_num_threads(), "iterations_per_level": its,
+              "repeats": args.repeats, "parts": {}}
+    print(f"\nreference workload: LeNet-300-100, Fashion-MNIST, batch 60, 3 levels x {its} iterations, "
+          f"eval every {EVAL_EVERY}; device {device}; medians of {args.repeats}")
+    print(f"{'part':<12}{'median s':>10}{'it/s':>10}   all runs (s)")
+    for p in parts:
+        if p == "parallel":
+            continue
+        med = statistics.median(samples[p])
+        report["parts"][p] = {"median_s": med, "iterations_per_s": net_its / med, "runs_s": samples[p]}
+        print(f"{p:<12}{med:>10.2f}{net_its / med:>10.0f}   {', '.join(f'{s:.2f}' for s in samples[p])}")
+    ratios = {}
+    if {"engine", "plain"} <= set(parts):
+        ratios["engine/plain"] = report["parts"]["engine"]["median_s"] / report["parts"]["plain"]["median_s"]
+    if {"engine", "dataloader"} <= set(parts):
+        ratios["dataloader/engine"] = report["parts"]["dataloader"]["median_s"] / report["parts"]["engine"]["median_s"]
+    if "parallel" in parts:
+        seq = statistics.median(s[0] for s in samples["parallel"])
+        par = statistics.median(s[1] for s in samples["parallel"])
+        diff = max(max(s[2]) for s in samples["parallel"])
+        n = 6 * (its - 0)
+        report["parts"]["parallel"] = {"sequential_s": seq, "parallel_s": par, "processes": max(2, procs),
+                                       "sequential_net_it_per_s": n / seq, "parallel_net_it_per_s": n / par,
+                                       "max_test_acc_difference": diff}
+        ratios["parallel/sequential throughput"] = seq / par
+        print(f"parallel: 6 networks x {its} it: one after another {seq:.2f} s ({n / seq:.0f} net-it/s), "
+              f"{max(2, procs)} worker processes {par:.2f} s ({n / par:.0f} net-it/s); "
+              f"max test-acc difference {diff:.4f}")
+    report["ratios"] = ratios
+    for k, v in ratios.items():
+        print(f"ratio {k}: {v:.2f}")
+    args.out.write_text(json.dumps(report, indent=1))
+    print(f"figures written to {args.out}")
+    return 0

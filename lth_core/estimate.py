@@ -1,0 +1,141 @@
+"""Run-time estimates from costs measured on this machine, before a run starts.
+
+The cost of one optimizer step (and of evaluating one example) is timed on
+random data of the architecture's input shape, once per (arch, batch size,
+device, threads) and cached for the life of the process. The estimate then
+walks the run's levels: the tasks of a level (trials x arms) share the worker
+processes, so a level takes ceil(tasks / processes) task durations.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+from lth_core.config import ExperimentConfig, TrainingConfig
+from lth_core.experiment import task_steps
+from lth_core.models import build, prunable_layers
+from lth_core.registry import get_arch_info, get_dataset_info
+from lth_core.training import make_optimizer
+
+STARTUP_S = 4.0   # starting the worker processes and loading the data, roughly, per run
+_CACHE: dict = {}
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Measured costs on one device; seconds."""
+
+    step_s: float              # one training step (forward, backward, masked update) at batch_size
+    eval_s_per_example: float  # one example's forward pass at evaluation time
+    device: str
+    threads: int
+    steps_timed: int           # how many steps the measurement averaged over
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1,
+            steps: int = 30, budget_s: float = 3.0) -> Cost:
+    """Time `steps` real training steps of `arch` (fewer if they take longer than budget_s).
+
+    threads: torch CPU threads during the measurement (the job manager's workers
+    run single-threaded when a run uses several processes). Cached per argument set.
+    """
+    key = (arch, int(batch_size), device, int(threads))
+    if key in _CACHE:
+        return _CACHE[key]
+    shape = get_arch_info(arch).input_shapes[0]
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(threads)))
+    try:
+        gen = torch.Generator().manual_seed(0)
+        model = build(arch, 0).to(device)
+        params = dict(model.named_parameters())
+        grad_masks = [(params[n], torch.ones_like(params[n])) for n in prunable_layers(model)]
+        opt = make_optimizer(model.parameters(), TrainingConfig(batch_size=batch_size))
+        x = torch.randn((batch_size, *shape), generator=gen).to(device)
+        y = torch.randint(0, 10, (batch_size,), generator=gen).to(device)
+
+        def step():
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for p, m in grad_masks:
+                p.grad.mul_(m)
+            opt.step()
+
+        for _ in range(2):  # warm-up: allocator, fused kernels, lazy init
+            step()
+        _sync(device)
+        t0, done = time.perf_counter(), 0
+        while done < steps and (done < 3 or time.perf_counter() - t0 < budget_s):
+            step()
+            done += 1
+        _sync(device)
+        step_s = (time.perf_counter() - t0) / done
+
+        model.eval()
+        n_eval = 512 if math.prod(shape) <= 4096 else 64
+        xe = torch.randn((n_eval, *shape), generator=gen).to(device)
+        with torch.no_grad():
+            model(xe)
+            _sync(device)
+            t0 = time.perf_counter()
+            model(xe)
+            _sync(device)
+        eval_s = (time.perf_counter() - t0) / n_eval
+    finally:
+        torch.set_num_threads(old_threads)
+    cost = Cost(step_s, eval_s, device, int(threads), done)
+    _CACHE[key] = cost
+    return cost
+
+
+def estimate_seconds(config: ExperimentConfig, cost: Cost, processes: int) -> float:
+    """Wall-clock seconds the run should take with `processes` parallel workers."""
+    processes = max(1, int(processes))
+    info = get_dataset_info(config.dataset)
+    per_eval = (info.n_val + info.n_test) * cost.eval_s_per_example
+    total = STARTUP_S
+    for level in range(config.levels):
+        arms = ("ticket",) if level == 0 else config.arms
+        durations = []
+        for arm in arms:
+            steps = task_steps(config, level, arm)
+            evals = math.ceil(steps / config.training.eval_every)
+            durations += [steps * cost.step_s + evals * per_eval] * config.trials
+        waves = math.ceil(len(durations) / processes)
+        total += waves * max(durations)
+    return total
+
+
+def worker_layout(device: str, processes_per_job: int) -> tuple[int, int]:
+    """(processes, threads per process) a job uses: single-threaded workers on a
+    CPU when there are several, every core in one process otherwise."""
+    if device != "cpu":
+        return 1, 1
+    if processes_per_job > 1:
+        return processes_per_job, 1
+    return 1, os.cpu_count() or 1
+
+
+def format_duration(seconds: float | None) -> str:
+    """'45 s', '3 min 20 s', '2 h 05 min'; an em dash for None."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    if s < 86400 * 2:
+        return f"{s // 3600} h {(s % 3600) // 60:02d} min"
+    return f"{s / 86400:.1f} days"
