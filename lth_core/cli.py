@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--store", type=Path)
     w.add_argument("--data-dir", type=Path)
     w.add_argument("--processes", type=_int("--processes", 1, 64))
+    g = sub.add_parser("gallery", help="copy finished runs into the read-only gallery folder")
+    g.add_argument("run_ids", nargs="+")
+    g.add_argument("--store", type=Path)
+    g.add_argument("--gallery", type=Path, help="gallery folder (default ./gallery)")
     b = sub.add_parser("bench", help="time the engine against a plain loop and a DataLoader pipeline")
     b.add_argument("--repeats", type=_int("--repeats", 1, 20), default=3)
     b.add_argument("--iterations", type=_int("--iterations", 10, 120_000), default=2000)
@@ -208,6 +212,22 @@ def cmd_work(a) -> int:
     return 0
 
 
+def cmd_gallery(a) -> int:
+    from lth_core import gallery
+    from lth_core.store import Store, default_store_root, validate_run_id
+    store = Store(a.store or default_store_root())
+    for rid in a.run_ids:
+        try:
+            validate_run_id(rid)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if not store.has_run(rid):
+            raise UsageError(f"no run {rid} in {store.root}")
+        print(gallery.add(store, rid, a.gallery))
+    print(f"gallery size: {gallery.size_bytes(a.gallery) / 1e6:.2f} MB")
+    return 0
+
+
 def main(argv=None) -> int:
     from lth_core.data import DataUnavailable
     from lth_core.store import AlreadyRunning, Corrupt
@@ -216,7 +236,7 @@ def main(argv=None) -> int:
         if a.command == "bench":
             from lth_core.bench import main as bench_main
             return bench_main(a)
-        return {"run": cmd_run, "list": cmd_list, "work": cmd_work}[a.command](a)
+        return {"run": cmd_run, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery}[a.command](a)
     except (UsageError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
