@@ -237,8 +237,12 @@ def _compute(config, store, data_dir, device, processes, on_progress) -> None:
 
 
 def _execute_all(specs: dict, pool, tick):
-    """Yield (task, result) as tasks finish, in-process or on the pool."""
-    if pool is None or len(specs) <= 1:
+    """Yield (task, result) as tasks finish, in-process or on the pool.
+
+    With a pool, even a lone task goes to a (single-threaded) worker: a multi-threaded
+    process on a busy machine spin-waits for cores and trains many times slower.
+    """
+    if pool is None:
         for task, spec in specs.items():
             yield task, execute(spec)
         return
