@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dataset", help="mnist1d, fashion-mnist, mnist or cifar10")
     r.add_argument("--arch", help="mlp1d, lenet300, conv2, conv4, conv6, vgg19 or resnet18")
     r.add_argument("--strategy", choices=["layerwise", "global"])
-    r.add_argument("--rate", type=_fraction("--rate"), help="fraction of surviving weights pruned per round")
+    r.add_argument("--rate", type=_fraction("--rate"), help="fraction of surviving fc weights pruned per round; also sets the conv rate and the output rate (half) unless those are given")
     r.add_argument("--conv-rate", type=_fraction("--conv-rate"), help="per-round rate for conv layers")
     r.add_argument("--output-rate", type=_fraction("--output-rate"), help="per-round rate for the output layer")
     r.add_argument("--target", type=_fraction("--target"), help="total pruning P over --rounds rounds")
@@ -200,7 +200,7 @@ def cmd_list(a) -> int:
 
 def cmd_work(a) -> int:
     from lth_core import experiment
-    from lth_core.store import Store, default_store_root, validate_run_id
+    from lth_core.store import Corrupt, Store, default_store_root, validate_run_id
     store = Store(a.store or default_store_root())
     try:
         run_id = validate_run_id(a.run_id)
@@ -208,7 +208,21 @@ def cmd_work(a) -> int:
         raise UsageError(str(exc)) from None
     if not store.has_run(run_id):
         raise UsageError(f"no run {run_id} in {store.root}")
-    experiment.run(store.config(run_id), store, data_dir=a.data_dir, processes=a.processes)
+    try:
+        config = store.config(run_id)
+    except (Corrupt, ValueError) as exc:  # config.json is the run's identity: nothing can be rebuilt from it
+        why = (f"config.json is damaged, so the run cannot be rebuilt from the store; start the same "
+               f"experiment again to recreate it ({exc})")
+        store.set_status(run_id, "failed", why[:500])
+        raise Corrupt(why) from None
+    from lth_core.tasks import resolve_device
+    if resolve_device(config.device) == "cpu":
+        # Single-threaded, like the pool's workers: a run's numbers then do not depend on how many
+        # processes computed which task (a resumed run equals an uninterrupted one), and the job
+        # manager's workers do not oversubscribe the cores they share.
+        import torch
+        torch.set_num_threads(1)
+    experiment.run(config, store, data_dir=a.data_dir, processes=a.processes)
     return 0
 
 
@@ -228,23 +242,32 @@ def cmd_gallery(a) -> int:
     return 0
 
 
+def _one_line(exc) -> str:
+    """The message on one printable line: a value the user typed may hold newlines or control
+    characters, which are shown escaped (\\n, \\x1b) instead of breaking or styling the terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(exc))
+
+
 def main(argv=None) -> int:
     from lth_core.data import DataUnavailable
     from lth_core.store import AlreadyRunning, Corrupt
     try:
-        a = build_parser().parse_args(argv)
+        try:
+            a = build_parser().parse_args(argv)
+        except SystemExit as exc:  # only -h/--help exit here (errors raise UsageError): help was printed
+            return exc.code if isinstance(exc.code, int) else 0
         if a.command == "bench":
             from lth_core.bench import main as bench_main
             return bench_main(a)
         return {"run": cmd_run, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery}[a.command](a)
     except (UsageError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except DataUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_DATA
     except (AlreadyRunning, Corrupt) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)

@@ -40,9 +40,12 @@ class ConfigError(ValueError):
 def _check_number(name: str, value: Any, lo: float, hi: float, *, integer: bool,
                   lo_open: bool = False, hi_open: bool = False) -> None:
     kind = "an integer" if integer else "a number"
-    rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    fmt = (lambda v: str(int(v))) if integer else (lambda v: f"{v:g}")  # 2147483647, not 2.14748e+09
+    rng = f"{'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}{')' if hi_open else ']'}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
+        raise ConfigError(name, f"must be {kind} in {rng}, got {_short(value)}")
+    if isinstance(value, int) and not -2**63 <= value < 2**63:  # float() of a huge int overflows
+        raise ConfigError(name, f"must be {kind} in {rng}, got {_short(value)}")
     if integer and not float(value).is_integer():
         raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
     if not math.isfinite(value):
@@ -53,9 +56,15 @@ def _check_number(name: str, value: Any, lo: float, hi: float, *, integer: bool,
         raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """repr of a user's value, cut so a hostile value cannot flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _check_choice(name: str, value: Any, allowed) -> None:
     if value not in allowed:
-        raise ConfigError(name, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
+        raise ConfigError(name, f"unknown value {_short(value)}; allowed: {', '.join(allowed)}")
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,9 @@ class ExperimentConfig:
             object.__setattr__(self, "pruning", PruningConfig(**self.pruning))
         if isinstance(self.training, dict):
             object.__setattr__(self, "training", TrainingConfig(**self.training))
+        for name, kind in (("pruning", PruningConfig), ("training", TrainingConfig)):
+            if not isinstance(getattr(self, name), kind):
+                raise ConfigError(name, f"must be an object of {name} fields, got {_short(getattr(self, name))}")
         _check_choice("dataset", self.dataset, tuple(DATASETS))
         _check_choice("arch", self.arch, tuple(ARCHITECTURES))
         fits = compatible_archs(self.dataset)
@@ -160,6 +172,8 @@ class ExperimentConfig:
         controls = self.controls
         if isinstance(controls, str):
             controls = [c for c in controls.split(",") if c.strip()]
+        if not isinstance(controls, (list, tuple)):
+            raise ConfigError("controls", f"must be a list of {', '.join(CONTROLS)}, got {_short(controls)}")
         for c in controls:
             _check_choice("controls", c, CONTROLS)
         object.__setattr__(self, "controls", tuple(c for c in CONTROLS if c in set(controls)))

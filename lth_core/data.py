@@ -62,11 +62,16 @@ def default_data_dir() -> Path:
 def read_idx(path: Path) -> np.ndarray:
     """Parse an idx file (optionally .gz): MNIST's format for images and labels."""
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, OSError) as exc:  # cut-off or garbled gzip stream
+        raise DataUnavailable(f"{path} is damaged ({type(exc).__name__}); fetch the file again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataUnavailable(f"{path} is not an idx file of unsigned bytes")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise DataUnavailable(f"{path} is truncated inside its header")
     dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):

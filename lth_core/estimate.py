@@ -61,32 +61,41 @@ def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1
         params = dict(model.named_parameters())
         grad_masks = [(params[n], torch.ones_like(params[n])) for n in prunable_layers(model)]
         opt = make_optimizer(model.parameters(), TrainingConfig(batch_size=batch_size))
-        x = torch.randn((batch_size, *shape), generator=gen).to(device)
-        y = torch.randint(0, 10, (batch_size,), generator=gen).to(device)
 
-        def step():
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            for p, m in grad_masks:
-                p.grad.mul_(m)
-            opt.step()
+        def timed_steps(batch: int, n: int) -> float:
+            x = torch.randn((batch, *shape), generator=gen).to(device)
+            y = torch.randint(0, 10, (batch,), generator=gen).to(device)
+            _sync(device)
+            t0 = time.perf_counter()
+            for _ in range(n):
+                loss = F.cross_entropy(model(x), y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                for p, m in grad_masks:
+                    p.grad.mul_(m)
+                opt.step()
+            _sync(device)
+            return (time.perf_counter() - t0) / n
 
-        for _ in range(2):  # warm-up: allocator, fused kernels, lazy init
-            step()
-        _sync(device)
-        t0, done = time.perf_counter(), 0
-        while done < steps and (done < 3 or time.perf_counter() - t0 < budget_s):
-            step()
-            done += 1
-        _sync(device)
-        step_s = (time.perf_counter() - t0) / done
+        # A probe at a small batch first: a large convnet on a CPU takes seconds per
+        # step, and its cost grows linearly with the batch, so it is timed small and scaled.
+        probe = min(batch_size, 4)
+        timed_steps(probe, 1)  # warm-up: allocator, fused kernels, lazy init
+        probe_s = timed_steps(probe, 1)
+        if probe_s * batch_size / probe * 10 > budget_s:
+            done = max(2, min(steps, int(budget_s / max(probe_s, 1e-6))))
+            step_s = timed_steps(probe, done) * batch_size / probe
+        else:
+            timed_steps(batch_size, 1)
+            full_s = timed_steps(batch_size, 1)
+            done = max(3, min(steps, int(budget_s / max(full_s, 1e-6))))
+            step_s = timed_steps(batch_size, done)
 
         model.eval()
-        n_eval = 512 if math.prod(shape) <= 4096 else 64
+        n_eval = max(8, min(512, int(0.3 / max(probe_s / probe / 3, 1e-7))))
         xe = torch.randn((n_eval, *shape), generator=gen).to(device)
         with torch.no_grad():
-            model(xe)
+            model(xe[:8])
             _sync(device)
             t0 = time.perf_counter()
             model(xe)

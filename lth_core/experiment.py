@@ -138,6 +138,15 @@ class _Run:
                         store_root=str(self.store.root), run_id=self.run_id,
                         epoch=self.epoch)
 
+    def repair_control_masks(self, trial, level) -> None:
+        """Rewrite a missing or damaged random / one-shot mask of a trained control (no training:
+        the mask is a seeded function of what the store holds, the one its metrics were made with)."""
+        for arm in ("random", "oneshot"):
+            rel = f"t{trial}/L{level:02d}/mask_{arm}.st"
+            if arm in self.c.controls and self.metrics(trial, level, arm) is not None \
+                    and self._ok(self.store.read_masks, rel) is None and self.mask(trial, level) is not None:
+                self.store.write_masks(self.run_id, rel, self.spec(trial, level, arm).masks)
+
     def persist(self, trial, level, arm, spec: TaskSpec, result: dict) -> None:
         """Write a finished task; downstream artifacts first, metrics last."""
         rid, base = self.run_id, f"t{trial}/L{level:02d}"
@@ -177,7 +186,9 @@ def run(config: ExperimentConfig, store: Store, *, data_dir: Path | None = None,
     A run already complete in the store returns at once without training.
     """
     run_id = store.create(config)
-    if is_complete(config, store):
+    # complete and intact: served from the store. A damaged file that no metrics record depends on
+    # (theta_0, a control's mask, progress.json) still sends the run through _compute to rebuild it.
+    if is_complete(config, store) and not store.damaged_files(run_id):
         if store.status(run_id)["state"] != "done":
             with store.lock(run_id):
                 store.set_status(run_id, "done")
@@ -212,6 +223,8 @@ def _compute(config, store, data_dir, device, processes, on_progress) -> None:
         if on_progress is not None:
             on_progress(store.progress(r.run_id))
 
+    for trial in range(config.trials):
+        r.theta0(trial)  # regenerated from the trial's seed if missing or damaged (no training)
     if processes is None:
         processes = default_processes(device)
     pool = make_pool(processes) if processes > 1 and device == "cpu" else None
@@ -223,6 +236,7 @@ def _compute(config, store, data_dir, device, processes, on_progress) -> None:
                     todo.append((trial, level, "ticket"))
                 if level > 0:
                     todo += [(trial, level, a) for a in config.controls if r.metrics(trial, level, a) is None]
+                    r.repair_control_masks(trial, level)
             report(level)
             specs = {t: r.spec(*t) for t in todo}
             for task, result in _execute_all(specs, pool, lambda: report(level)):

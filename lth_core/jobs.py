@@ -84,7 +84,8 @@ class JobManager:
             if run_id in self.jobs:
                 self.jobs[run_id].owners.add(owner)
                 return run_id
-            if self.store.has_run(run_id) and is_complete(config, self.store):
+            if self.store.has_run(run_id) and is_complete(config, self.store) \
+                    and not self.store.damaged_files(run_id):  # a damaged file is rebuilt by a worker
                 return run_id
             if self.store.is_locked(run_id):
                 return run_id  # another process (e.g. the command line) is computing it

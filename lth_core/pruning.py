@@ -89,11 +89,16 @@ def ladder(sizes: dict[str, int], kinds: dict[str, str], cfg: PruningConfig) -> 
 
 
 def random_like(masks: Masks, generator: torch.Generator) -> Masks:
-    """A random mask with exactly the same number of survivors in every layer."""
-    out = {}
-    for n, m in masks.items():
+    """A random mask with exactly the same number of survivors in every layer.
+
+    Layers are drawn in sorted-name order, so the result depends only on the
+    generator's seed, not on the order in which the masks were loaded.
+    """
+    drawn = {}
+    for n in sorted(masks):
+        m = masks[n]
         order = torch.randperm(m.numel(), generator=generator)
         flat = torch.zeros(m.numel(), dtype=torch.bool)
         flat[order[: int(m.sum())]] = True
-        out[n] = flat.reshape(m.shape)
-    return out
+        drawn[n] = flat.reshape(m.shape)
+    return {n: drawn[n] for n in masks}

@@ -80,9 +80,12 @@ def curves_frame(store: Store, run_id: str) -> pd.DataFrame:
 
 def layers_frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per (trial, level, arm, layer): surviving weights and % remaining."""
+    from lth_core.models import layer_sizes
+    order = list(layer_sizes(store.config(run_id).arch))  # input to output, not alphabetical
     rows = []
     for rec in records(store, run_id):
-        for name, alive in rec["layer_remaining"].items():
+        for name in sorted(rec["layer_remaining"], key=lambda n: order.index(n) if n in order else len(order)):
+            alive = rec["layer_remaining"][name]
             size = rec["layer_sizes"][name]
             rows.append({"trial": rec["trial"], "level": rec["level"], "arm": rec["arm"], "layer": name,
                          "remaining": alive, "size": size, "percent_remaining": 100.0 * alive / size})

@@ -35,7 +35,7 @@ from lth_core.atomic import atomic_write_bytes
 from lth_core.config import ExperimentConfig
 from lth_core.masks import Masks, pack, unpack
 
-RUN_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+RUN_ID_RE = re.compile(r"\A[0-9a-f]{16}\Z")  # \Z, not $: "$" also matches before a trailing newline
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
@@ -132,7 +132,10 @@ class Store:
         path = self._path(run_id, rel)
         raw = path.read_bytes()
         try:
-            arrays = st_load_np(raw)
+            # sorted: safetensors returns tensors in a random (hash map) order, and consumers that
+            # walk a mask in order with a seeded generator (random_like) must see the same order
+            loaded = st_load_np(raw)
+            arrays = {k: loaded[k] for k in sorted(loaded)}
             n = int.from_bytes(raw[:8], "little")
             header = json.loads(raw[8:8 + n])
             metadata = header.get("__metadata__", {})

@@ -9,7 +9,6 @@ silently skipping.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -82,7 +81,3 @@ def executed(monkeypatch):
     monkeypatch.setattr(experiment, "execute", counting)
     return keys
 
-
-def store_files(root: Path) -> list[str]:
-    """Every file below root, relative, sorted (for before/after comparisons)."""
-    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())

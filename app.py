@@ -1,0 +1,34 @@
+"""Lottery Ticket Explorer: the Streamlit entry point.
+
+Run with `streamlit run app.py`. Page config, navigation over pages/, and the
+shared sidebar (presenter mode, where runs are stored). An address with
+?run=<run_id> opens that run's results.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import presenter, state
+
+st.set_page_config(page_title="Lottery Ticket Explorer", page_icon=":material/confirmation_number:",
+                   layout="wide", initial_sidebar_state="expanded")
+
+wants_run = "run" in st.query_params
+PAGES = {
+    "learn": st.Page("pages/learn.py", title="Learn", icon=":material/school:", default=not wants_run),
+    "run": st.Page("pages/run.py", title="Run an experiment", icon=":material/play_circle:"),
+    "results": st.Page("pages/results.py", title="Results", icon=":material/insights:", default=wants_run),
+    "compare": st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
+    "inside": st.Page("pages/inside.py", title="Inside the ticket", icon=":material/biotech:"),
+    "runs": st.Page("pages/runs.py", title="All runs", icon=":material/list_alt:"),
+}
+page = st.navigation({"Explore": [PAGES["learn"], PAGES["run"], PAGES["results"]],
+                      "Dig deeper": [PAGES["compare"], PAGES["inside"], PAGES["runs"]]})
+
+with st.sidebar:
+    presenter.toggle()
+    st.caption(f"Runs are stored in `{state.store_root()}`"
+               + (f" · gallery (read-only): `{state.gallery_root()}`" if state.gallery_root() else "")
+               + ". Set LTH_STORE to change it.")
+presenter.inject_css()
+page.run()

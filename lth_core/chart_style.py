@@ -1,0 +1,66 @@
+"""Shared look of every chart: one colour per arm, transparent backgrounds, the sparsity axis.
+
+Colours are mid-saturation so they read on Streamlit's light and dark themes
+alike; backgrounds are transparent and grid lines translucent grey.
+"""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+ARM_COLORS = {"ticket": "#3B82F6", "reinit": "#F28E2B", "random": "#B07AA1", "oneshot": "#2CA58D"}
+ARM_NAMES = {"ticket": "Winning ticket (iterative pruning)", "reinit": "Random re-init (same mask)",
+             "random": "Random pruning (same sparsity)", "oneshot": "One-shot pruning"}
+ARM_DASH = {"ticket": "solid", "reinit": "dash", "random": "dot", "oneshot": "dashdot"}
+DENSE_COLOR = "#8C8C8C"
+RUN_COLORS = ("#3B82F6", "#F28E2B", "#2CA58D", "#E15759", "#B07AA1", "#EDC948", "#76B7B2", "#FF9DA7",
+              "#9C755F", "#59A14F")
+GRID = "rgba(128,128,128,0.25)"
+ARM_ORDER = ("ticket", "reinit", "random", "oneshot")
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    """'#RRGGBB' -> 'rgba(r,g,b,alpha)' (for translucent bands)."""
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 420, panels: bool = False) -> go.Figure:
+    """Transparent background, light grid, legend on top: readable in light and dark themes.
+
+    panels=True (subplots) keeps the legend at the very top of the figure, clear of
+    the panel titles."""
+    top = (70 if title else 40) + (45 if panels else 0)
+    legend = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text="")
+    if panels:
+        legend.update(yref="container", y=0.995 if not title else 0.93, yanchor="top")
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left") if title else None, height=height,
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        margin=dict(l=10, r=10, t=top, b=10), hovermode="closest", legend=legend)
+    fig.update_xaxes(gridcolor=GRID, zeroline=False, showline=True, linecolor=GRID)
+    fig.update_yaxes(gridcolor=GRID, zeroline=False, showline=True, linecolor=GRID)
+    return fig
+
+
+def sparsity_ticks(percents) -> list[float]:
+    """Tick positions for a % remaining axis: every level when few, else round numbers."""
+    ps = sorted({round(float(p), 1) for p in percents if p and p > 0}, reverse=True)
+    if 0 < len(ps) <= 9:
+        return ps
+    lo = min(ps) if ps else 1.0
+    nice = [100, 50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01]
+    return [v for v in nice if v >= lo * 0.8]
+
+
+def sparsity_axis(fig: go.Figure, percents, row=None, col=None, title="weights remaining (%, log scale)"):
+    """Log x axis, reversed (100% on the left), ticks at the given percentages."""
+    ticks = sparsity_ticks(percents)
+    ps = [p for p in percents if p and p > 0] or [100.0]
+    lo, hi = math.log10(min(ps)) - 0.05, math.log10(max(max(ps), 100.0)) + 0.05
+    fig.update_xaxes(type="log", range=[hi, lo], tickvals=ticks, ticktext=[f"{t:g}%" for t in ticks],
+                     title_text=title, row=row, col=col)
+
+

@@ -1,0 +1,189 @@
+"""Pure Plotly figure builders for a run's results (no Streamlit).
+
+Inputs are the DataFrames of lth_core.results: accuracies are fractions and
+are drawn as percentages; percent_remaining is drawn on a log axis reversed,
+so the dense network (100%) sits on the left and sparser networks to the
+right, as in the paper. Each arm keeps one colour everywhere, chosen to read
+on light and dark backgrounds; backgrounds stay transparent.
+More builders (layers, masks, the toy network) live in charts_inside.py.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, DENSE_COLOR, RUN_COLORS,
+                                  base_layout, rgba, sparsity_axis)
+
+def _arms(df: pd.DataFrame, arms) -> list[str]:
+    present = list(dict.fromkeys(df["arm"])) if "arm" in df else []
+    wanted = arms if arms is not None else ARM_ORDER
+    return [a for a in ARM_ORDER if a in present and a in wanted]
+
+
+def _band(fig, x, lo, hi, color, group, row=None, col=None):
+    """A translucent min..max band (skipped when every trial agrees, e.g. one trial)."""
+    if all(abs(a - b) < 1e-12 for a, b in zip(lo, hi)):
+        return
+    fig.add_trace(go.Scatter(x=list(x) + list(x)[::-1], y=list(hi) + list(lo)[::-1], fill="toself", mode="lines",
+                             fillcolor=rgba(color, 0.18), line=dict(width=0), hoverinfo="skip",
+                             showlegend=False, legendgroup=group), row=row, col=col)
+
+
+def arm_metric_figure(agg: pd.DataFrame, metric: str, *, y_title: str, scale: float = 1.0, unit: str = "",
+                      arms=None, all_percents=None, title: str | None = None, dense_line: bool = True,
+                      decimals: int = 1) -> go.Figure:
+    """One line per arm of `metric` (mean over trials, min/max band) against % remaining."""
+    fig = base_layout(go.Figure(), title=title)
+    show = _arms(agg, arms)
+    dense = agg[(agg.level == 0)] if len(agg) else agg
+    for arm in show:
+        d = agg[agg.arm == arm].sort_values("level")
+        color = ARM_COLORS[arm]
+        y = d[metric] * scale
+        _band(fig, d.percent_remaining, d[f"{metric}_min"] * scale, d[f"{metric}_max"] * scale, color, arm)
+        hover = [f"<b>{ARM_NAMES[arm]}</b><br>{p:.3g}% of weights remain (level {lv})<br>"
+                 f"{y_title}: {m * scale:.{decimals}f}{unit}"
+                 + (f" (min {lo * scale:.{decimals}f}, max {hi * scale:.{decimals}f}; {n} trials)" if n > 1 else "")
+                 for p, lv, m, lo, hi, n in zip(d.percent_remaining, d.level, d[metric], d[f"{metric}_min"],
+                                                d[f"{metric}_max"], d.trials)]
+        fig.add_trace(go.Scatter(x=d.percent_remaining, y=y, mode="lines+markers", name=ARM_NAMES[arm],
+                                 legendgroup=arm, line=dict(color=color, width=3, dash=ARM_DASH[arm]),
+                                 marker=dict(size=8, color=color), hovertext=hover, hoverinfo="text"))
+    if dense_line and len(dense):
+        v = float(dense[metric].iloc[0]) * scale
+        fig.add_hline(y=v, line=dict(color=DENSE_COLOR, width=1.5, dash="dot"),
+                      annotation_text=f"dense network: {v:.{decimals}f}{unit}", annotation_position="top right",
+                      annotation_font_color=DENSE_COLOR)
+    sparsity_axis(fig, all_percents if all_percents is not None else list(agg.percent_remaining))
+    fig.update_yaxes(title_text=y_title + (f" ({unit.strip()})" if unit.strip() else ""))
+    return fig
+
+
+def accuracy_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, title=None) -> go.Figure:
+    """Test accuracy at early stopping vs % weights remaining (the paper's Figures 1 and 4)."""
+    return arm_metric_figure(agg, "test_acc_at_early_stop", y_title="test accuracy at early stop", scale=100,
+                             unit="%", arms=arms, all_percents=all_percents, title=title)
+
+
+def early_stop_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, title=None) -> go.Figure:
+    """Iteration of minimum validation loss vs % weights remaining (how fast each network learns)."""
+    return arm_metric_figure(agg, "early_stop_iteration", y_title="early-stop iteration", arms=arms,
+                             all_percents=all_percents, title=title, decimals=0)
+
+
+def _mean_curve(d: pd.DataFrame, metric: str) -> pd.DataFrame:
+    return d.groupby("iteration", as_index=False)[metric].agg(["mean", "min", "max"])
+
+
+def learning_curves(curves: pd.DataFrame, levels, arms=("ticket", "reinit"), metric: str = "test_acc",
+                    title=None) -> go.Figure:
+    """Test accuracy vs training iteration, one panel per chosen level, ticket vs controls
+    (the paper's Figure 3); the dense network is repeated in each panel as a grey reference."""
+    levels = [lv for lv in levels if lv in set(curves.level)] or [0]
+    cols = min(len(levels), 3)
+    rows = math.ceil(len(levels) / cols)
+    pct = curves.groupby("level").percent_remaining.mean().to_dict()
+    titles = [f"{pct.get(lv, 100):.3g}% remaining" + (" (dense)" if lv == 0 else f" · level {lv}") for lv in levels]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True,
+                        horizontal_spacing=0.04, vertical_spacing=0.16)
+    base_layout(fig, title=title, height=360 * rows + 40, panels=True)
+    dense = curves[(curves.level == 0) & (curves.arm == "ticket")]
+    for i, lv in enumerate(levels):
+        r, c = i // cols + 1, i % cols + 1
+        series = [("dense", dense)] if len(dense) else []
+        if lv > 0:
+            series += [(a, curves[(curves.level == lv) & (curves.arm == a)]) for a in arms]
+        for arm, d in series:
+            if d.empty:
+                continue
+            m = _mean_curve(d, metric)
+            color = DENSE_COLOR if arm == "dense" else ARM_COLORS[arm]
+            name = "Dense network (100%)" if arm == "dense" else ARM_NAMES[arm]
+            _band(fig, m.iteration, m["min"] * 100, m["max"] * 100, color, arm, r, c)
+            fig.add_trace(go.Scatter(
+                x=m.iteration, y=m["mean"] * 100, mode="lines", name=name, legendgroup=arm, showlegend=(i == 0)
+                or (arm != "dense" and i == next(j for j, v in enumerate(levels) if v > 0)),
+                line=dict(color=color, width=2.5 if arm != "dense" else 1.5,
+                          dash="dot" if arm == "dense" else ARM_DASH.get(arm, "solid")),
+                hovertemplate=f"{name}<br>iteration %{{x}}<br>test accuracy %{{y:.1f}}%<extra>{titles[i]}</extra>"),
+                row=r, col=c)
+        fig.update_xaxes(title_text="training iteration" if r == rows else None, row=r, col=c)
+    fig.update_yaxes(title_text="test accuracy (%)", col=1)
+    return fig
+
+
+def generalisation_gap(agg: pd.DataFrame, arms=None, all_percents=None, title=None) -> go.Figure:
+    """Training vs test accuracy at early stopping across levels, and their gap in points."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
+                        subplot_titles=("training (dotted) and test (solid) accuracy",
+                                        "gap: training − test (points)"))
+    base_layout(fig, title=title, panels=True)
+    percents = all_percents if all_percents is not None else list(agg.percent_remaining)
+    for arm in _arms(agg, arms):
+        d = agg[agg.arm == arm].sort_values("level")
+        color, name = ARM_COLORS[arm], ARM_NAMES[arm]
+        train, test = d.train_acc_at_early_stop * 100, d.test_acc_at_early_stop * 100
+        tip = "<b>" + name + "</b><br>%{x:.3g}% remain<br>%{y:.1f}"
+        fig.add_trace(go.Scatter(x=d.percent_remaining, y=test, mode="lines+markers", name=name, legendgroup=arm,
+                                 line=dict(color=color, width=3), marker=dict(size=7),
+                                 hovertemplate=tip + "% test<extra></extra>"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=d.percent_remaining, y=train, mode="lines+markers", name=name + " (train)",
+                                 legendgroup=arm, showlegend=False, line=dict(color=color, width=2, dash="dot"),
+                                 marker=dict(size=5, symbol="circle-open"),
+                                 hovertemplate=tip + "% training<extra></extra>"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=d.percent_remaining, y=train - test, mode="lines+markers", name=name,
+                                 legendgroup=arm, showlegend=False, line=dict(color=color, width=2.5),
+                                 hovertemplate=tip + " points gap<extra></extra>"), row=1, col=2)
+    for c in (1, 2):
+        sparsity_axis(fig, percents, row=1, col=c)
+    fig.update_yaxes(title_text="accuracy at early stop (%)", row=1, col=1)
+    fig.update_yaxes(title_text="points", row=1, col=2)
+    return fig
+
+
+def ladder_chart(percents, title=None) -> go.Figure:
+    """% of weights remaining after each pruning round (known before anything runs)."""
+    rounds = list(range(len(percents)))
+    fig = base_layout(go.Figure(), title=title, height=320)
+    fig.add_trace(go.Bar(x=rounds, y=list(percents), marker_color=[DENSE_COLOR] + [ARM_COLORS["ticket"]] * (len(rounds) - 1),
+                         text=[f"{p:.3g}%" for p in percents] if len(rounds) <= 21 else None,
+                         textposition="outside", cliponaxis=False, name="weights remaining",
+                         hovertemplate="after round %{x}: %{y:.3g}% of weights remain<extra></extra>"))
+    fig.update_xaxes(title_text="pruning round (0 = dense network)", dtick=1 if len(rounds) <= 21 else 5)
+    fig.update_yaxes(title_text="weights remaining (%)", range=[0, 112])
+    fig.update_layout(showlegend=False, bargap=0.25)
+    return fig
+
+
+def compare_runs(runs, metric: str = "test_acc_at_early_stop", arms=("ticket",), title=None) -> go.Figure:
+    """Several runs on one chart: runs is a list of (label, aggregate DataFrame);
+    one colour per run, one dash style per arm."""
+    scale, unit, y_title = ((100, "%", "test accuracy at early stop") if metric == "test_acc_at_early_stop" else
+                            (100, "%", "final test accuracy") if metric == "final_test_acc" else
+                            (1, "", "early-stop iteration"))
+    fig = base_layout(go.Figure(), title=title, height=480)
+    percents = []
+    for i, (label, agg) in enumerate(runs):
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        for arm in _arms(agg, arms):
+            d = agg[agg.arm == arm].sort_values("level")
+            percents += list(d.percent_remaining)
+            _band(fig, d.percent_remaining, d[f"{metric}_min"] * scale, d[f"{metric}_max"] * scale, color, label)
+            name = label if arm == "ticket" else f"{label} · {ARM_NAMES[arm].split(' (')[0].lower()}"
+            fig.add_trace(go.Scatter(
+                x=d.percent_remaining, y=d[metric] * scale, mode="lines+markers", name=name, legendgroup=label,
+                line=dict(color=color, width=3 if arm == "ticket" else 2, dash=ARM_DASH[arm]), marker=dict(size=7),
+                hovertemplate=f"<b>{name}</b><br>%{{x:.3g}}% remain<br>{y_title}: %{{y:.1f}}{unit}<extra></extra>"))
+    sparsity_axis(fig, percents or [100])
+    fig.update_yaxes(title_text=y_title + (f" ({unit})" if unit else ""))
+    fig.update_layout(legend=dict(orientation="v", y=1, x=1.02, yanchor="top", xanchor="left"))
+    return fig
+
+
+# builders of the "Inside the ticket" and Learn pages, re-exported so callers need one module
+from lth_core.charts_inside import (first_layer_image, init_histogram, layer_remaining,  # noqa: E402,F401
+                                    network_drawing)

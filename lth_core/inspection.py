@@ -1,0 +1,154 @@
+"""Looking inside a ticket: its masks, its initial weights, and what the mask alone does.
+
+Plain functions returning tensors, arrays and numbers for the app's
+"Inside the ticket" page and the Learn page's toy network. Everything is read
+from the store (theta_0 is rebuilt from the trial's seed when a run, such as a
+gallery run, does not keep it) or computed here from seeded randomness.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from lth_core.config import PruningConfig
+from lth_core.experiment import trial_seed
+from lth_core.masks import Masks, apply_, ones_like
+from lth_core.models import _BUILDERS, build, glorot_init_, prunable_layers
+from lth_core.pruning import prune, random_like
+from lth_core.registry import get_arch_info
+from lth_core.store import Corrupt, Store
+from lth_core.training import evaluate
+
+
+def layer_labels(arch: str) -> dict[str, str]:
+    """{weight name: readable label}, e.g. '1.weight' -> 'fc1 · 40→300'."""
+    with torch.device("meta"):
+        model = _BUILDERS[get_arch_info(arch).name](0.0)
+    params = dict(model.named_parameters())
+    labels, n_conv, n_fc = {}, 0, 0
+    for name, kind in prunable_layers(model).items():
+        shape = tuple(params[name].shape)
+        if kind == "conv":
+            n_conv += 1
+            labels[name] = f"conv{n_conv} · {shape[1]}→{shape[0]} ch, {shape[2]}×{shape[3]}"
+        elif kind == "fc":
+            n_fc += 1
+            labels[name] = f"fc{n_fc} · {shape[1]}→{shape[0]}"
+        else:
+            labels[name] = f"output · {shape[1]}→{shape[0]}"
+    return labels
+
+
+def first_layer(arch: str) -> str:
+    """Name of the network's first prunable weight (masks read from the store come in
+    no particular order)."""
+    return next(iter(layer_labels(arch)))
+
+
+def load_theta0(store: Store, run_id: str, trial: int) -> tuple[dict, str]:
+    """(theta_0 state_dict, 'stored' | 'rebuilt from the trial seed')."""
+    try:
+        return store.read_state(run_id, f"t{trial}/theta0.st"), "stored"
+    except (FileNotFoundError, Corrupt):
+        c = store.config(run_id)
+        return build(c.arch, trial_seed(c, trial), c.training.dropout).state_dict(), "rebuilt from the trial seed"
+
+
+def load_mask(store: Store, run_id: str, trial: int, level: int, arm: str = "ticket") -> Masks:
+    """The arm's mask at a level; level 0 (dense) keeps every weight.
+
+    Raises FileNotFoundError or Corrupt when the level has not been stored (intact)."""
+    if level == 0:
+        model = build(store.config(run_id).arch, 0)
+        return ones_like(model, prunable_layers(model))
+    return store.read_masks(run_id, f"t{trial}/L{level:02d}/mask_{arm}.st")
+
+
+def first_layer_map(masks: Masks, arch: str) -> dict:
+    """Surviving connections of the first layer per input position.
+
+    Returns {'layer', 'kind', 'values', 'max'}: kind 'image' (values H x W, channels
+    summed), 'sequence' (values of length L) or 'kernel' (values in_ch x kh x kw for a
+    first conv layer); 'max' is the count a position has when nothing is pruned."""
+    name = first_layer(arch)
+    m = masks[name].to(torch.int64)
+    shape = get_arch_info(arch).input_shapes[0]
+    if m.dim() == 4:  # conv: (out, in, kh, kw) -> survivors per input channel and kernel position
+        return {"layer": name, "kind": "kernel", "values": m.sum(0).numpy(), "max": int(m.shape[0])}
+    per_input = m.sum(0)                                  # (in_features,)
+    if len(shape) == 1:
+        return {"layer": name, "kind": "sequence", "values": per_input.numpy(), "max": int(m.shape[0])}
+    c, h, w = shape
+    values = per_input.reshape(c, h, w).sum(0)            # channels summed: (H, W)
+    return {"layer": name, "kind": "image", "values": values.numpy(), "max": int(m.shape[0]) * c}
+
+
+def init_split(theta0: dict, masks: Masks, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """theta_0 values of one layer's (kept, pruned) weights, as flat float arrays."""
+    w, m = theta0[layer].flatten().numpy(), masks[layer].flatten().numpy()
+    return w[m], w[~m]
+
+
+@torch.no_grad()
+def masked_accuracy(arch: str, state: dict, masks: Masks, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Test accuracy (fraction) of `state` with `masks` applied and no training at all."""
+    model = build(arch, 0)
+    model.load_state_dict(state)
+    apply_(model, masks).eval()
+    _, correct = evaluate(model, x, y)
+    return int(correct) / len(x)
+
+
+def random_mask(masks: Masks, seed: int) -> Masks:
+    """A random mask with the same per-layer survivor counts, from a fixed seed."""
+    return random_like(masks, torch.Generator().manual_seed(int(seed)))
+
+
+# --- a toy network for the Learn page --------------------------------------------
+def _toy_data(gen: torch.Generator, n_per_class: int = 60) -> tuple[torch.Tensor, torch.Tensor]:
+    """Three Gaussian blobs in 4 dimensions: a problem a 4-6-3 network can learn."""
+    centres = torch.randn(3, 4, generator=gen) * 1.5
+    x = centres.repeat_interleave(n_per_class, 0) + torch.randn(3 * n_per_class, 4, generator=gen)
+    return x, torch.arange(3).repeat_interleave(n_per_class)
+
+
+def _toy_train(model: nn.Module, masks: Masks, x, y, steps: int) -> float:
+    params = dict(model.named_parameters())
+    opt = torch.optim.Adam(model.parameters(), lr=0.03)
+    for _ in range(steps):
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        for n, m in masks.items():
+            params[n].grad.mul_(m)
+        opt.step()
+    with torch.no_grad():
+        return float((model(x).argmax(1) == y).float().mean())
+
+
+def toy_imp(seed: int = 0, rate: float = 0.5, steps: int = 200) -> dict:
+    """One real IMP round on a 4-6-3 network (Gaussian Glorot init from `seed`).
+
+    Returns numpy weights {"theta0", "trained", "ticket_trained"} (each {layer: (out, in)}),
+    the 'mask' after pruning `rate` of the hidden layer (half of it in the output
+    layer, as the paper), the layer names and sizes, and training accuracies
+    (fractions) of the dense network and of the retrained ticket."""
+    gen = torch.Generator().manual_seed(int(seed))
+    x, y = _toy_data(gen)
+    model = glorot_init_(nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3)), gen)
+    kinds = prunable_layers(model)
+    theta0 = {k: v.clone() for k, v in model.state_dict().items()}
+    dense = ones_like(model, kinds)
+    dense_acc = _toy_train(model, dense, x, y, steps)
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    mask = prune(trained, dense, kinds, PruningConfig(rate=rate, rounds=1))
+    model.load_state_dict(theta0)
+    apply_(model, mask)
+    ticket_acc = _toy_train(model, mask, x, y, steps)
+
+    def weights(state):
+        return {n: state[n].numpy().copy() for n in kinds}
+    return {"layers": list(kinds), "sizes": [4, 6, 3], "theta0": weights(theta0), "trained": weights(trained),
+            "ticket_trained": weights(model.state_dict()), "mask": {n: m.numpy().copy() for n, m in mask.items()},
+            "dense_acc": dense_acc, "ticket_acc": ticket_acc, "rate": rate, "seed": seed}

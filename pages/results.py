@@ -1,0 +1,90 @@
+"""Results of one run: the paper's charts, each with what to look for, the numbers, and downloads."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from lth_core import charts
+from ui import data, presenter, progress, runpick, takeaways
+from ui.boot import ensure_shell
+
+ensure_shell()  # a first visit straight to this page must still get app.py's shell
+
+st.title("Results")
+picked = runpick.pick_run(key="results_run")
+if picked is None:
+    st.stop()
+run_id, store = picked
+config = store.config(run_id)
+ladder = data.ladder(json.dumps(config.to_dict(), sort_keys=True))
+st.subheader(runpick.config_label(config))
+
+info = progress.run_state(store, run_id)
+if info["state"] != "done":
+    progress.panel(run_id, store, chart=False, key="results_live")
+summary = data.summary(store, run_id)
+if summary.empty:
+    st.info("No level has finished yet; the charts appear as soon as the dense network is trained.",
+            icon=":material/hourglass_top:")
+    st.stop()
+agg = data.aggregate(store, run_id)
+finished = data.levels_finished(summary, config)
+
+arms = list(config.arms)
+if len(arms) > 1 and not presenter.active():
+    arms = st.pills("Show", list(config.arms), selection_mode="multi", default=list(config.arms), key="arms",
+                    format_func=lambda a: charts.ARM_NAMES[a]) or ["ticket"]
+
+takeaways.metrics(agg, config)
+
+st.markdown("### 1 · Accuracy as the network shrinks")
+fig_acc = charts.accuracy_vs_sparsity(agg, arms=arms, all_percents=ladder)
+presenter.show(fig_acc, key="acc", filename=f"accuracy-vs-sparsity-{run_id}")
+st.caption(f"{finished} of {config.levels} levels finished · "
+           f"{config.trials} trial{'s' * (config.trials > 1)}" + (" (line: mean, band: min to max)"
+                                                                    if config.trials > 1 else ""))
+st.markdown("**What to look for:** start at 100% on the left and move right as the network gets smaller. "
+            "The blue ticket line staying at (or above) the dotted dense-network line means the small network "
+            "learns as well as the big one. A control line falling below the ticket shows what the ticket "
+            "needs: its own starting weights (re-init) or its own connections (random pruning).")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.markdown("### 2 · How fast each network learns")
+    fig_es = charts.early_stop_vs_sparsity(agg, arms=arms, all_percents=ladder)
+    presenter.show(fig_es, key="es", filename=f"early-stop-{run_id}")
+    st.markdown("**What to look for:** the iteration where each network was best on held-out data "
+                "(lowest validation loss). Lower means it learned faster. In the paper, tickets learn "
+                "*faster* than the dense network until they get very small.")
+with right:
+    st.markdown("### 4 · Training vs test accuracy")
+    fig_gap = charts.generalisation_gap(agg, arms=arms, all_percents=ladder)
+    presenter.show(fig_gap, key="gap", filename=f"generalisation-{run_id}")
+    st.markdown("**What to look for:** dotted lines are accuracy on the training examples, solid lines on "
+                "unseen test examples. The gap on the right is how much better the network does on what it "
+                "has seen; a smaller gap means it generalises better.")
+
+st.markdown("### 3 · Learning curves: ticket vs random re-init")
+curves = data.curves(store, run_id)
+available = sorted(set(curves.level))
+default = [lv for lv in (0, available[len(available) // 2], available[-1]) if lv in available]
+default = list(dict.fromkeys(default))
+chosen = default if presenter.active() else st.multiselect(
+    "Levels", available, default=default, key="curve_levels",
+    format_func=lambda lv: f"{ladder[lv]:.3g}% remaining" + (" (dense)" if lv == 0 else f" (level {lv})"))
+curve_arms = [a for a in arms if a != "ticket"] or ["reinit"]
+fig_lc = charts.learning_curves(curves, chosen or default, arms=["ticket", *curve_arms])
+presenter.show(fig_lc, key="curves", filename=f"learning-curves-{run_id}")
+st.markdown("**What to look for:** test accuracy while each network trains. The grey dotted line is the full "
+            "network. A winning ticket (blue) climbs at least as fast and as high; the same connections with "
+            "fresh random weights (orange, dashed) climb slower and level off lower, most clearly at small sizes.")
+
+if not presenter.active():
+    st.markdown("### 5 · The numbers")
+    takeaways.table(summary)
+    st.caption("Means over trials; test accuracy is read at the early-stopping iteration (minimum "
+               "validation loss), as in the paper. Every number comes from the run's stored metrics.")
+    takeaways.downloads(run_id, store, config, summary, {
+        "accuracy-vs-sparsity": fig_acc, "early-stop": fig_es, "learning-curves": fig_lc,
+        "generalisation": fig_gap})

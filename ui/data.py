@@ -1,0 +1,98 @@
+"""Cached reads of the store for the pages.
+
+The store is the source of truth; these caches only speed up reading it. Each
+cached reader takes a signature of the run's folder (file count and newest
+modification time), so a run that gains levels is read again and a finished
+one is served from memory.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lth_core import inspection, results
+from lth_core.data import load
+from lth_core.experiment import percent_ladder
+from lth_core.store import Store
+
+
+def signature(store: Store, run_id: str) -> tuple:
+    """(number of files, newest mtime) of a run's trial folders: changes when results land."""
+    count, newest = 0, 0.0
+    for trial in Path(store.run_dir(run_id)).glob("t*"):
+        for root, _, files in os.walk(trial):
+            for f in files:
+                if f.endswith((".json", ".st")):
+                    count += 1
+                    newest = max(newest, os.stat(os.path.join(root, f)).st_mtime)
+    return count, newest
+
+
+def _store(root: str, readonly: bool) -> Store:
+    return Store(root, readonly=readonly)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _summary(root: str, readonly: bool, run_id: str, sig: tuple) -> pd.DataFrame:
+    return results.summary_frame(_store(root, readonly), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _curves(root: str, readonly: bool, run_id: str, sig: tuple) -> pd.DataFrame:
+    return results.curves_frame(_store(root, readonly), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _layers(root: str, readonly: bool, run_id: str, sig: tuple) -> pd.DataFrame:
+    return results.layers_frame(_store(root, readonly), run_id)
+
+
+def summary(store: Store, run_id: str) -> pd.DataFrame:
+    """results.summary_frame: one row per (level, arm, trial), dense repeated per control."""
+    return _summary(str(store.root), store.readonly, run_id, signature(store, run_id))
+
+
+def aggregate(store: Store, run_id: str) -> pd.DataFrame:
+    """Mean/min/max over trials per (level, arm); every arm starts from the shared dense level."""
+    return results.aggregate(summary(store, run_id))
+
+
+def curves(store: Store, run_id: str) -> pd.DataFrame:
+    return _curves(str(store.root), store.readonly, run_id, signature(store, run_id))
+
+
+def layers(store: Store, run_id: str) -> pd.DataFrame:
+    return _layers(str(store.root), store.readonly, run_id, signature(store, run_id))
+
+
+def levels_finished(summary_df: pd.DataFrame, config) -> int:
+    """Levels whose every trial and arm has stored metrics."""
+    real = summary_df[~summary_df.shared_dense]
+    done = 0
+    for level in range(config.levels):
+        want = config.trials * (1 if level == 0 else len(config.arms))
+        if len(real[real.level == level][["trial", "arm"]].drop_duplicates()) >= want:
+            done += 1
+    return done
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def ladder(config_json: str) -> list[float]:
+    """% remaining per level of a config (given as canonical JSON so it can be cached)."""
+    import json
+    from lth_core.config import ExperimentConfig
+    return percent_ladder(ExperimentConfig.from_dict(json.loads(config_json)))
+
+
+@st.cache_resource(show_spinner="Loading the test set…", max_entries=2)
+def dataset(name: str):
+    """A dataset's tensors, loaded once per server (read-only use)."""
+    return load(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def toy(seed: int, rate: float) -> dict:
+    return inspection.toy_imp(seed=seed, rate=rate)

@@ -1,0 +1,30 @@
+"""The Run page's time estimate: network iterations x a step cost measured on this machine."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lth_core.config import ConfigError, ExperimentConfig
+from lth_core.estimate import estimate_seconds, format_duration, measure, worker_layout
+from lth_core.tasks import resolve_device
+from ui import state
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _cost(arch: str, batch_size: int, device: str, threads: int):
+    return measure(arch, batch_size, device=device, threads=threads)
+
+
+def describe(config: ExperimentConfig) -> str:
+    """'about 52 s on this machine (…how it was measured…)' as markdown."""
+    try:
+        device = resolve_device(config.device)
+    except ConfigError as exc:
+        return f"no estimate: {exc}"
+    mgr = state.manager()
+    processes, threads = worker_layout(device, mgr.processes_per_job)
+    with st.spinner(f"Timing {config.arch} on this machine (once per network and batch size)…"):
+        cost = _cost(config.arch, config.training.batch_size, device, threads)
+    seconds = estimate_seconds(config, cost, processes)
+    where = f"{processes} worker process{'es' * (processes > 1)}" + (f" on {device}" if device != "cpu" else "")
+    return (f"**about {format_duration(seconds)}** on this machine · {config.network_iterations():,} "
+            f"network-iterations at {1000 * cost.step_s:.3g} ms each (measured here), {where}")

@@ -1,0 +1,180 @@
+"""The Run form's widgets, kept in step with the address bar.
+
+Every control is read from and written to st.query_params (names as in
+ui/params.py), so copying the URL reproduces the form. The widgets' state is
+mirrored in session state under FORM_KEY, because Streamlit forgets the state
+of widgets on pages the user has left.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lth_core.config import CONTROLS, TrainingConfig
+from lth_core.data import availability
+from lth_core.models import layer_sizes
+from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs
+from ui import params
+
+FORM_KEY, URL_KEY = "_run_form", "_run_form_url"
+W = "f_"  # widget key prefix
+CONTROL_TEXT = {"reinit": "Random re-init", "random": "Random pruning", "oneshot": "One-shot pruning"}
+CONTROL_HELP = ("**Random re-init**: the ticket's mask on fresh random weights (does the initialisation matter?). "
+                "**Random pruning**: a random mask with the same per-layer sparsity on the original weights "
+                "(does the structure matter?). **One-shot pruning**: prune the trained dense network once to each "
+                "level's size (is iterating needed?). Each control trains once per level and trial.")
+AVAIL_NOTE = {"cached": "ready", "on disk": "on disk", "generated locally": "generated locally",
+              "download needed": "download needed"}
+
+
+def _widget_values(v: dict) -> dict:
+    """Form values -> widget values (percentages where the widget shows percent)."""
+    return {"dataset": v["dataset"], "arch": v["arch"], "schedule": v["schedule"], "rate": 100 * v["rate"],
+            "target": 100 * v["target"], "rounds": v["rounds"], "strategy": v["strategy"],
+            "custom_rates": v["custom_rates"], "conv_rate": 100 * v["conv_rate"],
+            "output_rate": 100 * v["output_rate"], "reset": "rewind" if v["rewind"] > 0 else "init",
+            "rewind": max(1, v["rewind"]), "controls": list(v["controls"]), "trials": v["trials"],
+            "iterations": v["iterations"], "optimizer": v["optimizer"], "lr": v["lr"], "batch_size": v["batch_size"],
+            "eval_every": v["eval_every"], "dropout": v["dropout"], "momentum": v["momentum"],
+            "weight_decay": v["weight_decay"], "warmup": v["warmup"], "seed": v["seed"]}
+
+
+def _load(v: dict, only_missing: bool = False) -> None:
+    for name, value in _widget_values(v).items():
+        if not only_missing or W + name not in st.session_state:
+            st.session_state[W + name] = value
+
+
+def sync_from_url() -> tuple[dict, list[str]]:
+    """The form's values: from the address when it changed from outside (a pasted link, a preset
+    button), else from this session. Returns (values, problems with the address)."""
+    qp = st.query_params.to_dict()
+    problems: list[str] = []
+    if qp and qp != st.session_state.get(URL_KEY):
+        values, problems = params.values_from_params(qp)
+        _load(values)
+    else:
+        values = st.session_state.get(FORM_KEY) or params.defaults()
+        _load(values, only_missing=True)
+    return values, problems
+
+
+def write_url(values: dict) -> None:
+    """Put the form into the address (only when it changed, so the browser history stays clean)."""
+    new = params.params_from_values(values)
+    if st.query_params.to_dict() != new:
+        st.query_params.from_dict(new)
+    st.session_state[URL_KEY] = new
+    st.session_state[FORM_KEY] = values
+
+
+def _has_conv(arch: str) -> bool:
+    return any(kind == "conv" for kind, _ in layer_sizes(arch).values())
+
+
+def render() -> dict:
+    """Draw the controls (state already loaded by sync_from_url); returns the form's values."""
+    s = st.session_state
+    st.markdown("##### 1 · Data and network")
+    ds = st.selectbox("Dataset", list(DATASETS), key=W + "dataset",
+                      format_func=lambda n: f"{DATASETS[n].title} · {AVAIL_NOTE[availability(n)]}",
+                      help="'ready': parsed and cached; 'on disk': found, parsed on first use; "
+                           "'download needed': a network connection is required the first time.")
+    if availability(ds) == "download needed":
+        st.warning(f"{DATASETS[ds].title} is not on this machine and will be downloaded when the run starts. "
+                   f"Offline: {DATASETS[ds].offline}.", icon=":material/cloud_download:")
+    fits = compatible_archs(ds)
+    if s.get(W + "arch") not in fits:
+        s[W + "arch"] = fits[0]
+    arch = st.selectbox("Architecture", fits, key=W + "arch", format_func=lambda a: ARCHITECTURES[a].title,
+                        help="Only the networks whose input fits this dataset are offered.")
+
+    st.markdown("##### 2 · Pruning")
+    schedule = st.radio("Say how much to prune as", ["rate", "target"], key=W + "schedule", horizontal=True,
+                        format_func={"rate": "a rate per round", "target": "a target sparsity"}.get)
+    c1, c2 = st.columns(2)
+    with c2:
+        rounds = st.number_input("Rounds", 1, params.INT_RANGES["rounds"][1], step=1, key=W + "rounds",
+                                 help="Pruning rounds after the dense run; each adds one sparsity level.")
+    with c1:
+        if schedule == "rate":
+            rate = st.number_input("Prune per round (%)", 0.1, 99.9, step=5.0, format="%.1f", key=W + "rate",
+                                   help="Share of the surviving weights removed each round (the paper: 20%). "
+                                        "The output layer is pruned at half this rate, as in the paper.") / 100
+            target = 1 - (1 - rate) ** rounds
+        else:
+            target = st.number_input("Prune in total (%)", 0.1, 99.9, step=5.0, format="%.1f", key=W + "target",
+                                     help="Share of the weights removed after the last round.") / 100
+            rate = 1 - (1 - target) ** (1 / rounds)
+    if schedule == "target":
+        st.caption(f"Each round prunes 1 − (1 − P)^(1/n) = 1 − (1 − {target:.3g})^(1/{rounds}) = "
+                   f"**{100 * rate:.2f}%** of the surviving weights.")
+    strategy = st.radio("Where", ["layerwise", "global"], key=W + "strategy", horizontal=True,
+                        format_func={"layerwise": "layer by layer", "global": "globally (one threshold)"}.get,
+                        help="Layer-wise prunes the same share of every layer (the paper's LeNet and Conv nets); "
+                             "global ranks all weights together (the paper's VGG-19 and ResNet-18).")
+    reset = st.radio("Then reset the surviving weights to", ["init", "rewind"], key=W + "reset", horizontal=True,
+                     format_func={"init": "their initial values θ₀", "rewind": "their values at iteration k"}.get,
+                     help="Resetting to θ₀ is the original lottery ticket experiment; rewinding to an early "
+                          "iteration k (Frankle et al., 2019) finds tickets in deeper networks.")
+    rewind = 0
+    if reset == "rewind":
+        rewind = st.number_input("k (iteration to rewind to)", 1, params.INT_RANGES["rewind"][1], step=100,
+                                 key=W + "rewind")
+
+    st.markdown("##### 3 · Controls and training")
+    controls = st.pills("Controls to compare the ticket with", list(CONTROLS), selection_mode="multi",
+                        key=W + "controls", format_func=CONTROL_TEXT.get, help=CONTROL_HELP)
+    c1, c2 = st.columns(2)
+    with c1:
+        iterations = st.number_input("Training iterations per round", 1, params.INT_RANGES["iterations"][1],
+                                     step=100, key=W + "iterations",
+                                     help="Optimizer steps each network trains for (the paper's LeNet: 50,000).")
+    with c2:
+        trials = st.number_input("Trials", 1, params.INT_RANGES["trials"][1], step=1, key=W + "trials",
+                                 help="Independent repetitions with different seeds; charts show their mean and "
+                                      "min/max (the paper: 5).")
+
+    with st.expander("Advanced", icon=":material/tune:"):
+        a1, a2 = st.columns(2)
+        with a1:
+            optimizer = st.selectbox("Optimizer", ["adam", "sgd"], key=W + "optimizer",
+                                     format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
+            lr = st.number_input("Learning rate", *params.FLOAT_RANGES["lr"], step=1e-4, format="%g", key=W + "lr")
+            batch_size = st.number_input("Batch size", *params.INT_RANGES["batch_size"], step=10, key=W + "batch_size")
+            eval_every = st.number_input("Evaluate every (iterations)", *params.INT_RANGES["eval_every"], step=25,
+                                         key=W + "eval_every",
+                                         help="How often validation and test accuracy are measured; early "
+                                              "stopping is found at this resolution.")
+        with a2:
+            dropout = st.number_input("Dropout on hidden fc layers", *params.FLOAT_RANGES["dropout"], step=0.05,
+                                      format="%.2f", key=W + "dropout")
+            momentum = TrainingConfig().momentum  # Adam ignores it; fixed so the URL (which omits it) stays exact
+            if optimizer == "sgd":
+                momentum = st.number_input("Momentum", *params.FLOAT_RANGES["momentum"], step=0.05,
+                                           format="%.2f", key=W + "momentum")
+            weight_decay = st.number_input("Weight decay", *params.FLOAT_RANGES["weight_decay"], step=1e-4,
+                                           format="%g", key=W + "weight_decay")
+            warmup = st.number_input("Learning-rate warm-up (iterations)", *params.INT_RANGES["warmup"], step=100,
+                                     key=W + "warmup")
+            seed = st.number_input("Seed", *params.INT_RANGES["seed"], step=1, key=W + "seed",
+                                   help="Trial t uses seed + t; the same seed gives the same run.")
+        custom = st.checkbox("Custom per-layer rates", key=W + "custom_rates",
+                             help="Off: conv layers at the rate above and the output layer at half of it "
+                                  "(the paper's rule for LeNet).")
+        conv_rate, output_rate = rate, rate / 2
+        if custom:
+            r1, r2 = st.columns(2)
+            with r1:
+                if _has_conv(arch):
+                    conv_rate = st.number_input("Conv layers per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
+                                                key=W + "conv_rate") / 100
+            with r2:
+                output_rate = st.number_input("Output layer per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
+                                              key=W + "output_rate") / 100
+    return {"dataset": ds, "arch": arch, "schedule": schedule, "rate": rate, "target": target, "rounds": int(rounds),
+            "strategy": strategy, "custom_rates": custom, "conv_rate": conv_rate, "output_rate": output_rate,
+            "rewind": int(rewind), "controls": tuple(c for c in CONTROLS if c in (controls or [])),
+            "trials": int(trials), "iterations": int(iterations), "optimizer": optimizer, "lr": float(lr),
+            "batch_size": int(batch_size), "eval_every": int(eval_every), "dropout": float(dropout),
+            "momentum": float(momentum), "weight_decay": float(weight_decay), "warmup": int(warmup),
+            "seed": int(seed)}

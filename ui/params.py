@@ -1,0 +1,189 @@
+"""The Run form as plain values, and their two outside forms: the URL query string and the config.
+
+values (a dict) <-> query parameters (str -> str) <-> ExperimentConfig. The
+query parameter names follow the command line's flags (--batch-size ->
+batch_size), and `preset=<name>` starts from a preset. Parsing never raises:
+a bad value becomes a message naming the parameter and its allowed values, and
+the default is used instead. No Streamlit here, so the mapping is testable alone.
+"""
+from __future__ import annotations
+
+from lth_core.config import (CONTROLS, MAX_ITERATIONS, MAX_ROUNDS, MAX_TRIALS, OPTIMIZERS, STRATEGIES,
+                             ExperimentConfig, PruningConfig, TrainingConfig)
+from lth_core.presets import PRESETS, get_preset
+from lth_core.registry import DATASETS, compatible_archs
+
+DEFAULT_PRESET = "quick"
+# widget ranges; the URL accepts the same ranges so a parsed value always fits its widget
+PCT_RANGE = (0.001, 0.999)     # fractions: rate, target, conv_rate, output_rate
+INT_RANGES = {"rounds": (1, MAX_ROUNDS), "trials": (1, MAX_TRIALS), "iterations": (1, MAX_ITERATIONS),
+              "eval_every": (1, MAX_ITERATIONS), "batch_size": (1, 60_000), "rewind": (0, MAX_ITERATIONS - 1),
+              "warmup": (0, MAX_ITERATIONS), "seed": (0, 2**31 - 1)}
+FLOAT_RANGES = {"lr": (1e-6, 10.0), "dropout": (0.0, 0.95), "momentum": (0.0, 0.99), "weight_decay": (0.0, 1.0)}
+PARAMS = ("preset", "dataset", "arch", "rate", "target", "rounds", "strategy", "conv_rate", "output_rate", "rewind",
+          "controls", "trials", "iterations", "optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum",
+          "weight_decay", "warmup", "seed")
+
+
+def values_from_config(c: ExperimentConfig) -> dict:
+    """The form's values for a config (rate schedule; custom layer rates when they differ from the paper's rule)."""
+    p, t = c.pruning, c.training
+    custom = abs(p.conv_rate - p.rate) > 1e-12 or abs(p.output_rate - p.rate / 2) > 1e-12
+    return {"dataset": c.dataset, "arch": c.arch, "schedule": "rate", "rate": p.rate,
+            "target": round(1 - (1 - p.rate) ** p.rounds, 6), "rounds": p.rounds, "strategy": p.strategy,
+            "custom_rates": custom, "conv_rate": p.conv_rate, "output_rate": p.output_rate,
+            "rewind": c.rewind_iteration, "controls": tuple(c.controls), "trials": c.trials,
+            "iterations": t.iterations, "optimizer": t.optimizer, "lr": t.lr, "batch_size": t.batch_size,
+            "eval_every": t.eval_every, "dropout": t.dropout, "momentum": t.momentum,
+            "weight_decay": t.weight_decay, "warmup": t.warmup, "seed": c.seed}
+
+
+def defaults() -> dict:
+    return values_from_config(get_preset(DEFAULT_PRESET))
+
+
+def per_round_rate(v: dict) -> float:
+    """The fc rate per round: given directly, or 1 - (1 - P)^(1/n) for a target P over n rounds."""
+    if v["schedule"] == "target":
+        return PruningConfig.rate_for_target(v["target"], v["rounds"])
+    return v["rate"]
+
+
+def config_from_values(v: dict) -> ExperimentConfig:
+    """The experiment the form describes; raises ConfigError naming the bad field."""
+    pruning = PruningConfig(strategy=v["strategy"], rate=per_round_rate(v), rounds=v["rounds"],
+                            conv_rate=v["conv_rate"] if v["custom_rates"] else None,
+                            output_rate=v["output_rate"] if v["custom_rates"] else None)
+    training = TrainingConfig(iterations=v["iterations"], optimizer=v["optimizer"], lr=v["lr"],
+                              batch_size=v["batch_size"], eval_every=v["eval_every"], dropout=v["dropout"],
+                              momentum=v["momentum"], weight_decay=v["weight_decay"], warmup=v["warmup"])
+    return ExperimentConfig(dataset=v["dataset"], arch=v["arch"], pruning=pruning, training=training,
+                            reset="rewind" if v["rewind"] > 0 else "init", rewind_iteration=v["rewind"],
+                            controls=tuple(v["controls"]), trials=v["trials"], seed=v["seed"])
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def params_from_values(v: dict) -> dict[str, str]:
+    """The query string for the form: every control that shapes the config, explicitly."""
+    p = {"dataset": v["dataset"], "arch": v["arch"]}
+    if v["schedule"] == "target":
+        p["target"] = _num(v["target"])
+    else:
+        p["rate"] = _num(v["rate"])
+    p.update(rounds=str(v["rounds"]), strategy=v["strategy"])
+    if v["custom_rates"]:
+        p.update(conv_rate=_num(v["conv_rate"]), output_rate=_num(v["output_rate"]))
+    p.update(rewind=str(v["rewind"]), controls=",".join(v["controls"]) or "none", trials=str(v["trials"]),
+             iterations=str(v["iterations"]), optimizer=v["optimizer"], lr=_num(v["lr"]),
+             batch_size=str(v["batch_size"]), eval_every=str(v["eval_every"]), dropout=_num(v["dropout"]))
+    if v["optimizer"] == "sgd":
+        p["momentum"] = _num(v["momentum"])
+    p.update(weight_decay=_num(v["weight_decay"]), warmup=str(v["warmup"]), seed=str(v["seed"]))
+    return p
+
+
+def cli_command(v: dict) -> str:
+    """The same experiment as a command line (momentum, weight decay, warm-up have no flags)."""
+    p = params_from_values(v)
+    flags = ["dataset", "arch", "strategy", "rate", "target", "conv_rate", "output_rate", "rounds", "iterations",
+             "eval_every", "optimizer", "lr", "batch_size", "dropout", "controls", "trials", "rewind", "seed"]
+    parts = [f"--{k.replace('_', '-')} {p[k]}" for k in flags if k in p]
+    return "python -m lth_core run " + " ".join(parts)
+
+
+def _parse_fraction(name: str, raw: str, problems: list) -> float | None:
+    lo, hi = PCT_RANGE
+    try:
+        x = float(raw)
+        if lo <= x <= hi:
+            return x
+    except ValueError:
+        pass
+    problems.append(f"URL parameter `{name}`: {raw!r} is not allowed; allowed: a fraction in [{lo}, {hi}] "
+                    f"(e.g. 0.2 for 20%).")
+    return None
+
+
+def _parse_number(name: str, raw: str, problems: list, integer: bool) -> float | int | None:
+    lo, hi = (INT_RANGES if integer else FLOAT_RANGES)[name]
+    try:
+        x = int(raw) if integer else float(raw)
+        if lo <= x <= hi:
+            return x
+    except ValueError:
+        pass
+    kind = "an integer" if integer else "a number"
+    problems.append(f"URL parameter `{name}`: {raw!r} is not allowed; allowed: {kind} in [{lo:g}, {hi:g}].")
+    return None
+
+
+def _parse_choice(name: str, raw: str, allowed, problems: list) -> str | None:
+    if raw in allowed:
+        return raw
+    problems.append(f"URL parameter `{name}`: {raw!r} is not allowed; allowed: {', '.join(allowed)}.")
+    return None
+
+
+def values_from_params(qp: dict) -> tuple[dict, list[str]]:
+    """Form values from a query string, and one message per bad or unknown parameter (its default is used)."""
+    problems: list[str] = []
+    unknown = [k for k in qp if k not in PARAMS]
+    for k in unknown:
+        problems.append(f"URL parameter `{k}` is unknown and was ignored; allowed: {', '.join(PARAMS)}.")
+    v = defaults()
+    if "preset" in qp:
+        name = _parse_choice("preset", qp["preset"], tuple(PRESETS), problems)
+        if name:
+            v = values_from_config(get_preset(name))
+    base = dict(v)
+    if "dataset" in qp:
+        v["dataset"] = _parse_choice("dataset", qp["dataset"], tuple(DATASETS), problems) or v["dataset"]
+    fits = compatible_archs(v["dataset"])
+    if "arch" in qp:
+        arch = _parse_choice("arch", qp["arch"], fits, problems)
+        v["arch"] = arch or (v["arch"] if v["arch"] in fits else fits[0])
+    elif v["arch"] not in fits:
+        v["arch"] = fits[0]
+    for name, allowed in (("strategy", STRATEGIES), ("optimizer", OPTIMIZERS)):
+        if name in qp:
+            v[name] = _parse_choice(name, qp[name], allowed, problems) or v[name]
+    if "rate" in qp and "target" in qp:
+        problems.append("URL parameters `rate` and `target` were both given; allowed: one of them. Using `rate`.")
+    for name in INT_RANGES:
+        if name in qp:
+            x = _parse_number(name, qp[name], problems, integer=True)
+            v[name] = base[name] if x is None else x
+    for name in FLOAT_RANGES:
+        if name in qp:
+            x = _parse_number(name, qp[name], problems, integer=False)
+            v[name] = base[name] if x is None else x
+    if "rate" in qp:
+        v["schedule"], v["rate"] = "rate", _parse_fraction("rate", qp["rate"], problems) or base["rate"]
+    elif "target" in qp:
+        x = _parse_fraction("target", qp["target"], problems)
+        if x is not None:
+            v["schedule"], v["target"] = "target", x
+    if "rate" in qp or "rounds" in qp:
+        v["target"] = round(1 - (1 - v["rate"]) ** v["rounds"], 6)
+    for name in ("conv_rate", "output_rate"):
+        if name in qp:
+            x = _parse_fraction(name, qp[name], problems)
+            if x is not None:
+                v[name], v["custom_rates"] = x, True
+    if v["custom_rates"] and "rate" in qp:  # keep the unspecified one on the paper's rule
+        v["conv_rate"] = v["conv_rate"] if "conv_rate" in qp else v["rate"]
+        v["output_rate"] = v["output_rate"] if "output_rate" in qp else v["rate"] / 2
+    if v["optimizer"] != "sgd":  # Adam ignores momentum; the form keeps it at the default
+        v["momentum"] = TrainingConfig().momentum
+    if "controls" in qp:
+        items = [c.strip() for c in qp["controls"].split(",") if c.strip()]
+        bad = [c for c in items if c not in CONTROLS and c != "none"]
+        if bad:
+            problems.append(f"URL parameter `controls`: {bad[0]!r} is not allowed; allowed: a comma list of "
+                            f"{', '.join(CONTROLS)}, or none.")
+        else:
+            v["controls"] = tuple(c for c in CONTROLS if c in items)
+    return v, problems

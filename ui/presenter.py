@@ -1,0 +1,60 @@
+"""Presenter mode: bigger fonts and charts, fewer controls, for projecting to a class.
+
+Charts go through show() so that every page sizes them the same way and the
+Plotly toolbar offers a crisp PNG download.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+KEY = "presenter"
+
+BASE_CSS = """
+<style>
+.st-key-demo button { font-size: 1.35rem; padding: 0.8rem 1.6rem; min-height: 3.6rem; }
+.st-key-demo button p { font-size: 1.35rem; font-weight: 600; }
+.st-key-start button p { font-size: 1.1rem; font-weight: 600; }
+[data-testid="stMetricValue"] { font-size: 1.9rem; }
+</style>
+"""
+
+PRESENTER_CSS = """
+<style>
+html { font-size: 19px; }
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+[data-testid="stAppDeployButton"] { visibility: hidden; }
+.block-container { padding-top: 1.2rem; max-width: 100%; }
+h1 { font-size: 2.7rem !important; }
+h2 { font-size: 2.0rem !important; }
+[data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
+[data-testid="stMetricValue"] { font-size: 2.6rem; }
+.presenter-hide { display: none; }
+</style>
+"""
+
+
+def active() -> bool:
+    """True while presenter mode is on (the sidebar toggle)."""
+    return bool(st.session_state.get(KEY, False))
+
+
+def toggle() -> None:
+    """The sidebar switch; its state persists across pages because the sidebar is always drawn."""
+    st.toggle("Presenter mode", key=KEY,
+              help="For projecting to a class: larger text and charts, and fewer controls on each page.")
+
+
+def inject_css() -> None:
+    st.html(BASE_CSS + (PRESENTER_CSS if active() else ""))
+
+
+def show(fig, key: str | None = None, filename: str = "lottery-ticket-chart") -> None:
+    """Draw a Plotly figure full width; larger fonts and height in presenter mode."""
+    if active():
+        fig.update_layout(font=dict(size=19), height=int((fig.layout.height or 420) * 1.3),
+                          hoverlabel=dict(font_size=18))
+        fig.update_traces(selector=dict(mode="lines+markers"), marker_size=11)
+    st.plotly_chart(fig, key=key, config={
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    })

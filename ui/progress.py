@@ -1,0 +1,106 @@
+"""Live status of one run: state, progress, ETA, cancel, and the accuracy chart filling in.
+
+While a run is queued or running the panel is an st.fragment that redraws
+itself every 1.5 s from the store (the store is the truth; nothing is pushed
+from the worker). When the run ends, the whole page reruns once so it can
+show the finished state.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lth_core import charts
+from lth_core.estimate import format_duration
+from lth_core.store import Store
+from ui import data, presenter, state
+
+ACTIVE = ("queued", "running")
+REFRESH_S = 1.5
+
+
+def run_state(store: Store, run_id: str) -> dict:
+    """{'state', 'reason', 'position'}: the job manager's view first, then the store's."""
+    st_ = store.status(run_id)
+    mgr = None if store.readonly else state.manager()
+    job = mgr.state(run_id) if mgr is not None else None
+    if job is not None:
+        return {"state": job, "reason": "", "position": mgr.queue_position(run_id), "cancellable": True}
+    s = st_.get("state", "unknown")
+    if store.readonly and s == "unknown":
+        s = "done"
+    if s == "queued":  # queued in the store but held by no manager: nothing will run it
+        s, st_ = "interrupted", {"reason": "it was queued but no worker holds it; press Start to queue it again"}
+    return {"state": s, "reason": st_.get("reason", ""), "position": None, "cancellable": False}
+
+
+def panel(run_id: str, store: Store, *, chart: bool = True, key: str = "live") -> dict:
+    """Draw the status panel (live while the run is active); returns the run state."""
+    info = run_state(store, run_id)
+    if info["state"] in ACTIVE:
+        _live(run_id, str(store.root), store.readonly, chart, key)
+    else:
+        _draw(run_id, store, info, chart, key)
+    return info
+
+
+@st.fragment(run_every=REFRESH_S)
+def _live(run_id: str, root: str, readonly: bool, chart: bool, key: str) -> None:
+    store = Store(root, readonly=readonly)
+    info = run_state(store, run_id)
+    _draw(run_id, store, info, chart, key)
+    if info["state"] not in ACTIVE:
+        st.rerun(scope="app")
+
+
+def _status_line(info: dict, prog: dict, ladder: list[float]) -> None:
+    s = info["state"]
+    if s == "queued":
+        ahead = info.get("position") or 0
+        st.progress(0.0, text=f"Queued: waiting for a free worker ({ahead} run{'s' * (ahead != 1)} ahead)")
+    elif s == "running":
+        frac = float(prog.get("fraction", 0.0))
+        level = int(prog.get("level", 0))
+        where = f"level {level + 1} of {len(ladder)} ({ladder[min(level, len(ladder) - 1)]:.3g}% of weights)"
+        eta = prog.get("eta_s")
+        left = f" · about {format_duration(eta)} left" if eta is not None and frac > 0.02 else ""
+        st.progress(min(frac, 1.0), text=f"Running · training {where} · {frac:.0%} done{left}")
+    elif s == "done":
+        st.success("Finished: every level is trained and stored.", icon=":material/check_circle:")
+    elif s == "failed":
+        st.error(f"The run failed: {info['reason'] or 'no reason recorded'}.\n\n"
+                 "Press **Start** to try again; levels already finished are kept.", icon=":material/error:")
+    elif s in ("cancelled", "interrupted"):
+        st.warning(f"The run is {s}: {info['reason'] or 'no reason recorded'}.\n\n"
+                   "Press **Start** to resume it; levels already finished are kept.", icon=":material/pause_circle:")
+    else:
+        st.error(f"The run's status is {s}: {info['reason']}", icon=":material/error:")
+
+
+def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
+    config = store.config(run_id)
+    ladder = data.ladder(_json(config))
+    prog = store.progress(run_id)
+    cols = st.columns([5, 1]) if info.get("cancellable") else [st.container()]
+    with cols[0]:
+        _status_line(info, prog, ladder)
+    if info.get("cancellable"):
+        with cols[1]:
+            if st.button("Cancel run", key=f"{key}_cancel", icon=":material/stop_circle:"):
+                state.manager().cancel(run_id)
+                st.rerun(scope="app")
+    if not chart:
+        return
+    summary = data.summary(store, run_id)
+    finished = data.levels_finished(summary, config)
+    if summary.empty:
+        st.caption(f"0 of {config.levels} levels finished · the chart appears when the dense network "
+                   "(level 1) has finished training.")
+        return
+    fig = charts.accuracy_vs_sparsity(data.aggregate(store, run_id), all_percents=ladder)
+    presenter.show(fig, key=f"{key}_chart", filename=f"accuracy-vs-sparsity-{run_id}")
+    st.caption(f"{finished} of {config.levels} levels finished")
+
+
+def _json(config) -> str:
+    import json
+    return json.dumps(config.to_dict(), sort_keys=True)

@@ -1,0 +1,72 @@
+"""Server-wide resources and per-session identity.
+
+One JobManager per server (st.cache_resource), writing to the store at
+$LTH_STORE (default ./runs). A read-only gallery of finished runs is listed
+beside it when ./gallery (or $LTH_GALLERY) exists. Each browser session gets an
+owner id, so job limits apply per session.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from lth_core.jobs import JobManager
+from lth_core.runs import locate
+from lth_core.store import Store, default_store_root
+
+# Training happens in worker processes; the server's own torch work (estimates,
+# untrained-mask accuracy, the toy network) stays on few threads so it does not
+# fight the workers for cores (many threads on a busy 2-core machine run 10x slower).
+torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))
+
+
+def store_root() -> Path:
+    """Absolute path of the writable store."""
+    return default_store_root().resolve()
+
+
+def gallery_root() -> Path | None:
+    """Absolute path of the read-only gallery, if there is one."""
+    path = Path(os.environ.get("LTH_GALLERY") or "gallery")
+    return path.resolve() if path.is_dir() else None
+
+
+@st.cache_resource(show_spinner=False)
+def _manager(root: str) -> JobManager:
+    return JobManager(Store(root))
+
+
+def manager() -> JobManager:
+    """The server's job manager (created on first use; it re-queues interrupted runs)."""
+    return _manager(str(store_root()))
+
+
+def store() -> Store:
+    """The writable store (the job manager's)."""
+    return manager().store
+
+
+def gallery() -> Store | None:
+    root = gallery_root()
+    return Store(root, readonly=True) if root else None
+
+
+def stores() -> list[Store]:
+    """Every store the app reads: the writable one first, then the gallery."""
+    return [store()] + ([g] if (g := gallery()) else [])
+
+
+def find(run_id: str) -> Store | None:
+    """The store holding a (validated) run id, else None."""
+    return locate(run_id, *stores())
+
+
+def owner() -> str:
+    """This browser session's id, used for the per-session job limit."""
+    if "owner" not in st.session_state:
+        st.session_state["owner"] = uuid.uuid4().hex[:12]
+    return st.session_state["owner"]

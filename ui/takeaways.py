@@ -1,0 +1,85 @@
+"""The Results page's headline numbers, table and downloads, all computed from stored metrics."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from lth_core import results
+from lth_core.chart_style import ARM_NAMES
+
+
+def _at(agg: pd.DataFrame, level: int, arm: str, metric: str):
+    row = agg[(agg.level == level) & (agg.arm == arm)]
+    return None if row.empty else float(row[metric].iloc[0])
+
+
+def metrics(agg: pd.DataFrame, config) -> None:
+    """Three or four headline numbers, each read off the stored results."""
+    dense = _at(agg, 0, "ticket", "test_acc_at_early_stop")
+    if dense is None:
+        return
+    ticket = agg[(agg.arm == "ticket") & (agg.level > 0)].sort_values("level")
+    cols = st.columns(4)
+    cols[0].metric("Dense network (100%)", f"{100 * dense:.1f}%", help="Test accuracy at early stopping, "
+                   "mean over trials.", border=True)
+    holds = ticket[ticket.test_acc_at_early_stop >= dense]
+    if len(holds):
+        best = holds.iloc[-1]
+        cols[1].metric("Smallest ticket at least as accurate", f"{best.percent_remaining:.3g}% of weights",
+                       f"{100 * (best.test_acc_at_early_stop - dense):+.1f} points vs dense", border=True,
+                       help="The sparsest level where the ticket's mean test accuracy is not below the dense "
+                            "network's.")
+    else:
+        cols[1].metric("Smallest ticket at least as accurate", "none below 100%", border=True,
+                       help="No pruned level reached the dense network's mean test accuracy in this run.")
+    if len(ticket):
+        last = ticket.iloc[-1]
+        for arm in config.controls[:1]:
+            other = _at(agg, int(last.level), arm, "test_acc_at_early_stop")
+            if other is not None:
+                diff = 100 * (last.test_acc_at_early_stop - other)
+                cols[2].metric(f"Ticket vs {ARM_NAMES[arm].split(' (')[0].lower()}",
+                               f"{diff:+.1f} points", f"at {last.percent_remaining:.3g}% of weights",
+                               delta_color="normal" if diff >= 0 else "inverse", border=True,
+                               help="Difference in test accuracy at the sparsest finished level.")
+        dense_es = _at(agg, 0, "ticket", "early_stop_iteration")
+        fastest = ticket.loc[ticket.early_stop_iteration.idxmin()]
+        if dense_es and fastest.early_stop_iteration > 0:
+            cols[3].metric("Fastest ticket learns", f"{dense_es / fastest.early_stop_iteration:.2g}× as fast",
+                           f"at {fastest.percent_remaining:.3g}% of weights", delta_color="off", border=True,
+                           help="Dense network's early-stopping iteration divided by the ticket's, at the level "
+                                "where the ticket stops earliest.")
+
+
+def table(summary: pd.DataFrame) -> None:
+    """Per level and arm: mean test accuracy at early stop, early-stop iteration, training accuracy."""
+    agg = results.aggregate(summary[~summary.shared_dense])
+    t = pd.DataFrame({
+        "level": agg.level, "weights remaining (%)": agg.percent_remaining, "network": agg.arm.map(ARM_NAMES),
+        "trials": agg.trials, "test acc. at early stop (%)": 100 * agg.test_acc_at_early_stop,
+        "min (%)": 100 * agg.test_acc_at_early_stop_min, "max (%)": 100 * agg.test_acc_at_early_stop_max,
+        "early-stop iteration": agg.early_stop_iteration, "final test acc. (%)": 100 * agg.final_test_acc,
+        "train acc. at early stop (%)": 100 * agg.train_acc_at_early_stop})
+    fmt = {c: st.column_config.NumberColumn(format="%.2f") for c in t.columns if "(%)" in c}
+    fmt["early-stop iteration"] = st.column_config.NumberColumn(format="%.0f")
+    st.dataframe(t, hide_index=True, column_config=fmt, width="stretch")
+
+
+def downloads(run_id: str, store, config, summary: pd.DataFrame, figures: dict) -> None:
+    """CSV of every trial's metrics, the config, and each chart as a standalone (offline) HTML file."""
+    st.markdown("**Downloads** (PNG: use the camera button on any chart)")
+    cols = st.columns(2 + len(figures))
+    per_trial = summary[~summary.shared_dense].drop(columns=["shared_dense"])
+    cols[0].download_button("Metrics (CSV)", lambda: per_trial.to_csv(index=False), f"metrics-{run_id}.csv",
+                            "text/csv", key="dl_csv", on_click="ignore", icon=":material/table:")
+    cols[1].download_button("Config (JSON)", lambda: json.dumps({"run_id": run_id, "config": config.to_dict()},
+                                                                indent=2),
+                            f"config-{run_id}.json", "application/json", key="dl_config", on_click="ignore",
+                            icon=":material/data_object:")
+    for col, (name, fig) in zip(cols[2:], figures.items()):
+        col.download_button(f"{name.replace('-', ' ').capitalize()} (HTML)",
+                            lambda fig=fig: fig.to_html(include_plotlyjs=True, full_html=True),
+                            f"{name}-{run_id}.html", "text/html", key=f"dl_{name}", on_click="ignore",
+                            icon=":material/download:")
