@@ -52,16 +52,24 @@ def claim_a(agg: pd.DataFrame) -> dict:
             "best_gain_points": 100 * (float(t.loc[best, ACC]) - _dense(agg))}
 
 
-def claim_b(agg: pd.DataFrame) -> dict:
-    """(b) the ticket's early-stopping iteration falls as pruning proceeds, then rises."""
+def claim_b(agg: pd.DataFrame, iterations: int | None = None, margin: float = 0.10) -> dict:
+    """(b) the ticket's early-stopping iteration falls as pruning proceeds, then rises.
+
+    'Falls' and 'rises' need a change of more than `margin` (10%), so one evaluation
+    interval of noise does not count. With `iterations` (the training length), an
+    early stop in the last 10% of training is flagged as censored: the true minimum
+    of the validation loss may lie beyond the budget.
+    """
     t = _arm(agg, "ticket")
     es = t.early_stop_iteration
     low = es.idxmin()
     dense_es, low_es, last_es = float(es.loc[0]), float(es.loc[low]), float(es.iloc[-1])
+    censored = iterations is not None and dense_es >= 0.9 * iterations
     return {"dense_iteration": dense_es, "min_iteration": low_es,
             "min_at_percent": float(t.loc[low, "percent_remaining"]),
             "last_iteration": last_es, "last_percent": float(t.percent_remaining.iloc[-1]),
-            "falls": low_es < dense_es, "rises_after": last_es > low_es,
+            "falls": low_es < (1 - margin) * dense_es, "rises_after": last_es > (1 + margin) * low_es,
+            "censored_by_budget": censored,
             "earlier_by_percent": 100 * (1 - low_es / dense_es) if dense_es else None}
 
 
@@ -110,10 +118,10 @@ def claim_f(agg: pd.DataFrame) -> dict:
             "holds": float(gap.loc[best]) <= float(gap.loc[0])}
 
 
-def all_claims(agg: pd.DataFrame) -> dict:
-    """Every claim whose arms the run trained."""
+def all_claims(agg: pd.DataFrame, iterations: int | None = None) -> dict:
+    """Every claim whose arms the run trained (iterations: training length per round)."""
     arms = set(agg.arm)
-    out = {"a": claim_a(agg), "b": claim_b(agg), "f": claim_f(agg)}
+    out = {"a": claim_a(agg), "b": claim_b(agg, iterations), "f": claim_f(agg)}
     if "reinit" in arms:
         out["c"] = claim_c(agg)
     if "random" in arms:
