@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from lth_core.config import ExperimentConfig, PruningConfig, TrainingConfig
+from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
 from lth_core.data import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
 from lth_core.experiment import _Run, run
 from lth_core.masks import apply_, ones_like
@@ -209,7 +209,7 @@ def main(args) -> int:
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = [p for p in parts if p not in ("engine", "plain", "dataloader", "parallel")]
     if unknown:
-        raise ValueError(f"unknown bench part {unknown[0]!r}; allowed: engine, plain, dataloader, parallel")
+        raise ConfigError("--parts", f"unknown part {unknown[0]!r}; allowed: engine, plain, dataloader, parallel")
     if device != "cpu" and "parallel" in parts:
         # On a GPU the engine trains a level's networks one after another in-process (no
         # batched vmap path yet), so there is no parallel variant to time there.

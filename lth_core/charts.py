@@ -180,7 +180,6 @@ def compare_runs(runs, metric: str = "test_acc_at_early_stop", arms=("ticket",),
                 hovertemplate=f"<b>{name}</b><br>%{{x:.3g}}% remain<br>{y_title}: %{{y:.1f}}{unit}<extra></extra>"))
     sparsity_axis(fig, percents or [100])
     fig.update_yaxes(title_text=y_title + (f" ({unit})" if unit else ""))
-    fig.update_layout(legend=dict(orientation="v", y=1, x=1.02, yanchor="top", xanchor="left"))
     return fig
 
 

@@ -124,7 +124,7 @@ def network_drawing(toy: dict, title=None) -> go.Figure:
               (f"② trained, {rate:.0%} marked", toy["trained"], "marked"),
               ("③ ticket: back to θ₀", toy["theta0"], True)]
     fig = make_subplots(rows=1, cols=3, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.03)
-    base_layout(fig, title=title, height=330)
+    base_layout(fig, title=title, height=380)
     pos = _layer_positions(toy["sizes"])
     peak = max(float(np.abs(w).max()) for w in toy["theta0"].values()) or 1.0
     peak_trained = max(float(np.abs(w).max()) for w in toy["trained"].values()) or 1.0

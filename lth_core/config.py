@@ -145,11 +145,14 @@ class ExperimentConfig:
     device: str = "auto"         # 'auto' (cuda, mps, cpu), 'cpu', 'cuda' or 'mps'
 
     def __post_init__(self):
-        if isinstance(self.pruning, dict):
-            object.__setattr__(self, "pruning", PruningConfig(**self.pruning))
-        if isinstance(self.training, dict):
-            object.__setattr__(self, "training", TrainingConfig(**self.training))
         for name, kind in (("pruning", PruningConfig), ("training", TrainingConfig)):
+            if isinstance(getattr(self, name), dict):
+                sub = getattr(self, name)
+                bad = set(sub) - {f.name for f in dataclasses.fields(kind)}
+                if bad:  # a ConfigError naming the key, not Python's TypeError for an unexpected keyword
+                    raise ConfigError(sorted(map(str, bad))[0][:60], f"unknown {name} field; allowed: "
+                                      f"{', '.join(f.name for f in dataclasses.fields(kind))}")
+                object.__setattr__(self, name, kind(**sub))
             if not isinstance(getattr(self, name), kind):
                 raise ConfigError(name, f"must be an object of {name} fields, got {_short(getattr(self, name))}")
         _check_choice("dataset", self.dataset, tuple(DATASETS))

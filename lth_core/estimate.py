@@ -22,7 +22,8 @@ from lth_core.models import build, prunable_layers
 from lth_core.registry import get_arch_info, get_dataset_info
 from lth_core.training import make_optimizer
 
-STARTUP_S = 4.0   # starting the worker processes and loading the data, roughly, per run
+STARTUP_S = 8.0   # starting the worker processes (importing torch) and loading the data, roughly, per run
+LEVEL_S = 1.0     # per level: building the tasks, pruning, writing masks and metrics, roughly
 _CACHE: dict = {}
 
 
@@ -122,7 +123,7 @@ def estimate_seconds(config: ExperimentConfig, cost: Cost, processes: int) -> fl
             evals = math.ceil(steps / config.training.eval_every)
             durations += [steps * cost.step_s + evals * per_eval] * config.trials
         waves = math.ceil(len(durations) / processes)
-        total += waves * max(durations)
+        total += waves * max(durations) + LEVEL_S
     return total
 
 

@@ -56,14 +56,14 @@ class JobManager:
 
     def __init__(self, store: Store, *, workers: int | None = None, max_jobs: int | None = None,
                  max_per_owner: int | None = None, timeout_s: float | None = None,
-                 data_dir: Path | None = None, recover: bool = True):
+                 data_dir: Path | None = None, recover: bool = True, processes_per_job: int | None = None):
         cores = os.cpu_count() or 1
         self.store = store
         self.workers = workers or _env_int("LTH_WORKERS", max(1, cores // 2))
         self.max_jobs = max_jobs or _env_int("LTH_MAX_JOBS", 20)
         self.max_per_owner = max_per_owner or _env_int("LTH_MAX_JOBS_PER_SESSION", 2)
         self.timeout_s = timeout_s or _env_int("LTH_JOB_TIMEOUT_S", 3600)
-        self.processes_per_job = max(1, cores // self.workers)
+        self.processes_per_job = processes_per_job or max(1, cores // self.workers)
         self.data_dir = data_dir
         self.jobs: dict[str, Job] = {}
         self.peak_running = 0

@@ -82,7 +82,7 @@ else:
     m1.metric("Ticket's mask on θ₀", f"{100 * acc['ticket']:.1f}%", border=True,
               help="The ticket's connections with their starting weights, evaluated with no training.")
     m2.metric("Random mask, same size, on θ₀", f"{100 * acc['random']:.1f}%", border=True)
-    m3.metric("Dense network on θ₀", f"{100 * acc['dense']:.1f}%", f"chance: {100 * chance:.0f}%",
+    m3.metric("Dense network on θ₀", f"{100 * acc['dense']:.1f}%", f"chance: {100 * chance:.0f}%", delta_arrow="off",
               delta_color="off", border=True)
     if len(row):
         m4.metric("The ticket after training", f"{100 * float(row.test_acc_at_early_stop.iloc[0]):.1f}%",

@@ -49,21 +49,12 @@ st.markdown("**What to look for:** start at 100% on the left and move right as t
             "learns as well as the big one. A control line falling below the ticket shows what the ticket "
             "needs: its own starting weights (re-init) or its own connections (random pruning).")
 
-left, right = st.columns(2, gap="large")
-with left:
-    st.markdown("### 2 · How fast each network learns")
-    fig_es = charts.early_stop_vs_sparsity(agg, arms=arms, all_percents=ladder)
-    presenter.show(fig_es, key="es", filename=f"early-stop-{run_id}")
-    st.markdown("**What to look for:** the iteration where each network was best on held-out data "
-                "(lowest validation loss). Lower means it learned faster. In the paper, tickets learn "
-                "*faster* than the dense network until they get very small.")
-with right:
-    st.markdown("### 4 · Training vs test accuracy")
-    fig_gap = charts.generalisation_gap(agg, arms=arms, all_percents=ladder)
-    presenter.show(fig_gap, key="gap", filename=f"generalisation-{run_id}")
-    st.markdown("**What to look for:** dotted lines are accuracy on the training examples, solid lines on "
-                "unseen test examples. The gap on the right is how much better the network does on what it "
-                "has seen; a smaller gap means it generalises better.")
+st.markdown("### 2 · How fast each network learns")
+fig_es = charts.early_stop_vs_sparsity(agg, arms=arms, all_percents=ladder)
+presenter.show(fig_es, key="es", filename=f"early-stop-{run_id}")
+st.markdown("**What to look for:** the iteration where each network was best on held-out data (lowest "
+            "validation loss). Lower means it learned faster. In the paper, tickets learn *faster* than the "
+            "dense network until they get very small, while randomly re-initialised copies slow down.")
 
 st.markdown("### 3 · Learning curves: ticket vs random re-init")
 curves = data.curves(store, run_id)
@@ -80,11 +71,19 @@ st.markdown("**What to look for:** test accuracy while each network trains. The 
             "network. A winning ticket (blue) climbs at least as fast and as high; the same connections with "
             "fresh random weights (orange, dashed) climb slower and level off lower, most clearly at small sizes.")
 
+st.markdown("### 4 · Training vs test accuracy")
+fig_gap = charts.generalisation_gap(agg, arms=arms, all_percents=ladder)
+presenter.show(fig_gap, key="gap", filename=f"generalisation-{run_id}")
+st.markdown("**What to look for:** dotted lines are accuracy on the training examples, solid lines on unseen "
+            "test examples. The right panel is the gap between them: how much better the network does on what "
+            "it has seen. A smaller gap means it generalises better; the paper finds tickets gain test accuracy "
+            "while training accuracy stays the same.")
+
 if not presenter.active():
     st.markdown("### 5 · The numbers")
     takeaways.table(summary)
     st.caption("Means over trials; test accuracy is read at the early-stopping iteration (minimum "
                "validation loss), as in the paper. Every number comes from the run's stored metrics.")
-    takeaways.downloads(run_id, store, config, summary, {
-        "accuracy-vs-sparsity": fig_acc, "early-stop": fig_es, "learning-curves": fig_lc,
-        "generalisation": fig_gap})
+    takeaways.downloads(run_id, config, summary, {
+        "Accuracy chart": ("accuracy-vs-sparsity", fig_acc), "Early-stop chart": ("early-stop", fig_es),
+        "Learning curves": ("learning-curves", fig_lc), "Train vs test chart": ("generalisation", fig_gap)})

@@ -10,8 +10,8 @@ from lth_core.config import ConfigError
 from lth_core.jobs import LimitReached
 from lth_core.presets import PRESETS
 from ui import data, errors, estimates, forms, params, presenter, progress, state
-from ui.runpick import config_label
 from ui.boot import ensure_shell
+from ui.runpick import config_label
 
 ensure_shell()  # a first visit straight to this page must still get app.py's shell
 
@@ -23,6 +23,8 @@ values, problems = forms.sync_from_url()
 for p in problems:
     errors.show(p)
 
+# The run this form describes, if the store already has it, is shown first: progress, then its chart.
+status_box = st.container()
 if presenter.active():
     with st.expander("Experiment settings", icon=":material/tune:"):
         values = forms.render()
@@ -38,53 +40,58 @@ try:
     config = params.config_from_values(values)
 except ConfigError as exc:
     problem = str(exc)
+run_id = config.run_id() if config is not None else None
+home = state.find(run_id) if run_id else None
 
 with plan:
     st.markdown("##### What will happen")
-    if config is not None:
+    if config is None:
+        errors.show(f"This experiment cannot run: {problem}", "Change the setting named above.")
+    else:
         ladder = data.ladder(json.dumps(config.to_dict(), sort_keys=True))
         presenter.show(charts.ladder_chart(ladder), key="ladder", filename="percent-remaining")
+        n = len(config.controls)
+        who = f"the ticket and {n} control{'s' * (n > 1)} train" if n else "the ticket trains"
         st.caption(f"**{config.levels} levels**: the dense network, then {config.pruning.rounds} rounds at "
                    f"{100 * config.pruning.rate:.3g}% per round, down to **{ladder[-1]:.3g}%** of the weights. "
-                   f"At each level the ticket{' and ' + str(len(config.controls)) + ' control' + 's' * (len(config.controls) > 1) if config.controls else ''}"
-                   f" train{'s' if not config.controls else ''} {config.training.iterations:,} iterations, "
-                   f"× {config.trials} trial{'s' * (config.trials > 1)}.")
+                   f"At each level {who} {config.training.iterations:,} iterations, × {config.trials} "
+                   f"trial{'s' * (config.trials > 1)}.")
         st.markdown("Estimated time: " + estimates.describe(config))
-    else:
-        errors.show(f"This experiment cannot run: {problem}", "Change the setting named above.")
-
-    run_id = config.run_id() if config is not None else None
-    home = state.find(run_id) if run_id else None
-    done = home is not None and progress.run_state(home, run_id)["state"] == "done"
-    if done:
-        st.success(f"This exact experiment is already stored (run `{run_id}`): its results open at once.",
+    current = progress.run_state(home, run_id)["state"] if home is not None else None
+    if current == "done":
+        st.success(f"This exact experiment is already stored (run `{run_id}`); its results are shown above.",
                    icon=":material/inventory_2:")
-        if st.button("Open its results", type="primary", key="open_results", icon=":material/insights:"):
-            st.switch_page("pages/results.py", query_params={"run": run_id})
-    elif st.button("Start", type="primary", key="start", icon=":material/play_arrow:", disabled=config is None,
-                   width="stretch"):
+    elif current in progress.ACTIVE:
+        st.button("Training… (progress above)", key="start", icon=":material/hourglass_top:", disabled=True,
+                  width="stretch")
+    elif st.button("Start" if current is None else "Resume", type="primary", key="start",
+                   icon=":material/play_arrow:", disabled=config is None, width="stretch"):
         try:
             state.manager().submit(config, owner=state.owner())
-            home = state.store()
         except LimitReached as exc:
             errors.show(f"Cannot start: {exc}")
-    if run_id and not presenter.active():
+        else:
+            st.rerun()  # redraw with the run's live status on top and the button disabled
+    if config is not None and not presenter.active():
         with st.expander("Same experiment from the command line", icon=":material/terminal:"):
             st.code(params.cli_command(values), language="bash", wrap_lines=True)
-            if values["momentum"] != 0.9 or values["weight_decay"] or values["warmup"]:
+            if values["optimizer"] == "sgd" and values["momentum"] != 0.9 or values["weight_decay"] \
+                    or values["warmup"]:
                 st.caption("Momentum, weight decay and warm-up have no command-line flags; the command above "
                            "uses their defaults.")
 
-if run_id and home is not None:
+with status_box:
+    if home is not None:
+        with st.container(border=True):
+            head, button = st.columns([4, 1], vertical_alignment="center")
+            head.markdown(f"**{config_label(config)}** · run `{run_id}`")
+            if button.button("Open full results", key="open_results", icon=":material/insights:", width="stretch"):
+                st.switch_page("pages/results.py", query_params={"run": run_id})
+            progress.panel(run_id, home, key="run_live")
+
+if home is None and not presenter.active():
     st.divider()
-    st.subheader(config_label(config))
-    info = progress.panel(run_id, home, key="run_live")
-    if info["state"] == "done" and not done:
-        if st.button("Open full results", key="open_results_after", icon=":material/insights:"):
-            st.switch_page("pages/results.py", query_params={"run": run_id})
-elif not presenter.active():
-    st.divider()
-    st.markdown("**Start from a preset** (sets every control above):")
+    st.markdown("**Start from a preset** (fills in every control above; nothing trains until you press Start):")
     cols = st.columns(3)
     for i, (name, (desc, _)) in enumerate(PRESETS.items()):
         with cols[i % 3]:

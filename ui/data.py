@@ -70,7 +70,9 @@ def layers(store: Store, run_id: str) -> pd.DataFrame:
 
 def levels_finished(summary_df: pd.DataFrame, config) -> int:
     """Levels whose every trial and arm has stored metrics."""
-    real = summary_df[~summary_df.shared_dense]
+    if summary_df.empty:
+        return 0
+    real = summary_df[~summary_df.shared_dense.astype(bool)]
     done = 0
     for level in range(config.levels):
         want = config.trials * (1 if level == 0 else len(config.arms))

@@ -58,11 +58,12 @@ def _status_line(info: dict, prog: dict, ladder: list[float]) -> None:
         ahead = info.get("position") or 0
         st.progress(0.0, text=f"Queued: waiting for a free worker ({ahead} run{'s' * (ahead != 1)} ahead)")
     elif s == "running":
-        frac = float(prog.get("fraction", 0.0))
+        # capped below 1 while running: Store.progress can over-count finished tasks' live files
+        frac = min(float(prog.get("fraction", 0.0)), 0.99)
         level = int(prog.get("level", 0))
         where = f"level {level + 1} of {len(ladder)} ({ladder[min(level, len(ladder) - 1)]:.3g}% of weights)"
         eta = prog.get("eta_s")
-        left = f" · about {format_duration(eta)} left" if eta is not None and frac > 0.02 else ""
+        left = f" · about {format_duration(eta)} left" if eta is not None and eta > 0 and frac > 0.02 else ""
         st.progress(min(frac, 1.0), text=f"Running · training {where} · {frac:.0%} done{left}")
     elif s == "done":
         st.success("Finished: every level is trained and stored.", icon=":material/check_circle:")

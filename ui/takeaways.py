@@ -16,41 +16,42 @@ def _at(agg: pd.DataFrame, level: int, arm: str, metric: str):
 
 
 def metrics(agg: pd.DataFrame, config) -> None:
-    """Three or four headline numbers, each read off the stored results."""
+    """Up to four headline numbers, each read off the stored results."""
     dense = _at(agg, 0, "ticket", "test_acc_at_early_stop")
     if dense is None:
         return
     ticket = agg[(agg.arm == "ticket") & (agg.level > 0)].sort_values("level")
+    note = dict(delta_color="off", delta_arrow="off", border=True)
     cols = st.columns(4)
-    cols[0].metric("Dense network (100%)", f"{100 * dense:.1f}%", help="Test accuracy at early stopping, "
-                   "mean over trials.", border=True)
+    cols[0].metric("Dense network", f"{100 * dense:.1f}%", "test accuracy", **note,
+                   help="Test accuracy at early stopping of the unpruned network, mean over trials.")
     holds = ticket[ticket.test_acc_at_early_stop >= dense]
     if len(holds):
         best = holds.iloc[-1]
-        cols[1].metric("Smallest ticket at least as accurate", f"{best.percent_remaining:.3g}% of weights",
+        cols[1].metric("Smallest winning ticket", f"{best.percent_remaining:.3g}%",
                        f"{100 * (best.test_acc_at_early_stop - dense):+.1f} points vs dense", border=True,
-                       help="The sparsest level where the ticket's mean test accuracy is not below the dense "
-                            "network's.")
+                       help="The sparsest level (% of weights remaining) where the ticket's mean test accuracy "
+                            "is not below the dense network's.")
     else:
-        cols[1].metric("Smallest ticket at least as accurate", "none below 100%", border=True,
+        cols[1].metric("Smallest winning ticket", "none", "no pruned level matched dense", **note,
                        help="No pruned level reached the dense network's mean test accuracy in this run.")
-    if len(ticket):
-        last = ticket.iloc[-1]
-        for arm in config.controls[:1]:
-            other = _at(agg, int(last.level), arm, "test_acc_at_early_stop")
-            if other is not None:
-                diff = 100 * (last.test_acc_at_early_stop - other)
-                cols[2].metric(f"Ticket vs {ARM_NAMES[arm].split(' (')[0].lower()}",
-                               f"{diff:+.1f} points", f"at {last.percent_remaining:.3g}% of weights",
-                               delta_color="normal" if diff >= 0 else "inverse", border=True,
-                               help="Difference in test accuracy at the sparsest finished level.")
-        dense_es = _at(agg, 0, "ticket", "early_stop_iteration")
-        fastest = ticket.loc[ticket.early_stop_iteration.idxmin()]
-        if dense_es and fastest.early_stop_iteration > 0:
-            cols[3].metric("Fastest ticket learns", f"{dense_es / fastest.early_stop_iteration:.2g}× as fast",
-                           f"at {fastest.percent_remaining:.3g}% of weights", delta_color="off", border=True,
-                           help="Dense network's early-stopping iteration divided by the ticket's, at the level "
-                                "where the ticket stops earliest.")
+    if not len(ticket):
+        return
+    last = ticket.iloc[-1]
+    for arm in config.controls[:1]:
+        other = _at(agg, int(last.level), arm, "test_acc_at_early_stop")
+        if other is not None:
+            cols[2].metric(f"Ticket vs {ARM_NAMES[arm].split(' (')[0].lower()}",
+                           f"{100 * (last.test_acc_at_early_stop - other):+.1f} points",
+                           f"at {last.percent_remaining:.3g}% of weights", **note,
+                           help="Difference in mean test accuracy at the sparsest finished level.")
+    dense_es = _at(agg, 0, "ticket", "early_stop_iteration")
+    fastest = ticket.loc[ticket.early_stop_iteration.idxmin()]
+    if dense_es and fastest.early_stop_iteration > 0:
+        cols[3].metric("Fastest ticket", f"{dense_es / fastest.early_stop_iteration:.2g}× faster",
+                       f"at {fastest.percent_remaining:.3g}% of weights", **note,
+                       help="The dense network's early-stopping iteration divided by the ticket's, at the level "
+                            "where the ticket stops earliest.")
 
 
 def table(summary: pd.DataFrame) -> None:
@@ -67,19 +68,20 @@ def table(summary: pd.DataFrame) -> None:
     st.dataframe(t, hide_index=True, column_config=fmt, width="stretch")
 
 
-def downloads(run_id: str, store, config, summary: pd.DataFrame, figures: dict) -> None:
-    """CSV of every trial's metrics, the config, and each chart as a standalone (offline) HTML file."""
-    st.markdown("**Downloads** (PNG: use the camera button on any chart)")
-    cols = st.columns(2 + len(figures))
+def downloads(run_id: str, config, summary: pd.DataFrame, figures: dict) -> None:
+    """CSV of every trial's metrics, the config, and each chart as a standalone HTML file that works
+    offline (plotly.js embedded). figures: {button title: (file stem, figure)}."""
+    st.markdown("**Downloads** (for a PNG, use the camera button above any chart)")
     per_trial = summary[~summary.shared_dense].drop(columns=["shared_dense"])
-    cols[0].download_button("Metrics (CSV)", lambda: per_trial.to_csv(index=False), f"metrics-{run_id}.csv",
-                            "text/csv", key="dl_csv", on_click="ignore", icon=":material/table:")
+    cols = st.columns(3)
+    cols[0].download_button("Metrics of every trial (CSV)", lambda: per_trial.to_csv(index=False),
+                            f"metrics-{run_id}.csv", "text/csv", key="dl_csv", on_click="ignore",
+                            icon=":material/table:", width="stretch")
     cols[1].download_button("Config (JSON)", lambda: json.dumps({"run_id": run_id, "config": config.to_dict()},
                                                                 indent=2),
                             f"config-{run_id}.json", "application/json", key="dl_config", on_click="ignore",
-                            icon=":material/data_object:")
-    for col, (name, fig) in zip(cols[2:], figures.items()):
-        col.download_button(f"{name.replace('-', ' ').capitalize()} (HTML)",
-                            lambda fig=fig: fig.to_html(include_plotlyjs=True, full_html=True),
-                            f"{name}-{run_id}.html", "text/html", key=f"dl_{name}", on_click="ignore",
-                            icon=":material/download:")
+                            icon=":material/data_object:", width="stretch")
+    for i, (title, (name, fig)) in enumerate(figures.items(), start=2):
+        cols[i % 3].download_button(f"{title} (HTML)", lambda fig=fig: fig.to_html(include_plotlyjs=True),
+                                    f"{name}-{run_id}.html", "text/html", key=f"dl_{name}", on_click="ignore",
+                                    icon=":material/download:", width="stretch")
