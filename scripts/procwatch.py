@@ -1,0 +1,107 @@
+"""Watching processes from outside: `ps` snapshots, worker processes of a store, memory, CPU.
+
+Used by scripts/load_test.py (peak workers and server memory during a load run) and by
+tests/test_jobs.py (workers never exceed the bound). Linux only (ps, /proc).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+
+def ps_table() -> list[tuple[int, int, int, str]]:
+    """(pid, ppid, rss in bytes, command line) of every process."""
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,rss=,args="],  # -ww: never cut long command lines
+                         capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4 and parts[0].isdigit():
+            rows.append((int(parts[0]), int(parts[1]), int(parts[2]) * 1024, parts[3]))
+    return rows
+
+
+def worker_processes(store_root: Path | str, table=None) -> dict[int, str]:
+    """{pid: run id} of the `python -m lth_core work <run_id> --store <store_root>` processes."""
+    root = str(Path(store_root).resolve())
+    found = {}
+    for pid, _, _, args in table if table is not None else ps_table():
+        words = args.split()
+        if "lth_core" in words and "work" in words and root in words:
+            i = words.index("work")
+            if i + 1 < len(words):
+                found[pid] = words[i + 1]
+    return found
+
+
+def tree_rss(root_pid: int, table=None) -> tuple[int, int]:
+    """(RSS of the process, RSS of it and all its descendants), in bytes."""
+    table = table if table is not None else ps_table()
+    children: dict[int, list[int]] = {}
+    rss = {}
+    for pid, ppid, r, _ in table:
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = r
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return rss.get(root_pid, 0), total
+
+
+def health_latency(port: int) -> float:
+    """Seconds the server takes to answer its health check (its event loop's responsiveness)."""
+    t0 = time.monotonic()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=30) as r:
+            r.read()
+    except OSError:
+        return float("inf")
+    return time.monotonic() - t0
+
+
+class Sampler(threading.Thread):
+    """Every `every_s` seconds: worker processes of a store, and (optionally) a server's memory."""
+
+    def __init__(self, store_root, server_pid: int | None = None, every_s: float = 0.2, port: int | None = None):
+        super().__init__(daemon=True)
+        self.store_root, self.server_pid, self.every_s, self.port = store_root, server_pid, every_s, port
+        self.health_s: list[float] = []           # latency of GET /_stcore/health, about once a second
+        self.peak_workers = 0
+        self.workers_seen: dict[int, str] = {}   # pid -> run id, every worker ever sampled
+        self.peak_server_rss = 0                  # the server process alone
+        self.peak_tree_rss = 0                    # the server and its workers
+        self.peak_load = 0.0                      # the machine's 1-minute load average
+        self.samples = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            table = ps_table()
+            workers = worker_processes(self.store_root, table)
+            self.peak_workers = max(self.peak_workers, len(workers))
+            self.workers_seen.update(workers)
+            if self.server_pid:
+                own, tree = tree_rss(self.server_pid, table)
+                self.peak_server_rss = max(self.peak_server_rss, own)
+                self.peak_tree_rss = max(self.peak_tree_rss, tree)
+            self.peak_load = max(self.peak_load, os.getloadavg()[0])
+            if self.port and self.samples % 5 == 0:
+                self.health_s.append(health_latency(self.port))
+            self.samples += 1
+            self._halt.wait(self.every_s)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process itself has used so far (not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
