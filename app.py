@@ -13,22 +13,33 @@ from ui import presenter, state
 st.set_page_config(page_title="Lottery Ticket Explorer", page_icon=":material/confirmation_number:",
                    layout="wide", initial_sidebar_state="expanded")
 
-wants_run = "run" in st.query_params
+
+def _short(path, keep: int = 32) -> str:
+    """A long folder path cut from the left, for the narrow sidebar."""
+    text = str(path)
+    return text if len(text) <= keep else "…" + text[-(keep - 1):]
+
+
 PAGES = {
-    "learn": st.Page("pages/learn.py", title="Learn", icon=":material/school:", default=not wants_run),
+    "learn": st.Page("pages/learn.py", title="Learn", icon=":material/school:", default=True),
     "run": st.Page("pages/run.py", title="Run an experiment", icon=":material/play_circle:"),
-    "results": st.Page("pages/results.py", title="Results", icon=":material/insights:", default=wants_run),
+    "results": st.Page("pages/results.py", title="Results", icon=":material/insights:"),
     "compare": st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
     "inside": st.Page("pages/inside.py", title="Inside the ticket", icon=":material/biotech:"),
     "runs": st.Page("pages/runs.py", title="All runs", icon=":material/list_alt:"),
 }
 page = st.navigation({"Explore": [PAGES["learn"], PAGES["run"], PAGES["results"]],
                       "Dig deeper": [PAGES["compare"], PAGES["inside"], PAGES["runs"]]})
+if page.url_path == PAGES["learn"].url_path and "run" in st.query_params:
+    # a shared link /?run=<run_id> opens that run's results (the Results page validates the id)
+    st.switch_page(PAGES["results"], query_params=st.query_params.to_dict())
 
 with st.sidebar:
     presenter.toggle()
-    st.caption(f"Runs are stored in `{state.store_root()}`"
-               + (f" · gallery (read-only): `{state.gallery_root()}`" if state.gallery_root() else "")
-               + ". Set LTH_STORE to change it.")
+    st.caption(f"Runs are stored in `{_short(state.store_root())}`"
+               + (f" · gallery (read-only): `{_short(state.gallery_root())}`" if state.gallery_root() else "")
+               + ". Set LTH_STORE to change it.",
+               help=f"Store: {state.store_root()}" + (f"  \nGallery: {state.gallery_root()}" if state.gallery_root()
+                                                      else ""))
 presenter.inject_css()
 page.run()

@@ -62,5 +62,3 @@ def sparsity_axis(fig: go.Figure, percents, row=None, col=None, title="weights r
     lo, hi = math.log10(min(ps)) - 0.05, math.log10(max(max(ps), 100.0)) + 0.05
     fig.update_xaxes(type="log", range=[hi, lo], tickvals=ticks, ticktext=[f"{t:g}%" for t in ticks],
                      title_text=title, row=row, col=col)
-
-

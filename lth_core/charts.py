@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, DENSE_COLOR, RUN_COLORS,
                                   base_layout, rgba, sparsity_axis)
 
+
 def _arms(df: pd.DataFrame, arms) -> list[str]:
     present = list(dict.fromkeys(df["arm"])) if "arm" in df else []
     wanted = arms if arms is not None else ARM_ORDER
@@ -40,7 +41,7 @@ def arm_metric_figure(agg: pd.DataFrame, metric: str, *, y_title: str, scale: fl
     fig = base_layout(go.Figure(), title=title)
     show = _arms(agg, arms)
     dense = agg[(agg.level == 0)] if len(agg) else agg
-    for arm in show:
+    for arm in reversed(show):  # the ticket drawn last, on top of the shared dense point
         d = agg[agg.arm == arm].sort_values("level")
         color = ARM_COLORS[arm]
         y = d[metric] * scale
@@ -51,7 +52,8 @@ def arm_metric_figure(agg: pd.DataFrame, metric: str, *, y_title: str, scale: fl
                  for p, lv, m, lo, hi, n in zip(d.percent_remaining, d.level, d[metric], d[f"{metric}_min"],
                                                 d[f"{metric}_max"], d.trials)]
         fig.add_trace(go.Scatter(x=d.percent_remaining, y=y, mode="lines+markers", name=ARM_NAMES[arm],
-                                 legendgroup=arm, line=dict(color=color, width=3, dash=ARM_DASH[arm]),
+                                 legendgroup=arm, legendrank=ARM_ORDER.index(arm),
+                                 line=dict(color=color, width=3, dash=ARM_DASH[arm]),
                                  marker=dict(size=8, color=color), hovertext=hover, hoverinfo="text"))
     if dense_line and len(dense):
         v = float(dense[metric].iloc[0]) * scale
@@ -149,7 +151,8 @@ def ladder_chart(percents, title=None) -> go.Figure:
     """% of weights remaining after each pruning round (known before anything runs)."""
     rounds = list(range(len(percents)))
     fig = base_layout(go.Figure(), title=title, height=320)
-    fig.add_trace(go.Bar(x=rounds, y=list(percents), marker_color=[DENSE_COLOR] + [ARM_COLORS["ticket"]] * (len(rounds) - 1),
+    colors = [DENSE_COLOR] + [ARM_COLORS["ticket"]] * (len(rounds) - 1)
+    fig.add_trace(go.Bar(x=rounds, y=list(percents), marker_color=colors,
                          text=[f"{p:.3g}%" for p in percents] if len(rounds) <= 21 else None,
                          textposition="outside", cliponaxis=False, name="weights remaining",
                          hovertemplate="after round %{x}: %{y:.3g}% of weights remain<extra></extra>"))

@@ -139,7 +139,8 @@ def network_drawing(toy: dict, title=None) -> go.Figure:
                     alive = bool(m[j, i]) or mode is False
                     value = float(w[j, i])
                     if alive:
-                        color, width, dash = (POSITIVE if value >= 0 else NEGATIVE), 0.6 + 5 * abs(value) / scale, "solid"
+                        color = POSITIVE if value >= 0 else NEGATIVE
+                        width, dash = 0.6 + 5 * abs(value) / scale, "solid"
                     elif mode == "marked":
                         color, width, dash = DENSE_COLOR, 1.2, "dot"
                     else:

@@ -9,7 +9,6 @@ processes, so a level takes ceil(tasks / processes) task durations.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 
@@ -128,13 +127,11 @@ def estimate_seconds(config: ExperimentConfig, cost: Cost, processes: int) -> fl
 
 
 def worker_layout(device: str, processes_per_job: int) -> tuple[int, int]:
-    """(processes, threads per process) a job uses: single-threaded workers on a
-    CPU when there are several, every core in one process otherwise."""
+    """(processes, threads per process) a job uses: on a CPU every worker process trains
+    single-threaded (`lth_core work` sets one thread, as the pool's workers do)."""
     if device != "cpu":
         return 1, 1
-    if processes_per_job > 1:
-        return processes_per_job, 1
-    return 1, os.cpu_count() or 1
+    return max(1, processes_per_job), 1
 
 
 def format_duration(seconds: float | None) -> str:

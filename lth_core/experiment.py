@@ -243,6 +243,8 @@ def _compute(config, store, data_dir, device, processes, on_progress) -> None:
                 if r.metrics(*task) is not None:  # a re-run only to rebuild artifacts: progress already counted
                     state["done"] -= task_steps(config, task[1], task[2])
                 r.persist(*task, specs[task], result)
+                # its steps now count as done: drop its live record so they are not counted twice
+                (store.run_dir(r.run_id) / "live" / f"{specs[task].key}.json").unlink(missing_ok=True)
                 state["done"] += task_steps(config, task[1], task[2])
                 report(level)
     finally:

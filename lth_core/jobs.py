@@ -102,12 +102,21 @@ class JobManager:
             self.messages.pop(run_id, None)
         return run_id
 
-    def cancel(self, run_id: str) -> bool:
-        """Stop a queued or running job now (its worker is killed); True if there was one."""
+    def cancel(self, run_id: str, owner: str | None = None) -> bool:
+        """Stop a queued or running job now (its worker is killed); True if there was one.
+
+        With `owner`, a run that other sessions also asked for is not stopped for them: this owner
+        only leaves it (and it no longer counts against the owner's limit); the job stops when the
+        last owner cancels. Without `owner` (an operator), the job stops at once."""
         with self._lock:
-            job = self.jobs.pop(run_id, None)
+            job = self.jobs.get(run_id)
             if job is None:
                 return False
+            if owner is not None:
+                job.owners.discard(owner)
+                if job.owners - {"recovered"}:
+                    return True
+            del self.jobs[run_id]
             if job.proc is not None:
                 self._kill(job.proc)
             self.store.set_status(run_id, "cancelled", "cancelled by a user")

@@ -56,7 +56,8 @@ st.markdown("**What to look for:** each colour is one run. Compare where each ti
 
 if len(configs) > 1 and not presenter.active():
     st.markdown("**What differs between these runs**")
-    flat = {rid[:8]: pd.json_normalize(c.to_dict()).iloc[0].astype(str) for rid, c in configs}
+    flat = {rid[:8]: pd.json_normalize({**c.to_dict(), "controls": ", ".join(c.controls) or "none"}).iloc[0]
+            .astype(str) for rid, c in configs}
     table = pd.DataFrame(flat)
     differs = table[table.nunique(axis=1) > 1]
     if differs.empty:

@@ -64,8 +64,8 @@ theta0, source = inside.theta0(root, ro, run_id, trial)
 kept, pruned = inspection.init_split(theta0, mask, layer)
 presenter.show(charts.init_histogram(kept, pruned, labels[layer]), key="hist", filename=f"init-{run_id}")
 st.markdown("**What to look for:** the starting values θ₀ of the connections the ticket kept (blue) and of those "
-            "it pruned (grey). Pruning looks at *trained* weights, yet the kept ones mostly started far from "
-            "zero: the starting weights already decide a lot.")
+            "it pruned (grey). Pruning looked only at the *trained* weights; if the kept ones still mostly "
+            "started far from zero, the starting weights had already decided much of the outcome.")
 if source != "stored":
     st.caption("θ₀ is not stored with this run; it was rebuilt from the trial's seed (the same values).")
 

@@ -8,6 +8,7 @@ import streamlit as st
 from lth_core import charts
 from lth_core.config import ConfigError
 from lth_core.jobs import LimitReached
+from lth_core.models import layer_sizes
 from lth_core.presets import PRESETS
 from ui import data, errors, estimates, forms, params, presenter, progress, state
 from ui.boot import ensure_shell
@@ -52,8 +53,13 @@ with plan:
         presenter.show(charts.ladder_chart(ladder), key="ladder", filename="percent-remaining")
         n = len(config.controls)
         who = f"the ticket and {n} control{'s' * (n > 1)} train" if n else "the ticket trains"
-        st.caption(f"**{config.levels} levels**: the dense network, then {config.pruning.rounds} rounds at "
-                   f"{100 * config.pruning.rate:.3g}% per round, down to **{ladder[-1]:.3g}%** of the weights. "
+        pc = config.pruning
+        conv = f" ({100 * pc.conv_rate:.3g}% in conv layers)" if pc.conv_rate != pc.rate and any(
+            k == "conv" for k, _ in layer_sizes(config.arch).values()) else ""
+        st.caption(f"**What to look for:** each bar is one size of network the experiment will train. "
+                   f"**{config.levels} levels**: the dense network, then {pc.rounds} rounds at "
+                   f"{100 * pc.rate:.3g}% per round{conv}, the output layer at {100 * pc.output_rate:.3g}%, down to "
+                   f"**{ladder[-1]:.3g}%** of the weights. "
                    f"At each level {who} {config.training.iterations:,} iterations, × {config.trials} "
                    f"trial{'s' * (config.trials > 1)}.")
         st.markdown("Estimated time: " + estimates.describe(config))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import streamlit as st
 
 from lth_core.estimate import format_duration
-from lth_core.runs import run_row
 from ui import data, progress, runpick, state
 from ui.boot import ensure_shell
 
@@ -56,8 +55,9 @@ def _row(row: dict, store) -> None:
                 st.switch_page("pages/results.py", query_params={"run": row["run_id"]})
             if info.get("cancellable") and st.button("Cancel", key=f"cancel_{row['run_id']}",
                                                      icon=":material/stop_circle:", width="stretch"):
-                state.manager().cancel(row["run_id"])
-                st.rerun()
+                if state.cancel(row["run_id"]):
+                    st.rerun()
+                st.caption(progress.SHARED_NOTE)
 
 
 def _list() -> bool:

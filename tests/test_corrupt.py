@@ -93,8 +93,8 @@ def test_damage_is_reported_by_run_row_and_list(copy, rel, capsys):
     assert "damaged" in line
 
 
-@pytest.mark.parametrize("how", [truncate, garble])
-@pytest.mark.parametrize("rel", list(DAMAGE_COST))
+@pytest.mark.parametrize("rel, how", [(rel, (truncate, garble)[i % 2]) for i, rel in enumerate(DAMAGE_COST)],
+                         ids=[f"{rel}-{('truncated', 'garbled')[i % 2]}" for i, rel in enumerate(DAMAGE_COST)])
 def test_next_run_recomputes_only_the_damaged_part(copy, pristine, rel, how, executed):
     """Only the tasks that depend on the damaged file train again, and the results come out equal."""
     damage(copy, rel, how)

@@ -8,6 +8,7 @@ arithmetic is the same).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -48,7 +49,8 @@ def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.02):
 
 
 def stray_temp_files(store: Store, run_id: str = RID) -> list[str]:
-    """*.tmp files that are not the atomic writer's hidden leftovers (.<name>.<random>.tmp)."""
+    """*.tmp files that could matter: anything but the atomic writer's hidden leftovers
+    (.<name>.<random>.tmp, which no reader opens and damaged_files ignores)."""
     base = store.run_dir(run_id)
     return [str(p.relative_to(base)) for p in base.rglob("*.tmp") if not re.match(r"^\..+\.tmp$", p.name)]
 
@@ -59,14 +61,14 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory, data_dir):
+def reference(tmp_path_factory, mnist1d):
     """The same run, never interrupted."""
     store = Store(tmp_path_factory.mktemp("reference"))
     experiment.run(CONFIG, store, processes=1)
     return results.summary_frame(store, RID)
 
 
-def test_worker_killed_mid_round_resumes_from_last_finished_task(tmp_path, data_dir, reference, executed, capsys):
+def test_worker_killed_mid_round_resumes_from_last_finished_task(tmp_path, reference, executed):
     """SIGKILL in the middle of level 1 loses only the task in flight; the results are unchanged."""
     store = Store(tmp_path / "store")
     jm = JobManager(store, workers=1, recover=False, processes_per_job=1)  # tasks in turn, as the reference
@@ -127,7 +129,7 @@ def test_sigkill_during_writes_never_leaves_a_damaged_file(tmp_path):
     assert store.read_arrays("0123456789abcdef", "a.st")[0]["w"][0] >= 1
 
 
-def test_job_manager_restart_loses_no_finished_task_and_continues_runs(tmp_path, data_dir):
+def test_job_manager_restart_loses_no_finished_task_and_continues_runs(tmp_path, mnist1d):
     """A server restart: the running run is requeued and resumes, the queued one still runs."""
     store = Store(tmp_path / "store")
     running, queued = CONFIG.replace(iterations=30), CONFIG.replace(seed=1, iterations=20)
@@ -155,3 +157,43 @@ def test_job_manager_restart_loses_no_finished_task_and_continues_runs(tmp_path,
         assert experiment.is_complete(cfg, store) and store.damaged_files(cfg.run_id()) == []
     after = metrics_files(store, running.run_id())
     assert {k: after[k] for k in finished} == finished
+
+
+SERVER = """
+import json, sys, time
+from lth_core.config import ExperimentConfig
+from lth_core.jobs import JobManager
+from lth_core.store import Store
+jm = JobManager(Store(sys.argv[1]), workers=1, recover=False, processes_per_job=1)
+for owner, d in enumerate(json.loads(sys.argv[2])):
+    jm.submit(ExperimentConfig.from_dict(d), owner=str(owner))
+print("submitted", flush=True)
+time.sleep(600)
+"""
+
+
+def test_server_killed_hard_leaves_its_worker_to_finish_and_the_queue_to_the_next_server(tmp_path, mnist1d):
+    """SIGKILL of the server process alone: its worker (own process group) finishes its run; the
+    next server re-queues the queued run and does not start the orphan's run a second time."""
+    store = Store(tmp_path / "store")
+    running, queued = CONFIG.replace(iterations=30), CONFIG.replace(seed=1, iterations=20)
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(store.root),
+                               json.dumps([running.to_dict(), queued.to_dict()])],
+                              cwd=REPO, stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert server.stdout.readline().strip() == b"submitted"
+        wait_for(lambda: metrics_files(store, running.run_id()), 120, "the first task to finish", poll_s=0.01)
+    finally:
+        server.kill()  # the server process only, not its worker's process group
+        server.wait(timeout=10)
+    assert store.status(running.run_id())["state"] == "running"  # its worker still holds the lock
+    jm = JobManager(store, workers=1, recover=True, processes_per_job=1)  # the next server
+    try:
+        assert set(jm.jobs) == {queued.run_id()}
+        wait_for(lambda: not jm.jobs, 180, "the queued run to finish", poll_s=0.1)
+        wait_for(lambda: store.status(running.run_id())["state"] == "done", 120, "the orphan to finish")
+    finally:
+        jm.shutdown()
+    assert jm.started_count == 1
+    for cfg in (running, queued):
+        assert experiment.is_complete(cfg, store) and store.damaged_files(cfg.run_id()) == []

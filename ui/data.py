@@ -17,6 +17,7 @@ from lth_core import inspection, results
 from lth_core.data import load
 from lth_core.experiment import percent_ladder
 from lth_core.store import Store
+from ui.state import few_threads
 
 
 def signature(store: Store, run_id: str) -> tuple:
@@ -97,4 +98,5 @@ def dataset(name: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def toy(seed: int, rate: float) -> dict:
-    return inspection.toy_imp(seed=seed, rate=rate)
+    with few_threads():
+        return inspection.toy_imp(seed=seed, rate=rate)

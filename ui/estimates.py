@@ -14,8 +14,11 @@ def _cost(arch: str, batch_size: int, device: str, threads: int):
     return measure(arch, batch_size, device=device, threads=threads)
 
 
+LONG_S = 2 * 3600  # warn above this: a class will not wait for it
+
+
 def describe(config: ExperimentConfig) -> str:
-    """'about 52 s on this machine (…how it was measured…)' as markdown."""
+    """'about 52 s on this machine (…how it was measured…)' as markdown; warns when it is long."""
     try:
         device = resolve_device(config.device)
     except ConfigError as exc:
@@ -25,6 +28,10 @@ def describe(config: ExperimentConfig) -> str:
     with st.spinner(f"Timing {config.arch} on this machine (once per network and batch size)…"):
         cost = _cost(config.arch, config.training.batch_size, device, threads)
     seconds = estimate_seconds(config, cost, processes)
+    if seconds > LONG_S:
+        st.warning(f"This run would take about {format_duration(seconds)} here. For a lesson, cut the "
+                   "iterations per round, the rounds or the trials, or open a finished run from the gallery.",
+                   icon=":material/schedule:")
     where = f"{processes} worker process{'es' * (processes > 1)}" + (f" on {device}" if device != "cpu" else "")
     return (f"**about {format_duration(seconds)}** on this machine · {config.network_iterations():,} "
             f"network-iterations at {1000 * cost.step_s:.3g} ms each (measured here), {where}")

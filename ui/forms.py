@@ -67,6 +67,24 @@ def write_url(values: dict) -> None:
     st.session_state[FORM_KEY] = values
 
 
+def _schedule_changed() -> None:
+    """Carry the current pruning over when switching between a rate and a target (callback)."""
+    s, n = st.session_state, st.session_state[W + "rounds"]
+    if s[W + "schedule"] == "target":
+        s[W + "target"] = 100 * (1 - (1 - s[W + "rate"] / 100) ** n)
+    else:
+        s[W + "rate"] = round(100 * (1 - (1 - s[W + "target"] / 100) ** (1 / n)), 4)
+
+
+def _custom_changed() -> None:
+    """Custom layer rates start from the paper's rule for the current rate (callback)."""
+    s = st.session_state
+    if s[W + "custom_rates"]:
+        rate = s[W + "rate"] if s[W + "schedule"] == "rate" else \
+            100 * (1 - (1 - s[W + "target"] / 100) ** (1 / s[W + "rounds"]))
+        s[W + "conv_rate"], s[W + "output_rate"] = rate, rate / 2
+
+
 def _has_conv(arch: str) -> bool:
     return any(kind == "conv" for kind, _ in layer_sizes(arch).values())
 
@@ -90,6 +108,7 @@ def render() -> dict:
 
     st.markdown("##### 2 · Pruning")
     schedule = st.radio("Say how much to prune as", ["rate", "target"], key=W + "schedule", horizontal=True,
+                        on_change=_schedule_changed,
                         format_func={"rate": "a rate per round", "target": "a target sparsity"}.get)
     c1, c2 = st.columns(2)
     with c2:
@@ -158,7 +177,7 @@ def render() -> dict:
                                      key=W + "warmup")
             seed = st.number_input("Seed", *params.INT_RANGES["seed"], step=1, key=W + "seed",
                                    help="Trial t uses seed + t; the same seed gives the same run.")
-        custom = st.checkbox("Custom per-layer rates", key=W + "custom_rates",
+        custom = st.checkbox("Custom per-layer rates", key=W + "custom_rates", on_change=_custom_changed,
                              help="Off: conv layers at the rate above and the output layer at half of it "
                                   "(the paper's rule for LeNet).")
         conv_rate, output_rate = rate, rate / 2

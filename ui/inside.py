@@ -6,6 +6,7 @@ import streamlit as st
 from lth_core import inspection
 from lth_core.store import Corrupt, Store
 from ui import data
+from ui.state import few_threads
 
 FAST_ARCHS = ("mlp1d", "lenet300")  # the whole test set in well under a second on a CPU
 SUBSET = 1000                       # test examples used for the larger (conv) networks
@@ -47,6 +48,8 @@ def untrained_accuracy(root: str, readonly: bool, run_id: str, trial: int, level
     state, _ = theta0(root, readonly, run_id, trial)
     m = mask(root, readonly, run_id, trial, level)
     dense = mask(root, readonly, run_id, trial, 0)
-    return {"n": n, "dense": inspection.masked_accuracy(config.arch, state, dense, x, y),
-            "ticket": inspection.masked_accuracy(config.arch, state, m, x, y),
-            "random": inspection.masked_accuracy(config.arch, state, inspection.random_mask(m, 1000 + level), x, y)}
+    with few_threads():
+        return {"n": n, "dense": inspection.masked_accuracy(config.arch, state, dense, x, y),
+                "ticket": inspection.masked_accuracy(config.arch, state, m, x, y),
+                "random": inspection.masked_accuracy(config.arch, state, inspection.random_mask(m, 1000 + level),
+                                                     x, y)}

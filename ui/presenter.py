@@ -27,7 +27,7 @@ html { font-size: 19px; }
 h1 { font-size: 2.7rem !important; }
 h2 { font-size: 2.0rem !important; }
 [data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
-[data-testid="stMetricValue"] { font-size: 2.6rem; }
+[data-testid="stMetricValue"] { font-size: 2.1rem; }
 .presenter-hide { display: none; }
 </style>
 """
@@ -51,8 +51,12 @@ def inject_css() -> None:
 def show(fig, key: str | None = None, filename: str = "lottery-ticket-chart") -> None:
     """Draw a Plotly figure full width; larger fonts and height in presenter mode."""
     if active():
+        # explicit sizes: Streamlit's chart theme sets tick and title fonts that a global font would not override
         fig.update_layout(font=dict(size=19), height=int((fig.layout.height or 420) * 1.3),
-                          hoverlabel=dict(font_size=18))
+                          hoverlabel=dict(font_size=18), legend=dict(font=dict(size=17)))
+        fig.update_xaxes(tickfont=dict(size=16), title_font=dict(size=18))
+        fig.update_yaxes(tickfont=dict(size=16), title_font=dict(size=18))
+        fig.update_annotations(font_size=18)
         fig.update_traces(selector=dict(mode="lines+markers"), marker_size=11)
     st.plotly_chart(fig, key=key, config={
         "displaylogo": False,

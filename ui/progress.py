@@ -15,19 +15,24 @@ from lth_core.store import Store
 from ui import data, presenter, state
 
 ACTIVE = ("queued", "running")
+SHARED_NOTE = "Other sessions asked for this same run, so it keeps training for them; you no longer wait for it."
 REFRESH_S = 1.5
 
 
 def run_state(store: Store, run_id: str) -> dict:
-    """{'state', 'reason', 'position'}: the job manager's view first, then the store's."""
+    """{'state', 'reason', 'position', 'cancellable'}: the store's final states first (a worker that
+    has written 'done' may still be exiting), then the job manager's queued/running, then the store."""
     st_ = store.status(run_id)
-    mgr = None if store.readonly else state.manager()
-    job = mgr.state(run_id) if mgr is not None else None
-    if job is not None:
-        return {"state": job, "reason": "", "position": mgr.queue_position(run_id), "cancellable": True}
     s = st_.get("state", "unknown")
     if store.readonly and s == "unknown":
         s = "done"
+    mgr = None if store.readonly else state.manager()
+    job = mgr.state(run_id) if mgr is not None else None
+    if job is not None and s not in ("done", "failed", "cancelled"):
+        holder = mgr.jobs.get(run_id)
+        owners = set(holder.owners) if holder is not None else set()
+        mine = state.owner() in owners or owners <= {"recovered"}  # others' runs are not ours to stop
+        return {"state": job, "reason": "", "position": mgr.queue_position(run_id), "cancellable": mine}
     if s == "queued":  # queued in the store but held by no manager: nothing will run it
         s, st_ = "interrupted", {"reason": "it was queued but no worker holds it; press Start to queue it again"}
     return {"state": s, "reason": st_.get("reason", ""), "position": None, "cancellable": False}
@@ -49,6 +54,11 @@ def _live(run_id: str, root: str, readonly: bool, chart: bool, key: str) -> None
     info = run_state(store, run_id)
     _draw(run_id, store, info, chart, key)
     if info["state"] not in ACTIVE:
+        st.rerun(scope="app")
+    # a newly finished level redraws the whole page, so charts outside this panel fill in too
+    seen = data.levels_finished(data.summary(store, run_id), store.config(run_id))
+    if st.session_state.setdefault(f"{key}_levels", seen) != seen:
+        st.session_state[f"{key}_levels"] = seen
         st.rerun(scope="app")
 
 
@@ -87,8 +97,9 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
     if info.get("cancellable"):
         with cols[1]:
             if st.button("Cancel run", key=f"{key}_cancel", icon=":material/stop_circle:"):
-                state.manager().cancel(run_id)
-                st.rerun(scope="app")
+                if state.cancel(run_id):
+                    st.rerun(scope="app")
+                st.info(SHARED_NOTE, icon=":material/group:")
     if not chart:
         return
     summary = data.summary(store, run_id)
@@ -100,6 +111,9 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
     fig = charts.accuracy_vs_sparsity(data.aggregate(store, run_id), all_percents=ladder)
     presenter.show(fig, key=f"{key}_chart", filename=f"accuracy-vs-sparsity-{run_id}")
     st.caption(f"{finished} of {config.levels} levels finished")
+    st.markdown("**What to look for:** each point is one size of the network, from 100% on the left to the "
+                "smallest on the right; a new one appears after every pruning round. Does the blue ticket stay "
+                "near the dotted dense-network line while the controls fall away?")
 
 
 def _json(config) -> str:

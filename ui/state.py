@@ -2,26 +2,36 @@
 
 One JobManager per server (st.cache_resource), writing to the store at
 $LTH_STORE (default ./runs). A read-only gallery of finished runs is listed
-beside it when ./gallery (or $LTH_GALLERY) exists. Each browser session gets an
+beside it when the repository's gallery/ (or $LTH_GALLERY) exists. Each browser session gets an
 owner id, so job limits apply per session.
 """
 from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 import torch
 
+from lth_core.gallery import GALLERY_ROOT, gallery_store
 from lth_core.jobs import JobManager
 from lth_core.runs import locate
 from lth_core.store import Store, default_store_root
 
-# Training happens in worker processes; the server's own torch work (estimates,
-# untrained-mask accuracy, the toy network) stays on few threads so it does not
-# fight the workers for cores (many threads on a busy 2-core machine run 10x slower).
-torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))
+
+@contextmanager
+def few_threads():
+    """Torch work in the server itself (untrained-mask accuracy, the toy network) runs on half the
+    cores, so it does not fight the training workers (many threads on a busy 2-core machine run
+    several times slower); the previous setting is restored afterwards."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def store_root() -> Path:
@@ -30,8 +40,8 @@ def store_root() -> Path:
 
 
 def gallery_root() -> Path | None:
-    """Absolute path of the read-only gallery, if there is one."""
-    path = Path(os.environ.get("LTH_GALLERY") or "gallery")
+    """Absolute path of the read-only gallery ($LTH_GALLERY, else the repository's gallery/), if it exists."""
+    path = Path(os.environ.get("LTH_GALLERY") or GALLERY_ROOT)
     return path.resolve() if path.is_dir() else None
 
 
@@ -52,7 +62,7 @@ def store() -> Store:
 
 def gallery() -> Store | None:
     root = gallery_root()
-    return Store(root, readonly=True) if root else None
+    return gallery_store(root) if root else None
 
 
 def stores() -> list[Store]:
@@ -63,6 +73,14 @@ def stores() -> list[Store]:
 def find(run_id: str) -> Store | None:
     """The store holding a (validated) run id, else None."""
     return locate(run_id, *stores())
+
+
+def cancel(run_id: str) -> bool:
+    """Cancel this session's interest in a run: True if its job stopped, False if other sessions
+    asked for the same run, so it keeps training for them (JobManager.cancel with an owner)."""
+    mgr = manager()
+    mgr.cancel(run_id, owner=owner())
+    return mgr.state(run_id) is None
 
 
 def owner() -> str:

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from lth_core import results
-from lth_core.chart_style import ARM_NAMES
+from lth_core.chart_style import ARM_NAMES, ARM_ORDER
+from ui import presenter
 
 
 def _at(agg: pd.DataFrame, level: int, arm: str, metric: str):
@@ -22,7 +23,7 @@ def metrics(agg: pd.DataFrame, config) -> None:
         return
     ticket = agg[(agg.arm == "ticket") & (agg.level > 0)].sort_values("level")
     note = dict(delta_color="off", delta_arrow="off", border=True)
-    cols = st.columns(4)
+    cols = [c for _ in range(2) for c in st.columns(2)] if presenter.active() else st.columns(4)
     cols[0].metric("Dense network", f"{100 * dense:.1f}%", "test accuracy", **note,
                    help="Test accuracy at early stopping of the unpruned network, mean over trials.")
     holds = ticket[ticket.test_acc_at_early_stop >= dense]
@@ -33,7 +34,7 @@ def metrics(agg: pd.DataFrame, config) -> None:
                        help="The sparsest level (% of weights remaining) where the ticket's mean test accuracy "
                             "is not below the dense network's.")
     else:
-        cols[1].metric("Smallest winning ticket", "none", "no pruned level matched dense", **note,
+        cols[1].metric("Smallest winning ticket", "none", "no level ≥ dense", **note,
                        help="No pruned level reached the dense network's mean test accuracy in this run.")
     if not len(ticket):
         return
@@ -48,8 +49,8 @@ def metrics(agg: pd.DataFrame, config) -> None:
     dense_es = _at(agg, 0, "ticket", "early_stop_iteration")
     fastest = ticket.loc[ticket.early_stop_iteration.idxmin()]
     if dense_es and fastest.early_stop_iteration > 0:
-        cols[3].metric("Fastest ticket", f"{dense_es / fastest.early_stop_iteration:.2g}× faster",
-                       f"at {fastest.percent_remaining:.3g}% of weights", **note,
+        cols[3].metric("Ticket learning speed", f"{dense_es / fastest.early_stop_iteration:.2g}× dense",
+                       f"best at {fastest.percent_remaining:.3g}% of weights", **note,
                        help="The dense network's early-stopping iteration divided by the ticket's, at the level "
                             "where the ticket stops earliest.")
 
@@ -57,14 +58,21 @@ def metrics(agg: pd.DataFrame, config) -> None:
 def table(summary: pd.DataFrame) -> None:
     """Per level and arm: mean test accuracy at early stop, early-stop iteration, training accuracy."""
     agg = results.aggregate(summary[~summary.shared_dense])
+    agg = agg.assign(order=agg.arm.map({a: i for i, a in enumerate(ARM_ORDER)})).sort_values(["level", "order"])
     t = pd.DataFrame({
-        "level": agg.level, "weights remaining (%)": agg.percent_remaining, "network": agg.arm.map(ARM_NAMES),
-        "trials": agg.trials, "test acc. at early stop (%)": 100 * agg.test_acc_at_early_stop,
+        "level": agg.level, "weights left (%)": agg.percent_remaining, "network": agg.arm.map(ARM_NAMES),
+        "trials": agg.trials, "test acc. (%)": 100 * agg.test_acc_at_early_stop,
         "min (%)": 100 * agg.test_acc_at_early_stop_min, "max (%)": 100 * agg.test_acc_at_early_stop_max,
-        "early-stop iteration": agg.early_stop_iteration, "final test acc. (%)": 100 * agg.final_test_acc,
-        "train acc. at early stop (%)": 100 * agg.train_acc_at_early_stop})
-    fmt = {c: st.column_config.NumberColumn(format="%.2f") for c in t.columns if "(%)" in c}
-    fmt["early-stop iteration"] = st.column_config.NumberColumn(format="%.0f")
+        "early stop (it.)": agg.early_stop_iteration, "final test acc. (%)": 100 * agg.final_test_acc,
+        "train acc. (%)": 100 * agg.train_acc_at_early_stop})
+    if agg.trials.max() <= 1:  # one trial: min and max equal the mean
+        t = t.drop(columns=["min (%)", "max (%)"])
+    help_text = {"test acc. (%)": "Test accuracy at the early-stopping iteration (minimum validation loss).",
+                 "early stop (it.)": "Iteration of minimum validation loss.",
+                 "final test acc. (%)": "Test accuracy after the last iteration.",
+                 "train acc. (%)": "Training accuracy at the early-stopping iteration."}
+    fmt = {c: st.column_config.NumberColumn(format="%.2f", help=help_text.get(c)) for c in t.columns if "(%)" in c}
+    fmt["early stop (it.)"] = st.column_config.NumberColumn(format="%.0f", help=help_text["early stop (it.)"])
     st.dataframe(t, hide_index=True, column_config=fmt, width="stretch")
 
 

@@ -1,0 +1,340 @@
+"""The Streamlit app, driven headless with AppTest: every page renders, the URL drives the form
+and the results, and bad addresses give an error box, never a traceback.
+
+Runs are real (a tiny quick-preset run made once per session); the app reads
+them from a temporary store through LTH_STORE.
+"""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lth_core import cli, experiment
+from lth_core.presets import PRESETS, get_preset
+from lth_core.store import Store
+from ui import params
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "app.py")
+PAGES = ["pages/learn.py", "pages/run.py", "pages/results.py", "pages/compare.py", "pages/inside.py",
+         "pages/runs.py"]
+TINY = dict(iterations=20, eval_every=10, rounds=2)
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory, mnist1d):
+    """A store holding one finished tiny run: (store root, run id)."""
+    root = tmp_path_factory.mktemp("finished-store")
+    run_id = experiment.run(get_preset("quick").replace(**TINY), Store(root), processes=1)
+    return root, run_id
+
+
+def _shutdown_manager(root: Path) -> None:
+    """Stop the job manager the app created for `root` (and any worker it started)."""
+    from ui import state
+    if state.store_root() == Path(root).resolve():
+        state._manager(str(Path(root).resolve())).shutdown()
+        state._manager.clear()
+
+
+@pytest.fixture
+def empty_store(tmp_path, monkeypatch, data_dir):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("LTH_STORE", str(root))
+    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
+    yield root
+    _shutdown_manager(root)
+
+
+@pytest.fixture
+def with_run(finished, monkeypatch, tmp_path):
+    root, run_id = finished
+    monkeypatch.setenv("LTH_STORE", str(root))
+    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
+    yield root, run_id
+    _shutdown_manager(root)
+
+
+def open_page(page: str | None = None, query: dict | None = None) -> AppTest:
+    """Run the app (optionally at a page, with query parameters) and return it."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query or {})
+    at.run()
+    if page:
+        at.query_params.clear()
+        at.query_params.update(query or {})
+        at.switch_page(page).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "error", "success", "info", "warning", "subheader", "title")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_store(empty_store, page):
+    """A fresh install has no runs: each page must say so, not crash."""
+    at = open_page(page)
+    assert_clean(at)
+    assert not at.error
+    assert at.title
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_a_finished_run(with_run, page):
+    """Each page draws the stored run without an exception or an error box."""
+    at = open_page(page)
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_results_page_charts_every_level(with_run):
+    """The results page reads every level of the finished run from the store."""
+    root, run_id = with_run
+    at = open_page("pages/results.py", {"run": run_id})
+    assert_clean(at)
+    assert "3 of 3 levels finished" in texts(at)
+    assert len(at.get("plotly_chart")) >= 4
+
+
+def test_run_address_opens_the_results_page(with_run):
+    """/?run=<id> opens the Results page for that run, not the home page."""
+    root, run_id = with_run
+    at = open_page(query={"run": run_id})
+    assert_clean(at)
+    assert [t.value for t in at.title] == ["Results"]
+    assert at.selectbox(key="results_run").value == run_id
+
+
+@pytest.mark.parametrize("bad", ["nothex", "0123456789ABCDEF", "1234", "x" * 100])
+def test_malformed_run_id_shows_an_error(with_run, bad):
+    """A malformed id explains what a run id looks like."""
+    at = open_page(query={"run": bad})
+    assert_clean(at)
+    assert at.error and "16 lowercase hex digits" in at.error[0].value
+
+
+def test_unknown_run_id_shows_an_error(with_run):
+    """A well-formed id that no store holds says where it looked."""
+    at = open_page(query={"run": "0123456789abcdef"})
+    assert_clean(at)
+    assert at.error and "There is no run `0123456789abcdef`" in at.error[0].value
+
+
+@pytest.mark.parametrize("query, named", [
+    ({"rate": "abc"}, "`rate`"), ({"rate": "1.5"}, "`rate`"), ({"dataset": "imagenet"}, "`dataset`"),
+    ({"arch": "conv2"}, "`arch`"), ({"controls": "reinit,magic"}, "`controls`"), ({"rounds": "99"}, "`rounds`"),
+    ({"iterations": "-5"}, "`iterations`"), ({"preset": "nope"}, "`preset`"), ({"colour": "red"}, "`colour`"),
+    ({"optimizer": "rmsprop"}, "`optimizer`"), ({"dropout": "nan"}, "`dropout`"),
+])
+def test_bad_query_values_show_an_error_and_fall_back(empty_store, query, named):
+    """A bad URL value names the parameter and its allowed values; the form falls back to defaults."""
+    at = open_page("pages/run.py", query)
+    assert_clean(at)
+    assert at.error, f"no error for {query}"
+    message = at.error[0].value
+    assert named in message and "allowed" in message
+    assert at.query_params["dataset"] == "mnist1d"  # the address now holds a valid form
+
+
+def test_query_string_reproduces_the_form(empty_store):
+    """Opening the address the form wrote gives the same experiment (same run id)."""
+    config = get_preset("lenet-fmnist").replace(rate=0.3, rounds=3, trials=2, controls=("reinit", "random"))
+    query = params.params_from_values(params.values_from_config(config))
+    at = open_page("pages/run.py", query)
+    assert_clean(at)
+    assert not at.error
+    assert at.query_params == query
+    assert at.number_input(key="f_rate").value == pytest.approx(30.0)
+    assert at.number_input(key="f_rounds").value == 3
+    assert at.selectbox(key="f_arch").value == "lenet300"
+
+
+def test_target_sparsity_shows_the_derived_rate(empty_store):
+    """Target sparsity P over n rounds prunes 1-(1-P)^(1/n) per round, shown before anything runs."""
+    at = open_page("pages/run.py", {"target": "0.875", "rounds": "3"})
+    assert_clean(at)
+    assert at.radio(key="f_schedule").value == "target"
+    assert "**50.00%** of the surviving weights" in texts(at)
+
+
+def test_start_submits_the_config_the_controls_describe(empty_store):
+    """Setting widgets and pressing Start stores exactly the matching config."""
+    at = open_page("pages/run.py")
+    at.number_input(key="f_iterations").set_value(20).run()
+    at.number_input(key="f_rounds").set_value(2).run()
+    at.number_input(key="f_rate").set_value(30.0).run()
+    at.pills(key="f_controls").set_value(["reinit", "random"]).run()
+    at.number_input(key="f_eval_every").set_value(10).run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="start").click().run()
+    assert_clean(at)
+    expected = get_preset("quick").replace(iterations=20, eval_every=10, rounds=2, rate=0.3,
+                                           controls=("reinit", "random"))
+    store = Store(empty_store)
+    assert store.run_ids() == [expected.run_id()]
+    assert store.config(expected.run_id()) == expected
+    assert at.query_params["rate"] == "0.3" and at.query_params["controls"] == "reinit,random"
+
+
+def test_a_stored_run_opens_at_once_on_the_run_page(with_run):
+    """The Run page recognises a config that is already in the store and shows it, with no Start."""
+    root, run_id = with_run
+    config = Store(root).config(run_id)
+    at = open_page("pages/run.py", params.params_from_values(params.values_from_config(config)))
+    assert_clean(at)
+    assert "3 of 3 levels finished" in texts(at)
+    assert not [b for b in at.button if b.key == "start"]
+
+
+def test_presenter_mode_keeps_every_page_working(with_run):
+    """Presenter mode hides controls and enlarges charts; pages still render."""
+    root, run_id = with_run
+    at = open_page("pages/results.py", {"run": run_id})
+    at.toggle(key="presenter").set_value(True).run()
+    assert_clean(at)
+    assert not [d for d in at.get("download_button")]
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert_clean(at)
+
+
+def test_inside_page_reports_untrained_mask_accuracy(with_run):
+    """The supermask numbers come from evaluating the stored mask on theta_0."""
+    root, run_id = with_run
+    at = open_page("pages/inside.py", {"run": run_id})
+    assert_clean(at)
+    labels = [m.label for m in at.metric]
+    assert "Ticket's mask on θ₀" in labels and "Random mask, same size, on θ₀" in labels
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_form_values_round_trip_every_preset(name):
+    """Preset -> form values -> URL -> form values -> config keeps the run id."""
+    config = get_preset(name)
+    query = params.params_from_values(params.values_from_config(config))
+    values, problems = params.values_from_params(query)
+    assert not problems
+    assert params.config_from_values(values).run_id() == config.run_id()
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_command_line_shown_is_the_same_experiment(name):
+    """The 'same experiment from the command line' gives the same run id as the form."""
+    config = get_preset(name).replace(trials=2, controls=("reinit", "oneshot"))
+    values = params.values_from_config(config)
+    argv = shlex.split(params.cli_command(values))[3:]
+    assert cli.config_from_args(cli.build_parser().parse_args(argv)).run_id() == config.run_id()
+
+
+def test_demo_button_starts_the_quick_preset_and_shows_it(empty_store):
+    """The big home-page button queues the quick preset and opens it on the Run page."""
+    at = open_page()
+    at.button(key="demo").click().run()
+    assert_clean(at)
+    quick = get_preset("quick")
+    assert [t.value for t in at.title] == ["Run an experiment"]
+    assert Store(empty_store).run_ids() == [quick.run_id()]
+    assert at.query_params == params.params_from_values(params.values_from_config(quick))
+
+
+def test_runs_page_cancels_a_queued_or_running_run(empty_store):
+    """Cancel on the All runs page stops the job and records why."""
+    at = open_page("pages/run.py", {"preset": "quick", "iterations": "20", "eval_every": "10", "rounds": "2"})
+    at.button(key="start").click().run()
+    run_id = Store(empty_store).run_ids()[0]
+    at.query_params.clear()
+    at.switch_page("pages/runs.py").run()
+    assert_clean(at)
+    cancel = [b for b in at.button if b.key == f"cancel_{run_id}"]
+    if cancel:  # a tiny run may already be done on a fast machine
+        cancel[0].click().run()
+        assert_clean(at)
+        assert Store(empty_store).status(run_id)["state"] == "cancelled"
+    assert [b for b in at.button if b.key == f"open_{run_id}"]
+
+
+def test_a_failed_run_shows_its_reason_and_can_be_resumed(finished, tmp_path, monkeypatch):
+    """A failed run says why on Results and offers Resume on the Run page."""
+    import shutil
+    root, run_id = finished
+    copy = tmp_path / "runs"
+    shutil.copytree(root, copy)
+    Store(copy).set_status(run_id, "failed", "DataUnavailable: no network")
+    monkeypatch.setenv("LTH_STORE", str(copy))
+    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
+    try:
+        at = open_page("pages/results.py", {"run": run_id})
+        assert_clean(at)
+        assert any("DataUnavailable: no network" in e.value for e in at.error)
+        config = Store(copy).config(run_id)
+        at = open_page("pages/run.py", params.params_from_values(params.values_from_config(config)))
+        assert_clean(at)
+        assert at.button(key="start").label == "Resume"
+    finally:
+        _shutdown_manager(copy)
+
+
+def test_damaged_files_are_listed_on_the_runs_page(finished, tmp_path, monkeypatch):
+    """A garbled metrics file is reported by name, not hidden and not a crash."""
+    import shutil
+    root, run_id = finished
+    copy = tmp_path / "runs"
+    shutil.copytree(root, copy)
+    (copy / run_id / "t0" / "L01" / "reinit.json").write_text("{garbled")
+    monkeypatch.setenv("LTH_STORE", str(copy))
+    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
+    try:
+        at = open_page("pages/runs.py")
+        assert_clean(at)
+        assert "t0/L01/reinit.json" in texts(at)
+        at.switch_page("pages/results.py").run()
+        assert_clean(at)
+    finally:
+        _shutdown_manager(copy)
+
+
+def test_gallery_runs_are_listed_and_open_read_only(finished, tmp_path, monkeypatch):
+    """A read-only gallery (without theta_0 files) is listed beside the store and fully browsable."""
+    import shutil
+    root, run_id = finished
+    gallery = tmp_path / "gallery"
+    shutil.copytree(root, gallery)
+    for f in gallery.rglob("theta0.st"):
+        f.unlink()
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(gallery))
+    try:
+        at = open_page("pages/inside.py", {"run": run_id})
+        assert_clean(at)
+        assert not at.error
+        assert "rebuilt from the trial's seed" in texts(at)
+        at = open_page("pages/runs.py")
+        assert "gallery" in texts(at)
+        assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+    finally:
+        _shutdown_manager(tmp_path / "runs")
+
+
+def test_switching_controls_keeps_the_form_consistent(empty_store):
+    """A new dataset offers only fitting networks; a new schedule starts from the current pruning."""
+    at = open_page("pages/run.py")
+    at.selectbox(key="f_dataset").set_value("fashion-mnist").run()
+    assert_clean(at)
+    assert at.selectbox(key="f_arch").value == "lenet300" and len(at.selectbox(key="f_arch").options) == 1
+    at.number_input(key="f_rate").set_value(30.0).run()
+    at.radio(key="f_schedule").set_value("target").run()
+    assert_clean(at)
+    assert at.number_input(key="f_target").value == pytest.approx(100 * (1 - 0.7 ** 4), abs=1e-6)
+    assert at.query_params["target"] == f"{1 - 0.7 ** 4:.6g}" and "rate" not in at.query_params
+    at.selectbox(key="f_optimizer").set_value("sgd").run()
+    assert at.number_input(key="f_momentum").value == pytest.approx(0.9)
