@@ -15,6 +15,8 @@ from lth_core.store import Store
 
 GALLERY_ROOT = Path(__file__).resolve().parents[1] / "gallery"
 KEEP = ("config.json", "status.json")
+# The reproduction's Fashion-MNIST run (docs/REPRODUCTION.md): the Learn page opens it in one click.
+HEADLINE = "469a0665c381dd61"
 
 
 def gallery_store(root: Path | None = None) -> Store:

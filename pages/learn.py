@@ -7,6 +7,7 @@ import streamlit as st
 
 from lth_core import charts
 from lth_core.data import availability
+from lth_core.gallery import HEADLINE
 from lth_core.jobs import LimitReached
 from lth_core.presets import PRESETS, get_preset
 from ui import data, errors, params, presenter, state
@@ -30,6 +31,10 @@ if st.button("Try it: quick demo (under a minute)", type="primary", key="demo", 
 st.caption("Trains a small network on MNIST-1D (a built-in, one-dimensional cousin of handwritten digits), "
            "removes half of its connections four times, and compares the pruned network with a copy that "
            "starts from fresh random weights. You will watch the chart fill in as it trains.")
+if state.gallery() is not None and state.gallery().has_run(HEADLINE):
+    if st.button("See the finished paper experiment: LeNet-300-100 on Fashion-MNIST, 3 trials (opens at once)",
+                 key="headline", icon=":material/insights:"):
+        st.switch_page("pages/results.py", query_params={"run": HEADLINE})
 
 st.divider()
 st.header("The hypothesis")

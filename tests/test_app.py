@@ -338,3 +338,19 @@ def test_switching_controls_keeps_the_form_consistent(empty_store):
     assert at.query_params["target"] == f"{1 - 0.7 ** 4:.6g}" and "rate" not in at.query_params
     at.selectbox(key="f_optimizer").set_value("sgd").run()
     assert at.number_input(key="f_momentum").value == pytest.approx(0.9)
+
+
+def test_learn_page_opens_the_shipped_headline_experiment(tmp_path, monkeypatch):
+    """The committed gallery's headline run opens from the Learn page in one click, with no training."""
+    from lth_core.gallery import GALLERY_ROOT, HEADLINE
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(GALLERY_ROOT))
+    try:
+        at = open_page()
+        at.button(key="headline").click().run()
+        assert_clean(at)
+        assert not at.error
+        assert HEADLINE in texts(at) or "Fashion-MNIST" in texts(at)
+        assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+    finally:
+        _shutdown_manager(tmp_path / "runs")
