@@ -324,6 +324,7 @@ def run_load(sessions: int = 30, configs: int = 5, workers: int = 2, iterations:
         "load_avg_before": round(load_before, 2), "load_avg_peak": round(sampler.peak_load, 2),
         "server_tracebacks": log_text.count("Traceback (most recent call last)"),
         "health_p50_s": rnd(percentile(sampler.health_s, 50)), "health_max_s": rnd(max(sampler.health_s, default=None)),
+        "browser_cpu_s": rnd(sampler.cpu_total("browser")), "workers_cpu_s": rnd(sampler.cpu_total("workers")),
     }
     return report
 

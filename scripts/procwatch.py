@@ -38,20 +38,25 @@ def worker_processes(store_root: Path | str, table=None) -> dict[int, str]:
     return found
 
 
+def descendants(root_pid: int, table) -> set[int]:
+    """Pids of every process below root_pid (children, their children, ...)."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid, _, _ in table:
+        children.setdefault(ppid, []).append(pid)
+    found, todo = set(), list(children.get(root_pid, []))
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo += children.get(pid, [])
+    return found
+
+
 def tree_rss(root_pid: int, table=None) -> tuple[int, int]:
     """(RSS of the process, RSS of it and all its descendants), in bytes."""
     table = table if table is not None else ps_table()
-    children: dict[int, list[int]] = {}
-    rss = {}
-    for pid, ppid, r, _ in table:
-        children.setdefault(ppid, []).append(pid)
-        rss[pid] = r
-    total, todo = 0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo += children.get(pid, [])
-    return rss.get(root_pid, 0), total
+    rss = {pid: r for pid, _, r, _ in table}
+    own = rss.get(root_pid, 0)
+    return own, own + sum(rss.get(pid, 0) for pid in descendants(root_pid, table))
 
 
 def health_latency(port: int) -> float:
@@ -66,19 +71,23 @@ def health_latency(port: int) -> float:
 
 
 class Sampler(threading.Thread):
-    """Every `every_s` seconds: worker processes of a store, and (optionally) a server's memory."""
+    """Every `every_s` seconds: worker processes of a store, the server's memory, the CPU time of the
+    workers and of Chromium; once a second (its own thread) the latency of the server's health check."""
 
-    def __init__(self, store_root, server_pid: int | None = None, every_s: float = 0.2, port: int | None = None):
+    def __init__(self, store_root, server_pid: int | None = None, every_s: float = 0.2):
         super().__init__(daemon=True)
-        self.store_root, self.server_pid, self.every_s, self.port = store_root, server_pid, every_s, port
+        self.store_root, self.server_pid, self.every_s = store_root, server_pid, every_s
+        self.port: int | None = None              # set once the server answers: health checks start
         self.health_s: list[float] = []           # latency of GET /_stcore/health, about once a second
         self.peak_workers = 0
         self.workers_seen: dict[int, str] = {}   # pid -> run id, every worker ever sampled
         self.peak_server_rss = 0                  # the server process alone
         self.peak_tree_rss = 0                    # the server and its workers
         self.peak_load = 0.0                      # the machine's 1-minute load average
+        self.cpu: dict[str, dict[int, float]] = {"workers": {}, "browser": {}}  # last CPU seconds seen per pid
         self.samples = 0
         self._halt = threading.Event()
+        self._prober: threading.Thread | None = None
 
     def run(self) -> None:
         while not self._halt.is_set():
@@ -86,19 +95,38 @@ class Sampler(threading.Thread):
             workers = worker_processes(self.store_root, table)
             self.peak_workers = max(self.peak_workers, len(workers))
             self.workers_seen.update(workers)
+            mine = descendants(os.getpid(), table)  # this test's Chromium, not another one on the machine
+            browsers = [pid for pid, _, _, args in table if pid in mine and "/chromium" in args.split(" ", 1)[0]]
+            for kind, pids in (("workers", workers), ("browser", browsers)):
+                for pid in pids:
+                    try:
+                        self.cpu[kind][pid] = cpu_seconds(pid)
+                    except (OSError, IndexError, ValueError):  # it has just exited
+                        pass
             if self.server_pid:
                 own, tree = tree_rss(self.server_pid, table)
                 self.peak_server_rss = max(self.peak_server_rss, own)
                 self.peak_tree_rss = max(self.peak_tree_rss, tree)
             self.peak_load = max(self.peak_load, os.getloadavg()[0])
-            if self.port and self.samples % 5 == 0:
-                self.health_s.append(health_latency(self.port))
+            if self.port and self._prober is None:
+                self._prober = threading.Thread(target=self._probe, daemon=True)
+                self._prober.start()
             self.samples += 1
             self._halt.wait(self.every_s)
+
+    def _probe(self) -> None:
+        while not self._halt.wait(1.0):
+            self.health_s.append(health_latency(self.port))
+
+    def cpu_total(self, kind: str) -> float:
+        """CPU seconds used by the workers or the browser processes while sampled."""
+        return sum(self.cpu[kind].values())
 
     def stop(self) -> None:
         self._halt.set()
         self.join(timeout=5)
+        if self._prober is not None:
+            self._prober.join(timeout=35)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -68,6 +68,7 @@ def no_training(monkeypatch, tmp_path):
     def stub(config, *a, **k):
         assert isinstance(config, ExperimentConfig)
         raise _WouldRun()
+
     def stub_bench(args):
         raise _WouldRun()
     monkeypatch.setattr(experiment, "run", stub)

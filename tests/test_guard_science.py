@@ -2,9 +2,9 @@
 
 (a) the ticket's test accuracy stays near dense at moderate sparsity;
 (c) random re-initialisation of the same mask falls clearly below the ticket.
-Checked in every seed. Margins are calibrated from measured runs (see
+Checked in every trial. Margins are calibrated from measured runs (below, and
 docs/REPRODUCTION.md, "Guard"): they sit well inside the measured gaps, so a
-failure means the engine lost the effect, not noise.
+failure means the engine lost the effect, not noise. Runs in CI (about a minute).
 """
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from lth_core.config import ExperimentConfig, PruningConfig, TrainingConfig
 from lth_core.experiment import run
 from lth_core.store import Store
 
-# Measured (seeds 0 and 1, see docs/REPRODUCTION.md "Guard"): ticket - dense at level 2 (25.7% left)
-# was +0.3 / +0.6 points; ticket - reinit at level 3 (12.9% left) was +2.4 / +2.9 points.
-MARGIN_A = 0.010   # ticket at 25.7% may not fall more than 1 point below dense
-MARGIN_C = 0.008   # ticket must beat re-init by at least 0.8 points at 12.9%
+# Calibration, measured on this machine with this config at seeds 0, 2 and 4 (2 trials each, so 6
+# networks per arm): ticket - dense at level 2 (25.1% of weights left) was +1.1 to +2.8 points;
+# ticket - reinit at level 3 (12.6% left) was +1.8 to +2.3 points. The margins leave room for noise
+# but not for losing the effect.
+MARGIN_A = 0.010   # ticket at 25.1% may not fall more than 1 point below dense
+MARGIN_C = 0.008   # ticket must beat re-init by at least 0.8 points at 12.6%
 
 GUARD = ExperimentConfig(dataset="fashion-mnist", arch="lenet300",
                          pruning=PruningConfig(rate=0.5, rounds=3),
