@@ -58,36 +58,51 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
+def _fresh_lenet(device: str):
+    """LeNet-300-100 at seed 0, its theta_0, prunable layer kinds and an all-ones mask."""
+    model = build("lenet300", seed=0).to(device)
+    theta0 = {k: v.clone() for k, v in model.state_dict().items()}
+    kinds = prunable_layers(model)
+    return model, theta0, kinds, ones_like(model, kinds)
+
+
+def _reset_level(model, theta0, masks, device: str, training: TrainingConfig):
+    """Rewind to theta_0 under the mask; returns (param, float mask) pairs and a fresh optimizer."""
+    model.load_state_dict(theta0)
+    apply_(model, masks)
+    params = dict(model.named_parameters())
+    dev_masks = [(params[k], m.to(device, torch.float32)) for k, m in masks.items()]
+    return dev_masks, make_optimizer(model.parameters(), training)
+
+
+def _masked_step(model, opt, dev_masks, x, y) -> None:
+    """One optimizer step, then the masks multiplied into the weights (the plain way)."""
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    with torch.no_grad():
+        for p, m in dev_masks:
+            p.mul_(m)
+
+
 def time_plain(iterations: int, device: str, data_dir) -> float:
     """Wall seconds of the same work in the plainest loop: the reference limit."""
     data = get_data("fashion-mnist", data_dir, device)
     cfg = reference_config(iterations, device)
     t = time.perf_counter()
-    model = build("lenet300", seed=0).to(device)
-    theta0 = {k: v.clone() for k, v in model.state_dict().items()}
-    kinds = prunable_layers(model)
-    masks = ones_like(model, kinds)
+    model, theta0, kinds, masks = _fresh_lenet(device)
     gen = torch.Generator().manual_seed(0)
     n = len(data.x_train)
     for level in range(3):
-        model.load_state_dict(theta0)
-        apply_(model, masks)
-        params = dict(model.named_parameters())
-        dev_masks = [(params[k], m.to(device, torch.float32)) for k, m in masks.items()]
-        opt = make_optimizer(model.parameters(), cfg.training)
+        dev_masks, opt = _reset_level(model, theta0, masks, device, cfg.training)
         order, pos = torch.randperm(n, generator=gen).to(device), 0
         for it in range(iterations):
             if pos + 60 > n:
                 order, pos = torch.randperm(n, generator=gen).to(device), 0
             idx = order[pos:pos + 60]
             pos += 60
-            loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                for p, m in dev_masks:
-                    p.mul_(m)
+            _masked_step(model, opt, dev_masks, data.x_train[idx], data.y_train[idx])
             if (it + 1) % EVAL_EVERY == 0:
                 with torch.no_grad():
                     model.eval()
@@ -130,16 +145,9 @@ def time_dataloader(iterations: int, device: str, data_dir) -> float:
         train_dl = DataLoader(train_set, batch_size=60, shuffle=True, drop_last=True, **kw)
         val_dl, test_dl = DataLoader(val_set, batch_size=1000, **kw), DataLoader(test, batch_size=1000, **kw)
         cfg = reference_config(iterations, device)
-        model = build("lenet300", seed=0).to(device)
-        theta0 = {k: v.clone() for k, v in model.state_dict().items()}
-        kinds = prunable_layers(model)
-        masks = ones_like(model, kinds)
+        model, theta0, kinds, masks = _fresh_lenet(device)
         for level in range(3):
-            model.load_state_dict(theta0)
-            apply_(model, masks)
-            params = dict(model.named_parameters())
-            dev_masks = [(params[k], m.to(device, torch.float32)) for k, m in masks.items()]
-            opt = make_optimizer(model.parameters(), cfg.training)
+            dev_masks, opt = _reset_level(model, theta0, masks, device, cfg.training)
             it, batches = 0, iter(train_dl)
             while it < iterations:
                 try:
@@ -147,14 +155,7 @@ def time_dataloader(iterations: int, device: str, data_dir) -> float:
                 except StopIteration:
                     batches = iter(train_dl)
                     continue
-                x, y = x.to(device), y.to(device)
-                loss = F.cross_entropy(model(x), y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                with torch.no_grad():
-                    for p, m in dev_masks:
-                        p.mul_(m)
+                _masked_step(model, opt, dev_masks, x.to(device), y.to(device))
                 it += 1
                 if it % EVAL_EVERY == 0:
                     with torch.no_grad():

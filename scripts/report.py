@@ -151,8 +151,9 @@ def main() -> int:
             cells.append(mark + text)
         claim_lines.append(f"| ({k}) | {PAPER[k]} | " + " | ".join(cells) + " |")
     body = (REPRO / "report_intro.md").read_text() if (REPRO / "report_intro.md").exists() else ""
+    discussion = (REPRO / "report_discussion.md").read_text() if (REPRO / "report_discussion.md").exists() else ""
     out = "\n".join(["# Reproducing the lottery ticket findings", "", body,
-                     "## The claims, measured", "", *claim_lines, "", *sections,
+                     "## The claims, measured", "", *claim_lines, "", discussion, *sections,
                      f"## Gallery\n\nThe runs above ship in `gallery/` ({gallery.size_bytes() / 1e6:.1f} MB: configs, "
                      "metrics and the tickets' masks packed as bits; weights are rebuilt from the seeds). "
                      "The app lists them and opens them without training.", ""])
