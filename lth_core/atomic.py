@@ -15,8 +15,13 @@ from pathlib import Path
 import torch
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> str:
-    """Write `data` to `path` atomically; returns its sha256 hex digest."""
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> str:
+    """Write `data` to `path` atomically; returns its sha256 hex digest.
+
+    durable=False skips the fsync: for progress records that are rewritten every
+    second, where a busy disk's fsync would stall training and an old copy after a
+    crash does no harm (the rename still keeps readers from seeing a partial file).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -24,7 +29,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> str:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

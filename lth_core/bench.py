@@ -217,6 +217,7 @@ def main(args) -> int:
         print("parallel: skipped on", device, "(networks train one after another on a GPU)")
         parts.remove("parallel")
     its = args.iterations
+    load_start = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     load("fashion-mnist", data_dir)  # parse / cache outside the timings
     dd = str(data_dir) if data_dir else None
     get_data("fashion-mnist", dd, device)  # the engine's in-process tasks reuse this copy
@@ -234,11 +235,13 @@ def main(args) -> int:
                     samples[p].append(timers[p]())
                 print(f"  repeat {rep + 1}/{args.repeats} {p}: {samples[p][-1] if p != 'parallel' else samples[p][-1][:2]}", flush=True)
     net_its = 3 * its
-    report = {"device": device, "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
+    report = {"load_average_1min_at_end": os.getloadavg()[0], "load_average_1min_at_start": load_start,
+              "device": device, "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
               "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
               "torch": torch.__version__, "threads": torch.get_num_threads(), "iterations_per_level": its,
               "repeats": args.repeats, "parts": {}}
-    print(f"\nreference workload: LeNet-300-100, Fashion-MNIST, batch 60, 3 levels x {its} iterations, "
+    print(f"\nload average (1 min) at start {load_start:.1f}, at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"reference workload: LeNet-300-100, Fashion-MNIST, batch 60, 3 levels x {its} iterations, "
           f"eval every {EVAL_EVERY}; device {device}; medians of {args.repeats}")
     print(f"{'part':<12}{'median s':>10}{'it/s':>10}   all runs (s)")
     for p in parts:

@@ -35,6 +35,7 @@ from lth_core.atomic import atomic_write_bytes
 from lth_core.config import ExperimentConfig
 from lth_core.masks import Masks, pack, unpack
 
+LOCK_WAIT_S = 0.5  # how long lock() retries before AlreadyRunning (a real holder keeps it for the whole run)
 RUN_ID_RE = re.compile(r"\A[0-9a-f]{16}\Z")  # \Z, not $: "$" also matches before a trailing newline
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
@@ -103,11 +104,12 @@ class Store:
             raise ReadOnlyStore(f"{self.root} is read-only (the gallery); new runs go to the store")
 
     # --- checksummed files ------------------------------------------------
-    def write_json(self, run_id: str, rel: str, obj) -> None:
+    def write_json(self, run_id: str, rel: str, obj, durable: bool = True) -> None:
         self._check_writable()
         body = _canon(obj)
         wrapped = {"sha256": hashlib.sha256(body).hexdigest(), "data": obj}
-        atomic_write_bytes(self._path(run_id, rel), json.dumps(wrapped, sort_keys=True, allow_nan=False).encode())
+        atomic_write_bytes(self._path(run_id, rel), json.dumps(wrapped, sort_keys=True, allow_nan=False).encode(),
+                           durable=durable)
 
     def read_json(self, run_id: str, rel: str):
         """The object stored at rel; FileNotFoundError if absent, Corrupt if damaged."""
@@ -202,10 +204,10 @@ class Store:
         return st
 
     def write_progress(self, run_id: str, progress: dict) -> None:
-        self.write_json(run_id, "progress.json", progress)
+        self.write_json(run_id, "progress.json", progress, durable=False)
 
     def write_live(self, run_id: str, task: str, info: dict) -> None:
-        self.write_json(run_id, f"live/{task}.json", info)
+        self.write_json(run_id, f"live/{task}.json", info, durable=False)
 
     def progress(self, run_id: str) -> dict:
         """Run progress: finished tasks plus the iterations of tasks in flight."""
@@ -241,10 +243,17 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise AlreadyRunning(f"run {run_id} is already being computed by another process") from None
+            # is_locked() probes with a shared lock for microseconds (every page polling a run's status
+            # does): retry for LOCK_WAIT_S before deciding that another process holds the run.
+            deadline = time.monotonic() + LOCK_WAIT_S
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise AlreadyRunning(f"run {run_id} is already being computed by another process") from None
+                    time.sleep(0.02)
             yield
         finally:
             os.close(fd)

@@ -1,21 +1,26 @@
 """Load test: a real app server, many real browser sessions, a few unique experiments.
 
     python scripts/load_test.py                      # 30 sessions, 5 configs, LTH_WORKERS=2
-    python scripts/load_test.py --sessions 6 --configs 2 --json out.json
+    python scripts/load_test.py --sessions 6 --configs 2 --json out.json --diag failed/
 
 Starts `python -m streamlit run app.py` on a free loopback port with LTH_STORE in a
-temporary folder, opens one Chromium (Debian's /usr/bin/chromium, driven by
-Playwright) with one browser context per session, all at once. Session i opens
-the Run page at ?preset=quick&iterations=N&seed=<i mod configs>, waits until the
-page is usable (its Start button, or "Open its results" for a run already
-stored), presses Start and waits for the page to show the run queued, running
-or done. Meanwhile a sampler reads `ps` every 0.2 s: `lth_core work` processes
-of this store (their peak is bounded by LTH_WORKERS) and the server's memory.
+temporary folder, checks that a WebSocket from a cross-site page is refused,
+visits the Run page once (warm-up), then opens one Chromium (Debian's
+/usr/bin/chromium, driven by Playwright) with one browser context per session,
+all at once. Session i opens the Run page at
+?preset=quick&iterations=N&seed=<i mod configs>, waits until the page is usable
+(its Start button, or "Open its results" for a run already stored), presses
+Start and stays until the page shows the finished run. Meanwhile
+procwatch.Sampler reads `ps` every 0.2 s: the `lth_core work` processes of this
+store (their peak is bounded by LTH_WORKERS), the server's memory, and the CPU
+time of the workers and of Chromium.
 
-Reported: sessions that rendered without an error (Streamlit exception or
-error box), trainings actually run (worker processes seen and runs done in the
-store; one per unique config), peak workers, peak server RSS, p50/p95 time to a
-usable page. tests/test_load.py runs a smaller version with these functions.
+Reported (JSON): sessions that rendered, started and finished without an error
+(Streamlit exception, error box, JavaScript error), trainings actually run
+(worker processes seen and runs done in the store: one per unique config), peak
+workers, peak server RSS, p50/p95 time to a usable page, CPU shares, server
+tracebacks. Exit code 1 if a check fails. tests/test_load.py runs a smaller
+version with these functions.
 """
 from __future__ import annotations
 
@@ -152,31 +157,55 @@ async def _read_errors(page) -> list[str]:
     return [(await el.inner_text())[:300] for el in await page.locator(ERRORS).all()]
 
 
-async def _one_session(browser, s: Session, timeout_ms: int, run_timeout_ms: int, barrier: asyncio.Event) -> None:
+@dataclass
+class Drive:
+    """What every session shares: limits, the start signal, and when to stop waiting for a run."""
+    timeout_ms: int                 # each page step (load, Start)
+    run_timeout_ms: int             # the wait for the run to finish
+    barrier: asyncio.Event          # all sessions navigate at once
+    give_up: asyncio.Event          # set `grace_s` after every run has finished in the store
+    grace_s: float
+    diag: Path | None = None        # screenshots of failed sessions go here
+
+
+async def _wait_done(page, d: Drive) -> None:
+    """The finished run on the page; a page still not showing it `grace_s` after the store says
+    every run is done is stuck, and fails at once instead of at the run timeout."""
+    done = asyncio.ensure_future(page.locator(DONE).first.wait_for(state="visible", timeout=d.run_timeout_ms))
+    gave_up = asyncio.ensure_future(d.give_up.wait())
+    await asyncio.wait({done, gave_up}, return_when=asyncio.FIRST_COMPLETED)
+    gave_up.cancel()
+    if not done.done():
+        done.cancel()
+        raise TimeoutError(f"every run had finished in the store {d.grace_s:g} s earlier; the page never showed it")
+    done.result()
+
+
+async def _one_session(browser, s: Session, d: Drive) -> None:
     """Open the page, press Start, stay on the page (its live panel refreshing) until the run is done."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda exc: page_errors.append(f"javascript: {exc}"))
     try:
-        await barrier.wait()
+        await d.barrier.wait()
         t0 = time.monotonic()
         s.step = "loading"
-        await page.goto(s.url, wait_until="domcontentloaded", timeout=timeout_ms)
+        await page.goto(s.url, wait_until="domcontentloaded", timeout=d.timeout_ms)
         s.loaded_s = time.monotonic() - t0
         s.step = "waiting for the Start button"
-        await page.locator(USABLE).first.wait_for(state="visible", timeout=timeout_ms)
+        await page.locator(USABLE).first.wait_for(state="visible", timeout=d.timeout_ms)
         s.usable_s = time.monotonic() - t0
         start = page.locator(".st-key-start button")
         s.step = "pressing Start"
         if await start.count():
-            await start.first.click(timeout=timeout_ms)
+            await start.first.click(timeout=d.timeout_ms)
         s.step = "waiting for the run to show"
-        await page.locator(STARTED).first.wait_for(state="visible", timeout=timeout_ms)
+        await page.locator(STARTED).first.wait_for(state="visible", timeout=d.timeout_ms)
         s.started = True
         s.errors += await _read_errors(page)  # e.g. "Cannot start: ..." right after the click
         s.step = "waiting for the run to finish"
-        await page.locator(DONE).first.wait_for(state="visible", timeout=run_timeout_ms)
+        await _wait_done(page, d)
         s.done_s = time.monotonic() - t0
         s.step = "done"
         await page.wait_for_timeout(500)  # the finished page settles before its errors are read
@@ -187,7 +216,10 @@ async def _one_session(browser, s: Session, timeout_ms: int, run_timeout_ms: int
         try:
             s.errors += await _read_errors(page)
             body = " ".join((await page.inner_text("body", timeout=5000)).split())
-            s.errors.append(f"page text: {body[:400]}")
+            s.errors.append(f"page text: {body[:600]}")
+            if d.diag:
+                d.diag.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(d.diag / f"session-{s.index:02d}.png"), full_page=True)
         except Exception:  # the page itself may be gone
             pass
     finally:
@@ -195,22 +227,37 @@ async def _one_session(browser, s: Session, timeout_ms: int, run_timeout_ms: int
         await context.close()
 
 
-async def run_sessions(urls: list[str], timeout_s: float = 300, run_timeout_s: float = 900) -> list[Session]:
+async def _watch_store(store_root: Path | None, configs: int, d: Drive) -> None:
+    """Set d.give_up grace_s after `configs` runs have all finished in the store."""
+    while store_root is not None:
+        states = await asyncio.to_thread(store_states, store_root)
+        if len(states) >= configs and all(v in ("done", "failed", "cancelled") for v in states.values()):
+            await asyncio.sleep(d.grace_s)
+            d.give_up.set()
+            return
+        await asyncio.sleep(1.0)
+
+
+async def run_sessions(urls: list[str], timeout_s: float = 300, run_timeout_s: float = 900,
+                       store_root: Path | None = None, configs: int = 0, grace_s: float = 90,
+                       diag: Path | None = None) -> list[Session]:
     """Open every URL in its own browser context of one Chromium, all at once.
 
-    timeout_s bounds each page step (load, Start); run_timeout_s the wait for the run to finish."""
+    timeout_s bounds each page step (load, Start); run_timeout_s the wait for the run to finish,
+    or grace_s after every run of store_root has finished, whichever comes first."""
     from playwright.async_api import async_playwright
     sessions = [Session(i, u) for i, u in enumerate(urls)]
+    d = Drive(int(timeout_s * 1000), int(run_timeout_s * 1000), asyncio.Event(), asyncio.Event(), grace_s, diag)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        watcher = asyncio.create_task(_watch_store(store_root, configs, d))
         try:
-            barrier = asyncio.Event()
-            tasks = [asyncio.create_task(_one_session(browser, s, int(timeout_s * 1000), int(run_timeout_s * 1000),
-                                                      barrier)) for s in sessions]
+            tasks = [asyncio.create_task(_one_session(browser, s, d)) for s in sessions]
             await asyncio.sleep(0.5)  # every context exists; now all navigate at once
-            barrier.set()
+            d.barrier.set()
             await asyncio.gather(*tasks)
         finally:
+            watcher.cancel()
             await browser.close()
     return sessions
 
@@ -249,7 +296,7 @@ def store_states(store_root: Path) -> dict[str, str]:
 
 def run_load(sessions: int = 30, configs: int = 5, workers: int = 2, iterations: int = 100,
              data_dir: Path | None = None, page_timeout_s: float = 300, run_timeout_s: float = 900,
-             keep: Path | None = None, warm: bool = True) -> dict:
+             keep: Path | None = None, warm: bool = True, diag: Path | None = None) -> dict:
     """Serve the app, drive `sessions` browsers over `configs` unique experiments; returns the figures.
 
     warm: one visit to the Run page first (the teacher opening it before the class), so the
@@ -278,7 +325,8 @@ def run_load(sessions: int = 30, configs: int = 5, workers: int = 2, iterations:
                 warmup_s = asyncio.run(warm_up(port)) if warm else None
                 cpu0 = cpu_seconds(server.pid)
                 urls = session_urls(port, sessions, configs, iterations)
-                result = asyncio.run(run_sessions(urls, page_timeout_s, run_timeout_s))
+                result = asyncio.run(run_sessions(urls, page_timeout_s, run_timeout_s, store_root, configs,
+                                                  diag=diag))
                 server_cpu = cpu_seconds(server.pid) - cpu0
                 t_sessions = time.monotonic() - t_begin - t_ready
                 end = time.monotonic() + 60
@@ -292,6 +340,10 @@ def run_load(sessions: int = 30, configs: int = 5, workers: int = 2, iterations:
                 sampler.stop()
                 stop_server(server)
         log_text = (tmp / "server.log").read_text(errors="replace")
+        if diag:  # keep the evidence: the store (with each run's worker.log) and the server's log
+            diag.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(store_root, diag / "store", dirs_exist_ok=True)
+            shutil.copy(tmp / "server.log", diag / "server.log")
         if keep:
             shutil.copy(tmp / "server.log", keep)
         states = store_states(store_root)
@@ -311,6 +363,9 @@ def run_load(sessions: int = 30, configs: int = 5, workers: int = 2, iterations:
         "runs_in_store": len(states), "runs_done": sum(1 for v in states.values() if v == "done"),
         "run_states": states,
         "worker_starts": len(sampler.workers_seen), "runs_trained": len(set(sampler.workers_seen.values())),
+        "workers": {pid: {"run": rid, "parent": sampler.worker_times[pid][0],
+                          "seen_s": [round(t - t_begin, 1) for t in sampler.worker_times[pid][1:]]}
+                    for pid, rid in sampler.workers_seen.items()},
         "peak_workers": sampler.peak_workers,
         "peak_server_rss_mb": round(sampler.peak_server_rss / 2**20, 1),
         "peak_server_tree_rss_mb": round(sampler.peak_tree_rss / 2**20, 1),
@@ -362,9 +417,10 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="also write the report here")
     ap.add_argument("--server-log", type=Path, help="keep the server's log here")
     ap.add_argument("--cold", action="store_true", help="no warm-up visit: the sessions hit a fresh server")
+    ap.add_argument("--diag", type=Path, help="save screenshots of failed sessions in this folder")
     a = ap.parse_args(argv)
     report = run_load(a.sessions, a.configs, a.workers, a.iterations, page_timeout_s=a.page_timeout,
-                      run_timeout_s=a.run_timeout, keep=a.server_log, warm=not a.cold)
+                      run_timeout_s=a.run_timeout, keep=a.server_log, warm=not a.cold, diag=a.diag)
     text = json.dumps(report, indent=1)
     print(text)
     if a.json:

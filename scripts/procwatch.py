@@ -81,6 +81,7 @@ class Sampler(threading.Thread):
         self.health_s: list[float] = []           # latency of GET /_stcore/health, about once a second
         self.peak_workers = 0
         self.workers_seen: dict[int, str] = {}   # pid -> run id, every worker ever sampled
+        self.worker_times: dict[int, list] = {}  # pid -> [parent pid, first seen, last seen] (monotonic s)
         self.peak_server_rss = 0                  # the server process alone
         self.peak_tree_rss = 0                    # the server and its workers
         self.peak_load = 0.0                      # the machine's 1-minute load average
@@ -95,6 +96,9 @@ class Sampler(threading.Thread):
             workers = worker_processes(self.store_root, table)
             self.peak_workers = max(self.peak_workers, len(workers))
             self.workers_seen.update(workers)
+            now, parents = time.monotonic(), {pid: ppid for pid, ppid, _, _ in table}
+            for pid in workers:
+                self.worker_times.setdefault(pid, [parents.get(pid), now, now])[2] = now
             mine = descendants(os.getpid(), table)  # this test's Chromium, not another one on the machine
             browsers = [pid for pid, _, _, args in table if pid in mine and "/chromium" in args.split(" ", 1)[0]]
             for kind, pids in (("workers", workers), ("browser", browsers)):

@@ -197,3 +197,19 @@ def test_server_killed_hard_leaves_its_worker_to_finish_and_the_queue_to_the_nex
     assert jm.started_count == 1
     for cfg in (running, queued):
         assert experiment.is_complete(cfg, store) and store.damaged_files(cfg.run_id()) == []
+
+
+def test_a_status_probe_does_not_make_a_resuming_worker_give_up(tmp_path):
+    """Pages polling an interrupted run's status probe its lock (a shared flock for microseconds);
+    a worker taking the run over at that instant must wait it out, not exit as 'already running'."""
+    import fcntl
+    import threading
+    store = Store(tmp_path)
+    rid = store.create(CONFIG)
+    with store.lock(rid):
+        pass  # the lock file exists, as after an interrupted run
+    fd = os.open(store.run_dir(rid) / "lock", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_SH)  # a probe caught in the act
+    threading.Timer(0.1, lambda: os.close(fd)).start()
+    with store.lock(rid):
+        assert store.is_locked(rid)

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import tiny_config
@@ -241,6 +241,7 @@ def test_query_params_never_raise_and_give_a_config_or_a_config_error(qp):
                    "_num = repr(float(x)); then remove this mark.")
 @FUZZ
 @given(qp=st.dictionaries(st.sampled_from(list(params.PARAMS)), value, max_size=6))
+@example(qp={"rate": "0.001953125"})
 def test_a_valid_form_survives_the_round_trip_through_the_url(qp):
     """Whatever the form ends up holding, its URL reproduces the same experiment without complaint."""
     values, _ = params.values_from_params(qp)
