@@ -236,9 +236,6 @@ def test_query_params_never_raise_and_give_a_config_or_a_config_error(qp):
     assert_valid_or_config_error(lambda: params.config_from_values(values))
 
 
-@pytest.mark.xfail(strict=True, reason="ui/params.py writes fractions with 6 significant digits (_num uses "
-                   "'.6g'), so ?rate=0.001953125 comes back as 0.00195312: another config and run id. Fix: "
-                   "_num = repr(float(x)); then remove this mark.")
 @FUZZ
 @given(qp=st.dictionaries(st.sampled_from(list(params.PARAMS)), value, max_size=6))
 @example(qp={"rate": "0.001953125"})

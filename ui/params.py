@@ -63,7 +63,8 @@ def config_from_values(v: dict) -> ExperimentConfig:
 
 
 def _num(x: float) -> str:
-    return f"{x:.6g}"
+    """Shortest text that reads back as the same float: the URL must name the same run id."""
+    return repr(float(x))
 
 
 def params_from_values(v: dict) -> dict[str, str]:
