@@ -1,7 +1,6 @@
 """Inside the ticket: which weights survive, where they connect, where they started, what the mask alone does."""
 from __future__ import annotations
 
-import json
 
 import streamlit as st
 
@@ -21,7 +20,7 @@ if picked is None:
 run_id, store = picked
 config = store.config(run_id)
 root, ro = str(store.root), store.readonly
-ladder = data.ladder(json.dumps(config.to_dict(), sort_keys=True))
+ladder = data.config_ladder(config)
 labels = inspection.layer_labels(config.arch)
 
 c1, c2 = st.columns([1, 3])

@@ -1,7 +1,6 @@
 """Learn (home page): the hypothesis and the four IMP steps beside live pictures, and one-click presets."""
 from __future__ import annotations
 
-import json
 
 import streamlit as st
 
@@ -80,7 +79,7 @@ with lc:
     st.caption("For LeNet-300-100 these are the paper's own levels: 100, 80.0, 64.1, 51.3, 41.1 … 3.6% "
                "after 15 rounds.")
 with rc:
-    presenter.show(charts.ladder_chart(data.ladder(json.dumps(c.to_dict(), sort_keys=True))), key="ladder",
+    presenter.show(charts.ladder_chart(data.config_ladder(c)), key="ladder",
                    filename="percent-remaining")
 
 st.header("Is it the ticket, or just any small network?")

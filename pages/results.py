@@ -1,7 +1,6 @@
 """Results of one run: the paper's charts, each with what to look for, the numbers, and downloads."""
 from __future__ import annotations
 
-import json
 
 import streamlit as st
 
@@ -17,7 +16,7 @@ if picked is None:
     st.stop()
 run_id, store = picked
 config = store.config(run_id)
-ladder = data.ladder(json.dumps(config.to_dict(), sort_keys=True))
+ladder = data.config_ladder(config)
 st.subheader(runpick.config_label(config))
 
 info = progress.run_state(store, run_id)

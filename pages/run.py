@@ -1,7 +1,6 @@
 """Run an experiment: the form (mirrored in the URL), what it will do before it runs, Start, live progress."""
 from __future__ import annotations
 
-import json
 
 import streamlit as st
 
@@ -49,7 +48,7 @@ with plan:
     if config is None:
         errors.show(f"This experiment cannot run: {problem}", "Change the setting named above.")
     else:
-        ladder = data.ladder(json.dumps(config.to_dict(), sort_keys=True))
+        ladder = data.config_ladder(config)
         presenter.show(charts.ladder_chart(ladder), key="ladder", filename="percent-remaining")
         n = len(config.controls)
         who = f"the ticket and {n} control{'s' * (n > 1)} train" if n else "the ticket trains"

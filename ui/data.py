@@ -82,6 +82,12 @@ def levels_finished(summary_df: pd.DataFrame, config) -> int:
     return done
 
 
+def config_ladder(config) -> list[float]:
+    """% remaining per level of an ExperimentConfig, cached by its canonical JSON."""
+    import json
+    return ladder(json.dumps(config.to_dict(), sort_keys=True))
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def ladder(config_json: str) -> list[float]:
     """% remaining per level of a config (given as canonical JSON so it can be cached)."""
