@@ -17,7 +17,11 @@ from lth_core.config import TrainingConfig
 from lth_core.data import Data
 from lth_core.masks import Masks
 
-EVAL_CHUNK = 10_000  # examples per forward pass at evaluation time
+# Examples per forward pass at evaluation time. On a CPU, chunks that stay in cache are
+# faster (measured, LeNet-300-100 on 15,000 examples: 1,024 takes 127-141 ms on 1 thread and
+# 73-80 ms on 2, against 184 and 98-106 ms for 10,000); a GPU wants large chunks.
+EVAL_CHUNK = {"cpu": 1024}
+EVAL_CHUNK_DEFAULT = 10_000
 
 
 @dataclass
@@ -73,10 +77,11 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.
     """(summed loss, correct count) as device tensors; no host synchronisation."""
     loss = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
-    for i in range(0, len(x), EVAL_CHUNK):
-        out = model(x[i:i + EVAL_CHUNK])
-        loss += F.cross_entropy(out, y[i:i + EVAL_CHUNK], reduction="sum")
-        correct += (out.argmax(1) == y[i:i + EVAL_CHUNK]).sum()
+    chunk = EVAL_CHUNK.get(x.device.type, EVAL_CHUNK_DEFAULT)
+    for i in range(0, len(x), chunk):
+        out = model(x[i:i + chunk])
+        loss += F.cross_entropy(out, y[i:i + chunk], reduction="sum")
+        correct += (out.argmax(1) == y[i:i + chunk]).sum()
     return loss, correct
 
 

@@ -1,0 +1,56 @@
+"""`python -m lth_core bench`, run for real on Fashion-MNIST at a tiny size.
+
+Times are never asserted (they are the bench's output, not its correctness); what is
+checked is that every part ran, reported what it measured, and that the parallel
+networks agree with the ones trained one after another.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def bench_report(fashion_mnist, data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "lth_core", "bench", "--iterations", "100", "--repeats", "1",
+                           "--device", "cpu", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "LTH_DATA_DIR": str(data_dir)}, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_bench_times_every_part(bench_report):
+    """Engine, plain loop and DataLoader each report a wall time and iterations per second
+    for 3 levels x 100 iterations, and the two ratios the targets are about."""
+    report, stdout = bench_report
+    for part in ("engine", "plain", "dataloader"):
+        p = report["parts"][part]
+        assert len(p["runs_s"]) == 1 and p["median_s"] > 0
+        assert p["iterations_per_s"] == pytest.approx(300 / p["median_s"])
+    assert set(report["ratios"]) == {"engine/plain", "dataloader/engine", "parallel/sequential throughput"}
+    assert "ratio engine/plain" in stdout and "figures written to" in stdout
+
+
+def test_bench_parallel_networks_agree_with_sequential(bench_report):
+    """6 networks on 2 worker processes: timed against the same 6 one after another, with
+    the same test accuracies (tolerance 0.01: the parent trains with 2 threads, the workers with 1)."""
+    p = bench_report[0]["parts"]["parallel"]
+    assert p["processes"] >= 2 and p["worker_start_up_s"] > 0
+    assert p["sequential_net_it_per_s"] == pytest.approx(600 / p["sequential_s"])
+    assert 0 <= p["max_test_acc_difference"] <= 0.01
+
+
+def test_bench_rejects_an_unknown_part(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "lth_core", "bench", "--parts", "engine,warp",
+                           "--out", str(tmp_path / "b.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "warp" in proc.stderr and "allowed: engine, plain" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "b.json").exists()
