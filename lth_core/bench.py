@@ -9,11 +9,10 @@ Parts, each repeated `--repeats` times in this one process (medians reported):
 - plain:      a minimal loop over in-memory tensors, masks multiplied in after each step;
 - dataloader: torchvision's per-sample PIL -> ToTensor pipeline through a DataLoader;
 - parallel:   6 networks (ticket + random re-init x 3 trials) of one level, trained one
-              after another in this process vs on the engine's worker processes.
+              after another, stacked, and on worker processes (lth_core.bench_parallel).
 """
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import os
@@ -27,14 +26,15 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from lth_core import bench_parallel
 from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
 from lth_core.data import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
-from lth_core.experiment import _Run, run
+from lth_core.experiment import run
 from lth_core.masks import apply_, ones_like
 from lth_core.models import build, prunable_layers
 from lth_core.pruning import prune
 from lth_core.store import Store
-from lth_core.tasks import default_processes, execute, get_data, make_pool, resolve_device
+from lth_core.tasks import default_processes, get_data, resolve_device, sync
 from lth_core.training import make_optimizer
 
 EVAL_EVERY = 100
@@ -52,11 +52,6 @@ def time_engine(iterations: int, device: str, data_dir) -> float:
         t = time.perf_counter()
         run(reference_config(iterations, device), Store(tmp), data_dir=data_dir, processes=1)
         return time.perf_counter() - t
-
-
-def _sync(device):
-    if device == "cuda":
-        torch.cuda.synchronize()
 
 
 def _fresh_lenet(device: str):
@@ -114,7 +109,7 @@ def time_plain(iterations: int, device: str, data_dir) -> float:
                     [float(v) for v in vals]
         if level < 2:
             masks = prune(model.state_dict(), masks, kinds, cfg.pruning)
-    _sync(device)
+    sync(device)
     return time.perf_counter() - t
 
 
@@ -166,50 +161,18 @@ def time_dataloader(iterations: int, device: str, data_dir) -> float:
                         model.train()
             if level < 2:
                 masks = prune(model.state_dict(), masks, kinds, cfg.pruning)
-        _sync(device)
+        sync(device)
         del correct
         return time.perf_counter() - t
 
 
-def level_specs(iterations: int, device: str, data_dir, store: Store) -> list:
-    """The 6 TaskSpecs of level 1 (ticket + reinit x 3 trials), after a real level 0."""
-    cfg = reference_config(iterations, device, trials=3, controls=("reinit",), rounds=1)
-    r = _Run(cfg, store, data_dir, device)
-    for trial in range(3):
-        spec = r.spec(trial, 0, "ticket")
-        spec.training = TrainingConfig(iterations=EVAL_EVERY, eval_every=EVAL_EVERY)  # short dense run: only its mask matters
-        r.persist(trial, 0, "ticket", spec, execute(spec))
-    specs = [r.spec(t, 1, arm) for t in range(3) for arm in ("ticket", "reinit")]
-    for s in specs:
-        s.store_root = None  # no live-progress files: time the training itself
-    return specs
-
-
-def time_parallel(specs: list, processes: int) -> tuple[float, float, list, float]:
-    """(sequential s, parallel s, max |test-acc differences|, worker start-up s) for the same
-    6 networks. Start-up (spawning workers, importing torch, loading the data, the first
-    optimizer step) is paid once per run, not per level, so it is timed on its own."""
-    t = time.perf_counter()
-    seq = [execute(s) for s in specs]
-    t_seq = time.perf_counter() - t
-    t = time.perf_counter()
-    with make_pool(processes) as pool:
-        pids: set = set()
-        while len(pids) < processes:  # until every worker has trained once
-            pids |= set(pool.map(_warm, [specs[0]] * processes))
-        t_start = time.perf_counter() - t
-        t = time.perf_counter()
-        par = list(pool.map(execute, specs))
-        t_par = time.perf_counter() - t
-    diffs = [max(abs(a - b) for a, b in zip(s["history"]["test_acc"], p["history"]["test_acc"])) for s, p in zip(seq, par)]
-    return t_seq, t_par, diffs, t_start
-
-
-def _warm(spec) -> int:
-    """A short real training in a worker (data, imports, first optimizer steps); its pid."""
-    execute(dataclasses.replace(spec, training=TrainingConfig(iterations=EVAL_EVERY, eval_every=EVAL_EVERY)))
-    time.sleep(0.5)  # keep this worker busy so the other one gets a warm-up too
-    return os.getpid()
+def paper_protocol_estimate(report: dict) -> float:
+    """Seconds for the paper's LeNet protocol (50,000 iterations; dense, then 16 rounds of
+    ticket + re-init) at this bench's measured rates: the lone dense network at the engine's
+    rate, each later level's 2 networks at the rate of the mode the engine uses for them."""
+    par = report["parts"]["parallel"]
+    rate = par["modes"][par["engine_uses"]]["net_it_per_s"]
+    return 50_000 / report["parts"]["engine"]["iterations_per_s"] + 16 * 2 * 50_000 / rate
 
 
 def main(args) -> int:
@@ -219,11 +182,6 @@ def main(args) -> int:
     unknown = [p for p in parts if p not in ("engine", "plain", "dataloader", "parallel")]
     if unknown:
         raise ConfigError("--parts", f"unknown part {unknown[0]!r}; allowed: engine, plain, dataloader, parallel")
-    if device != "cpu" and "parallel" in parts:
-        # On a GPU the engine trains a level's networks one after another in-process (no
-        # batched vmap path yet), so there is no parallel variant to time there.
-        print("parallel: skipped on", device, "(networks train one after another on a GPU)")
-        parts.remove("parallel")
     its = args.iterations
     load_start = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     load("fashion-mnist", data_dir)  # parse / cache outside the timings
@@ -234,14 +192,15 @@ def main(args) -> int:
     samples: dict[str, list] = {p: [] for p in parts}
     procs = default_processes(device)
     with tempfile.TemporaryDirectory() as tmp:
-        specs = level_specs(its, device, dd, Store(tmp)) if "parallel" in parts else None
+        specs = (bench_parallel.level_specs(reference_config(its, device), dd, device, Store(tmp))
+                 if "parallel" in parts else None)
         for rep in range(args.repeats):  # interleaved, so drifting machine load hits every part alike
             for p in parts:
                 if p == "parallel":
-                    samples[p].append(time_parallel(specs, max(2, procs)))
+                    samples[p].append(bench_parallel.time_once(specs, max(2, procs), device))
                 else:
                     samples[p].append(timers[p]())
-                shown = samples[p][-1] if p != "parallel" else [round(x, 2) for x in (*samples[p][-1][:2], samples[p][-1][3])]
+                shown = samples[p][-1] if p != "parallel" else {k: round(v, 2) for k, v in samples[p][-1].items() if k != "diff"}
                 print(f"  repeat {rep + 1}/{args.repeats} {p}: {shown}", flush=True)
     net_its = 3 * its
     report = {"load_average_1min_at_end": os.getloadavg()[0], "load_average_1min_at_start": load_start,
@@ -265,24 +224,15 @@ def main(args) -> int:
     if {"engine", "dataloader"} <= set(parts):
         ratios["dataloader/engine"] = report["parts"]["dataloader"]["median_s"] / report["parts"]["engine"]["median_s"]
     if "parallel" in parts:
-        runs = samples["parallel"]
-        seq, par = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-        per_run = [r[0] / r[1] for r in runs]  # each repeat's ratio: both modes saw the same load
-        start, diff, n = statistics.median(r[3] for r in runs), max(max(r[2]) for r in runs), 6 * its
-        report["parts"]["parallel"] = {"sequential_s": seq, "parallel_s": par, "processes": max(2, procs),
-                                       "sequential_net_it_per_s": n / seq, "parallel_net_it_per_s": n / par,
-                                       "ratio_per_repeat": per_run, "worker_start_up_s": start,
-                                       "runs_s": [r[:2] for r in runs], "max_test_acc_difference": diff}
-        ratios["parallel/sequential throughput"] = statistics.median(per_run)
-        print(f"parallel: 6 networks x {its} it: one after another {seq:.2f} s ({n / seq:.0f} net-it/s), "
-              f"{max(2, procs)} worker processes {par:.2f} s ({n / par:.0f} net-it/s); ratio per repeat "
-              f"{', '.join(f'{x:.2f}' for x in per_run)}")
-        print(f"parallel: worker start-up, paid once per run: {start:.2f} s; max test-acc difference "
-              f"{diff:.4f} (2 threads one after another vs 1 thread per worker; equal thread counts give "
-              "identical results)")
+        report["parts"]["parallel"], ratios["parallel/sequential throughput"] = bench_parallel.summarise(
+            samples["parallel"], its, max(2, procs), device)
     report["ratios"] = ratios
     for k, v in ratios.items():
         print(f"ratio {k}: {v:.2f}")
+    if {"engine", "parallel"} <= set(parts):
+        report["paper_protocol_estimate_s"] = paper_protocol_estimate(report)
+        print(f"estimate, paper protocol (LeNet-300-100, 50,000 iterations x 16 rounds, re-init, 1 trial; "
+              f"from the rates above): {report['paper_protocol_estimate_s'] / 60:.0f} min")
     args.out.write_text(json.dumps(report, indent=1))
     print(f"figures written to {args.out}")
     return 0

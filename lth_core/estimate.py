@@ -19,6 +19,7 @@ from lth_core.config import ExperimentConfig, TrainingConfig
 from lth_core.experiment import task_steps
 from lth_core.models import build, prunable_layers
 from lth_core.registry import get_arch_info, get_dataset_info
+from lth_core.tasks import sync
 from lth_core.training import make_optimizer
 
 STARTUP_S = 8.0   # starting the worker processes (importing torch) and loading the data, roughly, per run
@@ -35,11 +36,6 @@ class Cost:
     device: str
     threads: int
     steps_timed: int           # how many steps the measurement averaged over
-
-
-def _sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
 
 
 def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1,
@@ -65,7 +61,7 @@ def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1
         def timed_steps(batch: int, n: int) -> float:
             x = torch.randn((batch, *shape), generator=gen).to(device)
             y = torch.randint(0, 10, (batch,), generator=gen).to(device)
-            _sync(device)
+            sync(device)
             t0 = time.perf_counter()
             for _ in range(n):
                 loss = F.cross_entropy(model(x), y)
@@ -74,7 +70,7 @@ def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1
                 for p, m in grad_masks:
                     p.grad.mul_(m)
                 opt.step()
-            _sync(device)
+            sync(device)
             return (time.perf_counter() - t0) / n
 
         # A probe at a small batch first: a large convnet on a CPU takes seconds per
@@ -96,10 +92,10 @@ def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1
         xe = torch.randn((n_eval, *shape), generator=gen).to(device)
         with torch.no_grad():
             model(xe[:8])
-            _sync(device)
+            sync(device)
             t0 = time.perf_counter()
             model(xe)
-            _sync(device)
+            sync(device)
         eval_s = (time.perf_counter() - t0) / n_eval
     finally:
         torch.set_num_threads(old_threads)

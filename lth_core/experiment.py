@@ -11,7 +11,8 @@ All arms of a level share the minibatch order of their trial, so they differ
 only in mask and initial weights.
 
 Work proceeds level by level; the tasks of one level (all trials, all arms)
-are independent and run in parallel worker processes. Every finished task is
+are independent: on a CPU they run in parallel worker processes, on a GPU they
+train stacked into one computation (lth_core.batched). Every finished task is
 written to the store at once, so an interrupted run resumes where it stopped
 and a finished run is served from the store without training.
 """
@@ -22,12 +23,14 @@ import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
+from lth_core.batched import execute_stacked, groups
 from lth_core.config import ExperimentConfig
 from lth_core.masks import ones_like
 from lth_core.models import build, layer_sizes, prunable_layers
 from lth_core.pruning import counts_after, prune, prune_by_counts, random_like
 from lth_core.store import Corrupt, Store
-from lth_core.tasks import TaskSpec, default_processes, derive_seed, execute, make_pool, resolve_device
+from lth_core.tasks import (TaskSpec, default_processes, derive_seed, execute, make_pool, resolve_device,
+                            stacks_networks)
 
 import torch
 
@@ -227,7 +230,8 @@ def _compute(config, store, data_dir, device, processes, on_progress) -> None:
         r.theta0(trial)  # regenerated from the trial's seed if missing or damaged (no training)
     if processes is None:
         processes = default_processes(device)
-    pool = make_pool(processes) if processes > 1 and device == "cpu" else None
+    stack = stacks_networks(device)
+    pool = make_pool(processes) if processes > 1 and device == "cpu" and not stack else None
     try:
         for level in range(config.levels):
             todo = []
@@ -239,7 +243,7 @@ def _compute(config, store, data_dir, device, processes, on_progress) -> None:
                     r.repair_control_masks(trial, level)
             report(level)
             specs = {t: r.spec(*t) for t in todo}
-            for task, result in _execute_all(specs, pool, lambda: report(level)):
+            for task, result in _execute_all(specs, pool, stack, lambda: report(level)):
                 if r.metrics(*task) is not None:  # a re-run only to rebuild artifacts: progress already counted
                     state["done"] -= task_steps(config, task[1], task[2])
                 r.persist(*task, specs[task], result)
@@ -252,12 +256,20 @@ def _compute(config, store, data_dir, device, processes, on_progress) -> None:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _execute_all(specs: dict, pool, tick):
-    """Yield (task, result) as tasks finish, in-process or on the pool.
+def _execute_all(specs: dict, pool, stack: bool, tick):
+    """Yield (task, result) as tasks finish: stacked into one computation per group,
+    in-process one after another, or on the pool.
 
     With a pool, even a lone task goes to a (single-threaded) worker: a multi-threaded
     process on a busy machine spin-waits for cores and trains many times slower.
     """
+    if stack:
+        for group in groups(specs):
+            if len(group) == 1:
+                yield group[0], execute(specs[group[0]])
+                continue
+            yield from zip(group, execute_stacked([specs[t] for t in group]))
+        return
     if pool is None:
         for task, spec in specs.items():
             yield task, execute(spec)

@@ -43,6 +43,12 @@ def resolve_device(name: str) -> str:
     return name
 
 
+def sync(device: str) -> None:
+    """Wait for queued device work (timings only; training never calls this)."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
 @dataclass
 class TaskSpec:
     """Everything needed to train one network of one (trial, level, arm)."""
@@ -77,7 +83,8 @@ def get_data(dataset: str, data_dir, device: str) -> Data:
     return _DATA_CACHE[key]
 
 
-def _live_writer(spec: TaskSpec):
+def live_writer(spec: TaskSpec):
+    """on_eval callback writing the task's live progress (at most once a second), or None."""
     if not spec.store_root:
         return None
     from lth_core.store import Store
@@ -102,7 +109,7 @@ def execute(spec: TaskSpec) -> dict:
     model = apply_(model.to(spec.device), spec.masks)
     history, snapshot = train(model, spec.masks, data, spec.training, spec.data_seed,
                               start_iteration=spec.start_iteration, snapshot_at=spec.snapshot_at,
-                              on_eval=_live_writer(spec))
+                              on_eval=live_writer(spec))
     out = {"key": spec.key, "history": history.to_dict(), "snapshot": snapshot, "final": None}
     if spec.want_final:
         out["final"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -119,6 +126,16 @@ def default_processes(device: str) -> int:
     if env and env.isdigit() and int(env) >= 1:
         return int(env)
     return (os.cpu_count() or 1) if device == "cpu" else 1
+
+
+def stacks_networks(device: str) -> bool:
+    """Train a level's networks as one stacked computation (lth_core.batched)? Yes on CUDA,
+    where one small network leaves the device mostly idle; no on a CPU, where single-threaded
+    worker processes were measured faster (docs/PERFORMANCE.md). $LTH_STACK=1 or 0 overrides."""
+    env = os.environ.get("LTH_STACK")
+    if env in ("0", "1"):
+        return env == "1"
+    return device == "cuda"
 
 
 def make_pool(processes: int) -> ProcessPoolExecutor:

@@ -34,6 +34,13 @@ class History:
     test_acc: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)   # on the minibatches since the last evaluation
 
+    def record(self, step: int, val_loss: float, val_acc: float, test_acc: float, train_acc: float) -> dict:
+        """Append one evaluation point; returns it as {field: value}."""
+        for k, v in (("iteration", step), ("val_loss", val_loss), ("val_acc", val_acc),
+                     ("test_acc", test_acc), ("train_acc", train_acc)):
+            getattr(self, k).append(v)
+        return {k: getattr(self, k)[-1] for k in History.__dataclass_fields__}
+
     def early_stop_index(self) -> int:
         """Index of the minimum validation loss (the paper's early-stopping criterion)."""
         losses = [v if v is not None and math.isfinite(v) else math.inf for v in self.val_loss]
@@ -99,25 +106,17 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
     params = dict(model.named_parameters())
     grad_masks = [(params[n], m.to(device, params[n].dtype)) for n, m in masks.items()]
     opt = make_optimizer(model.parameters(), cfg)
-    gen = torch.Generator().manual_seed(int(seed))
-    n, bs = len(data.x_train), cfg.batch_size
-    per_epoch = n // bs
+    batches = minibatches(len(data.x_train), cfg.batch_size, seed, device)
     history, snapshot = History(), None
     correct = torch.zeros((), device=device, dtype=torch.long)
     seen = 0
-    order, pos = None, per_epoch
     model.train()
     if snapshot_at == start_iteration:
         snapshot = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     for it in range(start_iteration, cfg.iterations):
-        if pos >= per_epoch:  # new epoch: one permutation, moved to the device once
-            order, pos = torch.randperm(n, generator=gen).to(device), 0
-        idx = order[pos * bs:(pos + 1) * bs]
-        pos += 1
+        idx = next(batches)
         xb, yb = data.x_train[idx], data.y_train[idx]
-        if cfg.warmup:
-            for g in opt.param_groups:
-                g["lr"] = cfg.lr * min(1.0, (it + 1) / cfg.warmup)
+        set_warmup_lr(opt, cfg, it)
         out = model(xb)
         loss = F.cross_entropy(out, yb)
         opt.zero_grad(set_to_none=True)
@@ -130,19 +129,38 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
         step = it + 1
         if snapshot_at is not None and step == snapshot_at:
             snapshot = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        if step % cfg.eval_every == 0 or step == cfg.iterations:
+        if is_eval_step(step, cfg):
             model.eval()
             vl, vc = evaluate(model, data.x_val, data.y_val)
             _, tc = evaluate(model, data.x_test, data.y_test)
             model.train()
             vals = torch.stack([vl.float(), vc.float(), tc.float(), correct.float()]).tolist()
-            history.iteration.append(step)
-            history.val_loss.append(vals[0] / len(data.x_val))
-            history.val_acc.append(vals[1] / len(data.x_val))
-            history.test_acc.append(vals[2] / len(data.x_test))
-            history.train_acc.append(vals[3] / max(seen, 1))
+            point = history.record(step, vals[0] / len(data.x_val), vals[1] / len(data.x_val),
+                                   vals[2] / len(data.x_test), vals[3] / max(seen, 1))
             correct.zero_()
             seen = 0
             if on_eval is not None:
-                on_eval(step, {k: getattr(history, k)[-1] for k in History.__dataclass_fields__})
+                on_eval(step, point)
     return history, snapshot
+
+
+def minibatches(n: int, batch_size: int, seed: int, device):
+    """Endless minibatch indices on `device`: a fresh permutation per epoch (seeded), the
+    last incomplete batch of each epoch dropped. The first batch is the epoch's first."""
+    gen = torch.Generator().manual_seed(int(seed))
+    per_epoch = n // batch_size
+    while True:
+        order = torch.randperm(n, generator=gen).to(device)  # moved to the device once per epoch
+        for pos in range(per_epoch):
+            yield order[pos * batch_size:(pos + 1) * batch_size]
+
+
+def set_warmup_lr(opt: torch.optim.Optimizer, cfg: TrainingConfig, it: int) -> None:
+    """Linear learning-rate warm-up over cfg.warmup steps (nothing when warmup is 0)."""
+    if cfg.warmup:
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * min(1.0, (it + 1) / cfg.warmup)
+
+
+def is_eval_step(step: int, cfg: TrainingConfig) -> bool:
+    return step % cfg.eval_every == 0 or step == cfg.iterations

@@ -40,13 +40,16 @@ def test_bench_times_every_part(bench_report):
     assert "ratio engine/plain" in stdout and "figures written to" in stdout
 
 
-def test_bench_parallel_networks_agree_with_sequential(bench_report):
-    """6 networks on 2 worker processes: timed against the same 6 one after another, with
-    the same test accuracies (tolerance 0.01: the parent trains with 2 threads, the workers with 1)."""
+def test_bench_parallel_modes_agree_with_sequential(bench_report):
+    """6 networks one after another, stacked, and on 2 worker processes: each mode timed, with
+    the same test accuracies (tolerance 0.01: threads and kernels round differently)."""
     p = bench_report[0]["parts"]["parallel"]
+    assert set(p["modes"]) == {"sequential", "stacked", "processes"} and p["engine_uses"] == "processes"
     assert p["processes"] >= 2 and p["worker_start_up_s"] > 0
-    assert p["sequential_net_it_per_s"] == pytest.approx(600 / p["sequential_s"])
-    assert 0 <= p["max_test_acc_difference"] <= 0.01
+    for mode in p["modes"].values():
+        assert mode["net_it_per_s"] == pytest.approx(600 / mode["median_s"])
+        assert 0 <= mode["max_test_acc_difference"] <= 0.01
+    assert bench_report[0]["ratios"]["parallel/sequential throughput"] == p["modes"]["processes"]["ratio_median"]
 
 
 def test_bench_rejects_an_unknown_part(tmp_path):

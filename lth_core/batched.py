@@ -1,0 +1,128 @@
+"""Several networks of one architecture trained as one computation (torch.func + vmap).
+
+A level's networks (trials x arms) are small next to a GPU: trained one after another,
+each fills a sliver of it. Stacking their weights and running forward, backward and the
+optimizer once for all of them fills it far better. Every network keeps its own weights,
+mask, optimizer state (Adam and SGD work element by element, so one optimizer over the
+stacked tensors is one optimizer per network) and minibatch order, so the numbers match
+training them one at a time up to float rounding; tests check this on the CPU.
+
+Networks with BatchNorm buffers or dropout are not stacked (`can_stack` says no): they
+train one after another with `tasks.execute`.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from collections import defaultdict
+
+import torch
+from torch.func import functional_call, stack_module_state, vmap
+from torch.nn import functional as F
+
+from lth_core.masks import apply_
+from lth_core.models import build
+from lth_core.tasks import TaskSpec, get_data, live_writer
+from lth_core.training import (EVAL_CHUNK, EVAL_CHUNK_DEFAULT, History, is_eval_step, make_optimizer,
+                               minibatches, set_warmup_lr)
+
+
+def _model(spec: TaskSpec, device) -> torch.nn.Module:
+    model = build(spec.arch, seed=0, dropout=spec.dropout)
+    model.load_state_dict(spec.init_state)
+    return apply_(model.to(device), spec.masks)
+
+
+@functools.lru_cache(maxsize=None)
+def _has_buffers(arch: str) -> bool:
+    return bool(list(build(arch, seed=0).buffers()))
+
+
+def can_stack(spec: TaskSpec) -> bool:
+    """Stackable: no buffers (BatchNorm running statistics) and no dropout."""
+    return spec.dropout == 0 and not _has_buffers(spec.arch)
+
+
+def groups(specs: dict) -> list[list]:
+    """Task keys grouped so that each group can train as one stacked computation: same
+    architecture, data, training config and start/snapshot iterations. Unstackable tasks
+    form groups of one."""
+    out, by_key = [], defaultdict(list)
+    for task, s in specs.items():
+        if can_stack(s):
+            by_key[(s.arch, s.dataset, s.data_dir, s.device, s.training, s.start_iteration, s.snapshot_at)].append(task)
+        else:
+            out.append([task])
+    return list(by_key.values()) + out
+
+
+def _stacked_eval(net, params, x, y, chunk):
+    """(summed loss, correct count) per network, as device tensors of shape [networks]."""
+    loss = correct = 0
+    for i in range(0, len(x), chunk):
+        out = net(params, x[i:i + chunk])                      # [networks, chunk, classes]
+        yc = y[i:i + chunk].expand(out.shape[0], -1)
+        loss = loss + F.cross_entropy(out.transpose(1, 2), yc, reduction="none").sum(1)
+        correct = correct + (out.argmax(-1) == yc).sum(1)
+    return loss, correct
+
+
+def execute_stacked(specs: list[TaskSpec]) -> list[dict]:
+    """Train the networks of `specs` (one group from `groups`) together; one result per spec,
+    in order, shaped like `tasks.execute`'s."""
+    first, cfg = specs[0], specs[0].training
+    data = get_data(first.dataset, first.data_dir, first.device)
+    device, bs, k = data.x_train.device, cfg.batch_size, len(specs)
+    models = [_model(s, device) for s in specs]
+    params, _ = stack_module_state(models)                    # {name: [networks, ...]} leaves
+    skeleton = copy.deepcopy(models[0]).to("meta")
+    del models
+
+    def forward(p, x):
+        return functional_call(skeleton, p, (x,))
+
+    train_net, eval_net = vmap(forward), vmap(forward, in_dims=(0, None))
+    masks = [(params[n], torch.stack([s.masks[n] for s in specs]).to(device, params[n].dtype))
+             for n in first.masks]
+    opt = make_optimizer(params.values(), cfg)
+    streams = [minibatches(len(data.x_train), bs, s.data_seed, device) for s in specs]
+    histories, writers = [History() for _ in specs], [live_writer(s) for s in specs]
+    snapshots: list = [None] * k
+    correct, seen = torch.zeros(k, device=device, dtype=torch.long), 0
+    chunk = EVAL_CHUNK.get(device.type, EVAL_CHUNK_DEFAULT)
+
+    def weights(i):
+        return {n: v[i].detach().cpu().clone() for n, v in params.items()}
+
+    if first.snapshot_at == first.start_iteration:
+        snapshots = [weights(i) for i in range(k)]
+    for it in range(first.start_iteration, cfg.iterations):
+        idx = torch.stack([next(s) for s in streams])        # [networks, batch]
+        xb, yb = data.x_train[idx], data.y_train[idx]
+        set_warmup_lr(opt, cfg, it)
+        out = train_net(params, xb)                          # [networks, batch, classes]
+        loss = F.cross_entropy(out.transpose(1, 2), yb, reduction="sum") / bs  # sum of the mean losses
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        for p, m in masks:
+            p.grad.mul_(m)
+        opt.step()
+        correct += (out.detach().argmax(-1) == yb).sum(1)
+        seen += bs
+        step = it + 1
+        if first.snapshot_at is not None and step == first.snapshot_at:
+            snapshots = [weights(i) for i in range(k)]
+        if is_eval_step(step, cfg):
+            with torch.no_grad():
+                vl, vc = _stacked_eval(eval_net, params, data.x_val, data.y_val, chunk)
+                _, tc = _stacked_eval(eval_net, params, data.x_test, data.y_test, chunk)
+            vals = torch.stack([vl.float(), vc.float(), tc.float(), correct.float()]).tolist()
+            correct.zero_()
+            for i, h in enumerate(histories):
+                point = h.record(step, vals[0][i] / len(data.x_val), vals[1][i] / len(data.x_val),
+                                 vals[2][i] / len(data.x_test), vals[3][i] / max(seen, 1))
+                if writers[i] is not None:
+                    writers[i](step, point)
+            seen = 0
+    return [{"key": s.key, "history": h.to_dict(), "snapshot": snapshots[i],
+             "final": weights(i) if s.want_final else None} for i, (s, h) in enumerate(zip(specs, histories))]
