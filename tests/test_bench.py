@@ -37,6 +37,10 @@ def test_bench_times_every_part(bench_report):
         assert len(p["runs_s"]) == 1 and p["median_s"] > 0
         assert p["iterations_per_s"] == pytest.approx(300 / p["median_s"])
     assert set(report["ratios"]) == {"engine/plain", "dataloader/engine", "parallel/sequential throughput"}
+    # ratios are taken within each repeat: with one repeat, that repeat's own ratio
+    assert report["ratios"]["engine/plain"] == pytest.approx(
+        report["parts"]["engine"]["runs_s"][0] / report["parts"]["plain"]["runs_s"][0])
+    assert report["paper_protocol_estimate_s"] > 0
     assert "ratio engine/plain" in stdout and "figures written to" in stdout
 
 
