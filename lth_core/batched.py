@@ -13,7 +13,6 @@ train one after another with `tasks.execute`.
 from __future__ import annotations
 
 import copy
-import functools
 from collections import defaultdict
 
 import torch
@@ -21,10 +20,10 @@ from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
 
 from lth_core.masks import apply_
-from lth_core.models import build
+from lth_core.models import build, has_buffers
 from lth_core.tasks import TaskSpec, get_data, live_writer
-from lth_core.training import (EVAL_CHUNK, EVAL_CHUNK_DEFAULT, History, is_eval_step, make_optimizer,
-                               minibatches, set_warmup_lr)
+from lth_core.training import (History, cpu_copy, eval_chunk, is_eval_step, make_optimizer, minibatches,
+                               set_warmup_lr)
 
 
 def _model(spec: TaskSpec, device) -> torch.nn.Module:
@@ -33,24 +32,23 @@ def _model(spec: TaskSpec, device) -> torch.nn.Module:
     return apply_(model.to(device), spec.masks)
 
 
-@functools.lru_cache(maxsize=None)
-def _has_buffers(arch: str) -> bool:
-    return bool(list(build(arch, seed=0).buffers()))
-
-
 def can_stack(spec: TaskSpec) -> bool:
     """Stackable: no buffers (BatchNorm running statistics) and no dropout."""
-    return spec.dropout == 0 and not _has_buffers(spec.arch)
+    return spec.dropout == 0 and not has_buffers(spec.arch)
+
+
+def group_key(s: TaskSpec) -> tuple:
+    """What networks must share to train in one stacked loop."""
+    return (s.arch, s.dataset, s.data_dir, s.device, s.training, s.start_iteration, s.snapshot_at)
 
 
 def groups(specs: dict) -> list[list]:
-    """Task keys grouped so that each group can train as one stacked computation: same
-    architecture, data, training config and start/snapshot iterations. Unstackable tasks
-    form groups of one."""
+    """Task keys grouped so that each group can train as one stacked computation (same
+    group_key). Unstackable tasks form groups of one."""
     out, by_key = [], defaultdict(list)
     for task, s in specs.items():
         if can_stack(s):
-            by_key[(s.arch, s.dataset, s.data_dir, s.device, s.training, s.start_iteration, s.snapshot_at)].append(task)
+            by_key[group_key(s)].append(task)
         else:
             out.append([task])
     return list(by_key.values()) + out
@@ -69,8 +67,10 @@ def _stacked_eval(net, params, x, y, chunk):
 
 def execute_stacked(specs: list[TaskSpec]) -> list[dict]:
     """Train the networks of `specs` (one group from `groups`) together; one result per spec,
-    in order, shaped like `tasks.execute`'s."""
+    in order, shaped like `tasks.execute`'s. Results come when the whole group is done."""
     first, cfg = specs[0], specs[0].training
+    if len({group_key(s) for s in specs}) > 1 or not all(map(can_stack, specs)):
+        raise ValueError("execute_stacked: these networks cannot share one loop; group them with groups()")
     data = get_data(first.dataset, first.data_dir, first.device)
     device, bs, k = data.x_train.device, cfg.batch_size, len(specs)
     models = [_model(s, device) for s in specs]
@@ -89,10 +89,10 @@ def execute_stacked(specs: list[TaskSpec]) -> list[dict]:
     histories, writers = [History() for _ in specs], [live_writer(s) for s in specs]
     snapshots: list = [None] * k
     correct, seen = torch.zeros(k, device=device, dtype=torch.long), 0
-    chunk = EVAL_CHUNK.get(device.type, EVAL_CHUNK_DEFAULT)
+    chunk = eval_chunk(device, k)
 
     def weights(i):
-        return {n: v[i].detach().cpu().clone() for n, v in params.items()}
+        return cpu_copy({n: v[i] for n, v in params.items()})
 
     if first.snapshot_at == first.start_iteration:
         snapshots = [weights(i) for i in range(k)]

@@ -35,15 +35,15 @@ from lth_core.models import build, prunable_layers
 from lth_core.pruning import prune
 from lth_core.store import Store
 from lth_core.tasks import default_processes, get_data, resolve_device, sync
-from lth_core.training import EVAL_CHUNK, EVAL_CHUNK_DEFAULT, make_optimizer
+from lth_core.training import evaluate, make_optimizer
 
 EVAL_EVERY = 100
 
 
-def reference_config(iterations: int, device: str, trials: int = 1, controls=(), rounds: int = 2) -> ExperimentConfig:
-    return ExperimentConfig(dataset="fashion-mnist", arch="lenet300", pruning=PruningConfig(rate=0.2, rounds=rounds),
-                            training=TrainingConfig(iterations=iterations, eval_every=EVAL_EVERY),
-                            controls=controls, trials=trials, device=device)
+def reference_config(iterations: int, device: str) -> ExperimentConfig:
+    """The reference workload: 3 levels (dense + 2 rounds at 20%), 1 trial, no controls."""
+    return ExperimentConfig(dataset="fashion-mnist", arch="lenet300", pruning=PruningConfig(rate=0.2, rounds=2),
+                            training=TrainingConfig(iterations=iterations, eval_every=EVAL_EVERY), device=device)
 
 
 def time_engine(iterations: int, device: str, data_dir) -> float:
@@ -90,7 +90,6 @@ def time_plain(iterations: int, device: str, data_dir) -> float:
     model, theta0, kinds, masks = _fresh_lenet(device)
     gen = torch.Generator().manual_seed(0)
     n = len(data.x_train)
-    chunk = EVAL_CHUNK.get(torch.device(device).type, EVAL_CHUNK_DEFAULT)
     for level in range(3):
         dev_masks, opt = _reset_level(model, theta0, masks, device, cfg.training)
         order, pos = torch.randperm(n, generator=gen).to(device), 0
@@ -101,16 +100,10 @@ def time_plain(iterations: int, device: str, data_dir) -> float:
             pos += 60
             _masked_step(model, opt, dev_masks, data.x_train[idx], data.y_train[idx])
             if (it + 1) % EVAL_EVERY == 0:
-                with torch.no_grad():  # in the engine's chunk size: the same arithmetic as the engine
-                    model.eval()
-                    vals = []
-                    for x, y in ((data.x_val, data.y_val), (data.x_test, data.y_test)):
-                        for i in range(0, len(x), chunk):
-                            out = model(x[i:i + chunk])
-                            vals += [F.cross_entropy(out, y[i:i + chunk], reduction="sum"),
-                                     (out.argmax(1) == y[i:i + chunk]).sum().float()]
-                    model.train()
-                    torch.stack(vals).tolist()
+                model.eval()  # the engine's evaluation (in its chunk size): the same arithmetic
+                vals = [*evaluate(model, data.x_val, data.y_val), evaluate(model, data.x_test, data.y_test)[1]]
+                model.train()
+                torch.stack([v.float() for v in vals]).tolist()
         if level < 2:
             masks = prune(model.state_dict(), masks, kinds, cfg.pruning)
     sync(device)

@@ -262,6 +262,8 @@ def _execute_all(specs: dict, pool, stack: bool, tick):
 
     With a pool, even a lone task goes to a (single-threaded) worker: a multi-threaded
     process on a busy machine spin-waits for cores and trains many times slower.
+    A stacked group's results all come when the group finishes, so an interruption
+    loses that group's training in the current level (finished levels are kept).
     """
     if stack:
         for group in groups(specs):

@@ -142,3 +142,9 @@ def layer_sizes(arch: str) -> dict[str, tuple[str, int]]:
         model = _BUILDERS[get_arch_info(arch).name](0.0)
     params = dict(model.named_parameters())
     return {name: (kind, params[name].numel()) for name, kind in prunable_layers(model).items()}
+
+
+def has_buffers(arch: str) -> bool:
+    """Whether the architecture keeps buffers (BatchNorm running statistics); no real weights made."""
+    with torch.device("meta"):
+        return bool(list(_BUILDERS[get_arch_info(arch).name](0.0).buffers()))

@@ -3,8 +3,9 @@
 A TaskSpec is plain data (config pieces, weights, mask, seeds), so it runs the
 same in this process or in a worker process. On a CPU, several single-threaded
 worker processes train independent networks (trials, controls) at once; this
-beats one multi-threaded process for small networks. On a GPU the tasks run
-one after another in-process, with the data resident on the device.
+beats one multi-threaded process for small networks. On a GPU they train
+in-process, stacked into one computation (lth_core.batched), with the data
+resident on the device.
 """
 from __future__ import annotations
 

@@ -52,18 +52,28 @@ def test_networks_with_batchnorm_train_alone(rewound_specs):
     assert sorted(len(g) for g in groups(specs)) == [1] * len(specs)
 
 
-def test_stacked_matches_one_at_a_time(rewound_specs):
-    """Histories, snapshots and final weights of each network, stacked vs alone."""
-    specs = [dataclasses.replace(s, want_final=True, snapshot_at=s.training.iterations)
+@pytest.mark.parametrize("snapshot_after", [0, 5])
+def test_stacked_matches_one_at_a_time(rewound_specs, snapshot_after):
+    """Histories, snapshots (at the start, or mid-run as when rewinding to theta_k) and final
+    weights of each network, stacked vs alone."""
+    specs = [dataclasses.replace(s, want_final=True, snapshot_at=s.start_iteration + snapshot_after)
              for k, s in rewound_specs.items() if k[2] != "reinit"]
     alone, stacked = [execute(s) for s in specs], execute_stacked(specs)
-    for a, b in zip(alone, stacked):
-        assert a["key"] == b["key"] and a["history"]["iteration"] == b["history"]["iteration"]
+    for spec, a, b in zip(specs, alone, stacked):
+        assert a["key"] == b["key"] == spec.key and a["history"]["iteration"] == b["history"]["iteration"]
         for k in ("val_loss", "val_acc", "test_acc", "train_acc"):
             assert max(abs(x - y) for x, y in zip(a["history"][k], b["history"][k])) <= 0.01, k
         for part in ("final", "snapshot"):
             assert a[part].keys() == b[part].keys()
             assert all(torch.allclose(a[part][n], b[part][n], atol=1e-3) for n in a[part]), part
+        if snapshot_after == 0:  # nothing trained yet: the snapshot is the starting weights
+            assert all(torch.equal(b["snapshot"][n], spec.init_state[n] * spec.masks.get(n, 1)) for n in b["snapshot"])
+
+
+def test_stacked_refuses_networks_that_cannot_share_a_loop(rewound_specs):
+    """Rewound arms start at step k, re-init at 0: one loop for both would train one of them wrongly."""
+    with pytest.raises(ValueError, match="groups"):
+        execute_stacked(list(rewound_specs.values()))
 
 
 def test_stacked_keeps_pruned_weights_at_zero(rewound_specs):

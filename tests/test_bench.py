@@ -23,7 +23,8 @@ def bench_report(fashion_mnist, data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     proc = subprocess.run([sys.executable, "-m", "lth_core", "bench", "--iterations", "100", "--repeats", "1",
                            "--device", "cpu", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "LTH_DATA_DIR": str(data_dir)}, timeout=600)
+                          env={**{k: v for k, v in os.environ.items() if k != "LTH_STACK"}, "LTH_DATA_DIR": str(data_dir)},
+                          timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(out.read_text()), proc.stdout
 
@@ -34,13 +35,12 @@ def test_bench_times_every_part(bench_report):
     report, stdout = bench_report
     for part in ("engine", "plain", "dataloader"):
         p = report["parts"][part]
-        assert len(p["runs_s"]) == 1 and p["median_s"] > 0
-        assert p["iterations_per_s"] == pytest.approx(300 / p["median_s"])
+        assert len(p["runs_s"]) == 1 and p["median_s"] > 0 and f"\n{part} " in stdout
     assert set(report["ratios"]) == {"engine/plain", "dataloader/engine", "parallel/sequential throughput"}
     # ratios are taken within each repeat: with one repeat, that repeat's own ratio
     assert report["ratios"]["engine/plain"] == pytest.approx(
         report["parts"]["engine"]["runs_s"][0] / report["parts"]["plain"]["runs_s"][0])
-    assert report["paper_protocol_estimate_s"] > 0
+    assert "estimate, paper protocol" in stdout
     assert "ratio engine/plain" in stdout and "figures written to" in stdout
 
 
@@ -50,10 +50,10 @@ def test_bench_parallel_modes_agree_with_sequential(bench_report):
     p = bench_report[0]["parts"]["parallel"]
     assert set(p["modes"]) == {"sequential", "stacked", "processes"} and p["engine_uses"] == "processes"
     assert p["processes"] >= 2 and p["worker_start_up_s"] > 0
-    for mode in p["modes"].values():
-        assert mode["net_it_per_s"] == pytest.approx(600 / mode["median_s"])
+    for name in ("stacked", "processes"):
+        mode = p["modes"][name]
+        assert len(mode["runs_s"]) == 1 and mode["median_s"] > 0
         assert 0 <= mode["max_test_acc_difference"] <= 0.01
-    assert bench_report[0]["ratios"]["parallel/sequential throughput"] == p["modes"]["processes"]["ratio_median"]
 
 
 def test_bench_rejects_an_unknown_part(tmp_path):
