@@ -43,7 +43,8 @@ EVAL_EVERY = 100
 def reference_config(iterations: int, device: str) -> ExperimentConfig:
     """The reference workload: 3 levels (dense + 2 rounds at 20%), 1 trial, no controls."""
     return ExperimentConfig(dataset="fashion-mnist", arch="lenet300", pruning=PruningConfig(rate=0.2, rounds=2),
-                            training=TrainingConfig(iterations=iterations, eval_every=EVAL_EVERY), device=device)
+                            training=TrainingConfig(iterations=iterations, eval_every=EVAL_EVERY),
+                            controls=(), trials=1, device=device)
 
 
 def time_engine(iterations: int, device: str, data_dir) -> float:
