@@ -22,8 +22,8 @@ from torch.nn import functional as F
 from lth_core.masks import apply_
 from lth_core.models import build, has_buffers
 from lth_core.tasks import TaskSpec, get_data, live_writer
-from lth_core.training import (History, cpu_copy, eval_chunk, is_eval_step, make_optimizer, minibatches,
-                               set_warmup_lr)
+from lth_core.training import (History, cpu_copy, eval_chunk, is_eval_step, make_optimizer, measurements,
+                               minibatches, set_warmup_lr, splits)
 
 
 def _model(spec: TaskSpec, device) -> torch.nn.Module:
@@ -88,7 +88,6 @@ def execute_stacked(specs: list[TaskSpec]) -> list[dict]:
     streams = [minibatches(len(data.x_train), bs, s.data_seed, device) for s in specs]
     histories, writers = [History() for _ in specs], [live_writer(s) for s in specs]
     snapshots: list = [None] * k
-    correct, seen = torch.zeros(k, device=device, dtype=torch.long), 0
     chunk = eval_chunk(device, k)
 
     def weights(i):
@@ -107,22 +106,17 @@ def execute_stacked(specs: list[TaskSpec]) -> list[dict]:
         for p, m in masks:
             p.grad.mul_(m)
         opt.step()
-        correct += (out.detach().argmax(-1) == yb).sum(1)
-        seen += bs
         step = it + 1
         if first.snapshot_at is not None and step == first.snapshot_at:
             snapshots = [weights(i) for i in range(k)]
         if is_eval_step(step, cfg):
             with torch.no_grad():
-                vl, vc = _stacked_eval(eval_net, params, data.x_val, data.y_val, chunk)
-                _, tc = _stacked_eval(eval_net, params, data.x_test, data.y_test, chunk)
-            vals = torch.stack([vl.float(), vc.float(), tc.float(), correct.float()]).tolist()
-            correct.zero_()
+                sums = [_stacked_eval(eval_net, params, x, y, chunk) for x, y in splits(data)]
+            # [networks, splits, (loss, correct)], one host synchronisation
+            vals = torch.stack([torch.stack([l.float(), c.float()], -1) for l, c in sums], 1).tolist()
             for i, h in enumerate(histories):
-                point = h.record(step, vals[0][i] / len(data.x_val), vals[1][i] / len(data.x_val),
-                                 vals[2][i] / len(data.x_test), vals[3][i] / max(seen, 1))
+                point = h.record(step, *measurements(data, vals[i]))
                 if writers[i] is not None:
                     writers[i](step, point)
-            seen = 0
     return [{"key": s.key, "history": h.to_dict(), "snapshot": snapshots[i],
              "final": weights(i) if s.want_final else None} for i, (s, h) in enumerate(zip(specs, histories))]

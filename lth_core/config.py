@@ -16,7 +16,12 @@ from typing import Any
 
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs
 
-SCHEMA_VERSION = 1
+# What a run measures. 1: training accuracy was the running accuracy over recent minibatches
+# (train mode), inputs standardised with the validation split included. 2: training loss and
+# accuracy measured in eval mode on a fixed training subset, standardisation on the training
+# split only. Old runs keep their ids (the hash of their own schema) and still open.
+SCHEMA_VERSION = 2
+SCHEMA_VERSIONS = (1, 2)
 
 MAX_ROUNDS = 40
 MAX_ITERATIONS = 120_000      # per round; the paper's longest (VGG-19) is 112K
@@ -234,11 +239,15 @@ class ExperimentConfig:
             d["controls"] = tuple(d["controls"])
         return cls(**d)
 
-    def run_id(self) -> str:
+    def run_id(self, schema: int = SCHEMA_VERSION) -> str:
         """Stable 16-hex-digit hash of the canonical config and the schema version."""
-        payload = json.dumps({"schema": SCHEMA_VERSION, "config": self.to_dict()},
+        payload = json.dumps({"schema": schema, "config": self.to_dict()},
                              sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def schema_of(self, run_id: str) -> int | None:
+        """The schema version under which this config hashes to run_id (None: no known one)."""
+        return next((v for v in SCHEMA_VERSIONS if self.run_id(v) == run_id), None)
 
     def replace(self, **changes) -> "ExperimentConfig":
         """Copy with top-level or nested changes ('rate', 'iterations', ... are routed)."""

@@ -27,6 +27,8 @@ from lth_core.registry import get_dataset_info
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 SPLIT_SEED = 20190306  # fixed: the validation split is part of the dataset, not of a trial
+TRAIN_EVAL_SEED = 20190307  # fixed: the training-accuracy subset is part of the dataset too
+TRAIN_EVAL_EXAMPLES = 5000  # training examples measured at each evaluation (eval mode)
 CACHE_VERSION = 1
 IDX_FILES = {"train_x": "train-images-idx3-ubyte", "train_y": "train-labels-idx1-ubyte",
              "test_x": "t10k-images-idx3-ubyte", "test_y": "t10k-labels-idx1-ubyte"}
@@ -48,6 +50,8 @@ class Data:
     y_val: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
+    x_train_eval: torch.Tensor  # a fixed, seeded subset of the training split (TRAIN_EVAL_EXAMPLES)
+    y_train_eval: torch.Tensor
 
     def to(self, device) -> "Data":
         return Data(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
@@ -227,11 +231,22 @@ def load(name: str, data_dir: Path | None = None) -> Data:
     x_tr, x_te = x_tr.float(), x_te.float()
     shape = (-1, *info.input_shape)
     x_tr, x_te = x_tr.reshape(shape), x_te.reshape(shape)
-    # standardise with training statistics (per channel for images)
-    dims = (0,) if x_tr.dim() == 2 else (0, 2, 3)
-    mean, std = x_tr.mean(dims, keepdim=True), x_tr.std(dims, keepdim=True).clamp_min(1e-6)
-    x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
     order = torch.randperm(len(x_tr), generator=torch.Generator().manual_seed(SPLIT_SEED))
     val, train = order[: info.n_val], order[info.n_val:]
-    return Data(x_tr[train].contiguous(), y_tr[train], x_tr[val].contiguous(), y_tr[val],
-                x_te.contiguous(), y_te)
+    # standardise with statistics of the training split only (per channel for images): the
+    # validation split decides early stopping, so nothing of it may leak into the inputs
+    dims = (0,) if x_tr.dim() == 2 else (0, 2, 3)
+    fit = x_tr[train]
+    mean, std = fit.mean(dims, keepdim=True), fit.std(dims, keepdim=True).clamp_min(1e-6)
+    x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
+    x_train, y_train = x_tr[train].contiguous(), y_tr[train]
+    sub = train_eval_indices(len(x_train))
+    return Data(x_train, y_train, x_tr[val].contiguous(), y_tr[val], x_te.contiguous(), y_te,
+                x_train[sub].contiguous(), y_train[sub])
+
+
+def train_eval_indices(n_train: int) -> torch.Tensor:
+    """The fixed, seeded subset of training-split indices on which training loss and accuracy
+    are measured (min(TRAIN_EVAL_EXAMPLES, n_train) of them); the same for every network."""
+    gen = torch.Generator().manual_seed(TRAIN_EVAL_SEED)
+    return torch.randperm(n_train, generator=gen)[:min(TRAIN_EVAL_EXAMPLES, n_train)].sort().values

@@ -29,6 +29,7 @@ from lth_core.masks import ones_like
 from lth_core.models import build, layer_sizes, prunable_layers
 from lth_core.pruning import counts_after, prune, prune_by_counts, random_like
 from lth_core.store import Corrupt, Store
+from lth_core.training import TRAIN_MEASURE
 from lth_core.tasks import (TaskSpec, default_processes, derive_seed, execute, make_pool, resolve_device,
                             stacks_networks)
 
@@ -166,12 +167,13 @@ class _Run:
         self.store.write_json(rid, f"{base}/{arm}.json", {
             "trial": trial, "seed": trial_seed(self.c, trial), "level": level, "arm": arm,
             "layer_remaining": {n: int(m.sum()) for n, m in spec.masks.items()},
-            "layer_sizes": self.sizes, "history": result["history"]})
+            "layer_sizes": self.sizes, "history": result["history"], "train_measure": TRAIN_MEASURE})
 
 
-def is_complete(config: ExperimentConfig, store: Store) -> bool:
-    """Every planned task's metrics are in the store and intact."""
-    run_id = config.run_id()
+def is_complete(config: ExperimentConfig, store: Store, run_id: str | None = None) -> bool:
+    """Every planned task's metrics are in the store and intact (run_id: an older schema's run
+    of this config; default, the current schema's)."""
+    run_id = run_id or config.run_id()
     for trial, level, arm in planned_tasks(config):
         try:
             store.read_json(run_id, f"t{trial}/L{level:02d}/{arm}.json")

@@ -27,7 +27,7 @@ def gallery_store(root: Path | None = None) -> Store:
 def add(store: Store, run_id: str, root: Path | None = None) -> Path:
     """Copy a finished run's compact part into the gallery; returns its folder."""
     config = store.config(run_id)
-    if not is_complete(config, store):
+    if not is_complete(config, store, run_id):
         raise ValueError(f"run {run_id} is not finished; only finished runs go into the gallery")
     src, dst = store.run_dir(run_id), Path(root or GALLERY_ROOT) / run_id
     if dst.exists():

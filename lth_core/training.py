@@ -15,6 +15,7 @@ from torch.nn import functional as F
 
 from lth_core.config import TrainingConfig
 from lth_core.data import Data
+from lth_core.early_stop import argmin_index, smoothed_argmin_index
 from lth_core.masks import Masks
 
 # Examples per forward pass at evaluation time. On a CPU, chunks that stay in cache are
@@ -31,35 +32,46 @@ def eval_chunk(device: torch.device | str, networks: int = 1) -> int:
     return max(256, GPU_EVAL_EXAMPLES // networks)  # activations grow with the stack: bound them
 
 
+# How train_acc / train_loss were measured; stored with every metrics record. Records without
+# it (schema 1) hold the running accuracy over the minibatches since the last evaluation, in
+# train mode: a proxy, not a measurement.
+TRAIN_MEASURE = "eval-mode, fixed training subset"
+
+
 @dataclass
 class History:
-    """Measurements at each evaluation point; accuracies are fractions in [0, 1]."""
+    """Measurements at each evaluation point; accuracies are fractions in [0, 1], losses mean
+    cross-entropy per example."""
 
     iteration: list = field(default_factory=list)   # optimizer steps taken so far
-    val_loss: list = field(default_factory=list)    # mean cross-entropy on the validation split
+    val_loss: list = field(default_factory=list)    # on the validation split
     val_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
-    train_acc: list = field(default_factory=list)   # on the minibatches since the last evaluation
+    train_acc: list = field(default_factory=list)   # eval mode, on data.x_train_eval (TRAIN_MEASURE)
+    train_loss: list = field(default_factory=list)  # same subset; None in schema-1 records
 
-    def record(self, step: int, val_loss: float, val_acc: float, test_acc: float, train_acc: float) -> dict:
+    def record(self, step: int, val_loss: float, val_acc: float, test_acc: float, train_acc: float,
+               train_loss: float | None = None) -> dict:
         """Append one evaluation point; returns it as {field: value}."""
         for k, v in (("iteration", step), ("val_loss", val_loss), ("val_acc", val_acc),
-                     ("test_acc", test_acc), ("train_acc", train_acc)):
+                     ("test_acc", test_acc), ("train_acc", train_acc), ("train_loss", train_loss)):
             getattr(self, k).append(v)
         return {k: getattr(self, k)[-1] for k in History.__dataclass_fields__}
 
     def early_stop_index(self) -> int:
         """Index of the minimum validation loss (the paper's early-stopping criterion)."""
-        losses = [v if v is not None and math.isfinite(v) else math.inf for v in self.val_loss]
-        return min(range(len(losses)), key=lambda i: (losses[i], i))
+        return argmin_index(self.val_loss)
 
     def summary(self) -> dict:
-        """Early-stopping iteration, accuracy there and at the end."""
+        """Early-stopping iteration (raw and smoothed), accuracy there and at the end."""
         i = self.early_stop_index()
-        return {"early_stop_iteration": self.iteration[i], "test_acc_at_early_stop": self.test_acc[i],
+        return {"early_stop_iteration": self.iteration[i],
+                "early_stop_smoothed": self.iteration[smoothed_argmin_index(self.val_loss)],
+                "test_acc_at_early_stop": self.test_acc[i],
                 "val_acc_at_early_stop": self.val_acc[i], "val_loss_at_early_stop": self.val_loss[i],
                 "train_acc_at_early_stop": self.train_acc[i],
-                "final_test_acc": self.test_acc[-1], "train_acc": self.train_acc[-1]}
+                "final_test_acc": self.test_acc[-1], "train_acc": self.train_acc[-1],
+                "final_train_loss": self.train_loss[-1]}
 
     def to_dict(self) -> dict:
         def clean(xs):
@@ -68,7 +80,9 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls(**{k: list(d[k]) for k in cls.__dataclass_fields__})
+        """Inverse of to_dict; a field older records lack (train_loss) reads as None."""
+        n = len(d["iteration"])
+        return cls(**{k: list(d[k]) if k in d else [None] * n for k in cls.__dataclass_fields__})
 
 
 def make_optimizer(params, cfg: TrainingConfig) -> torch.optim.Optimizer:
@@ -115,8 +129,6 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
     opt = make_optimizer(model.parameters(), cfg)
     batches = minibatches(len(data.x_train), cfg.batch_size, seed, device)
     history, snapshot = History(), None
-    correct = torch.zeros((), device=device, dtype=torch.long)
-    seen = 0
     model.train()
     if snapshot_at == start_iteration:
         snapshot = cpu_copy(model.state_dict())
@@ -131,24 +143,31 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
         for p, m in grad_masks:
             p.grad.mul_(m)
         opt.step()
-        correct += (out.detach().argmax(1) == yb).sum()
-        seen += len(yb)
         step = it + 1
         if snapshot_at is not None and step == snapshot_at:
             snapshot = cpu_copy(model.state_dict())
         if is_eval_step(step, cfg):
-            model.eval()
-            vl, vc = evaluate(model, data.x_val, data.y_val)
-            _, tc = evaluate(model, data.x_test, data.y_test)
+            model.eval()  # dropout off, BatchNorm in inference: every split measured the same way
+            sums = [evaluate(model, x, y) for x, y in splits(data)]
             model.train()
-            vals = torch.stack([vl.float(), vc.float(), tc.float(), correct.float()]).tolist()
-            point = history.record(step, vals[0] / len(data.x_val), vals[1] / len(data.x_val),
-                                   vals[2] / len(data.x_test), vals[3] / max(seen, 1))
-            correct.zero_()
-            seen = 0
+            point = history.record(step, *measurements(data, torch.stack(
+                [torch.stack([loss.float(), correct.float()]) for loss, correct in sums]).tolist()))
             if on_eval is not None:
                 on_eval(step, point)
     return history, snapshot
+
+
+def splits(data: Data) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The (inputs, labels) measured at each evaluation: validation, test, training subset."""
+    return [(data.x_val, data.y_val), (data.x_test, data.y_test), (data.x_train_eval, data.y_train_eval)]
+
+
+def measurements(data: Data, sums) -> tuple[float, float, float, float, float]:
+    """History.record's (val_loss, val_acc, test_acc, train_acc, train_loss) from summed
+    [loss, correct] pairs of splits(data), in that order (one network)."""
+    (vl, vc), (_, tc), (rl, rc) = sums
+    nv, nt, nr = len(data.y_val), len(data.y_test), len(data.y_train_eval)
+    return vl / nv, vc / nv, tc / nt, rc / nr, rl / nr
 
 
 def cpu_copy(state: dict) -> dict:
