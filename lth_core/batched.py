@@ -7,8 +7,8 @@ mask, optimizer state (Adam and SGD work element by element, so one optimizer ov
 stacked tensors is one optimizer per network) and minibatch order, so the numbers match
 training them one at a time up to float rounding; tests check this on the CPU.
 
-Networks with BatchNorm buffers or dropout are not stacked (`can_stack` says no): they
-train one after another with `tasks.execute`.
+Networks with BatchNorm buffers, dropout or augmented inputs are not stacked (`can_stack`
+says no): they train one after another with `tasks.execute`.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from lth_core.masks import apply_
 from lth_core.models import build, has_buffers
 from lth_core.tasks import TaskSpec, get_data, live_writer
 from lth_core.training import (History, cpu_copy, eval_chunk, is_eval_step, make_optimizer, measurements,
-                               minibatches, set_warmup_lr, splits)
+                               minibatches, set_lr, splits)
 
 
 def _model(spec: TaskSpec, device) -> torch.nn.Module:
@@ -33,8 +33,9 @@ def _model(spec: TaskSpec, device) -> torch.nn.Module:
 
 
 def can_stack(spec: TaskSpec) -> bool:
-    """Stackable: no buffers (BatchNorm running statistics) and no dropout."""
-    return spec.dropout == 0 and not has_buffers(spec.arch)
+    """Stackable: no buffers (BatchNorm running statistics), no dropout, no augmentation (each
+    network's crops would need their own draws; the one-network loop has them)."""
+    return spec.dropout == 0 and not spec.training.augment and not has_buffers(spec.arch)
 
 
 def group_key(s: TaskSpec) -> tuple:
@@ -98,7 +99,7 @@ def execute_stacked(specs: list[TaskSpec]) -> list[dict]:
     for it in range(first.start_iteration, cfg.iterations):
         idx = torch.stack([next(s) for s in streams])        # [networks, batch]
         xb, yb = data.x_train[idx], data.y_train[idx]
-        set_warmup_lr(opt, cfg, it)
+        set_lr(opt, cfg, it)
         out = train_net(params, xb)                          # [networks, batch, classes]
         loss = F.cross_entropy(out.transpose(1, 2), yb, reduction="sum") / bs  # sum of the mean losses
         opt.zero_grad(set_to_none=True)

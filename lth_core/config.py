@@ -3,7 +3,9 @@
 A config is the whole identity of an experiment: the run id is a hash of
 every field of the canonical (fully resolved) config plus SCHEMA_VERSION, so
 a changed default can never reuse an old result. Invalid values raise
-ConfigError naming the field and the allowed values.
+ConfigError naming the field and the allowed values. Fields added after a
+schema (FIELDS_SINCE) are left out of that schema's hash while at their
+default, so runs stored under it keep their ids.
 """
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs
+from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image, paper_pruning
 
 # What a run measures. 1: training accuracy was the running accuracy over recent minibatches
 # (train mode), inputs standardised with the validation split included. 2: training loss and
@@ -22,11 +25,15 @@ from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs
 # split only. Old runs keep their ids (the hash of their own schema) and still open.
 SCHEMA_VERSION = 2
 SCHEMA_VERSIONS = (1, 2)
+# Fields that a schema added, as (section, name) -> schema (section None: top level). A run stored
+# under an older schema cannot have set them: its id is the hash without them (see run_id).
+FIELDS_SINCE = {("training", "lr_milestones"): 2, ("training", "lr_factor"): 2, ("training", "augment"): 2}
 
 MAX_ROUNDS = 40
 MAX_ITERATIONS = 120_000      # per round; the paper's longest (VGG-19) is 112K
 MAX_TRIALS = 10
 MAX_NETWORK_ITERATIONS = 30_000_000  # iterations x levels x arms x trials
+MAX_MILESTONES = 10           # learning-rate drops per round
 CONTROLS = ("reinit", "random", "oneshot")
 OPTIMIZERS = ("adam", "sgd")
 STRATEGIES = ("layerwise", "global")
@@ -72,6 +79,23 @@ def _check_choice(name: str, value: Any, allowed) -> None:
         raise ConfigError(name, f"unknown value {_short(value)}; allowed: {', '.join(allowed)}")
 
 
+def parse_milestones(value: Any, iterations: int = MAX_ITERATIONS) -> tuple:
+    """Learning-rate milestones from a list of iterations or a comma list ('56240,84360'; 'none' or
+    '' for none): strictly increasing integers in [1, iterations - 1], at most MAX_MILESTONES."""
+    items = value
+    if isinstance(value, str):
+        items = [m.strip() for m in value.split(",") if m.strip()]
+        items = [] if items == ["none"] else [int(m) if re.fullmatch("[0-9]{1,9}", m) else m for m in items]
+    ok = isinstance(items, (list, tuple)) and len(items) <= MAX_MILESTONES and all(
+        not isinstance(m, bool) and isinstance(m, (int, float)) and 1 <= m < iterations  # finite, in range
+        and float(m).is_integer() for m in items) and all(b > a for a, b in zip(items, items[1:]))
+    if not ok:
+        raise ConfigError("lr_milestones", f"must be a comma list of at most {MAX_MILESTONES} strictly increasing "
+                                           f"iterations in [1, {iterations - 1}] (e.g. 56240,84360), or none; "
+                                           f"got {_short(value)}")
+    return tuple(int(m) for m in items)
+
+
 @dataclass(frozen=True)
 class PruningConfig:
     """How much of the surviving weights each round removes, and where."""
@@ -79,7 +103,8 @@ class PruningConfig:
     strategy: str = "layerwise"  # 'layerwise' (per-layer rates) or 'global' (one threshold)
     rate: float = 0.2            # fraction of surviving fc weights pruned per round, in (0, 1)
     conv_rate: float | None = None    # conv layers' rate per round; None -> same as rate
-    output_rate: float | None = None  # output layer's rate; None -> rate / 2 (as the paper)
+    output_rate: float | None = None  # output layer's rate, in [0, 1); None -> rate / 2 (as the paper
+    #                                   for LeNet and Conv-2/4/6); 0 keeps it whole (VGG-19, ResNet-18)
     rounds: int = 8              # pruning rounds after the dense run, 1..40
 
     def __post_init__(self):
@@ -90,7 +115,7 @@ class PruningConfig:
         if self.output_rate is None:
             object.__setattr__(self, "output_rate", float(self.rate) / 2)
         _check_number("conv_rate", self.conv_rate, 0, 1, integer=False, lo_open=True, hi_open=True)
-        _check_number("output_rate", self.output_rate, 0, 1, integer=False, lo_open=True, hi_open=True)
+        _check_number("output_rate", self.output_rate, 0, 1, integer=False, hi_open=True)
         _check_number("rounds", self.rounds, 1, MAX_ROUNDS, integer=True)
         for name in ("rate", "conv_rate", "output_rate"):
             object.__setattr__(self, name, float(getattr(self, name)))
@@ -117,6 +142,11 @@ class TrainingConfig:
     momentum: float = 0.9    # SGD momentum, in [0, 1)
     weight_decay: float = 0.0  # L2 penalty, in [0, 1]
     warmup: int = 0          # linear learning-rate warm-up iterations, 0..iterations
+    lr_milestones: tuple = ()  # iterations after which the lr is multiplied by lr_factor: increasing,
+    #                            each in [1, iterations - 1] (a step schedule; () keeps it constant)
+    lr_factor: float = 0.1   # lr multiplier at each milestone, in (0, 1]
+    augment: bool = False    # random crop (4-pixel zero padding) and horizontal flip of each
+    #                          training batch; image datasets only
 
     def __post_init__(self):
         _check_number("iterations", self.iterations, 1, MAX_ITERATIONS, integer=True)
@@ -128,9 +158,13 @@ class TrainingConfig:
         _check_number("momentum", self.momentum, 0, 1, integer=False, hi_open=True)
         _check_number("weight_decay", self.weight_decay, 0, 1, integer=False)
         _check_number("warmup", self.warmup, 0, self.iterations, integer=True)
+        object.__setattr__(self, "lr_milestones", parse_milestones(self.lr_milestones, int(self.iterations)))
+        _check_number("lr_factor", self.lr_factor, 0, 1, integer=False, lo_open=True)
+        if not isinstance(self.augment, bool):
+            raise ConfigError("augment", f"must be true or false, got {_short(self.augment)}")
         for name in ("iterations", "batch_size", "eval_every", "warmup"):
             object.__setattr__(self, name, int(getattr(self, name)))
-        for name in ("lr", "dropout", "momentum", "weight_decay"):
+        for name in ("lr", "dropout", "momentum", "weight_decay", "lr_factor"):
             object.__setattr__(self, name, float(getattr(self, name)))
 
 
@@ -140,7 +174,7 @@ class ExperimentConfig:
 
     dataset: str = "mnist1d"
     arch: str = "mlp1d"
-    pruning: PruningConfig = field(default_factory=PruningConfig)
+    pruning: PruningConfig = None  # None, or a dict lacking fields: the arch's paper pruning fills them in
     training: TrainingConfig = field(default_factory=TrainingConfig)
     reset: str = "init"          # 'init' (theta_0) or 'rewind' (theta_k, k = rewind_iteration)
     rewind_iteration: int = 0    # k for reset='rewind', 1..iterations-1; 0 otherwise
@@ -150,6 +184,11 @@ class ExperimentConfig:
     device: str = "auto"         # 'auto' (cuda, mps, cpu), 'cpu', 'cuda' or 'mps'
 
     def __post_init__(self):
+        if self.pruning is None:
+            object.__setattr__(self, "pruning", {})
+        if isinstance(self.pruning, dict) and isinstance(self.arch, str) and self.arch in ARCHITECTURES:
+            # e.g. VGG-19 prunes globally with its output layer whole unless told otherwise
+            object.__setattr__(self, "pruning", {**paper_pruning(self.arch), **self.pruning})
         for name, kind in (("pruning", PruningConfig), ("training", TrainingConfig)):
             if isinstance(getattr(self, name), dict):
                 sub = getattr(self, name)
@@ -166,6 +205,13 @@ class ExperimentConfig:
         if self.arch not in fits:
             raise ConfigError("arch", f"{self.arch!r} does not fit dataset {self.dataset!r}; "
                                       f"allowed: {', '.join(fits)}")
+        if self.training.augment and not is_image(self.dataset):
+            raise ConfigError("augment", f"crops and flips need images, and {self.dataset!r} has none; allowed "
+                                         f"for: {', '.join(d for d in DATASETS if is_image(d))}")
+        if self.training.dropout > 0 and not ARCHITECTURES[self.arch].dropout:
+            takes = ", ".join(a for a, info in ARCHITECTURES.items() if info.dropout)
+            raise ConfigError("dropout", f"{self.arch!r} has no hidden fc layer to put dropout on; dropout > 0 "
+                                         f"is allowed for: {takes}")
         n_train = DATASETS[self.dataset].n_train
         if self.training.batch_size > n_train:
             raise ConfigError("batch_size", f"must be in [1, {n_train}] (the training-set size of "
@@ -216,6 +262,7 @@ class ExperimentConfig:
         """Canonical plain-data form (JSON-safe)."""
         d = dataclasses.asdict(self)
         d["controls"] = list(self.controls)
+        d["training"]["lr_milestones"] = list(self.training.lr_milestones)
         return d
 
     @classmethod
@@ -240,9 +287,17 @@ class ExperimentConfig:
         return cls(**d)
 
     def run_id(self, schema: int = SCHEMA_VERSION) -> str:
-        """Stable 16-hex-digit hash of the canonical config and the schema version."""
-        payload = json.dumps({"schema": schema, "config": self.to_dict()},
-                             sort_keys=True, separators=(",", ":"))
+        """Stable 16-hex-digit hash of the canonical config and the schema version.
+
+        Every field is hashed, except that a field newer than `schema` (FIELDS_SINCE) is left out
+        while it holds its default: that is how a run of that schema was hashed. Set to anything
+        else, it stays in, and the id matches no run of that schema (none could have set it)."""
+        d = self.to_dict()
+        for (section, name), since in FIELDS_SINCE.items():
+            holder = d if section is None else d[section]
+            if schema < since and holder[name] == _default(section, name):
+                del holder[name]
+        payload = json.dumps({"schema": schema, "config": d}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def schema_of(self, run_id: str) -> int | None:
@@ -258,8 +313,20 @@ class ExperimentConfig:
         pruning = self.pruning
         if p:
             base = dataclasses.asdict(pruning)
-            if "rate" in p:  # derived rates follow a new rate unless given
-                base.pop("conv_rate"), base.pop("output_rate")
+            if "rate" in p:  # derived rates (conv = rate, output = rate / 2) follow a new rate; a rate set
+                # apart from it (Conv-2's conv 10%, VGG-19's output 0%) stays unless given
+                if math.isclose(base["conv_rate"], base["rate"], rel_tol=1e-12):
+                    base.pop("conv_rate")
+                if math.isclose(base["output_rate"], base["rate"] / 2, rel_tol=1e-12):
+                    base.pop("output_rate")
             pruning = PruningConfig(**{**base, **p})
         training = dataclasses.replace(self.training, **t) if t else self.training
         return dataclasses.replace(self, pruning=pruning, training=training, **changes)
+
+
+def _default(section: str | None, name: str):
+    """A field's default in to_dict's plain form (tuples as lists)."""
+    kind = {None: ExperimentConfig, "pruning": PruningConfig, "training": TrainingConfig}[section]
+    f = next(f for f in dataclasses.fields(kind) if f.name == name)
+    value = f.default_factory() if f.default is dataclasses.MISSING else f.default
+    return list(value) if isinstance(value, tuple) else value

@@ -26,6 +26,8 @@ class ArchInfo:
     title: str
     input_shapes: tuple  # input shapes it accepts
     pruning: str         # the paper's strategy for it: 'layerwise' or 'global'
+    output_rate: float | None = None  # the paper's output-layer rate; None: half the fc rate
+    dropout: bool = True  # has hidden fc layers that take dropout (models.py ignores it otherwise)
 
 
 DATASETS = {
@@ -47,8 +49,10 @@ ARCHITECTURES = {
     "conv2": ArchInfo("conv2", "Conv-2 (2 conv + 3 fc)", ((3, 32, 32),), "layerwise"),
     "conv4": ArchInfo("conv4", "Conv-4 (4 conv + 3 fc)", ((3, 32, 32),), "layerwise"),
     "conv6": ArchInfo("conv6", "Conv-6 (6 conv + 3 fc)", ((3, 32, 32),), "layerwise"),
-    "vgg19": ArchInfo("vgg19", "VGG-19 (CIFAR variant, batch norm)", ((3, 32, 32),), "global"),
-    "resnet18": ArchInfo("resnet18", "ResNet-18 (CIFAR variant)", ((3, 32, 32),), "global"),
+    # the paper prunes these globally with the output layer left whole ("conv 20%, fc 0%"); their
+    # only fc layer is the output layer, so there is nowhere to put dropout
+    "vgg19": ArchInfo("vgg19", "VGG-19 (CIFAR variant, batch norm)", ((3, 32, 32),), "global", 0.0, False),
+    "resnet18": ArchInfo("resnet18", "ResNet-18 (CIFAR variant)", ((3, 32, 32),), "global", 0.0, False),
 }
 
 
@@ -64,6 +68,18 @@ def get_arch_info(name: str) -> ArchInfo:
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {name!r}; allowed: {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[name]
+
+
+def paper_pruning(arch: str) -> dict:
+    """The paper's pruning of an architecture as PruningConfig fields: its strategy, and its
+    output-layer rate where it has its own (absent: half the fc rate, PruningConfig's default)."""
+    info = get_arch_info(arch)
+    return {"strategy": info.pruning, **({} if info.output_rate is None else {"output_rate": info.output_rate})}
+
+
+def is_image(dataset: str) -> bool:
+    """Whether the dataset's examples are images (channels, height, width)."""
+    return len(get_dataset_info(dataset).input_shape) == 3
 
 
 def compatible_archs(dataset: str) -> tuple:

@@ -9,7 +9,6 @@ resident on the device.
 """
 from __future__ import annotations
 
-import hashlib
 import multiprocessing as mp
 import os
 import time
@@ -23,14 +22,10 @@ from lth_core.config import ConfigError, TrainingConfig
 from lth_core.data import Data, load
 from lth_core.masks import Masks, apply_
 from lth_core.models import build
+from lth_core.seeds import derive_seed  # noqa: F401  (re-exported: experiment and scripts use it from here)
 from lth_core.training import train
 
 LIVE_EVERY_S = 1.0  # at most one live-progress write per second per task
-
-
-def derive_seed(*parts) -> int:
-    """A 31-bit seed determined by its parts, e.g. (trial seed, 'reinit', level)."""
-    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "big") & 0x7FFFFFFF
 
 
 def resolve_device(name: str) -> str:

@@ -1,5 +1,8 @@
 """The training loop: masked SGD/Adam on in-memory tensors, measured every eval_every steps.
 
+The learning rate follows lr_at (linear warm-up, then step drops at the milestones); image
+batches are augmented on their device when the config asks (lth_core.augment).
+
 Pruned weights get a zero gradient before every optimizer step, so they stay
 exactly zero and their optimizer state (Adam moments, momentum) stays zero.
 Nothing synchronises with the device between evaluation points.
@@ -13,10 +16,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from lth_core.augment import crop_flip, draws
 from lth_core.config import TrainingConfig
 from lth_core.data import Data
 from lth_core.early_stop import argmin_index, smoothed_argmin_index
 from lth_core.masks import Masks
+from lth_core.seeds import derive_seed
 
 # Examples per forward pass at evaluation time. On a CPU, chunks that stay in cache are
 # faster (measured, LeNet-300-100 on 15,000 examples: 1,024 takes 127-141 ms on 1 thread and
@@ -117,9 +122,9 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
           start_iteration: int = 0, snapshot_at: int | None = None, on_eval=None):
     """Train `model` (already on data's device, pruned weights already zero).
 
-    seed: orders the minibatches. start_iteration: steps already counted (rewinding
-    trains the remaining iterations - k). snapshot_at: also return a CPU copy of the
-    weights after that many steps (theta_k). on_eval(iteration, metrics) is called at
+    seed: orders the minibatches (and seeds their augmentation). start_iteration: steps
+    already counted (rewinding trains the remaining iterations - k). snapshot_at: also return
+    a CPU copy of the weights after that many steps (theta_k). on_eval(iteration, metrics) is called at
     each evaluation point; it may raise to stop training.
     Returns (History, snapshot or None).
     """
@@ -128,6 +133,7 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
     grad_masks = [(params[n], m.to(device, params[n].dtype)) for n, m in masks.items()]
     opt = make_optimizer(model.parameters(), cfg)
     batches = minibatches(len(data.x_train), cfg.batch_size, seed, device)
+    augments = augmentations(len(data.x_train), cfg, seed, device)
     history, snapshot = History(), None
     model.train()
     if snapshot_at == start_iteration:
@@ -135,7 +141,9 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
     for it in range(start_iteration, cfg.iterations):
         idx = next(batches)
         xb, yb = data.x_train[idx], data.y_train[idx]
-        set_warmup_lr(opt, cfg, it)
+        if augments is not None:
+            xb = crop_flip(xb, *next(augments))
+        set_lr(opt, cfg, it)
         out = model(xb)
         loss = F.cross_entropy(out, yb)
         opt.zero_grad(set_to_none=True)
@@ -186,11 +194,25 @@ def minibatches(n: int, batch_size: int, seed: int, device):
             yield order[pos * batch_size:(pos + 1) * batch_size]
 
 
-def set_warmup_lr(opt: torch.optim.Optimizer, cfg: TrainingConfig, it: int) -> None:
-    """Linear learning-rate warm-up over cfg.warmup steps (nothing when warmup is 0)."""
-    if cfg.warmup:
+def augmentations(n: int, cfg: TrainingConfig, seed: int, device):
+    """The crop/flip draws for the minibatches that `seed` orders (None: no augmentation)."""
+    return draws(n, cfg.batch_size, derive_seed(seed, "augment"), device) if cfg.augment else None
+
+
+def lr_at(cfg: TrainingConfig, it: int) -> float:
+    """Learning rate of optimizer step `it` (0-based; steps taken so far): cfg.lr ramped linearly
+    over the first cfg.warmup steps ((it + 1) / warmup of it), times lr_factor for each milestone
+    already passed (milestone m: from the step after m steps on, like torch's MultiStepLR)."""
+    warm = min(1.0, (it + 1) / cfg.warmup) if cfg.warmup else 1.0
+    return cfg.lr * warm * cfg.lr_factor ** sum(it >= m for m in cfg.lr_milestones)
+
+
+def set_lr(opt: torch.optim.Optimizer, cfg: TrainingConfig, it: int) -> None:
+    """Put lr_at(cfg, it) into every parameter group (nothing to do for a constant rate)."""
+    if cfg.warmup or cfg.lr_milestones:
+        lr = lr_at(cfg, it)
         for g in opt.param_groups:
-            g["lr"] = cfg.lr * min(1.0, (it + 1) / cfg.warmup)
+            g["lr"] = lr
 
 
 def is_eval_step(step: int, cfg: TrainingConfig) -> bool:

@@ -41,6 +41,9 @@ FIELD_CHANGES = {
     "momentum": dict(momentum=0.95),  # unused by Adam, still part of the identity
     "weight_decay": dict(weight_decay=1e-4),
     "warmup": dict(warmup=10),
+    "lr_milestones": dict(lr_milestones=(1000, 2000)),
+    "lr_factor": dict(lr_factor=0.5),  # unused without milestones, still part of the identity
+    "augment": dict(dataset="fashion-mnist", arch="lenet300", augment=True),
 }
 
 

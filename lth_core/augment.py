@@ -1,0 +1,46 @@
+"""Data augmentation on in-memory image batches: random crops of zero-padded images, random flips.
+
+The standard CIFAR augmentation (pad 4 pixels, crop back to 32 x 32 at a random offset, mirror
+left-right half the time), done on the batch tensor where it lives, as one gather: no per-image
+PIL pipeline. The random draws come from a seeded CPU generator, one epoch of them at a time,
+so a run is reproducible, the draws do not depend on the device, and nothing waits on the
+device between evaluation points.
+"""
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+PAD = 4  # pixels of padding per side; crop offsets are in [0, 2 * PAD]
+
+
+def crop_flip(x: torch.Tensor, shift: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+    """Augmented copy of a batch of images.
+
+    x: [N, C, H, W]. shift: [N, 2] integer (row, column) offsets into the padded image, in
+    [0, 2 * PAD]; PAD, PAD leaves an image in place. flip: [N] bool, mirror left-right.
+    The padding is zeros; inputs are standardised, so that is the training split's mean colour.
+    Returns [N, C, H, W] on x's device.
+    """
+    n, c, h, w = x.shape
+    padded = F.pad(x, (PAD, PAD, PAD, PAD))                               # [N, C, H + 2P, W + 2P]
+    rows = shift[:, :1] + torch.arange(h, device=x.device)                # [N, H]
+    cols = torch.arange(w, device=x.device).expand(n, w)
+    cols = torch.where(flip[:, None], w - 1 - cols, cols) + shift[:, 1:]  # [N, W]; a flip reads right to left
+    return padded[torch.arange(n, device=x.device)[:, None, None, None],
+                  torch.arange(c, device=x.device)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def draws(n_examples: int, batch_size: int, seed: int, device):
+    """Endless (shift [batch, 2], flip [batch]) pairs, one per minibatch, for crop_flip.
+
+    Drawn from a CPU generator seeded with `seed`, an epoch's worth (as many batches as
+    training.minibatches makes per epoch) at a time, and moved to `device` once per epoch."""
+    gen = torch.Generator().manual_seed(int(seed))
+    per_epoch = max(1, n_examples // batch_size)
+    while True:
+        shift = torch.randint(0, 2 * PAD + 1, (per_epoch, batch_size, 2), generator=gen).to(device)
+        flip = (torch.rand(per_epoch, batch_size, generator=gen) < 0.5).to(device)
+        for i in range(per_epoch):
+            yield shift[i], flip[i]
