@@ -12,8 +12,9 @@ import sys
 import threading
 from pathlib import Path
 
-from lth_core.config import CONTROLS, ConfigError, ExperimentConfig, PruningConfig
-from lth_core.presets import PRESETS, get_preset
+from lth_core.config import CONTROLS, ConfigError, ExperimentConfig, PruningConfig, parse_milestones
+from lth_core.presets import PRESETS, base_preset, get_preset
+from lth_core.registry import ARCHITECTURES, compatible_archs, paper_pruning
 
 EXIT_USAGE, EXIT_DATA, EXIT_FAILED = 2, 3, 1
 
@@ -27,15 +28,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _fraction(name):
+def _fraction(name, zero: bool = False):
+    """A fraction in (0, 1), or [0, 1) when zero is allowed."""
+    rng = "[0, 1)" if zero else "(0, 1)"
+
     def parse(text: str) -> float:
         try:
             v = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number in (0, 1), got {text!r}") from None
-        if not math.isfinite(v) or not 0 < v < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be a number in {rng}, got {text!r}") from None
+        if not math.isfinite(v) or not (0 <= v if zero else 0 < v) or not v < 1:
             hint = f" (as a fraction: {v / 100:g} for {v:g}%)" if 1 < v < 100 else ""
-            raise argparse.ArgumentTypeError(f"{name} must be in (0, 1), got {text}{hint}")
+            raise argparse.ArgumentTypeError(f"{name} must be in {rng}, got {text}{hint}")
         return v
     return parse
 
@@ -52,6 +56,13 @@ def _int(name, lo, hi):
     return parse
 
 
+def _milestones(text: str) -> tuple:
+    try:
+        return parse_milestones(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"--lr-milestones {str(exc).split(': ', 1)[1]}") from None
+
+
 def _controls(text: str) -> tuple:
     items = [c.strip() for c in text.split(",") if c.strip()]
     if items == ["none"]:
@@ -66,13 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m lth_core", description="Find lottery tickets by iterative magnitude pruning.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="run (or fetch from the store) one experiment")
-    r.add_argument("--preset", choices=list(PRESETS), default="quick", help="starting config (default quick)")
+    r.add_argument("--preset", choices=list(PRESETS),
+                   help="starting config (default: the first preset for --arch, else --dataset's own preset, "
+                        "e.g. lenet-fmnist for fashion-mnist, else quick)")
     r.add_argument("--dataset", help="mnist1d, fashion-mnist, mnist or cifar10")
-    r.add_argument("--arch", help="mlp1d, lenet300, conv2, conv4, conv6, vgg19 or resnet18")
+    r.add_argument("--arch", help="mlp1d, lenet300, conv2, conv4, conv6, vgg19 or resnet18 (a new arch brings "
+                                  "its paper pruning: global with the output layer whole for vgg19 and resnet18)")
     r.add_argument("--strategy", choices=["layerwise", "global"])
-    r.add_argument("--rate", type=_fraction("--rate"), help="fraction of surviving fc weights pruned per round; also sets the conv rate and the output rate (half) unless those are given")
+    r.add_argument("--rate", type=_fraction("--rate"),
+                   help="fraction of surviving fc weights (under global pruning: of all but the output layer) "
+                        "pruned per round. Conv and output rates that the preset derives from it (conv = rate, "
+                        "output = rate / 2) follow it; rates the preset sets apart (conv2-cifar10's conv 10%%, "
+                        "vgg19's output 0%%) are kept unless --conv-rate / --output-rate are given")
     r.add_argument("--conv-rate", type=_fraction("--conv-rate"), help="per-round rate for conv layers")
-    r.add_argument("--output-rate", type=_fraction("--output-rate"), help="per-round rate for the output layer")
+    r.add_argument("--output-rate", type=_fraction("--output-rate", zero=True),
+                   help="per-round rate for the output layer, in [0, 1) (0: never pruned)")
     r.add_argument("--target", type=_fraction("--target"), help="total pruning P over --rounds rounds")
     r.add_argument("--rounds", type=_int("--rounds", 1, 40))
     r.add_argument("--iterations", type=_int("--iterations", 1, 120_000), help="training iterations per round")
@@ -81,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--lr", type=float)
     r.add_argument("--batch-size", type=_int("--batch-size", 1, 60_000))
     r.add_argument("--dropout", type=float)
+    r.add_argument("--momentum", type=float, help="SGD momentum, in [0, 1)")
+    r.add_argument("--weight-decay", type=float, help="L2 penalty, in [0, 1]")
+    r.add_argument("--warmup", type=_int("--warmup", 0, 120_000), help="linear learning-rate warm-up iterations")
+    r.add_argument("--lr-milestones", type=_milestones,
+                   help="comma list of iterations after which the learning rate is multiplied by --lr-factor "
+                        "(e.g. 20000,25000), or none")
+    r.add_argument("--lr-factor", type=float, help="learning-rate multiplier at each milestone, in (0, 1]")
+    r.add_argument("--augment", action=argparse.BooleanOptionalAction,
+                   help="random 4-pixel crops and horizontal flips of the training images (image datasets)")
     r.add_argument("--controls", type=_controls, help="comma list of reinit,random,oneshot (or none)")
     r.add_argument("--trials", type=_int("--trials", 1, 10))
     r.add_argument("--rewind", type=_int("--rewind", 0, 120_000), help="reset to iteration k (0: to init)")
@@ -113,22 +141,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def preset_name(a) -> str:
+    """The preset the run starts from: --preset, else base_preset of --dataset / --arch."""
+    return a.preset or base_preset(a.dataset, a.arch)
+
+
 def config_from_args(a) -> ExperimentConfig:
     """Preset, then every flag given, in that order of precedence."""
-    c = get_preset(a.preset)
+    c = get_preset(preset_name(a))
     top = {k: getattr(a, k) for k in ("dataset", "arch", "controls", "trials", "seed", "device")
            if getattr(a, k) is not None}
     if "dataset" in top and "arch" not in top:
-        from lth_core.registry import compatible_archs
         fits = compatible_archs(top["dataset"])
         if fits and c.arch not in fits:
             top["arch"] = fits[0]
     nested = {k: getattr(a, k) for k in ("strategy", "rate", "conv_rate", "output_rate", "rounds", "iterations",
-                                         "eval_every", "optimizer", "lr", "batch_size", "dropout")
+                                         "eval_every", "optimizer", "lr", "batch_size", "dropout", "momentum",
+                                         "weight_decay", "warmup", "lr_milestones", "lr_factor", "augment")
               if getattr(a, k) is not None}
     if a.target is not None:
         rounds = a.rounds if a.rounds is not None else c.pruning.rounds
         nested["rate"] = PruningConfig.rate_for_target(a.target, rounds)
+    arch = top.get("arch", c.arch)
+    if arch != c.arch and arch in ARCHITECTURES:  # the new network's paper pruning, where no flag says otherwise
+        paper = paper_pruning(arch)
+        nested.setdefault("strategy", paper["strategy"])
+        nested.setdefault("output_rate", paper.get("output_rate", nested.get("rate", c.pruning.rate) / 2))
     if "iterations" in nested and "eval_every" not in nested:
         nested["eval_every"] = min(c.training.eval_every, nested["iterations"])
     if a.rewind is not None:
@@ -158,6 +196,9 @@ def cmd_run(a) -> int:
         config = config_from_args(a)
     except ValueError as exc:  # ConfigError and registry errors name the field and the allowed values
         raise UsageError(str(exc)) from None
+    if a.preset is None and (a.dataset or a.arch):
+        print(f"note: no --preset given; settings without a flag come from preset {preset_name(a)!r}",
+              file=sys.stderr)
     store = Store(a.store or default_store_root())
     run_id = config.run_id()
     stop, thread = threading.Event(), None
