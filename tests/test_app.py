@@ -340,6 +340,23 @@ def test_switching_controls_keeps_the_form_consistent(empty_store):
     assert at.number_input(key="f_momentum").value == pytest.approx(0.9)
 
 
+def test_choosing_a_deep_network_sets_its_paper_pruning(empty_store):
+    """VGG-19 brings global pruning with the output layer whole; the image-only and schedule controls
+    reach the address; back on Conv-2 the paper's layer-wise rule returns."""
+    at = open_page("pages/run.py")
+    at.selectbox(key="f_dataset").set_value("cifar10").run()
+    at.selectbox(key="f_arch").set_value("vgg19").run()
+    at.checkbox(key="f_augment").check().run()
+    at.text_input(key="f_lr_milestones").set_value("100, 200").run()
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.radio(key="f_strategy").value == "global" and at.number_input(key="f_output_rate").value == 0.0
+    assert (at.query_params["output_rate"], at.query_params["augment"], at.query_params["lr_milestones"]) == \
+        ("0.0", "true", "100,200")
+    at.selectbox(key="f_arch").set_value("conv2").run()
+    assert at.radio(key="f_strategy").value == "layerwise" and "output_rate" not in at.query_params
+
+
 def test_learn_page_opens_the_shipped_headline_experiment(tmp_path, monkeypatch):
     """The committed gallery's headline run opens from the Learn page in one click, with no training."""
     from lth_core.gallery import GALLERY_ROOT, HEADLINE

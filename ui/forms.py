@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core.config import CONTROLS, TrainingConfig
+from lth_core.config import CONTROLS, ConfigError, TrainingConfig, parse_milestones
 from lth_core.data import availability
 from lth_core.models import layer_sizes
-from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs
+from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image
 from ui import params
 
 FORM_KEY, URL_KEY = "_run_form", "_run_form_url"
@@ -35,7 +35,10 @@ def _widget_values(v: dict) -> dict:
             "rewind": max(1, v["rewind"]), "controls": list(v["controls"]), "trials": v["trials"],
             "iterations": v["iterations"], "optimizer": v["optimizer"], "lr": v["lr"], "batch_size": v["batch_size"],
             "eval_every": v["eval_every"], "dropout": v["dropout"], "momentum": v["momentum"],
-            "weight_decay": v["weight_decay"], "warmup": v["warmup"], "seed": v["seed"]}
+            "weight_decay": v["weight_decay"], "warmup": v["warmup"],
+            "lr_milestones": ", ".join(map(str, v["lr_milestones"])) if isinstance(v["lr_milestones"], tuple)
+            else str(v["lr_milestones"]),
+            "lr_factor": v["lr_factor"], "augment": v["augment"], "seed": v["seed"]}
 
 
 def _load(v: dict, only_missing: bool = False) -> None:
@@ -76,13 +79,29 @@ def _schedule_changed() -> None:
         s[W + "rate"] = round(100 * (1 - (1 - s[W + "target"] / 100) ** (1 / n)), 4)
 
 
+def _rate_pct() -> float:
+    """The per-round rate (%) the pruning widgets describe now."""
+    s = st.session_state
+    if s[W + "schedule"] == "rate":
+        return s[W + "rate"]
+    return 100 * (1 - (1 - s[W + "target"] / 100) ** (1 / s[W + "rounds"]))
+
+
 def _custom_changed() -> None:
     """Custom layer rates start from the paper's rule for the current rate (callback)."""
     s = st.session_state
     if s[W + "custom_rates"]:
-        rate = s[W + "rate"] if s[W + "schedule"] == "rate" else \
-            100 * (1 - (1 - s[W + "target"] / 100) ** (1 / s[W + "rounds"]))
-        s[W + "conv_rate"], s[W + "output_rate"] = rate, rate / 2
+        s[W + "conv_rate"], s[W + "output_rate"] = _rate_pct(), _rate_pct() / 2
+
+
+def _arch_changed() -> None:
+    """A new network brings the paper's pruning for it: VGG-19 and ResNet-18 global with the output
+    layer whole, the others layer by layer with the output at half the rate (callback)."""
+    s = st.session_state
+    v = params.with_arch_pruning({"arch": s[W + "arch"], "schedule": "rate", "rate": _rate_pct() / 100,
+                                  "custom_rates": s[W + "custom_rates"], "conv_rate": s[W + "conv_rate"] / 100})
+    s[W + "strategy"], s[W + "custom_rates"] = v["strategy"], v["custom_rates"]
+    s[W + "conv_rate"], s[W + "output_rate"] = 100 * v["conv_rate"], 100 * v["output_rate"]
 
 
 def _has_conv(arch: str) -> bool:
@@ -103,8 +122,11 @@ def render() -> dict:
     fits = compatible_archs(ds)
     if s.get(W + "arch") not in fits:
         s[W + "arch"] = fits[0]
+        _arch_changed()
     arch = st.selectbox("Architecture", fits, key=W + "arch", format_func=lambda a: ARCHITECTURES[a].title,
-                        help="Only the networks whose input fits this dataset are offered.")
+                        on_change=_arch_changed,
+                        help="Only the networks whose input fits this dataset are offered. Choosing one sets "
+                             "the paper's pruning for it (VGG-19, ResNet-18: global, output layer unpruned).")
 
     st.markdown("##### 2 · Pruning")
     schedule = st.radio("Say how much to prune as", ["rate", "target"], key=W + "schedule", horizontal=True,
@@ -165,8 +187,10 @@ def render() -> dict:
                                          help="How often validation and test accuracy are measured; early "
                                               "stopping is found at this resolution.")
         with a2:
-            dropout = st.number_input("Dropout on hidden fc layers", *params.FLOAT_RANGES["dropout"], step=0.05,
-                                      format="%.2f", key=W + "dropout")
+            dropout = 0.0  # VGG-19 and ResNet-18 have no hidden fc layer to put it on
+            if ARCHITECTURES[arch].dropout:
+                dropout = st.number_input("Dropout on hidden fc layers", *params.FLOAT_RANGES["dropout"],
+                                          step=0.05, format="%.2f", key=W + "dropout")
             momentum = TrainingConfig().momentum  # Adam ignores it; fixed so the URL (which omits it) stays exact
             if optimizer == "sgd":
                 momentum = st.number_input("Momentum", *params.FLOAT_RANGES["momentum"], step=0.05,
@@ -174,12 +198,25 @@ def render() -> dict:
             weight_decay = st.number_input("Weight decay", *params.FLOAT_RANGES["weight_decay"], step=1e-4,
                                            format="%g", key=W + "weight_decay")
             warmup = st.number_input("Learning-rate warm-up (iterations)", *params.INT_RANGES["warmup"], step=100,
-                                     key=W + "warmup")
+                                     key=W + "warmup", help="The rate rises linearly from 0 over these iterations "
+                                                            "(the paper's VGG-19: 10,000).")
+            milestones = st.text_input("Learning-rate drops after iterations", key=W + "lr_milestones",
+                                       placeholder="none, or e.g. 20000, 25000",
+                                       help="Comma-separated iterations after which the rate is multiplied by "
+                                            "the factor below (the paper's ResNet-18: 20000, 25000).")
+            lr_factor = st.number_input("Factor at each drop", *params.FLOAT_RANGES["lr_factor"], step=0.05,
+                                        format="%g", key=W + "lr_factor")
             seed = st.number_input("Seed", *params.INT_RANGES["seed"], step=1, key=W + "seed",
                                    help="Trial t uses seed + t; the same seed gives the same run.")
+        augment = False
+        if is_image(ds):
+            augment = st.checkbox("Augment training images", key=W + "augment",
+                                  help="Each batch is padded by 4 pixels, cropped back at a random offset and "
+                                       "mirrored half the time (the paper's VGG-19 and ResNet-18).")
         custom = st.checkbox("Custom per-layer rates", key=W + "custom_rates", on_change=_custom_changed,
                              help="Off: conv layers at the rate above and the output layer at half of it "
-                                  "(the paper's rule for LeNet).")
+                                  "(the paper's rule for LeNet). VGG-19 and ResNet-18 leave the output layer "
+                                  "unpruned (0%).")
         conv_rate, output_rate = rate, rate / 2
         if custom:
             r1, r2 = st.columns(2)
@@ -188,12 +225,22 @@ def render() -> dict:
                     conv_rate = st.number_input("Conv layers per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
                                                 key=W + "conv_rate") / 100
             with r2:
-                output_rate = st.number_input("Output layer per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
-                                              key=W + "output_rate") / 100
+                output_rate = st.number_input("Output layer per round (%)", 0.0, 99.9, step=5.0, format="%.1f",
+                                              key=W + "output_rate", help="0: never pruned.") / 100
     return {"dataset": ds, "arch": arch, "schedule": schedule, "rate": rate, "target": target, "rounds": int(rounds),
             "strategy": strategy, "custom_rates": custom, "conv_rate": conv_rate, "output_rate": output_rate,
             "rewind": int(rewind), "controls": tuple(c for c in CONTROLS if c in (controls or [])),
             "trials": int(trials), "iterations": int(iterations), "optimizer": optimizer, "lr": float(lr),
             "batch_size": int(batch_size), "eval_every": int(eval_every), "dropout": float(dropout),
             "momentum": float(momentum), "weight_decay": float(weight_decay), "warmup": int(warmup),
+            "lr_milestones": _milestones(milestones), "lr_factor": float(lr_factor), "augment": bool(augment),
             "seed": int(seed)}
+
+
+def _milestones(text: str):
+    """The text box's milestones as a tuple, or the text itself when it is not a valid list (the
+    config then refuses it, naming lr_milestones and the allowed values)."""
+    try:
+        return parse_milestones(text)
+    except ConfigError:
+        return text

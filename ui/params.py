@@ -8,21 +8,23 @@ the default is used instead. No Streamlit here, so the mapping is testable alone
 """
 from __future__ import annotations
 
-from lth_core.config import (CONTROLS, MAX_ITERATIONS, MAX_ROUNDS, MAX_TRIALS, OPTIMIZERS, STRATEGIES,
-                             ExperimentConfig, PruningConfig, TrainingConfig)
+from lth_core.config import (CONTROLS, MAX_ITERATIONS, MAX_MILESTONES, MAX_ROUNDS, MAX_TRIALS, OPTIMIZERS, STRATEGIES,
+                             ConfigError, ExperimentConfig, PruningConfig, TrainingConfig, parse_milestones)
 from lth_core.presets import PRESETS, get_preset
-from lth_core.registry import DATASETS, compatible_archs
+from lth_core.registry import DATASETS, compatible_archs, paper_pruning
 
 DEFAULT_PRESET = "quick"
 # widget ranges; the URL accepts the same ranges so a parsed value always fits its widget
-PCT_RANGE = (0.001, 0.999)     # fractions: rate, target, conv_rate, output_rate
+PCT_RANGE = (0.001, 0.999)     # fractions: rate, target, conv_rate (output_rate: from 0, never pruned)
 INT_RANGES = {"rounds": (1, MAX_ROUNDS), "trials": (1, MAX_TRIALS), "iterations": (1, MAX_ITERATIONS),
               "eval_every": (1, MAX_ITERATIONS), "batch_size": (1, 60_000), "rewind": (0, MAX_ITERATIONS - 1),
               "warmup": (0, MAX_ITERATIONS), "seed": (0, 2**31 - 1)}
-FLOAT_RANGES = {"lr": (1e-6, 10.0), "dropout": (0.0, 0.95), "momentum": (0.0, 0.99), "weight_decay": (0.0, 1.0)}
+FLOAT_RANGES = {"lr": (1e-6, 10.0), "dropout": (0.0, 0.95), "momentum": (0.0, 0.99), "weight_decay": (0.0, 1.0),
+                "lr_factor": (0.001, 1.0)}
+BOOLS = ("true", "false")
 PARAMS = ("preset", "dataset", "arch", "rate", "target", "rounds", "strategy", "conv_rate", "output_rate", "rewind",
           "controls", "trials", "iterations", "optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum",
-          "weight_decay", "warmup", "seed")
+          "weight_decay", "warmup", "lr_milestones", "lr_factor", "augment", "seed")
 
 
 def values_from_config(c: ExperimentConfig) -> dict:
@@ -35,7 +37,8 @@ def values_from_config(c: ExperimentConfig) -> dict:
             "rewind": c.rewind_iteration, "controls": tuple(c.controls), "trials": c.trials,
             "iterations": t.iterations, "optimizer": t.optimizer, "lr": t.lr, "batch_size": t.batch_size,
             "eval_every": t.eval_every, "dropout": t.dropout, "momentum": t.momentum,
-            "weight_decay": t.weight_decay, "warmup": t.warmup, "seed": c.seed}
+            "weight_decay": t.weight_decay, "warmup": t.warmup, "lr_milestones": t.lr_milestones,
+            "lr_factor": t.lr_factor, "augment": t.augment, "seed": c.seed}
 
 
 def defaults() -> dict:
@@ -49,6 +52,23 @@ def per_round_rate(v: dict) -> float:
     return v["rate"]
 
 
+def with_arch_pruning(v: dict) -> dict:
+    """The values with the paper's pruning for v['arch']: its strategy and its output rate (0 for VGG-19
+    and ResNet-18, half the rate otherwise); custom rates switch on where that leaves the usual rule."""
+    rate, paper = per_round_rate(v), paper_pruning(v["arch"])
+    conv, output = (v["conv_rate"] if v["custom_rates"] else rate), paper.get("output_rate", rate / 2)
+    return {**v, "strategy": paper["strategy"], "conv_rate": conv, "output_rate": output,
+            "custom_rates": abs(conv - rate) > 1e-12 or abs(output - rate / 2) > 1e-12}
+
+
+def milestones_text(ms) -> str:
+    """Milestones as the URL and the form's text box write them: '56240,84360' or 'none' (text the
+    user typed that is not a valid list passes through, for the config to refuse by name)."""
+    if not isinstance(ms, (list, tuple)):
+        return str(ms)
+    return ",".join(map(str, ms)) or "none"
+
+
 def config_from_values(v: dict) -> ExperimentConfig:
     """The experiment the form describes; raises ConfigError naming the bad field."""
     pruning = PruningConfig(strategy=v["strategy"], rate=per_round_rate(v), rounds=v["rounds"],
@@ -56,7 +76,8 @@ def config_from_values(v: dict) -> ExperimentConfig:
                             output_rate=v["output_rate"] if v["custom_rates"] else None)
     training = TrainingConfig(iterations=v["iterations"], optimizer=v["optimizer"], lr=v["lr"],
                               batch_size=v["batch_size"], eval_every=v["eval_every"], dropout=v["dropout"],
-                              momentum=v["momentum"], weight_decay=v["weight_decay"], warmup=v["warmup"])
+                              momentum=v["momentum"], weight_decay=v["weight_decay"], warmup=v["warmup"],
+                              lr_milestones=v["lr_milestones"], lr_factor=v["lr_factor"], augment=v["augment"])
     return ExperimentConfig(dataset=v["dataset"], arch=v["arch"], pruning=pruning, training=training,
                             reset="rewind" if v["rewind"] > 0 else "init", rewind_iteration=v["rewind"],
                             controls=tuple(v["controls"]), trials=v["trials"], seed=v["seed"])
@@ -82,28 +103,35 @@ def params_from_values(v: dict) -> dict[str, str]:
              batch_size=str(v["batch_size"]), eval_every=str(v["eval_every"]), dropout=_num(v["dropout"]))
     if v["optimizer"] == "sgd":
         p["momentum"] = _num(v["momentum"])
-    p.update(weight_decay=_num(v["weight_decay"]), warmup=str(v["warmup"]), seed=str(v["seed"]))
+    p.update(weight_decay=_num(v["weight_decay"]), warmup=str(v["warmup"]),
+             lr_milestones=milestones_text(v["lr_milestones"]), lr_factor=_num(v["lr_factor"]),
+             augment=BOOLS[0] if v["augment"] else BOOLS[1], seed=str(v["seed"]))
     return p
 
 
 def cli_command(v: dict) -> str:
-    """The same experiment as a command line (momentum, weight decay, warm-up have no flags)."""
+    """The same experiment as a command line. Every setting is spelled out, the layer rates too:
+    without --preset the command line starts from the dataset's preset, whose rates may differ."""
     p = params_from_values(v)
+    p.update(conv_rate=_num(v["conv_rate"] if v["custom_rates"] else per_round_rate(v)),
+             output_rate=_num(v["output_rate"] if v["custom_rates"] else per_round_rate(v) / 2))
     flags = ["dataset", "arch", "strategy", "rate", "target", "conv_rate", "output_rate", "rounds", "iterations",
-             "eval_every", "optimizer", "lr", "batch_size", "dropout", "controls", "trials", "rewind", "seed"]
+             "eval_every", "optimizer", "lr", "batch_size", "dropout", "momentum", "weight_decay", "warmup",
+             "lr_milestones", "lr_factor", "controls", "trials", "rewind", "seed"]
     parts = [f"--{k.replace('_', '-')} {p[k]}" for k in flags if k in p]
+    parts.insert(parts.index(f"--lr-factor {p['lr_factor']}") + 1, "--augment" if v["augment"] else "--no-augment")
     return "python -m lth_core run " + " ".join(parts)
 
 
-def _parse_fraction(name: str, raw: str, problems: list) -> float | None:
-    lo, hi = PCT_RANGE
+def _parse_fraction(name: str, raw: str, problems: list, lo: float | None = None) -> float | None:
+    lo, hi = PCT_RANGE[0] if lo is None else lo, PCT_RANGE[1]
     try:
         x = float(raw)
         if lo <= x <= hi:
             return x
     except ValueError:
         pass
-    problems.append(f"URL parameter `{name}`: {raw!r} is not allowed; allowed: a fraction in [{lo}, {hi}] "
+    problems.append(f"URL parameter `{name}`: {raw!r} is not allowed; allowed: a fraction in [{lo:g}, {hi:g}] "
                     f"(e.g. 0.2 for 20%).")
     return None
 
@@ -151,6 +179,16 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
     for name, allowed in (("strategy", STRATEGIES), ("optimizer", OPTIMIZERS)):
         if name in qp:
             v[name] = _parse_choice(name, qp[name], allowed, problems) or v[name]
+    if "augment" in qp:
+        flag = _parse_choice("augment", qp["augment"], BOOLS, problems)
+        v["augment"] = v["augment"] if flag is None else flag == "true"
+    if "lr_milestones" in qp:
+        try:
+            v["lr_milestones"] = parse_milestones(qp["lr_milestones"])
+        except ConfigError:
+            problems.append(f"URL parameter `lr_milestones`: {qp['lr_milestones'][:60]!r} is not allowed; allowed: "
+                            f"none, or a comma list of at most {MAX_MILESTONES} strictly increasing iterations in "
+                            f"[1, {MAX_ITERATIONS - 1}] (e.g. 56240,84360).")
     if "rate" in qp and "target" in qp:
         problems.append("URL parameters `rate` and `target` were both given; allowed: one of them. Using `rate`.")
     for name in INT_RANGES:
@@ -171,12 +209,15 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
         v["target"] = round(1 - (1 - v["rate"]) ** v["rounds"], 6)
     for name in ("conv_rate", "output_rate"):
         if name in qp:
-            x = _parse_fraction(name, qp[name], problems)
+            x = _parse_fraction(name, qp[name], problems, lo=0.0 if name == "output_rate" else None)
             if x is not None:
                 v[name], v["custom_rates"] = x, True
     if v["custom_rates"] and "rate" in qp:  # keep the unspecified one on the paper's rule
         v["conv_rate"] = v["conv_rate"] if "conv_rate" in qp else v["rate"]
         v["output_rate"] = v["output_rate"] if "output_rate" in qp else v["rate"] / 2
+    if v["arch"] != base["arch"] and "strategy" not in qp:  # a new network brings its paper pruning
+        new = with_arch_pruning(v)
+        v = new if "output_rate" not in qp else {**v, "strategy": new["strategy"]}
     if v["optimizer"] != "sgd":  # Adam ignores momentum; the form keeps it at the default
         v["momentum"] = TrainingConfig().momentum
     if "controls" in qp:
