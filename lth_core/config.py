@@ -3,9 +3,10 @@
 A config is the whole identity of an experiment: the run id is a hash of
 every field of the canonical (fully resolved) config plus SCHEMA_VERSION, so
 a changed default can never reuse an old result. Invalid values raise
-ConfigError naming the field and the allowed values. Fields added after a
-schema (FIELDS_SINCE) are left out of that schema's hash while at their
-default, so runs stored under it keep their ids.
+ConfigError naming the field and the allowed values. A field added to the
+config later (ADDED_FIELDS) is left out of the hash while it holds its
+default, so adding a field never changes an existing run's id; such a
+field's default is therefore frozen (changing it needs a schema bump).
 """
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_imag
 # split only. Old runs keep their ids (the hash of their own schema) and still open.
 SCHEMA_VERSION = 2
 SCHEMA_VERSIONS = (1, 2)
-# Fields that a schema added, as (section, name) -> schema (section None: top level). A run stored
-# under an older schema cannot have set them: its id is the hash without them (see run_id).
-FIELDS_SINCE = {("training", "lr_milestones"): 2, ("training", "lr_factor"): 2, ("training", "augment"): 2}
+# Fields added to the config after runs were stored, as (section, name) -> the schema current when
+# they were added (section None: top level). At their default they are left out of every hash, so
+# existing ids (gallery runs, shared ?run= links) stay valid; their defaults must never change.
+ADDED_FIELDS = {("training", "lr_milestones"): 2, ("training", "lr_factor"): 2, ("training", "augment"): 2}
 
 MAX_ROUNDS = 40
 MAX_ITERATIONS = 120_000      # per round; the paper's longest (VGG-19) is 112K
@@ -289,13 +291,13 @@ class ExperimentConfig:
     def run_id(self, schema: int = SCHEMA_VERSION) -> str:
         """Stable 16-hex-digit hash of the canonical config and the schema version.
 
-        Every field is hashed, except that a field newer than `schema` (FIELDS_SINCE) is left out
-        while it holds its default: that is how a run of that schema was hashed. Set to anything
-        else, it stays in, and the id matches no run of that schema (none could have set it)."""
+        Every field is hashed, except that a field added later (ADDED_FIELDS) is left out while
+        it holds its default: that is how runs stored before it existed were hashed. Set to anything
+        else, it stays in (and under an older schema the id matches no run: none could have set it)."""
         d = self.to_dict()
-        for (section, name), since in FIELDS_SINCE.items():
+        for section, name in ADDED_FIELDS:
             holder = d if section is None else d[section]
-            if schema < since and holder[name] == _default(section, name):
+            if holder[name] == _default(section, name):
                 del holder[name]
         payload = json.dumps({"schema": schema, "config": d}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from lth_core.early_stop import is_censored
 from lth_core.store import Corrupt, Store
 from lth_core.training import History
 
-SUMMARY_METRICS = ("early_stop_iteration", "test_acc_at_early_stop", "final_test_acc", "train_acc",
-                   "train_acc_at_early_stop", "val_acc_at_early_stop", "val_loss_at_early_stop")
+SUMMARY_METRICS = ("early_stop_iteration", "early_stop_smoothed", "test_acc_at_early_stop", "final_test_acc",
+                   "train_acc", "train_acc_at_early_stop", "val_acc_at_early_stop", "val_loss_at_early_stop")
 
 
 def records(store: Store, run_id: str) -> list[dict]:
@@ -34,20 +35,44 @@ def _percent(rec: dict) -> float:
     return 100.0 * sum(rec["layer_remaining"].values()) / sum(rec["layer_sizes"].values())
 
 
+def start_iteration(config, level: int, arm: str) -> int:
+    """The iteration a network's training starts from: k for rewound networks, else 0."""
+    return config.rewind_iteration if level > 0 and arm != "reinit" else 0
+
+
 def summary_frame(store: Store, run_id: str) -> pd.DataFrame:
-    """One row per (level, arm, trial): early stopping and accuracies."""
+    """One row per (level, arm, trial): early stopping (with its censoring flags, see
+    lth_core.early_stop) and accuracies. train_measured is False for older records whose
+    training accuracy is the running minibatch proxy, not a measurement."""
     config = store.config(run_id)
+    iters = config.training.iterations
     rows = []
     for rec in records(store, run_id):
         s = History.from_dict(rec["history"]).summary()
+        start = start_iteration(config, rec["level"], rec["arm"])
         base = {"run_id": run_id, "trial": rec["trial"], "seed": rec["seed"], "level": rec["level"],
-                "percent_remaining": _percent(rec), **s}
+                "percent_remaining": _percent(rec), **s,
+                "censored": is_censored(s["early_stop_iteration"], iters, start),
+                "censored_smoothed": is_censored(s["early_stop_smoothed"], iters, start),
+                "train_measured": "train_measure" in rec}
         rows.append({**base, "arm": rec["arm"], "shared_dense": False})
         if rec["level"] == 0:
             rows += [{**base, "arm": a, "shared_dense": True} for a in config.controls]
-    cols = ["run_id", "trial", "seed", "level", "percent_remaining", "arm", "shared_dense", *SUMMARY_METRICS]
+    cols = ["run_id", "trial", "seed", "level", "percent_remaining", "arm", "shared_dense", *SUMMARY_METRICS,
+            "censored", "censored_smoothed", "train_measured"]
     df = pd.DataFrame(rows, columns=cols)
     return df.sort_values(["level", "arm", "trial"], ignore_index=True)
+
+
+TRAIN_PROXY_NOTE = ("Training accuracy in this run is the running accuracy of its recent minibatches in train mode "
+                    "(it predates measured training accuracy), so training-vs-test comparisons are indicative only.")
+
+
+def measurement_notes(summary: pd.DataFrame) -> list[str]:
+    """Plain-words notes on what an older run did not measure (empty for current runs)."""
+    if "train_measured" in summary and len(summary) and not summary.train_measured.all():
+        return [TRAIN_PROXY_NOTE]
+    return []
 
 
 def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
@@ -56,6 +81,8 @@ def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["level", "arm", "percent_remaining", "trials"])
     g = summary.groupby(["level", "arm"], as_index=False)
     out = g.agg(percent_remaining=("percent_remaining", "mean"), trials=("trial", "nunique"))
+    if "censored" in summary:  # share of the level's networks whose early stop is censored
+        out["censored_fraction"] = g["censored"].mean()["censored"].astype(float).values
     for m in SUMMARY_METRICS:
         stats = g[m].agg(["mean", "min", "max"])
         out[m] = stats["mean"].values

@@ -76,7 +76,7 @@ class History:
                 "val_acc_at_early_stop": self.val_acc[i], "val_loss_at_early_stop": self.val_loss[i],
                 "train_acc_at_early_stop": self.train_acc[i],
                 "final_test_acc": self.test_acc[-1], "train_acc": self.train_acc[-1],
-                "final_train_loss": self.train_loss[-1]}
+                "final_train_loss": self.train_loss[-1] if self.train_loss else None}
 
     def to_dict(self) -> dict:
         def clean(xs):

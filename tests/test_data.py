@@ -152,3 +152,17 @@ def test_mnist1d_split_sizes(mnist1d):
     sizes = [len(t) for t in (d.x_train, d.y_train, d.x_val, d.y_val, d.x_test, d.y_test)]
     assert sizes == [7_000, 7_000, 1_000, 1_000, 2_000, 2_000]
 
+
+
+def test_standardisation_uses_the_training_split_only(fashion_mnist):
+    """The training split is exactly standardised; the validation split, unseen by the statistics, is not."""
+    assert float(fashion_mnist.x_train.mean()) == pytest.approx(0.0, abs=1e-4)
+    assert abs(float(fashion_mnist.x_val.mean())) > 1e-4
+
+
+def test_training_eval_subset_is_fixed_and_inside_the_training_split(fashion_mnist):
+    """5,000 training examples, the same ones on every load, drawn from the training split."""
+    idx = data.train_eval_indices(len(fashion_mnist.x_train))
+    assert len(idx) == data.TRAIN_EVAL_EXAMPLES == len(fashion_mnist.y_train_eval)
+    assert torch.equal(idx, data.train_eval_indices(len(fashion_mnist.x_train)))
+    assert torch.equal(fashion_mnist.x_train_eval, fashion_mnist.x_train[idx])

@@ -251,8 +251,9 @@ def test_repaired_file_equals_original(damaged, full, data_dir):
 
 # --- results ----------------------------------------------------------------------
 SUMMARY_COLUMNS = ["run_id", "trial", "seed", "level", "percent_remaining", "arm", "shared_dense",
-                   "early_stop_iteration", "test_acc_at_early_stop", "final_test_acc", "train_acc",
-                   "train_acc_at_early_stop", "val_acc_at_early_stop", "val_loss_at_early_stop"]
+                   "early_stop_iteration", "early_stop_smoothed", "test_acc_at_early_stop", "final_test_acc",
+                   "train_acc", "train_acc_at_early_stop", "val_acc_at_early_stop", "val_loss_at_early_stop",
+                   "censored", "censored_smoothed", "train_measured"]
 
 
 def test_summary_frame_columns(full):

@@ -136,3 +136,25 @@ def test_history_json_round_trip_drops_nan():
     h = history([1.0, math.nan])
     back = History.from_dict(h.to_dict())
     assert back.val_loss == [1.0, None] and back.early_stop_index() == 0
+
+
+def test_training_accuracy_is_measured_in_eval_mode_on_the_fixed_subset(mnist1d):
+    """train_acc / train_loss at an evaluation equal a fresh eval-mode pass over data.x_train_eval
+    (dropout off), not the running accuracy of the minibatches."""
+    model = models.build("mlp1d", seed=3, dropout=0.5)
+    kinds = models.prunable_layers(model)
+    masks = {n: torch.ones_like(p, dtype=torch.bool) for n, p in model.named_parameters() if n in kinds}
+    cfg = TrainingConfig(iterations=30, eval_every=30, dropout=0.5)
+    history, _ = training.train(model, masks, mnist1d, cfg, seed=0)
+    model.eval()
+    loss, correct = training.evaluate(model, mnist1d.x_train_eval, mnist1d.y_train_eval)
+    n = len(mnist1d.y_train_eval)
+    assert history.train_acc[-1] == pytest.approx(float(correct) / n, abs=1e-9)
+    assert history.train_loss[-1] == pytest.approx(float(loss) / n, rel=1e-5)
+
+
+def test_old_history_without_train_loss_still_loads():
+    """Schema-1 records have no train_loss: it reads as None, the rest is intact."""
+    h = History.from_dict({"iteration": [1, 2], "val_loss": [1.0, 0.5], "val_acc": [0.1, 0.2],
+                           "test_acc": [0.1, 0.3], "train_acc": [0.2, 0.4]})
+    assert h.train_loss == [None, None] and h.summary()["test_acc_at_early_stop"] == 0.3
