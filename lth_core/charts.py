@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lth_core.early_stop import censor_threshold
 from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, DENSE_COLOR, RUN_COLORS,
                                   base_layout, rgba, sparsity_axis)
 
@@ -34,27 +35,50 @@ def _band(fig, x, lo, hi, color, group, row=None, col=None):
                              showlegend=False, legendgroup=group), row=row, col=col)
 
 
+CENSORED_NOTE = "hollow: most networks still improving when training ended (censored)"
+
+
+def _hollow(d: pd.DataFrame) -> list[bool]:
+    """Per row: more than half of the level's networks are censored (lth_core.early_stop)."""
+    if "censored_fraction" not in d:
+        return [False] * len(d)
+    return [bool(f > 0.5) for f in d.censored_fraction.fillna(0)]
+
+
 def arm_metric_figure(agg: pd.DataFrame, metric: str, *, y_title: str, scale: float = 1.0, unit: str = "",
                       arms=None, all_percents=None, title: str | None = None, dense_line: bool = True,
                       decimals: int = 1) -> go.Figure:
-    """One line per arm of `metric` (mean over trials, min/max band) against % remaining."""
+    """One line per arm of `metric` (mean over trials, min/max band) against % remaining.
+    A level where more than half of the networks are censored gets a hollow marker."""
     fig = base_layout(go.Figure(), title=title)
     show = _arms(agg, arms)
     dense = agg[(agg.level == 0)] if len(agg) else agg
+    any_hollow = False
     for arm in reversed(show):  # the ticket drawn last, on top of the shared dense point
         d = agg[agg.arm == arm].sort_values("level")
         color = ARM_COLORS[arm]
         y = d[metric] * scale
+        hollow = _hollow(d)
+        any_hollow = any_hollow or any(hollow)
+        cens = d.censored_fraction if "censored_fraction" in d else [None] * len(d)
         _band(fig, d.percent_remaining, d[f"{metric}_min"] * scale, d[f"{metric}_max"] * scale, color, arm)
         hover = [f"<b>{ARM_NAMES[arm]}</b><br>{p:.3g}% of weights remain (level {lv})<br>"
                  f"{y_title}: {m * scale:.{decimals}f}{unit}"
                  + (f" (min {lo * scale:.{decimals}f}, max {hi * scale:.{decimals}f}; {n} trials)" if n > 1 else "")
-                 for p, lv, m, lo, hi, n in zip(d.percent_remaining, d.level, d[metric], d[f"{metric}_min"],
-                                                d[f"{metric}_max"], d.trials)]
+                 + (f"<br>{round(f * n)} of {n} still improving at the end (censored)" if f else "")
+                 for p, lv, m, lo, hi, n, f in zip(d.percent_remaining, d.level, d[metric], d[f"{metric}_min"],
+                                                   d[f"{metric}_max"], d.trials, cens)]
         fig.add_trace(go.Scatter(x=d.percent_remaining, y=y, mode="lines+markers", name=ARM_NAMES[arm],
                                  legendgroup=arm, legendrank=ARM_ORDER.index(arm),
                                  line=dict(color=color, width=3, dash=ARM_DASH[arm]),
-                                 marker=dict(size=8, color=color), hovertext=hover, hoverinfo="text"))
+                                 marker=dict(size=[11 if h else 8 for h in hollow], color=color,
+                                             symbol=["circle-open" if h else "circle" for h in hollow],
+                                             line=dict(width=2, color=color)),
+                                 hovertext=hover, hoverinfo="text"))
+    if any_hollow:  # a legend entry that says what a hollow marker means
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=CENSORED_NOTE, hoverinfo="skip",
+                                 marker=dict(size=11, symbol="circle-open", color=DENSE_COLOR,
+                                             line=dict(width=2, color=DENSE_COLOR)), legendrank=99))
     if dense_line and len(dense):
         v = float(dense[metric].iloc[0]) * scale
         fig.add_hline(y=v, line=dict(color=DENSE_COLOR, width=1.5, dash="dot"),
@@ -71,10 +95,20 @@ def accuracy_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, title=
                              unit="%", arms=arms, all_percents=all_percents, title=title)
 
 
-def early_stop_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, title=None) -> go.Figure:
-    """Iteration of minimum validation loss vs % weights remaining (how fast each network learns)."""
-    return arm_metric_figure(agg, "early_stop_iteration", y_title="early-stop iteration", arms=arms,
-                             all_percents=all_percents, title=title, decimals=0)
+def early_stop_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, title=None,
+                           iterations: int | None = None) -> go.Figure:
+    """Iteration of minimum validation loss vs % weights remaining (how fast each network learns).
+    With `iterations` (the training length), the last 10% of training is shaded: an early stop
+    there is censored (lth_core.early_stop), a lower bound on the true iteration."""
+    fig = arm_metric_figure(agg, "early_stop_iteration", y_title="early-stop iteration", arms=arms,
+                            all_percents=all_percents, title=title, decimals=0)
+    if iterations:
+        fig.add_hrect(y0=censor_threshold(iterations), y1=iterations, line_width=0,
+                      fillcolor=rgba(DENSE_COLOR, 0.22), layer="below",
+                      annotation_text="last 10% of training: censored", annotation_position="inside top left",
+                      annotation_font_color=DENSE_COLOR)
+        fig.update_yaxes(range=[0, iterations * 1.04])
+    return fig
 
 
 def _mean_curve(d: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """What the store holds: one status row per run, for `list` and the app's Runs page."""
 from __future__ import annotations
 
+from lth_core.gallery import NOTES
 from lth_core.store import Corrupt, Store
 
 
@@ -22,6 +23,7 @@ def run_row(store: Store, run_id: str, check_files: bool = True) -> dict:
     row.update(state=st.get("state", "unknown"), reason=st.get("reason", ""),
                fraction=1.0 if st.get("state") == "done" else float(prog.get("fraction", 0.0)),
                eta_s=prog.get("eta_s"), updated=st.get("time"))
+    row["note"] = NOTES.get(run_id, "") if store.readonly else ""
     row["damaged"] = store.damaged_files(run_id) if check_files else []
     if row["damaged"]:
         row["reason"] = (row["reason"] + "; " if row["reason"] else "") + \

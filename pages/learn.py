@@ -6,7 +6,7 @@ import streamlit as st
 
 from lth_core import charts
 from lth_core.data import availability
-from lth_core.gallery import HEADLINE
+from lth_core.gallery import HEADLINE, SHORTENED
 from lth_core.jobs import LimitReached
 from lth_core.presets import PRESETS, get_preset
 from ui import data, errors, params, presenter, state
@@ -19,7 +19,7 @@ st.title("Lottery Ticket Explorer")
 st.markdown("#### Inside a big neural network hides a small one that learns just as well, "
             "if it starts from the right weights. Find it yourself.")
 
-if st.button("Try it: quick demo (under a minute)", type="primary", key="demo", icon=":material/play_arrow:"):
+if st.button("Try it: quick demo (about 20 seconds)", type="primary", key="demo", icon=":material/play_arrow:"):
     quick = get_preset("quick")
     try:
         state.manager().submit(quick, owner=state.owner())
@@ -29,12 +29,22 @@ if st.button("Try it: quick demo (under a minute)", type="primary", key="demo", 
         st.switch_page("pages/run.py", query_params=params.params_from_values(params.values_from_config(quick)))
 st.caption("Trains a small network on MNIST-1D (a built-in, one-dimensional cousin of handwritten digits), "
            "removes half of its connections four times, and compares the pruned network with a copy that "
-           "starts from fresh random weights. You will watch the chart fill in as it trains.")
+           "starts from fresh random weights. You will watch the chart fill in as it trains. Its training "
+           "budget is long enough for the dense network's validation loss to bottom out before the end.")
 if state.gallery() is not None and state.gallery().has_run(HEADLINE):
-    if st.button("See the finished paper experiment: LeNet-300-100 on Fashion-MNIST, 3 trials (opens at once)",
+    full = state.gallery().config(HEADLINE)
+    if st.button(f"See the finished paper experiment: LeNet-300-100 on Fashion-MNIST, {full.trials} trials, "
+                 f"{full.training.iterations:,} iterations per round (opens at once)",
                  key="headline", icon=":material/insights:"):
         st.switch_page("pages/results.py", query_params={"run": HEADLINE})
-
+    if state.gallery().has_run(SHORTENED):
+        short = state.gallery().config(SHORTENED)
+        if st.button(f"The same network with a shortened budget ({short.training.iterations:,} iterations "
+                     "per round): what a budget too short hides", key="shortened", icon=":material/timer:"):
+            st.switch_page("pages/results.py", query_params={"run": SHORTENED})
+        st.caption(f"With {short.training.iterations:,} iterations most networks are still improving when "
+                   "training stops, so their early-stopping iterations measure the budget, not how fast they "
+                   "learn; the full-length run gives them room. Compare the two early-stopping charts.")
 st.divider()
 st.header("The hypothesis")
 st.info("A randomly initialised dense network contains a subnetwork that, **initialised the same way** and "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import charts
+from lth_core import charts, results
+from lth_core.data import TRAIN_EVAL_EXAMPLES
 from ui import data, presenter, progress, runpick, takeaways
 from ui.boot import ensure_shell
 
@@ -35,7 +36,9 @@ if len(arms) > 1 and not presenter.active():
     arms = st.pills("Show", list(config.arms), selection_mode="multi", default=list(config.arms), key="arms",
                     format_func=lambda a: charts.ARM_NAMES[a]) or ["ticket"]
 
-takeaways.metrics(agg, config)
+takeaways.metrics(summary, config)
+for note in results.measurement_notes(summary):
+    st.info(note, icon=":material/history:")
 
 st.markdown("### 1 · Accuracy as the network shrinks")
 fig_acc = charts.accuracy_vs_sparsity(agg, arms=arms, all_percents=ladder)
@@ -46,14 +49,21 @@ st.caption(f"{finished} of {config.levels} levels finished · "
 st.markdown("**What to look for:** start at 100% on the left and move right as the network gets smaller. "
             "The blue ticket line staying at (or above) the dotted dense-network line means the small network "
             "learns as well as the big one. A control line falling below the ticket shows what the ticket "
-            "needs: its own starting weights (re-init) or its own connections (random pruning).")
+            "needs: its own starting weights (re-init) or its own connections (random pruning). "
+            "Trust a gap only where the bands separate: a line counts as *below* dense only where every trial "
+            "is below it, from that level on.")
+takeaways.dense_sentences(summary, config)
 
 st.markdown("### 2 · How fast each network learns")
-fig_es = charts.early_stop_vs_sparsity(agg, arms=arms, all_percents=ladder)
+fig_es = charts.early_stop_vs_sparsity(agg, arms=arms, all_percents=ladder, iterations=config.training.iterations)
 presenter.show(fig_es, key="es", filename=f"early-stop-{run_id}")
 st.markdown("**What to look for:** the iteration where each network was best on held-out data (lowest "
-            "validation loss). Lower means it learned faster. In the paper, tickets learn *faster* than the "
-            "dense network until they get very small, while randomly re-initialised copies slow down.")
+            "validation loss). Lower means it learned faster, *but only for filled markers*. A hollow marker, "
+            "or a point in the grey band (the last 10% of training), means most networks were still improving "
+            "when training ended: the true iteration is later, and the point shows the training budget, not "
+            "the speed. In the paper, tickets learn *faster* than the dense network until they get very small "
+            "(38% earlier at 21.1% remaining), while randomly re-initialised copies slow down.")
+takeaways.speed_sentence(summary)
 
 st.markdown("### 3 · Learning curves: ticket vs random re-init")
 curves = data.curves(store, run_id)
@@ -76,7 +86,8 @@ presenter.show(fig_gap, key="gap", filename=f"generalisation-{run_id}")
 st.markdown("**What to look for:** dotted lines are accuracy on the training examples, solid lines on unseen "
             "test examples. The right panel is the gap between them: how much better the network does on what "
             "it has seen. A smaller gap means it generalises better; the paper finds tickets gain test accuracy "
-            "while training accuracy stays the same.")
+            "while training accuracy stays the same. Training accuracy is measured like test accuracy (dropout "
+            f"off) on a fixed set of {TRAIN_EVAL_EXAMPLES:,} training examples.")
 
 if not presenter.active():
     st.markdown("### 5 · The numbers")

@@ -43,9 +43,10 @@ def row_label(row: dict) -> str:
         return f"damaged · {row['run_id']}"
     rate = f"{100 * row['rate']:.3g}%" if row.get("rate") is not None else "?"
     what = (f"{dataset_short(row['dataset'])} · {arch_short(row['arch'])} · {rate}/round × {row['levels'] - 1} · "
-            f"{_controls_text(row['controls'])} · {row['trials']} trial{'s' * (row['trials'] > 1)}")
+            f"{_controls_text(row['controls'])} · {row['trials']} trial{'s' * (row['trials'] > 1)}"
+            + (f" · {row['iterations']:,} it" if row.get("iterations") else ""))
     state_text = row["state"] + (f" {100 * row['fraction']:.0f}%" if row["state"] == "running" else "")
-    gallery = " · gallery" if row.get("readonly") else ""
+    gallery = (f" · gallery, {row['note']}" if row.get("note") else " · gallery") if row.get("readonly") else ""
     return f"{what} · {row['run_id'][:8]} ({state_text}{gallery})"
 
 
