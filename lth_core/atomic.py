@@ -1,4 +1,4 @@
-"""Atomic file writes: write a temp file in the same folder, fsync, then rename.
+"""Atomic file writes: write a temp file in the same folder, fsync, rename, fsync the folder.
 
 A reader never sees a half-written file, and a writer killed mid-write leaves
 only a stray *.tmp that nothing reads.
@@ -38,7 +38,19 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> str:
         except FileNotFoundError:
             pass
         raise
+    if durable:
+        _fsync_dir(path.parent)
     return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """fsync a folder: the rename lives in the folder's entries, which the file's own fsync does not
+    cover, so without this a power cut can bring back the old file (or none)."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def atomic_write_json(path: Path, obj) -> str:

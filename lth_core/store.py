@@ -11,9 +11,10 @@
   t<trial>/L<level>/mask_<arm>.st   masks, bit-packed
   t<trial>/L<level>/<arm>.json      metrics of one trained network
 
-Every file is written atomically and carries a sha256 of its content, checked
-on every read: a truncated or garbled file raises Corrupt, and the run
-recomputes only that part. Nothing is ever unpickled.
+Every file is written atomically and carries a sha256 of its content (for
+tensor files: names, dtypes, shapes, bytes and metadata), checked on every
+read: a truncated or garbled file raises Corrupt, and the run recomputes only
+that part. Nothing is ever unpickled.
 """
 from __future__ import annotations
 
@@ -69,7 +70,22 @@ def _canon(obj) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
-def _tensor_digest(arrays: dict[str, np.ndarray]) -> str:
+DIGEST_VERSION = "2"  # tensor files name their checksum's version; files without one use the first
+
+
+def _tensor_digest(arrays: dict[str, np.ndarray], meta: str) -> str:
+    """sha256 over the metadata and each tensor's name, dtype, shape and bytes (version 2)."""
+    h = hashlib.sha256()
+    h.update(_canon({"meta": meta, "tensors": [[k, arrays[k].dtype.str, list(arrays[k].shape)]
+                                               for k in sorted(arrays)]}))
+    for k in sorted(arrays):
+        h.update(np.ascontiguousarray(arrays[k]).tobytes())
+    return h.hexdigest()
+
+
+def _tensor_digest_v1(arrays: dict[str, np.ndarray]) -> str:
+    """The first checksum: names and bytes only. Read-only, for files written before version 2
+    (the committed gallery's masks)."""
     h = hashlib.sha256()
     for k in sorted(arrays):
         h.update(k.encode())
@@ -127,7 +143,8 @@ class Store:
     def write_arrays(self, run_id: str, rel: str, arrays: dict[str, np.ndarray], meta: dict | None = None) -> None:
         self._check_writable()
         arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-        metadata = {"sha256": _tensor_digest(arrays), "meta": json.dumps(meta or {})}
+        meta_json = json.dumps(meta or {})
+        metadata = {"sha256": _tensor_digest(arrays, meta_json), "digest": DIGEST_VERSION, "meta": meta_json}
         atomic_write_bytes(self._path(run_id, rel), st_save_np(arrays, metadata=metadata))
 
     def read_arrays(self, run_id: str, rel: str) -> tuple[dict[str, np.ndarray], dict]:
@@ -141,10 +158,14 @@ class Store:
             n = int.from_bytes(raw[:8], "little")
             header = json.loads(raw[8:8 + n])
             metadata = header.get("__metadata__", {})
-            meta = json.loads(metadata.get("meta", "{}"))
+            meta_json = metadata.get("meta", "{}")
+            meta = json.loads(meta_json)
+            version = metadata.get("digest", "1")
+            digest = _tensor_digest(arrays, meta_json) if version == DIGEST_VERSION else \
+                _tensor_digest_v1(arrays) if version == "1" else None
         except Exception as exc:  # safetensors raises its own error types for bad headers
             raise Corrupt(f"{path}: unreadable tensor file ({exc.__class__.__name__})") from None
-        if metadata.get("sha256") != _tensor_digest(arrays):
+        if digest is None or metadata.get("sha256") != digest:
             raise Corrupt(f"{path}: checksum mismatch")
         return arrays, meta
 
@@ -199,6 +220,8 @@ class Store:
             return {"state": "unknown", "reason": "no status file"}
         except Corrupt as exc:
             return {"state": "damaged", "reason": str(exc)}
+        if not isinstance(st, dict) or st.get("state") not in STATES:  # intact bytes, but no state to act on
+            return {"state": "damaged", "reason": f"{self._path(run_id, 'status.json')}: no valid state"}
         if st["state"] == "running" and not self.is_locked(run_id):
             st = {**st, "state": "interrupted", "reason": "its process stopped before the run finished"}
         return st

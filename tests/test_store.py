@@ -1,6 +1,7 @@
 """Store invariants: safe run ids, checksummed reads, atomic writes, a read-only gallery."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -168,3 +169,108 @@ def test_running_status_with_lock_reads_running(tmp_path):
         store.set_status(RID, "running")
         assert store.status(RID)["state"] == "running"
 
+
+
+# --- issue 11: what the checksums cover -------------------------------------------------------
+def _edit_header(path, edit) -> None:
+    """Rewrite a safetensors file's JSON header with `edit(header)`, tensor bytes untouched."""
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    edit(header)
+    new = json.dumps(header).encode()
+    path.write_bytes(len(new).to_bytes(8, "little") + new + raw[8 + n:])
+
+
+def _reshape(header):
+    header["w"]["shape"] = [3, 4]  # stored as (4, 3): same bytes, another shape
+
+
+def _retype(header):
+    header["w"]["dtype"] = "I32"  # same width as F32: the bytes read back as other numbers
+
+
+def _remeta(header):
+    meta = json.loads(header["__metadata__"]["meta"])
+    meta["note"] = "changed"
+    header["__metadata__"]["meta"] = json.dumps(meta)
+
+
+@pytest.mark.parametrize("edit", [_reshape, _retype, _remeta], ids=["shape", "dtype", "metadata"])
+def test_tensor_checksum_covers_shape_dtype_and_metadata(tmp_path, edit):
+    """A header that lies about a tensor's shape or type, or about its metadata, must read as Corrupt."""
+    store = Store(tmp_path)
+    store.write_arrays(RID, "a.st", {"w": np.arange(12, dtype=np.float32).reshape(4, 3)}, {"note": "original"})
+    _edit_header(store.run_dir(RID) / "a.st", edit)
+    with pytest.raises(Corrupt):
+        store.read_arrays(RID, "a.st")
+
+
+def test_mask_with_its_shapes_changed_reads_as_corrupt(tmp_path):
+    """A mask whose stored shapes were swapped (same size) would prune the wrong weights: refuse it."""
+    store = Store(tmp_path)
+    store.write_masks(RID, "mask.st", MASKS)
+
+    def swap(header):
+        meta = json.loads(header["__metadata__"]["meta"])
+        meta["shapes"]["a.weight"] = [3, 7]
+        header["__metadata__"]["meta"] = json.dumps(meta)
+
+    _edit_header(store.run_dir(RID) / "mask.st", swap)
+    with pytest.raises(Corrupt):
+        store.read_masks(RID, "mask.st")
+
+
+def test_files_with_the_old_checksum_still_read(tmp_path):
+    """Runs written before the checksum covered shapes (the committed gallery's masks) stay readable."""
+    from safetensors.numpy import save
+    arrays = {"w": np.arange(6, dtype=np.float32)}
+    old = hashlib.sha256(b"w" + arrays["w"].tobytes()).hexdigest()  # the first format: names and bytes only
+    store = Store(tmp_path)
+    path = store.run_dir(RID) / "old.st"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(save(arrays, metadata={"sha256": old, "meta": "{}"}))
+    back, _ = store.read_arrays(RID, "old.st")
+    assert np.array_equal(back["w"], arrays["w"])
+
+
+def test_committed_gallery_runs_still_verify():
+    """The gallery's masks were written by the old checksum; every file must still verify."""
+    from lth_core.gallery import GALLERY_ROOT
+    gallery = Store(GALLERY_ROOT, readonly=True)
+    assert gallery.run_ids()
+    assert {rid: gallery.damaged_files(rid) for rid in gallery.run_ids()} == {rid: [] for rid in gallery.run_ids()}
+
+
+# --- issue 11: a status file without a state -------------------------------------------------
+@pytest.mark.parametrize("record", [{"reason": "x"}, {"state": "bogus"}, ["running"]],
+                         ids=["no-state", "unknown-state", "not-an-object"])
+def test_status_with_a_valid_checksum_but_no_state_reads_damaged(tmp_path, record):
+    """A status record without a known state is damaged, not a KeyError that breaks recovery and every page."""
+    store = Store(tmp_path)
+    store.create(ExperimentConfig())
+    store.write_json(RID, "status.json", record)
+    assert store.status(RID)["state"] == "damaged"
+
+
+# --- issue 11: durable renames ---------------------------------------------------------------
+@pytest.mark.parametrize("durable", [True, False])
+def test_durable_write_fsyncs_the_folder_after_the_rename(tmp_path, monkeypatch, durable):
+    """A rename lives in the folder's entry: without the folder's fsync a power cut can lose the new file."""
+    import os
+    import stat
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    atomic.atomic_write_bytes(tmp_path / "a.json", b"{}", durable=durable)
+    assert events == (["fsync file", "rename", "fsync folder"] if durable else ["rename"])
