@@ -192,9 +192,25 @@ class JobManager:
                 if running >= self.workers:
                     break
                 if job.state == "queued":
-                    self._start(job)
+                    try:
+                        self._start(job)
+                    except Exception as exc:  # any failure to launch fails this job only, never the queue
+                        self._fail_to_start(job, exc)
+                        continue
                     running += 1
             self.peak_running = max(self.peak_running, running)
+
+    def _fail_to_start(self, job: Job, exc: Exception) -> None:
+        """A job whose worker cannot start (run folder deleted, disk full, fork refused) leaves the
+        queue as failed, with the reason; the jobs behind it start as usual."""
+        why = f"could not start its worker: {type(exc).__name__}: {exc}"[:500]
+        del self.jobs[job.run_id]
+        self.messages[job.run_id] = why
+        if self.store.has_run(job.run_id):  # a deleted run stays deleted: no status in a new, empty folder
+            try:
+                self.store.set_status(job.run_id, "failed", why)
+            except OSError:  # the disk that refused the start may refuse this too; the message remains
+                pass
 
     def _start(self, job: Job) -> None:
         cmd = [sys.executable, "-m", "lth_core", "work", job.run_id, "--store", str(self.store.root.resolve()),

@@ -152,3 +152,40 @@ def test_cancel_by_one_owner_keeps_a_shared_run_for_the_others(manager):
     assert jm.cancel(rid, owner="b")
     wait_for(lambda: not group_alive(proc.pid), 1.0, "the worker to be gone", poll_s=0.01)
     assert jm.store.status(rid)["state"] == "cancelled"
+
+
+
+def _refuse_fork(jm, run_id, monkeypatch):
+    """The worker launch of this run fails as a refused fork does (EAGAIN); others start normally."""
+    import subprocess
+    real = subprocess.Popen
+
+    def popen(cmd, *a, **k):
+        if run_id in cmd:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real(cmd, *a, **k)
+    monkeypatch.setattr(subprocess, "Popen", popen)
+
+
+def _delete_folder(jm, run_id, monkeypatch):
+    """Someone removed the queued run's folder (its worker log cannot be opened)."""
+    import shutil
+    shutil.rmtree(jm.store.run_dir(run_id))
+
+
+@pytest.mark.parametrize("break_start", [_refuse_fork, _delete_folder], ids=["fork-refused", "folder-deleted"])
+def test_a_job_that_cannot_start_fails_with_its_reason_and_the_queue_goes_on(manager, monkeypatch, break_start):
+    """A broken first job must not raise on every tick and wedge the queue: it fails, the next one starts."""
+    import lth_core.jobs as jobs
+    monkeypatch.setattr(jobs, "POLL_S", 3600)  # no ticks of its own: the test drives them
+    jm = manager(workers=1)
+    broken, fine = jm.submit(LONG.replace(seed=0), owner="a"), jm.submit(LONG.replace(seed=1), owner="b")
+    break_start(jm, broken, monkeypatch)
+    jm._tick()
+    assert jm.state(broken) is None and jm.state(fine) == "running" and jm.started_count == 1
+    assert "could not start" in jm.messages[broken]
+    if break_start is _delete_folder:
+        assert not jm.store.run_dir(broken).exists()  # its status is not written into a new, empty folder
+    else:
+        status = jm.store.status(broken)
+        assert status["state"] == "failed" and "Resource temporarily unavailable" in status["reason"]
