@@ -198,7 +198,7 @@ def ladder_chart(percents, title=None) -> go.Figure:
 
 def compare_runs(runs, metric: str = "test_acc_at_early_stop", arms=("ticket",), title=None) -> go.Figure:
     """Several runs on one chart: runs is a list of (label, aggregate DataFrame);
-    one colour per run, one dash style per arm."""
+    one colour per run, one dash style per arm; hollow markers where most networks are censored."""
     scale, unit, y_title = ((100, "%", "test accuracy at early stop") if metric == "test_acc_at_early_stop" else
                             (100, "%", "final test accuracy") if metric == "final_test_acc" else
                             (1, "", "early-stop iteration"))
@@ -211,9 +211,13 @@ def compare_runs(runs, metric: str = "test_acc_at_early_stop", arms=("ticket",),
             percents += list(d.percent_remaining)
             _band(fig, d.percent_remaining, d[f"{metric}_min"] * scale, d[f"{metric}_max"] * scale, color, label)
             name = label if arm == "ticket" else f"{label} · {ARM_NAMES[arm].split(' (')[0].lower()}"
+            hollow = _hollow(d)
             fig.add_trace(go.Scatter(
                 x=d.percent_remaining, y=d[metric] * scale, mode="lines+markers", name=name, legendgroup=label,
-                line=dict(color=color, width=3 if arm == "ticket" else 2, dash=ARM_DASH[arm]), marker=dict(size=7),
+                line=dict(color=color, width=3 if arm == "ticket" else 2, dash=ARM_DASH[arm]),
+                marker=dict(size=[10 if h else 7 for h in hollow], symbol=["circle-open" if h else "circle"
+                                                                        for h in hollow],
+                            line=dict(width=2, color=color)),
                 hovertemplate=f"<b>{name}</b><br>%{{x:.3g}}% remain<br>{y_title}: %{{y:.1f}}{unit}<extra></extra>"))
     sparsity_axis(fig, percents or [100])
     fig.update_yaxes(title_text=y_title + (f" ({unit})" if unit else ""))

@@ -52,7 +52,10 @@ arms = ("ticket", "reinit", "random", "oneshot") if with_controls else ("ticket"
 presenter.show(charts.compare_runs(series, metric=metric, arms=arms), key="compare", filename="compare-runs")
 st.markdown("**What to look for:** each colour is one run. Compare where each ticket line starts to fall: "
             "the further right it stays high, the smaller the winning tickets that setting finds. "
-            "Runs on different datasets start at different accuracies; look at the shape, not only the height.")
+            "Runs on different datasets start at different accuracies; look at the shape, not only the height. "
+            "A hollow marker means most of that level's networks were still improving when training ended "
+            "(censored): an early-stop iteration there is the training budget, not the speed, so compare "
+            "early stops only between filled markers.")
 
 if len(configs) > 1 and not presenter.active():
     st.markdown("**What differs between these runs**")

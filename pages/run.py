@@ -80,10 +80,6 @@ with plan:
     if config is not None and not presenter.active():
         with st.expander("Same experiment from the command line", icon=":material/terminal:"):
             st.code(params.cli_command(values), language="bash", wrap_lines=True)
-            if values["optimizer"] == "sgd" and values["momentum"] != 0.9 or values["weight_decay"] \
-                    or values["warmup"]:
-                st.caption("Momentum, weight decay and warm-up have no command-line flags; the command above "
-                           "uses their defaults.")
 
 with status_box:
     if home is not None:
