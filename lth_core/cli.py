@@ -1,7 +1,8 @@
 """The command line: `python -m lth_core run | list | work | bench`.
 
-A bad flag or value exits with code 2 and one line on stderr; a dataset that
-cannot be had exits with code 3 and says what to do. No traceback for either.
+A bad flag or value, or a store folder that cannot be written, exits with code 2
+and one line on stderr; a dataset that cannot be had exits with code 3 and says
+what to do. No traceback for any of them.
 """
 from __future__ import annotations
 
@@ -191,15 +192,19 @@ def _progress_bar(store, run_id, stop: threading.Event):
 
 def cmd_run(a) -> int:
     from lth_core import experiment, results
-    from lth_core.store import Store, default_store_root
+    from lth_core.store import Store, StoreUnwritable, default_store_root
     try:
         config = config_from_args(a)
     except ValueError as exc:  # ConfigError and registry errors name the field and the allowed values
         raise UsageError(str(exc)) from None
+    store = Store(a.store or default_store_root())
+    try:
+        store.check_writable()
+    except StoreUnwritable as exc:
+        raise UsageError(f"{exc}; choose another folder with --store or LTH_STORE") from None
     if a.preset is None and (a.dataset or a.arch):
         print(f"note: no --preset given; settings without a flag come from preset {preset_name(a)!r}",
               file=sys.stderr)
-    store = Store(a.store or default_store_root())
     run_id = config.run_id()
     stop, thread = threading.Event(), None
     if sys.stderr.isatty():

@@ -53,6 +53,10 @@ class ReadOnlyStore(Exception):
     """A write was attempted on a read-only store (the gallery)."""
 
 
+class StoreUnwritable(OSError):
+    """The store's folder cannot be written or created (a bad --store or LTH_STORE)."""
+
+
 def validate_run_id(run_id) -> str:
     """The run id itself, if it is 16 lowercase hex digits; ValueError otherwise."""
     if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
@@ -118,6 +122,21 @@ class Store:
     def _check_writable(self):
         if self.readonly:
             raise ReadOnlyStore(f"{self.root} is read-only (the gallery); new runs go to the store")
+
+    def check_writable(self) -> None:
+        """StoreUnwritable unless the root is a writable folder, or could be made one (its nearest
+        existing parent is a writable folder). Creates nothing, so a mistyped path leaves no trace."""
+        self._check_writable()
+        try:
+            probe = self.root.absolute()
+            while not probe.exists():  # False too for a path under a file
+                probe = probe.parent
+            problem = (f"{probe} is not a folder" if not probe.is_dir()
+                       else None if os.access(probe, os.W_OK | os.X_OK) else f"{probe} is not writable")
+        except OSError as exc:  # e.g. a name too long for the file system
+            problem = exc.strerror or type(exc).__name__
+        if problem:
+            raise StoreUnwritable(f"cannot write runs to {self.root}: {problem}")
 
     # --- checksummed files ------------------------------------------------
     def write_json(self, run_id: str, rel: str, obj, durable: bool = True) -> None:
