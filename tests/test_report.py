@@ -1,0 +1,151 @@
+"""The reproduction report (scripts/report.py) says only what its runs say: every number in its
+prose comes from the runs, the pilot, the paper's cited values or the rules' constants; a claim
+that is not measurable prints no number; the README changes only between its markers."""
+from __future__ import annotations
+
+import ast
+import copy
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from lth_core import claims, early_stop, experiment, results, speed
+from lth_core.data import TRAIN_EVAL_EXAMPLES
+from lth_core.registry import ARCHITECTURES, DATASETS
+from lth_core.store import Store
+from tests.conftest import tiny_config
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("report", ROOT / "scripts" / "report.py")
+report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report)
+
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+NAMES = sorted({n for info in (*DATASETS.values(), *ARCHITECTURES.values())
+                for n in (info.name, info.title, info.title.split(" (")[0])}, key=len, reverse=True)
+
+
+def prose(markdown: str) -> str:
+    """The text a reader reads as claims: code, link targets and registry names removed."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    for name in NAMES:
+        text = text.replace(name, " ")
+    return text
+
+
+def numbers(text: str) -> set[str]:
+    return {m.replace(",", "") for m in NUMBER.findall(prose(text))}
+
+
+def leaves(obj):
+    """Every number inside nested dicts and lists."""
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from leaves(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from leaves(v)
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool) and obj == obj and abs(obj) != float("inf"):
+        yield obj
+
+
+def spellings(values) -> set[str]:
+    """Each value as the report may print it: as is (a float also as a percent), to 0-4 decimals."""
+    out = set()
+    for v in values:
+        for x in ((v, 100 * v) if isinstance(v, float) else (v,)):
+            for fmt in ("{:.0f}", "{:.1f}", "{:.2f}", "{:.4f}", "{:g}"):
+                out.add(fmt.format(abs(x)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(mnist1d, data_dir, tmp_path_factory):
+    """A headline-like and a shortened-like run of the tiny config, with every control, plus a pilot."""
+    store = Store(tmp_path_factory.mktemp("report-runs"))
+    head = tiny_config(controls=("reinit",), trials=2)
+    short = tiny_config(controls=("reinit", "random", "oneshot"), trials=2, seed=3, iterations=30)
+    ids = [experiment.run(c, store, data_dir=data_dir, processes=1) for c in (head, short)]
+    runs = [report.facts(store, ids[0], "tiny-head", "headline"),
+            report.facts(store, ids[1], "tiny-short", "shortened")]
+    curve = {"iteration": [10, 20, 30, 40], "val_loss": [0.9, 0.7, 0.8, 0.85]}
+    pilot = {"config": head.to_dict(), "wall_s": 42.0, "trials": [
+        {"trial": t, "seed": t, "raw_argmin": 20, "smoothed_argmin": 30 + 10 * t, "min_val_loss": 0.7 + t / 100,
+         "final_val_loss": 0.85, **curve} for t in range(2)]}
+    pilot = report.pilot_facts(pilot, head.training.iterations)
+    md, readme = report.render(runs, pilot, {}, {"tiny-short": 1.5}, (report.REPRO / "report_intro.md").read_text(),
+                               0.25, set())
+    return {"store": store, "ids": ids, "runs": runs, "pilot": pilot, "md": md, "readme": readme}
+
+
+def allowed(tiny) -> set[str]:
+    consts = [*report.PAPER.values(), *(v for v in report.PAPER_PROTOCOL.values() if not isinstance(v, str)),
+              early_stop.CENSOR_FRACTION, early_stop.SMOOTH_WINDOW, speed.REFERENCE_PERCENT, speed.MARGIN,
+              claims.SMALL_PERCENT, report.PILOT_FRACTION, TRAIN_EVAL_EXAMPLES, 0.25, 1.5]  # gallery MB, wall min
+    return spellings([*leaves(tiny["runs"]), *leaves(tiny["pilot"]), *consts])
+
+
+def test_every_number_in_the_prose_comes_from_the_data(tiny):
+    """Rendered from tiny runs (20-30 iterations, mnist1d), any number typed for the real runs stands out."""
+    ok = allowed(tiny)
+    for text in (tiny["md"], tiny["readme"]):
+        assert numbers(text) - ok == set()
+
+
+def test_templates_hold_no_digits():
+    """The report's own strings (prose templates, the intro file) carry no number: only fields do."""
+    tree = ast.parse((ROOT / "scripts" / "report.py").read_text())
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.FunctionDef)) and n.body and isinstance(n.body[0], ast.Expr)}
+    specs = {id(c) for n in ast.walk(tree) if isinstance(n, ast.FormattedValue) and n.format_spec
+             for c in ast.walk(n.format_spec)}
+    bad = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+           and id(n) not in docstrings | specs and re.search(r"\d", prose(n.value))
+           and not re.fullmatch(r"#[0-9a-f]{3,6}", n.value)]
+    assert bad == []
+    assert numbers(re.sub(r"\{\w+\}", " ", (report.REPRO / "report_intro.md").read_text())) == set()
+
+
+def test_not_measurable_prints_no_number(tiny):
+    """Whatever a claim measured, once its verdict is 'not measurable' its cell and sentence show no number."""
+    gallery = Store(ROOT / "gallery", readonly=True)
+    real = report.facts(gallery, "469a0665c381dd61", "fashion-mnist", "shortened")
+    seen = 0
+    for f in (*tiny["runs"], real):
+        for k in f["claims"]:
+            forced = copy.deepcopy(f)
+            forced["claims"][k]["verdict"] = claims.NOT_MEASURABLE
+            for g in (f, forced):
+                if g["claims"][k]["verdict"] == claims.NOT_MEASURABLE:
+                    seen += 1
+                    assert numbers(report.cell(g, k)) == set(), (k, report.cell(g, k))
+                    assert numbers(report.plain(g, k)) == set(), (k, report.plain(g, k))
+    assert seen >= 12
+
+
+def test_facts_use_the_shared_claims(tiny):
+    """The report's claims are lth_core.claims' on the stored run, not a copy of its own."""
+    f, store = tiny["runs"][1], tiny["store"]
+    expected = report._native(claims.all_claims(results.summary_frame(store, tiny["ids"][1])))
+    assert f["claims"] == expected
+    assert f["config"]["training"]["iterations"] == 30
+
+
+def test_readme_changes_only_between_markers(tmp_path, tiny):
+    """The headline paragraph replaces the marked block and nothing else; no markers, no write."""
+    start, end = report.MARKERS
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# top\n\n{start}\nold text\n{end}\n\n## next\nkept\n")
+    report.update_readme(tiny["readme"], readme)
+    text = readme.read_text()
+    assert text.startswith(f"# top\n\n{start}\n") and text.endswith(f"{end}\n\n## next\nkept\n")
+    assert "old text" not in text and "tiny-head-accuracy.png" in text
+    readme.write_text("no markers\n")
+    with pytest.raises(SystemExit):
+        report.update_readme("x", readme)
+    assert readme.read_text() == "no markers\n"
