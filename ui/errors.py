@@ -1,7 +1,13 @@
-"""One way to show problems: a red box with what went wrong and what to do, never a traceback."""
+"""One way to show problems: a red box with what went wrong and what to do, never a traceback.
+
+Text that came from outside (the address, an exception's message) is escaped
+and cut short (ui/text.py) before it goes into a box.
+"""
 from __future__ import annotations
 
 import streamlit as st
+
+from ui.text import plain
 
 ICON = ":material/error:"
 
@@ -12,7 +18,7 @@ def show(message: str, hint: str | None = None) -> None:
 
 
 def bad_run_id(message: str) -> None:
-    show(f"Cannot open this run: {message}.",
+    show(f"Cannot open this run: {plain(message)}.",
          "Pick a run from the list below, or see every stored run on the **All runs** page.")
 
 

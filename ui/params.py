@@ -3,8 +3,8 @@
 values (a dict) <-> query parameters (str -> str) <-> ExperimentConfig. The
 query parameter names follow the command line's flags (--batch-size ->
 batch_size), and `preset=<name>` starts from a preset. Parsing never raises:
-a bad value becomes a message naming the parameter and its allowed values, and
-the default is used instead. No Streamlit here, so the mapping is testable alone.
+a bad value becomes a message naming the parameter and its allowed values (the
+value itself cut short and escaped, ui/text.py), and the default is used instead. No Streamlit here, so the mapping is testable alone.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from lth_core.config import (CONTROLS, MAX_ITERATIONS, MAX_MILESTONES, MAX_ROUND
                              ConfigError, ExperimentConfig, PruningConfig, TrainingConfig, parse_milestones)
 from lth_core.presets import PRESETS, get_preset
 from lth_core.registry import DATASETS, compatible_archs, paper_pruning
+from ui.text import code, quoted
 
 DEFAULT_PRESET = "quick"
 # widget ranges; the URL accepts the same ranges so a parsed value always fits its widget
@@ -131,7 +132,7 @@ def _parse_fraction(name: str, raw: str, problems: list, lo: float | None = None
             return x
     except ValueError:
         pass
-    problems.append(f"URL parameter `{name}`: {raw!r} is not allowed; allowed: a fraction in [{lo:g}, {hi:g}] "
+    problems.append(f"URL parameter `{name}`: {quoted(raw)} is not allowed; allowed: a fraction in [{lo:g}, {hi:g}] "
                     f"(e.g. 0.2 for 20%).")
     return None
 
@@ -145,14 +146,14 @@ def _parse_number(name: str, raw: str, problems: list, integer: bool) -> float |
     except ValueError:
         pass
     kind = "an integer" if integer else "a number"
-    problems.append(f"URL parameter `{name}`: {raw!r} is not allowed; allowed: {kind} in [{lo:g}, {hi:g}].")
+    problems.append(f"URL parameter `{name}`: {quoted(raw)} is not allowed; allowed: {kind} in [{lo:g}, {hi:g}].")
     return None
 
 
 def _parse_choice(name: str, raw: str, allowed, problems: list) -> str | None:
     if raw in allowed:
         return raw
-    problems.append(f"URL parameter `{name}`: {raw!r} is not allowed; allowed: {', '.join(allowed)}.")
+    problems.append(f"URL parameter `{name}`: {quoted(raw)} is not allowed; allowed: {', '.join(allowed)}.")
     return None
 
 
@@ -161,7 +162,7 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
     problems: list[str] = []
     unknown = [k for k in qp if k not in PARAMS]
     for k in unknown:
-        problems.append(f"URL parameter `{k}` is unknown and was ignored; allowed: {', '.join(PARAMS)}.")
+        problems.append(f"URL parameter {code(k)} is unknown and was ignored; allowed: {', '.join(PARAMS)}.")
     v = defaults()
     if "preset" in qp:
         name = _parse_choice("preset", qp["preset"], tuple(PRESETS), problems)
@@ -186,7 +187,7 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
         try:
             v["lr_milestones"] = parse_milestones(qp["lr_milestones"])
         except ConfigError:
-            problems.append(f"URL parameter `lr_milestones`: {qp['lr_milestones'][:60]!r} is not allowed; allowed: "
+            problems.append(f"URL parameter `lr_milestones`: {quoted(qp['lr_milestones'])} is not allowed; allowed: "
                             f"none, or a comma list of at most {MAX_MILESTONES} strictly increasing iterations in "
                             f"[1, {MAX_ITERATIONS - 1}] (e.g. 56240,84360).")
     if "rate" in qp and "target" in qp:
@@ -224,7 +225,7 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
         items = [c.strip() for c in qp["controls"].split(",") if c.strip()]
         bad = [c for c in items if c not in CONTROLS and c != "none"]
         if bad:
-            problems.append(f"URL parameter `controls`: {bad[0]!r} is not allowed; allowed: a comma list of "
+            problems.append(f"URL parameter `controls`: {quoted(bad[0])} is not allowed; allowed: a comma list of "
                             f"{', '.join(CONTROLS)}, or none.")
         else:
             v["controls"] = tuple(c for c in CONTROLS if c in items)
