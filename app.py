@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import presenter, state
+from ui import errors, presenter, state
 
 st.set_page_config(page_title="Lottery Ticket Explorer", page_icon=":material/confirmation_number:",
                    layout="wide", initial_sidebar_state="expanded")
@@ -41,5 +41,8 @@ with st.sidebar:
                + ". Set LTH_STORE to change it.",
                help=f"Store: {state.store_root()}" + (f"  \nGallery: {state.gallery_root()}" if state.gallery_root()
                                                       else ""))
+    if problem := state.store_problem():
+        st.warning(f"New runs cannot be stored: {problem}", icon=":material/folder_off:")
 presenter.inject_css()
-page.run()
+with errors.guard():  # a damaged, deleted or unwritable store file gives a message, not a traceback
+    page.run()

@@ -78,7 +78,8 @@ class JobManager:
 
     # --- public -------------------------------------------------------------
     def submit(self, config: ExperimentConfig, owner: str = "anonymous") -> str:
-        """Queue a run unless the store has it or it is queued/running; returns its run id."""
+        """Queue a run unless the store has it or it is queued/running; returns its run id.
+        LimitReached at a job limit, StoreUnwritable when the store's folder cannot be written."""
         run_id = config.run_id()
         with self._lock:
             if run_id in self.jobs:
@@ -96,6 +97,7 @@ class JobManager:
             if len(self.jobs) >= self.max_jobs:
                 raise LimitReached(f"the server has {len(self.jobs)} runs queued or running; the limit is "
                                    f"{self.max_jobs}. Try again when one has finished.")
+            self.store.check_writable()  # StoreUnwritable names the folder, where a bare OSError would not
             self.store.create(config)
             self.store.set_status(run_id, "queued")
             self.jobs[run_id] = Job(run_id, {owner})

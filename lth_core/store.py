@@ -224,7 +224,12 @@ class Store:
             return True
 
     def config(self, run_id: str) -> ExperimentConfig:
-        return ExperimentConfig.from_dict(self.read_json(run_id, "config.json"))
+        """The run's config; Corrupt if config.json is damaged or describes no valid experiment."""
+        data = self.read_json(run_id, "config.json")
+        try:
+            return ExperimentConfig.from_dict(data)
+        except ValueError as exc:  # intact bytes, but not an experiment (ConfigError)
+            raise Corrupt(f"{self._path(run_id, 'config.json')}: not a valid config ({exc})") from None
 
     def set_status(self, run_id: str, state: str, reason: str = "") -> None:
         assert state in STATES

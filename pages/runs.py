@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lth_core.estimate import format_duration
-from ui import data, progress, runpick, state
+from ui import data, errors, progress, runpick, state
 from ui.boot import ensure_shell
 
 ensure_shell()  # a first visit straight to this page must still get app.py's shell
@@ -77,8 +77,9 @@ def _any_active(rows) -> bool:
 
 @st.fragment(run_every=2.0)
 def _live_list() -> None:
-    if not _list():
-        st.rerun(scope="app")
+    with errors.guard():  # a fragment's own reruns happen outside app.py's guard
+        if not _list():
+            st.rerun(scope="app")
 
 
 if _any_active(runpick.rows()):

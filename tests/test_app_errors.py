@@ -1,15 +1,138 @@
-"""What an anonymous user sees when something goes wrong (issue 11): never a live link made from the address.
+"""What an anonymous user sees when something goes wrong (issue 11): a message in a box, never a
+traceback, and never a live link made from the address.
 
-Driven headless with AppTest.
+Driven headless with AppTest, on copies of a finished tiny run damaged on purpose. AppTest reads
+Streamlit's config from the working directory only, so this module loads the repository's
+.streamlit/config.toml wherever pytest runs: the tests see what users see.
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tomllib
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from lth_core.store import Store
 from ui import text
-from test_app import assert_clean, empty_store, open_page  # noqa: F401 (empty_store: a fixture)
+from test_app import (PAGES, REPO, _shutdown_manager, assert_clean, empty_store, finished,  # noqa: F401 (fixtures)
+                      open_page, texts)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def repository_streamlit_config():
+    from streamlit import config
+    here = os.getcwd()
+    os.chdir(REPO)
+    try:
+        config.get_config_options(force_reparse=True)
+    finally:
+        os.chdir(here)
+
+
+@pytest.fixture
+def copy(finished, tmp_path, monkeypatch):
+    """A private copy of the finished run's store, served by the app: (root, run id)."""
+    root, run_id = finished
+    dst = tmp_path / "runs"
+    shutil.copytree(root, dst)
+    monkeypatch.setenv("LTH_STORE", str(dst))
+    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
+    yield dst, run_id
+    _shutdown_manager(dst)
+
+
+def _query(page: str, run_id: str) -> dict:
+    return {"run": run_id} if page in ("pages/results.py", "pages/inside.py") else {}
+
+
+# --- tracebacks ---------------------------------------------------------------------------------
+def test_the_error_details_setting_is_none_and_known_to_this_streamlit():
+    """`client.showErrorDetails = "none"` hides the type, message and trace of an uncaught error."""
+    from streamlit.config import ShowErrorDetailsConfigOptions
+    value = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())["client"]["showErrorDetails"]
+    assert value == ShowErrorDetailsConfigOptions.NONE.value
+
+
+def test_an_uncaught_error_shows_users_no_details():
+    """A bug must not show a traceback, file paths or the exception's text (the server log keeps them)."""
+    at = AppTest.from_string("raise RuntimeError('secret detail in /srv/app/x.py')").run()
+    assert at.exception
+    error = at.exception[0]
+    assert "secret" not in error.message and not error.stack_trace and not error.proto.type
+
+
+# --- store errors on every page -----------------------------------------------------------------
+DAMAGE = {
+    "config-garbled": lambda store, rid: (store.run_dir(rid) / "config.json").write_text("{garbled"),
+    "config-not-an-experiment": lambda store, rid: store.write_json(rid, "config.json", {"dataset": 7}),
+    "status-without-state": lambda store, rid: store.write_json(rid, "status.json", {"reason": "x"}),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_explains_a_damaged_run_instead_of_crashing(copy, page, damage):
+    """A run whose config or status is damaged (checksum or content) gives a message, not a traceback."""
+    root, run_id = copy
+    damage(Store(root), run_id)
+    at = open_page(page, _query(page, run_id))
+    assert_clean(at)
+
+
+@pytest.mark.parametrize("page", ["pages/results.py", "pages/inside.py"])
+def test_a_damaged_config_is_named_on_the_run_pages(copy, page):
+    """Opening a run whose config.json is garbled says that the run is damaged."""
+    root, run_id = copy
+    DAMAGE["config-garbled"](Store(root), run_id)
+    at = open_page(page, {"run": run_id})
+    assert_clean(at)
+    assert any("damaged" in e.value for e in at.error), texts(at)
+
+
+@pytest.mark.parametrize("page", ["pages/results.py", "pages/inside.py", "pages/compare.py"])
+def test_a_run_deleted_while_the_page_reads_it_gives_a_message(copy, monkeypatch, page):
+    """The run folder vanishes between the picker and the reads: the page says so and stays up."""
+    from ui import runpick, state
+    root, run_id = copy
+    at = open_page(page, {"run": run_id})
+    assert_clean(at)
+    real_pick, real_find = runpick.pick_run, state.find
+
+    def pick_then_delete(*a, **k):
+        picked = real_pick(*a, **k)
+        shutil.rmtree(root / run_id, ignore_errors=True)
+        return picked
+
+    def find_then_delete(rid):
+        found = real_find(rid)
+        shutil.rmtree(root / rid, ignore_errors=True)
+        return found
+
+    monkeypatch.setattr(runpick, "pick_run", pick_then_delete)
+    monkeypatch.setattr(state, "find", find_then_delete)
+    at.run()
+    assert_clean(at)
+    assert at.error, texts(at)
+
+
+def test_an_unwritable_store_is_explained_in_the_app(tmp_path, monkeypatch, data_dir):
+    """LTH_STORE at a file: the sidebar warns, and Start says why nothing can be stored."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("LTH_STORE", str(a_file))
+    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
+    try:
+        at = open_page("pages/run.py", {"preset": "quick", "iterations": "20", "eval_every": "10", "rounds": "2"})
+        assert_clean(at)
+        assert any("cannot write runs" in w.value for w in at.sidebar.warning)
+        at.button(key="start").click().run()
+        assert_clean(at)
+        assert any("cannot write runs" in e.value for e in at.error), texts(at)
+    finally:
+        _shutdown_manager(a_file)
 
 
 # --- markdown injection ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import streamlit as st
 from lth_core import charts
 from lth_core.estimate import format_duration
 from lth_core.store import Store
-from ui import data, presenter, state
+from ui import data, errors, presenter, state
 
 ACTIVE = ("queued", "running")
 SHARED_NOTE = "Other sessions asked for this same run, so it keeps training for them; you no longer wait for it."
@@ -50,16 +50,17 @@ def panel(run_id: str, store: Store, *, chart: bool = True, key: str = "live") -
 
 @st.fragment(run_every=REFRESH_S)
 def _live(run_id: str, root: str, readonly: bool, chart: bool, key: str) -> None:
-    store = Store(root, readonly=readonly)
-    info = run_state(store, run_id)
-    _draw(run_id, store, info, chart, key)
-    if info["state"] not in ACTIVE:
-        st.rerun(scope="app")
-    # a newly finished level redraws the whole page, so charts outside this panel fill in too
-    seen = data.levels_finished(data.summary(store, run_id), store.config(run_id))
-    if st.session_state.setdefault(f"{key}_levels", seen) != seen:
-        st.session_state[f"{key}_levels"] = seen
-        st.rerun(scope="app")
+    with errors.guard():  # a fragment's own reruns happen outside app.py's guard
+        store = Store(root, readonly=readonly)
+        info = run_state(store, run_id)
+        _draw(run_id, store, info, chart, key)
+        if info["state"] not in ACTIVE:
+            st.rerun(scope="app")
+        # a newly finished level redraws the whole page, so charts outside this panel fill in too
+        seen = data.levels_finished(data.summary(store, run_id), store.config(run_id))
+        if st.session_state.setdefault(f"{key}_levels", seen) != seen:
+            st.session_state[f"{key}_levels"] = seen
+            st.rerun(scope="app")
 
 
 def _status_line(info: dict, prog: dict, ladder: list[float]) -> None:

@@ -1,7 +1,7 @@
 """Readable run labels and the run picker shared by Results, Compare and Inside.
 
 The chosen run lives in the address (?run=<run_id>), so a copied URL opens
-the same run; a malformed or unknown id shows an error, never a traceback.
+the same run; a malformed, unknown, deleted or damaged run shows an error, never a traceback.
 """
 from __future__ import annotations
 
@@ -95,4 +95,12 @@ def pick_run(key: str = "pick_run", label: str = "Run") -> tuple[str, Store] | N
                  on_change=_to_url, args=(key,))
     if chosen is None:
         return None
-    return chosen, state.find(chosen)
+    row = next(r for r in all_rows if r["run_id"] == chosen)
+    store = state.find(chosen)
+    if store is None:  # deleted since the list was read
+        errors.unknown_run(chosen, [f"the store ({state.store_root()})"])
+        return None
+    if row.get("dataset") == "?":  # run_row could not read its config
+        errors.damaged_run(chosen, row.get("reason", ""))
+        return None
+    return chosen, store

@@ -18,7 +18,8 @@ import torch
 from lth_core.gallery import GALLERY_ROOT, gallery_store
 from lth_core.jobs import JobManager
 from lth_core.runs import locate
-from lth_core.store import Store, default_store_root
+from lth_core.store import Store, StoreUnwritable, default_store_root
+from ui.text import plain
 
 
 @contextmanager
@@ -37,6 +38,16 @@ def few_threads():
 def store_root() -> Path:
     """Absolute path of the writable store."""
     return default_store_root().resolve()
+
+
+def store_problem() -> str | None:
+    """Why new runs cannot be written to the store (escaped for markdown), or None if they can."""
+    root = store_root()
+    try:
+        Store(root).check_writable()
+    except StoreUnwritable as exc:
+        return plain(exc)
+    return None
 
 
 def gallery_root() -> Path | None:
