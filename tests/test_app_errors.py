@@ -23,6 +23,8 @@ from test_app import (PAGES, REPO, _shutdown_manager, assert_clean, empty_store,
 
 @pytest.fixture(scope="module", autouse=True)
 def repository_streamlit_config():
+    """Streamlit's options re-read from the repository's .streamlit/config.toml, as `streamlit run app.py`
+    in the repository (the load and browser tests) reads them."""
     from streamlit import config
     here = os.getcwd()
     os.chdir(REPO)
