@@ -4,7 +4,8 @@ values (a dict) <-> query parameters (str -> str) <-> ExperimentConfig. The
 query parameter names follow the command line's flags (--batch-size ->
 batch_size), and `preset=<name>` starts from a preset. Parsing never raises:
 a bad value becomes a message naming the parameter and its allowed values (the
-value itself cut short and escaped, ui/text.py), and the default is used instead. No Streamlit here, so the mapping is testable alone.
+value itself cut short and escaped, ui/text.py), and the default is used
+instead. No Streamlit here, so the mapping is testable alone.
 """
 from __future__ import annotations
 
