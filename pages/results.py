@@ -37,6 +37,7 @@ if len(arms) > 1 and not presenter.active():
                     format_func=lambda a: charts.ARM_NAMES[a]) or ["ticket"]
 
 takeaways.metrics(summary, config)
+takeaways.budget_warning(summary, config)
 for note in results.measurement_notes(summary):
     st.info(note, icon=":material/history:")
 

@@ -42,7 +42,7 @@ def test_sparsity_charts_have_one_line_per_arm_through_every_level(run, builder,
     _, _, agg, _, _ = run
     fig = builder(agg)
     assert isinstance(fig, go.Figure)
-    named = {t.name: t for t in lines(fig)}
+    named = {t.name: t for t in lines(fig) if t.name != charts.CENSORED_NOTE}  # skip the legend key for hollow
     assert set(named) == {ARM_NAMES[a] for a in CONFIG.arms}
     for arm in CONFIG.arms:
         trace = named[ARM_NAMES[arm]]
@@ -158,3 +158,23 @@ def test_figures_export_as_standalone_html(run):
     """The HTML download embeds plotly.js, so it opens offline."""
     html = charts.accuracy_vs_sparsity(run[2]).to_html(include_plotlyjs=True)
     assert '<script src="https://cdn.plot.ly' not in html and len(html) > 1_000_000
+
+
+def test_censored_levels_are_drawn_hollow(run):
+    """A level where most networks' minimum validation loss falls in the last 10% of training gets
+    a hollow marker, exactly where the store's histories say so, and the legend explains it."""
+    _, _, agg, _, _ = run
+    fig = charts.early_stop_vs_sparsity(agg, iterations=CONFIG.training.iterations)
+    ticket = next(t for t in fig.data if t.name == ARM_NAMES["ticket"])
+    expected = ["circle-open" if f > 0.5 else "circle"
+                for f in agg[agg.arm == "ticket"].sort_values("level").censored_fraction]
+    assert list(ticket.marker.symbol) == expected
+    assert (charts.CENSORED_NOTE in [t.name for t in fig.data]) == ("circle-open" in expected)
+
+
+def test_early_stop_chart_shades_the_censored_zone(run):
+    """The last 10% of training is shaded, from 90% of the iterations to the end."""
+    _, _, agg, _, _ = run
+    fig = charts.early_stop_vs_sparsity(agg, iterations=1000)
+    (shape,) = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert (shape.y0, shape.y1) == (900, 1000)

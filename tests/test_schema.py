@@ -29,3 +29,25 @@ def test_old_run_opens_with_a_note_on_training_accuracy(run_id):
     assert len(summary) and not summary.train_measured.any()
     assert results.measurement_notes(summary) == [results.TRAIN_PROXY_NOTE]
     assert claims.claim_f(summary)["verdict"] == claims.NOT_MEASURABLE
+
+
+def test_headline_preset_reproduces_the_gallery_run():
+    """`--preset lenet-fmnist-full` is exactly the gallery's headline run (same id: served, not retrained)."""
+    from lth_core.presets import get_preset
+    assert get_preset("lenet-fmnist-full").run_id() == gallery.HEADLINE
+
+
+def test_headline_run_is_current_and_complete():
+    """The headline run measures what schema 2 measures, and every planned network is stored."""
+    from lth_core.experiment import is_complete
+    config = STORE.config(gallery.HEADLINE)
+    assert config.schema_of(gallery.HEADLINE) == SCHEMA_VERSION and is_complete(config, STORE, gallery.HEADLINE)
+
+
+def test_headline_dense_networks_stop_before_sixty_percent_of_the_budget():
+    """The budget is long enough: in every trial the dense network's minimum validation loss
+    (raw and smoothed) falls before 60% of the training iterations."""
+    s = results.summary_frame(STORE, gallery.HEADLINE)
+    dense = s[(s.level == 0) & ~s.shared_dense]
+    limit = 0.6 * STORE.config(gallery.HEADLINE).training.iterations
+    assert len(dense) == 5 and (dense.early_stop_iteration < limit).all() and (dense.early_stop_smoothed < limit).all()

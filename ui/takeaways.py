@@ -121,6 +121,20 @@ def speed_sentence(summary: pd.DataFrame) -> None:
                 f"out): {cens}.")
 
 
+def budget_warning(summary: pd.DataFrame, config) -> None:
+    """Say so when most of a run's networks were still improving at the end of training."""
+    nets = spread.networks(summary)
+    if nets.empty:
+        return
+    share = float(nets.censored.mean())
+    if share > 0.5:
+        st.warning(f"{100 * share:.0f}% of this run's networks were still improving when training ended (their "
+                   f"lowest validation loss falls in the last 10% of the {config.training.iterations:,} "
+                   "iterations). Their early-stopping iterations show the training budget, not how fast they "
+                   "learn, and their accuracies may be below what they would reach. A longer budget "
+                   "(more iterations per round) would measure them.", icon=":material/timer:")
+
+
 def table(summary: pd.DataFrame) -> None:
     """Per level and arm: mean test accuracy at early stop, early-stop iteration, training accuracy."""
     agg = results.aggregate(summary[~summary.shared_dense])
