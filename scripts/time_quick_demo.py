@@ -1,0 +1,101 @@
+"""Time the quick demo as a student sees it: click on the home page to first and last chart point.
+
+Starts a real `streamlit run app.py` on 127.0.0.1 with a fresh, empty store for each repeat,
+drives Debian's Chromium with Playwright, clicks "Try it: quick demo", and records the seconds
+until the live accuracy chart shows its first ticket point and all of them. Prints each repeat
+and the medians; writes them to --out.
+
+    python scripts/time_quick_demo.py --repeats 3 --out docs/repro/quick_demo_timing.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lth_core.presets import get_preset  # noqa: E402
+from tests.test_browser import CHROME_ARGS, CHROMIUM, _free_port, _stop_workers, _ticket_points  # noqa: E402
+from lth_core.store import Store  # noqa: E402
+
+
+def _serve(store: Path, port: int, log) -> subprocess.Popen:
+    env = dict(os.environ, LTH_STORE=str(store), LTH_GALLERY=str(store / "no-gallery"))
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("streamlit did not start within 60 s")
+
+
+def one_repeat(p, levels: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        store, port = Path(tmp) / "runs", _free_port()
+        with open(Path(tmp) / "server.log", "wb") as log:
+            proc = _serve(store, port, log)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                page.goto(f"http://127.0.0.1:{port}", timeout=60_000)
+                button = page.get_by_role("button", name="Try it: quick demo")
+                button.wait_for(timeout=60_000)
+                t0 = time.perf_counter()
+                button.click()
+                first = last = None
+                while time.perf_counter() - t0 < 240:
+                    n = _ticket_points(page)
+                    now = time.perf_counter() - t0
+                    if n >= 1 and first is None:
+                        first = now
+                    if n >= levels:
+                        last = now
+                        break
+                    page.wait_for_timeout(100)
+                return {"first_point_s": first, "last_point_s": last}
+            finally:
+                browser.close()
+                proc.terminate()
+                proc.wait(timeout=15)
+                _stop_workers(Store(store))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=None)
+    a = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+    quick = get_preset("quick")
+    rows = []
+    with sync_playwright() as p:
+        for i in range(a.repeats):
+            rows.append(one_repeat(p, quick.levels))
+            print(f"repeat {i + 1}: first point {rows[-1]['first_point_s']:.1f} s, "
+                  f"last point {rows[-1]['last_point_s']:.1f} s", flush=True)
+    med = {k: statistics.median(r[k] for r in rows) for k in ("first_point_s", "last_point_s")}
+    print(f"median over {len(rows)}: first point {med['first_point_s']:.1f} s, last point {med['last_point_s']:.1f} s")
+    if a.out:
+        a.out.write_text(json.dumps({"config": quick.to_dict(), "repeats": rows, "median": med,
+                                     "cpus": os.cpu_count()}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
