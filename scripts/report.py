@@ -92,14 +92,14 @@ def span(lo, hi, fmt=pts) -> str:
 
 # ---------------------------------------------------------------- facts: every number the prose may print
 def _native(v):
-    """numpy scalars and tuples as plain JSON values."""
+    """numpy scalars and tuples as plain JSON values (NaN as None)."""
     if isinstance(v, dict):
         return {str(k): _native(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_native(x) for x in v]
     if hasattr(v, "item"):
-        return v.item()
-    return v
+        v = v.item()
+    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _levels(nets) -> list[dict]:
@@ -630,12 +630,12 @@ def export_figures(f: dict, store: Store) -> dict:
     out = {}
     for name, fig in figs.items():
         fig.update_layout(paper_bgcolor="white", plot_bgcolor="white", font_color="#222")
-        height = fig.layout.height or 520
-        if fig.layout.legend.yref == "container":  # panels: title on top, legend below it (a PNG has no hover)
-            height += 30
-            fig.update_layout(margin_t=fig.layout.margin.t + 30, title=dict(yref="container", y=1 - 8 / height,
-                                                                             yanchor="top"),
-                              legend=dict(y=1 - 44 / height))
+        # The title on top and room under it for a legend of two rows (the censored-marker note wraps)
+        height = (fig.layout.height or 420) + 30
+        fig.update_layout(margin_t=fig.layout.margin.t + 30, title=dict(yref="container", y=1 - 8 / height,
+                                                                         yanchor="top"))
+        if fig.layout.legend.yref == "container":  # panels: the legend sits just under the title
+            fig.update_layout(legend=dict(y=1 - 44 / height))
         fig.write_image(REPRO / f"{f['key']}-{name}.png", width=1000, height=height, scale=1)
         out[name] = f"repro/{f['key']}-{name}.png"
     return out
@@ -654,8 +654,9 @@ def render(runs: list[dict], pilot: dict | None, figures: dict, walls: dict, int
     parts = ["# Reproducing the lottery ticket findings", "",
              intro.format(run_list=run_list(runs, pilot), **constants()), "",
              "## The claims, measured", "",
-             "Each cell: the verdict, the numbers behind it, and their spread over trials. Percentages of weights "
-             "remaining are those of the level run nearest to the paper's.", "", claims_table(runs), ""]
+             "Each cell: the verdict, the numbers behind it, and their spread over trials (\"trials a to b\": the "
+             "lowest and highest trial). Where a cell says \"at X%\" for one of the paper's levels, X is the level "
+             "run nearest to it.", "", claims_table(runs), ""]
     parts += ["Verdicts by run:", ""] + [f"- {_label(f)} ({f['role']}): {verdict_summary(f)}." for f in runs] + [""]
     if head:
         parts += ["In plain words, on the headline run:", ""] + [f"- {s}" for s in (plain(head, k) for k in "abcdef")
@@ -706,8 +707,7 @@ def main() -> int:
         if store is None:
             raise SystemExit(f"run {run_id} ({key}) is in none of {[str(s.root) for s in stores]}")
         f = facts(store, run_id, key, role)
-        (REPRO / f"{key}-claims.json").write_text(json.dumps(f["claims"], indent=1, allow_nan=False,
-                                                             default=lambda v: None) + "\n")
+        (REPRO / f"{key}-claims.json").write_text(json.dumps(f["claims"], indent=1) + "\n")
         figures[key] = figure_paths(f) if a.no_figures else export_figures(f, store)
         runs.append(f)
     pilot_path = REPRO / "budget_pilot.json"
