@@ -85,7 +85,9 @@ def test_stacked_keeps_pruned_weights_at_zero(rewound_specs):
 @pytest.fixture(scope="module")
 def engine_both_ways(data_dir, mnist1d, tmp_path_factory):
     """One config through the engine one at a time and stacked ($LTH_STACK=1), two stores."""
-    config = tiny_config(controls=CONTROLS, trials=2)
+    # the paper's lr and batch, not the quick demo's (5e-3, 240): a larger step amplifies float
+    # rounding differences between the two ways of summing, beyond what "same masks" can tolerate
+    config = tiny_config(controls=CONTROLS, trials=2, lr=1.2e-3, batch_size=60)
     stores = []
     for stack in ("0", "1"):
         store = Store(tmp_path_factory.mktemp(f"stack{stack}"))

@@ -11,6 +11,8 @@ import io
 from pathlib import Path
 
 import pytest
+
+from lth_core.gallery import HEADLINE
 import torch
 from torch import nn
 
@@ -388,14 +390,16 @@ GALLERY_RUNS = sorted(p.name for p in GALLERY.iterdir() if (p / "config.json").i
 
 
 @pytest.mark.parametrize("run_id", GALLERY_RUNS)
-def test_gallery_runs_keep_their_schema_1_ids(run_id):
-    """config.json without the new fields loads, and hashes under schema 1 to its folder's name."""
+def test_gallery_runs_keep_their_ids(run_id):
+    """config.json without the new fields loads, and hashes to its folder's name under the schema it
+    was stored with (the shortened-budget runs: schema 1)."""
     config = Store(GALLERY, readonly=True).config(run_id)
-    assert config.run_id(1) == run_id and config.schema_of(run_id) == 1
+    assert config.run_id(config.schema_of(run_id)) == run_id
+    assert config.schema_of(run_id) == (2 if run_id == HEADLINE else 1)
 
 
 @pytest.mark.parametrize("run_id", GALLERY_RUNS)
 def test_a_new_field_set_matches_no_schema_1_run(run_id):
-    """A schema-1 run cannot have used milestones: setting one must not claim the old run's id."""
+    """A run stored before milestones existed cannot have used them: setting one claims no stored id."""
     config = Store(GALLERY, readonly=True).config(run_id).replace(lr_milestones=(10,))
     assert config.schema_of(run_id) is None
