@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ast
 import copy
-import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,10 @@ from lth_core.store import Store
 from tests.conftest import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("report", ROOT / "scripts" / "report.py")
-report = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(report)
+sys.path.insert(0, str(ROOT / "scripts"))
+import report  # noqa: E402
+import report_claims  # noqa: E402
+import report_facts  # noqa: E402
 
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 NAMES = sorted({n for info in (*DATASETS.values(), *ARCHITECTURES.values())
@@ -71,22 +72,23 @@ def tiny(mnist1d, data_dir, tmp_path_factory):
     head = tiny_config(controls=("reinit",), trials=2)
     short = tiny_config(controls=("reinit", "random", "oneshot"), trials=2, seed=3, iterations=30)
     ids = [experiment.run(c, store, data_dir=data_dir, processes=1) for c in (head, short)]
-    runs = [report.facts(store, ids[0], "tiny-head", "headline"),
-            report.facts(store, ids[1], "tiny-short", "shortened")]
+    runs = [report_facts.facts(store, ids[0], "tiny-head", "headline"),
+            report_facts.facts(store, ids[1], "tiny-short", "shortened")]
     curve = {"iteration": [10, 20, 30, 40], "val_loss": [0.9, 0.7, 0.8, 0.85]}
     pilot = {"config": head.to_dict(), "wall_s": 42.0, "trials": [
         {"trial": t, "seed": t, "raw_argmin": 20, "smoothed_argmin": 30 + 10 * t, "min_val_loss": 0.7 + t / 100,
          "final_val_loss": 0.85, **curve} for t in range(2)]}
-    pilot = report.pilot_facts(pilot, head.training.iterations)
+    pilot = report_facts.pilot_facts(pilot, head.training.iterations)
     md, readme = report.render(runs, pilot, {}, {"tiny-short": 1.5}, (report.REPRO / "report_intro.md").read_text(),
                                0.25, set())
     return {"store": store, "ids": ids, "runs": runs, "pilot": pilot, "md": md, "readme": readme}
 
 
 def allowed(tiny) -> set[str]:
-    consts = [*report.PAPER.values(), *(v for v in report.PAPER_PROTOCOL.values() if not isinstance(v, str)),
+    paper = report_facts.PAPER_PROTOCOL.values()
+    consts = [*report_facts.PAPER.values(), *(v for v in paper if not isinstance(v, str)),
               early_stop.CENSOR_FRACTION, early_stop.SMOOTH_WINDOW, speed.REFERENCE_PERCENT, speed.MARGIN,
-              claims.SMALL_PERCENT, report.PILOT_FRACTION, TRAIN_EVAL_EXAMPLES, 0.25, 1.5]  # gallery MB, wall min
+              claims.SMALL_PERCENT, report_facts.PILOT_FRACTION, TRAIN_EVAL_EXAMPLES, 0.25, 1.5]  # gallery MB, wall min
     return spellings([*leaves(tiny["runs"]), *leaves(tiny["pilot"]), *consts])
 
 
@@ -97,9 +99,10 @@ def test_every_number_in_the_prose_comes_from_the_data(tiny):
         assert numbers(text) - ok == set()
 
 
-def test_templates_hold_no_digits():
-    """The report's own strings (prose templates, the intro file) carry no number: only fields do."""
-    tree = ast.parse((ROOT / "scripts" / "report.py").read_text())
+@pytest.mark.parametrize("module", sorted(p.name for p in (ROOT / "scripts").glob("report*.py")))
+def test_templates_hold_no_digits(module):
+    """Each report module's own strings (prose templates) carry no number: only fields do."""
+    tree = ast.parse((ROOT / "scripts" / module).read_text())
     docstrings = {id(n.body[0].value) for n in ast.walk(tree)
                   if isinstance(n, (ast.Module, ast.FunctionDef)) and n.body and isinstance(n.body[0], ast.Expr)}
     specs = {id(c) for n in ast.walk(tree) if isinstance(n, ast.FormattedValue) and n.format_spec
@@ -108,13 +111,17 @@ def test_templates_hold_no_digits():
            and id(n) not in docstrings | specs and re.search(r"\d", prose(n.value))
            and not re.fullmatch(r"#[0-9a-f]{3,6}", n.value)]
     assert bad == []
+
+
+def test_intro_holds_no_digits():
+    """The intro file's prose carries no number: its placeholders are filled from the rules' constants."""
     assert numbers(re.sub(r"\{\w+\}", " ", (report.REPRO / "report_intro.md").read_text())) == set()
 
 
 def test_not_measurable_prints_no_number(tiny):
     """Whatever a claim measured, once its verdict is 'not measurable' its cell and sentence show no number."""
     gallery = Store(ROOT / "gallery", readonly=True)
-    real = report.facts(gallery, "469a0665c381dd61", "fashion-mnist", "shortened")
+    real = report_facts.facts(gallery, "469a0665c381dd61", "fashion-mnist", "shortened")
     seen = 0
     for f in (*tiny["runs"], real):
         for k in f["claims"]:
@@ -123,15 +130,15 @@ def test_not_measurable_prints_no_number(tiny):
             for g in (f, forced):
                 if g["claims"][k]["verdict"] == claims.NOT_MEASURABLE:
                     seen += 1
-                    assert numbers(report.cell(g, k)) == set(), (k, report.cell(g, k))
-                    assert numbers(report.plain(g, k)) == set(), (k, report.plain(g, k))
+                    assert numbers(report_claims.cell(g, k)) == set(), (k, report_claims.cell(g, k))
+                    assert numbers(report_claims.plain(g, k)) == set(), (k, report_claims.plain(g, k))
     assert seen >= 12
 
 
 def test_facts_use_the_shared_claims(tiny):
     """The report's claims are lth_core.claims' on the stored run, not a copy of its own."""
     f, store = tiny["runs"][1], tiny["store"]
-    expected = report._native(claims.all_claims(results.summary_frame(store, tiny["ids"][1])))
+    expected = report_facts._native(claims.all_claims(results.summary_frame(store, tiny["ids"][1])))
     assert f["claims"] == expected
     assert f["config"]["training"]["iterations"] == 30
 
