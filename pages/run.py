@@ -90,7 +90,7 @@ with status_box:
                 st.switch_page("pages/results.py", query_params={"run": run_id})
             progress.panel(run_id, home, key="run_live")
 
-if home is None and not presenter.active():
+if home is None and not presenter.active() and not forms.link().fixed():  # a preset would undo the link's locks
     st.divider()
     st.markdown("**Start from a preset** (fills in every control above; nothing trains until you press Start):")
     cols = st.columns(3)

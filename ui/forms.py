@@ -4,6 +4,11 @@ Every control is read from and written to st.query_params (names as in
 ui/params.py), so copying the URL reproduces the form. The widgets' state is
 mirrored in session state under FORM_KEY, because Streamlit forgets the state
 of widgets on pages the user has left.
+
+A teacher's link (`lock=`, `hide=`, `only=`; ui/links.py) fixes chosen controls:
+the values the link gave are kept under LINK_KEY and put back into those
+widgets on every run, the widgets are drawn disabled or not at all, and
+write_url() keeps the flags in the address.
 """
 from __future__ import annotations
 
@@ -13,9 +18,9 @@ from lth_core.config import CONTROLS, ConfigError, TrainingConfig, parse_milesto
 from lth_core.data import availability
 from lth_core.models import layer_sizes
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image
-from ui import params
+from ui import links, params
 
-FORM_KEY, URL_KEY = "_run_form", "_run_form_url"
+FORM_KEY, URL_KEY, LINK_KEY = "_run_form", "_run_form_url", "_run_form_link"
 W = "f_"  # widget key prefix
 CONTROL_TEXT = {"reinit": "Random re-init", "random": "Random pruning", "oneshot": "One-shot pruning"}
 CONTROL_HELP = ("**Random re-init**: the ticket's mask on fresh random weights (does the initialisation matter?). "
@@ -54,6 +59,9 @@ def sync_from_url() -> tuple[dict, list[str]]:
     problems: list[str] = []
     if qp and qp != st.session_state.get(URL_KEY):
         values, problems = params.values_from_params(qp)
+        link, more = links.parse(qp)
+        st.session_state[LINK_KEY] = (link, values)  # the values a fixed control keeps
+        problems += more
         _load(values)
     else:
         values = st.session_state.get(FORM_KEY) or params.defaults()
@@ -61,9 +69,15 @@ def sync_from_url() -> tuple[dict, list[str]]:
     return values, problems
 
 
+def link() -> links.Link:
+    """What the link this form was opened from fixes (links.NO_LINK: nothing)."""
+    return st.session_state.get(LINK_KEY, (links.NO_LINK, None))[0]
+
+
 def write_url(values: dict) -> None:
-    """Put the form into the address (only when it changed, so the browser history stays clean)."""
-    new = params.params_from_values(values)
+    """Put the form, and the link's flags, into the address (only when it changed, so the browser
+    history stays clean)."""
+    new = {**params.params_from_values(values), **link().flags}
     if st.query_params.to_dict() != new:
         st.query_params.from_dict(new)
     st.session_state[URL_KEY] = new
@@ -108,14 +122,50 @@ def _has_conv(arch: str) -> bool:
     return any(kind == "conv" for kind, _ in layer_sizes(arch).values())
 
 
+def _pin() -> None:
+    """Put the link's values back into the widgets it fixes (a callback may have moved one, e.g. a new
+    network's paper pruning; Streamlit drops the state of a widget that is not drawn)."""
+    fixed, pins = st.session_state.get(LINK_KEY, (links.NO_LINK, None))
+    if pins is not None:
+        shown = _widget_values(pins)
+        for name in fixed.fixed():
+            st.session_state[W + name] = shown[name]
+
+
+def _shown(*names: str) -> bool:
+    """Whether any of these widgets is drawn (a section heading goes with its widgets)."""
+    return not all(link().hidden(n) for n in names)
+
+
+def _widget(name: str, draw, *args, **kwargs):
+    """Draw widget `name` with st.<draw>, disabled if the link locks it; if the link hides it, its value
+    without drawing it."""
+    if link().hidden(name):
+        return st.session_state[W + name]
+    return draw(*args, key=W + name, disabled=link().locked(name), **kwargs)
+
+
+ADVANCED = ("optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum", "weight_decay", "warmup",
+            "lr_milestones", "lr_factor", "seed", "augment", "custom_rates", "conv_rate", "output_rate")
+
+
 def render() -> dict:
     """Draw the controls (state already loaded by sync_from_url); returns the form's values."""
     s = st.session_state
-    st.markdown("##### 1 · Data and network")
-    ds = st.selectbox("Dataset", list(DATASETS), key=W + "dataset",
-                      format_func=lambda n: f"{DATASETS[n].title} · {AVAIL_NOTE[availability(n)]}",
-                      help="'ready': parsed and cached; 'on disk': found, parsed on first use; "
-                           "'download needed': a network connection is required the first time.")
+    _pin()
+    if link().fixed():
+        st.caption(f"The link you opened fixes some settings to its values ({link().count(links.HIDDEN)} hidden, "
+                   f"{link().count(links.LOCKED)} shown greyed out).", help="Open the page without `lock`, `hide` or "
+                   "`only` in the address to change every setting.")
+    if _shown("dataset", "arch"):
+        st.markdown("##### 1 · Data and network")
+    datasets = list(DATASETS)
+    if link().fixes("arch") and not link().fixes("dataset"):  # only datasets the fixed network fits
+        datasets = [d for d in DATASETS if s[W + "arch"] in compatible_archs(d)]
+    ds = _widget("dataset", st.selectbox, "Dataset", datasets,
+                 format_func=lambda n: f"{DATASETS[n].title} · {AVAIL_NOTE[availability(n)]}",
+                 help="'ready': parsed and cached; 'on disk': found, parsed on first use; "
+                      "'download needed': a network connection is required the first time.")
     if availability(ds) == "download needed":
         st.warning(f"{DATASETS[ds].title} is not on this machine and will be downloaded when the run starts. "
                    f"Offline: {DATASETS[ds].offline}.", icon=":material/cloud_download:")
@@ -123,110 +173,114 @@ def render() -> dict:
     if s.get(W + "arch") not in fits:
         s[W + "arch"] = fits[0]
         _arch_changed()
-    arch = st.selectbox("Architecture", fits, key=W + "arch", format_func=lambda a: ARCHITECTURES[a].title,
-                        on_change=_arch_changed,
-                        help="Only the networks whose input fits this dataset are offered. Choosing one sets "
-                             "the paper's pruning for it (VGG-19, ResNet-18: global, output layer unpruned).")
+    arch = _widget("arch", st.selectbox, "Architecture", fits, format_func=lambda a: ARCHITECTURES[a].title,
+                   on_change=_arch_changed,
+                   help="Only the networks whose input fits this dataset are offered. Choosing one sets "
+                        "the paper's pruning for it (VGG-19, ResNet-18: global, output layer unpruned).")
 
-    st.markdown("##### 2 · Pruning")
-    schedule = st.radio("Say how much to prune as", ["rate", "target"], key=W + "schedule", horizontal=True,
-                        on_change=_schedule_changed,
-                        format_func={"rate": "a rate per round", "target": "a target sparsity"}.get)
+    if _shown("rate", "rounds", "strategy", "reset"):
+        st.markdown("##### 2 · Pruning")
+    schedule = _widget("schedule", st.radio, "Say how much to prune as", ["rate", "target"], horizontal=True,
+                       on_change=_schedule_changed,
+                       format_func={"rate": "a rate per round", "target": "a target sparsity"}.get)
     c1, c2 = st.columns(2)
     with c2:
-        rounds = st.number_input("Rounds", 1, params.INT_RANGES["rounds"][1], step=1, key=W + "rounds",
-                                 help="Pruning rounds after the dense run; each adds one sparsity level.")
+        rounds = _widget("rounds", st.number_input, "Rounds", 1, params.INT_RANGES["rounds"][1], step=1,
+                         help="Pruning rounds after the dense run; each adds one sparsity level.")
     with c1:
         if schedule == "rate":
-            rate = st.number_input("Prune per round (%)", 0.1, 99.9, step=5.0, format="%.1f", key=W + "rate",
-                                   help="Share of the surviving weights removed each round (the paper: 20%). "
-                                        "The output layer is pruned at half this rate, as in the paper.") / 100
+            rate = _widget("rate", st.number_input, "Prune per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
+                           help="Share of the surviving weights removed each round (the paper: 20%). "
+                                "The output layer is pruned at half this rate, as in the paper.") / 100
             target = 1 - (1 - rate) ** rounds
         else:
-            target = st.number_input("Prune in total (%)", 0.1, 99.9, step=5.0, format="%.1f", key=W + "target",
-                                     help="Share of the weights removed after the last round.") / 100
+            target = _widget("target", st.number_input, "Prune in total (%)", 0.1, 99.9, step=5.0, format="%.1f",
+                             help="Share of the weights removed after the last round.") / 100
             rate = 1 - (1 - target) ** (1 / rounds)
-    if schedule == "target":
+    if schedule == "target" and _shown("target"):
         st.caption(f"Each round prunes 1 − (1 − P)^(1/n) = 1 − (1 − {target:.3g})^(1/{rounds}) = "
                    f"**{100 * rate:.2f}%** of the surviving weights.")
-    strategy = st.radio("Where", ["layerwise", "global"], key=W + "strategy", horizontal=True,
-                        format_func={"layerwise": "layer by layer", "global": "globally (one threshold)"}.get,
-                        help="Layer-wise prunes the same share of every layer (the paper's LeNet and Conv nets); "
-                             "global ranks all weights together (the paper's VGG-19 and ResNet-18).")
-    reset = st.radio("Then reset the surviving weights to", ["init", "rewind"], key=W + "reset", horizontal=True,
-                     format_func={"init": "their initial values θ₀", "rewind": "their values at iteration k"}.get,
-                     help="Resetting to θ₀ is the original lottery ticket experiment; rewinding to an early "
-                          "iteration k (Frankle et al., 2019) finds tickets in deeper networks.")
+    strategy = _widget("strategy", st.radio, "Where", ["layerwise", "global"], horizontal=True,
+                       format_func={"layerwise": "layer by layer", "global": "globally (one threshold)"}.get,
+                       help="Layer-wise prunes the same share of every layer (the paper's LeNet and Conv nets); "
+                            "global ranks all weights together (the paper's VGG-19 and ResNet-18).")
+    reset = _widget("reset", st.radio, "Then reset the surviving weights to", ["init", "rewind"], horizontal=True,
+                    format_func={"init": "their initial values θ₀", "rewind": "their values at iteration k"}.get,
+                    help="Resetting to θ₀ is the original lottery ticket experiment; rewinding to an early "
+                         "iteration k (Frankle et al., 2019) finds tickets in deeper networks.")
     rewind = 0
     if reset == "rewind":
-        rewind = st.number_input("k (iteration to rewind to)", 1, params.INT_RANGES["rewind"][1], step=100,
-                                 key=W + "rewind")
+        rewind = _widget("rewind", st.number_input, "k (iteration to rewind to)", 1,
+                         params.INT_RANGES["rewind"][1], step=100)
 
-    st.markdown("##### 3 · Controls and training")
-    controls = st.pills("Controls to compare the ticket with", list(CONTROLS), selection_mode="multi",
-                        key=W + "controls", format_func=CONTROL_TEXT.get, help=CONTROL_HELP)
+    if _shown("controls", "iterations", "trials"):
+        st.markdown("##### 3 · Controls and training")
+    controls = _widget("controls", st.pills, "Controls to compare the ticket with", list(CONTROLS),
+                       selection_mode="multi", format_func=CONTROL_TEXT.get, help=CONTROL_HELP)
     c1, c2 = st.columns(2)
     with c1:
-        iterations = st.number_input("Training iterations per round", 1, params.INT_RANGES["iterations"][1],
-                                     step=100, key=W + "iterations",
-                                     help="Optimizer steps each network trains for (the paper's LeNet: 50,000).")
+        iterations = _widget("iterations", st.number_input, "Training iterations per round", 1,
+                             params.INT_RANGES["iterations"][1], step=100,
+                             help="Optimizer steps each network trains for (the paper's LeNet: 50,000).")
     with c2:
-        trials = st.number_input("Trials", 1, params.INT_RANGES["trials"][1], step=1, key=W + "trials",
-                                 help="Independent repetitions with different seeds; charts show their mean and "
-                                      "min/max (the paper: 5).")
+        trials = _widget("trials", st.number_input, "Trials", 1, params.INT_RANGES["trials"][1], step=1,
+                         help="Independent repetitions with different seeds; charts show their mean and "
+                              "min/max (the paper: 5).")
 
-    with st.expander("Advanced", icon=":material/tune:"):
+    box = st.expander("Advanced", icon=":material/tune:") if _shown(*ADVANCED) else st.container()
+    with box:
         a1, a2 = st.columns(2)
         with a1:
-            optimizer = st.selectbox("Optimizer", ["adam", "sgd"], key=W + "optimizer",
-                                     format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
-            lr = st.number_input("Learning rate", *params.FLOAT_RANGES["lr"], step=1e-4, format="%g", key=W + "lr")
-            batch_size = st.number_input("Batch size", *params.INT_RANGES["batch_size"], step=10, key=W + "batch_size")
-            eval_every = st.number_input("Evaluate every (iterations)", *params.INT_RANGES["eval_every"], step=25,
-                                         key=W + "eval_every",
-                                         help="How often validation and test accuracy are measured; early "
-                                              "stopping is found at this resolution.")
+            optimizer = _widget("optimizer", st.selectbox, "Optimizer", ["adam", "sgd"],
+                                format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
+            lr = _widget("lr", st.number_input, "Learning rate", *params.FLOAT_RANGES["lr"], step=1e-4, format="%g")
+            batch_size = _widget("batch_size", st.number_input, "Batch size", *params.INT_RANGES["batch_size"],
+                                 step=10)
+            eval_every = _widget("eval_every", st.number_input, "Evaluate every (iterations)",
+                                 *params.INT_RANGES["eval_every"], step=25,
+                                 help="How often validation and test accuracy are measured; early "
+                                      "stopping is found at this resolution.")
         with a2:
             dropout = 0.0  # VGG-19 and ResNet-18 have no hidden fc layer to put it on
             if ARCHITECTURES[arch].dropout:
-                dropout = st.number_input("Dropout on hidden fc layers", *params.FLOAT_RANGES["dropout"],
-                                          step=0.05, format="%.2f", key=W + "dropout")
+                dropout = _widget("dropout", st.number_input, "Dropout on hidden fc layers",
+                                  *params.FLOAT_RANGES["dropout"], step=0.05, format="%.2f")
             momentum = TrainingConfig().momentum  # Adam ignores it; fixed so the URL (which omits it) stays exact
             if optimizer == "sgd":
-                momentum = st.number_input("Momentum", *params.FLOAT_RANGES["momentum"], step=0.05,
-                                           format="%.2f", key=W + "momentum")
-            weight_decay = st.number_input("Weight decay", *params.FLOAT_RANGES["weight_decay"], step=1e-4,
-                                           format="%g", key=W + "weight_decay")
-            warmup = st.number_input("Learning-rate warm-up (iterations)", *params.INT_RANGES["warmup"], step=100,
-                                     key=W + "warmup", help="The rate rises linearly from 0 over these iterations "
-                                                            "(the paper's VGG-19: 10,000).")
-            milestones = st.text_input("Learning-rate drops after iterations", key=W + "lr_milestones",
-                                       placeholder="none, or e.g. 20000, 25000",
-                                       help="Comma-separated iterations after which the rate is multiplied by "
-                                            "the factor below (the paper's ResNet-18: 20000, 25000).")
-            lr_factor = st.number_input("Factor at each drop", *params.FLOAT_RANGES["lr_factor"], step=0.05,
-                                        format="%g", key=W + "lr_factor")
-            seed = st.number_input("Seed", *params.INT_RANGES["seed"], step=1, key=W + "seed",
-                                   help="Trial t uses seed + t; the same seed gives the same run.")
+                momentum = _widget("momentum", st.number_input, "Momentum", *params.FLOAT_RANGES["momentum"],
+                                   step=0.05, format="%.2f")
+            weight_decay = _widget("weight_decay", st.number_input, "Weight decay",
+                                   *params.FLOAT_RANGES["weight_decay"], step=1e-4, format="%g")
+            warmup = _widget("warmup", st.number_input, "Learning-rate warm-up (iterations)",
+                             *params.INT_RANGES["warmup"], step=100,
+                             help="The rate rises linearly from 0 over these iterations (the paper's VGG-19: 10,000).")
+            milestones = _widget("lr_milestones", st.text_input, "Learning-rate drops after iterations",
+                                 placeholder="none, or e.g. 20000, 25000",
+                                 help="Comma-separated iterations after which the rate is multiplied by "
+                                      "the factor below (the paper's ResNet-18: 20000, 25000).")
+            lr_factor = _widget("lr_factor", st.number_input, "Factor at each drop", *params.FLOAT_RANGES["lr_factor"],
+                                step=0.05, format="%g")
+            seed = _widget("seed", st.number_input, "Seed", *params.INT_RANGES["seed"], step=1,
+                           help="Trial t uses seed + t; the same seed gives the same run.")
         augment = False
         if is_image(ds):
-            augment = st.checkbox("Augment training images", key=W + "augment",
-                                  help="Each batch is padded by 4 pixels, cropped back at a random offset and "
-                                       "mirrored half the time (the paper's VGG-19 and ResNet-18).")
-        custom = st.checkbox("Custom per-layer rates", key=W + "custom_rates", on_change=_custom_changed,
-                             help="Off: conv layers at the rate above and the output layer at half of it "
-                                  "(the paper's rule for LeNet). VGG-19 and ResNet-18 leave the output layer "
-                                  "unpruned (0%).")
+            augment = _widget("augment", st.checkbox, "Augment training images",
+                              help="Each batch is padded by 4 pixels, cropped back at a random offset and "
+                                   "mirrored half the time (the paper's VGG-19 and ResNet-18).")
+        custom = _widget("custom_rates", st.checkbox, "Custom per-layer rates", on_change=_custom_changed,
+                         help="Off: conv layers at the rate above and the output layer at half of it "
+                              "(the paper's rule for LeNet). VGG-19 and ResNet-18 leave the output layer "
+                              "unpruned (0%).")
         conv_rate, output_rate = rate, rate / 2
         if custom:
             r1, r2 = st.columns(2)
             with r1:
                 if _has_conv(arch):
-                    conv_rate = st.number_input("Conv layers per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
-                                                key=W + "conv_rate") / 100
+                    conv_rate = _widget("conv_rate", st.number_input, "Conv layers per round (%)", 0.1, 99.9,
+                                        step=5.0, format="%.1f") / 100
             with r2:
-                output_rate = st.number_input("Output layer per round (%)", 0.0, 99.9, step=5.0, format="%.1f",
-                                              key=W + "output_rate", help="0: never pruned.") / 100
+                output_rate = _widget("output_rate", st.number_input, "Output layer per round (%)", 0.0, 99.9,
+                                      step=5.0, format="%.1f", help="0: never pruned.") / 100
     return {"dataset": ds, "arch": arch, "schedule": schedule, "rate": rate, "target": target, "rounds": int(rounds),
             "strategy": strategy, "custom_rates": custom, "conv_rate": conv_rate, "output_rate": output_rate,
             "rewind": int(rewind), "controls": tuple(c for c in CONTROLS if c in (controls or [])),

@@ -6,6 +6,18 @@ batch_size), and `preset=<name>` starts from a preset. Parsing never raises:
 a bad value becomes a message naming the parameter and its allowed values (the
 value itself cut short and escaped, ui/text.py), and the default is used
 instead. No Streamlit here, so the mapping is testable alone.
+
+Links a teacher can hand out add flags that fix controls (parsed in ui/links.py;
+here they are only known names, never read as form values). Each is a comma list
+of the parameter names below, less `preset` (`rate` and `target` both name the
+pruning amount):
+- `lock=rate`: drawn but disabled, at the link's value;
+- `hide=dataset,arch`: not drawn, keeping the link's value;
+- `only=rate`: every control not named is hidden, keeping the link's value.
+The strictest flag wins (hide over lock over only). A fixed control keeps the
+value the link gives, or its preset's, so the config (and run id) is what the
+URL says; the form writes the flags back on every change. Unknown names are
+dropped with a message listing the allowed ones; `none` names no control.
 """
 from __future__ import annotations
 
@@ -27,6 +39,7 @@ BOOLS = ("true", "false")
 PARAMS = ("preset", "dataset", "arch", "rate", "target", "rounds", "strategy", "conv_rate", "output_rate", "rewind",
           "controls", "trials", "iterations", "optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum",
           "weight_decay", "warmup", "lr_milestones", "lr_factor", "augment", "seed")
+FLAGS = ("lock", "hide", "only")  # a teacher's link: controls fixed to the link's values (ui/links.py)
 
 
 def values_from_config(c: ExperimentConfig) -> dict:
@@ -161,9 +174,9 @@ def _parse_choice(name: str, raw: str, allowed, problems: list) -> str | None:
 def values_from_params(qp: dict) -> tuple[dict, list[str]]:
     """Form values from a query string, and one message per bad or unknown parameter (its default is used)."""
     problems: list[str] = []
-    unknown = [k for k in qp if k not in PARAMS]
+    unknown = [k for k in qp if k not in PARAMS + FLAGS]
     for k in unknown:
-        problems.append(f"URL parameter {code(k)} is unknown and was ignored; allowed: {', '.join(PARAMS)}.")
+        problems.append(f"URL parameter {code(k)} is unknown and was ignored; allowed: {', '.join(PARAMS + FLAGS)}.")
     v = defaults()
     if "preset" in qp:
         name = _parse_choice("preset", qp["preset"], tuple(PRESETS), problems)
