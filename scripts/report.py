@@ -16,6 +16,7 @@ This file reads the runs and assembles the document; the rest lives beside it:
     report_claims.py    the claims table, the plain sentences, the README paragraph
     report_sections.py  runs, deviations, the budget pilot, censoring, each run's section
     report_figures.py   each run's charts as PNG
+    report_quick.py     the quick demo's budget: calibrated candidates, requirements, browser timing
 """
 from __future__ import annotations
 
@@ -29,12 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 from lth_core import claims, early_stop, gallery, speed  # noqa: E402
 from lth_core.data import TRAIN_EVAL_EXAMPLES  # noqa: E402
+from lth_core.presets import get_preset  # noqa: E402
 from lth_core.runs import locate  # noqa: E402
 from lth_core.store import Store  # noqa: E402
 from report_claims import claims_table, headline_paragraph, plain, verdict_summary  # noqa: E402
 from report_facts import facts, pilot_facts  # noqa: E402
 from report_figures import export_figures, figure_paths  # noqa: E402
 from report_format import its, pct, run_label, share  # noqa: E402
+from report_quick import quick_facts, quick_section  # noqa: E402
 from report_sections import censoring_section, deviations, pilot_section, run_list, run_section  # noqa: E402
 
 DOCS, REPRO = ROOT / "docs", ROOT / "docs" / "repro"
@@ -51,8 +54,10 @@ def constants() -> dict:
 
 
 def render(runs: list[dict], pilot: dict | None, figures: dict, walls: dict, intro: str,
-           gallery_mb: float | None = None, in_gallery: set = frozenset()) -> tuple[str, str]:
-    """(docs/REPRODUCTION.md, the README's headline paragraph); figures: {key: {name: path}}."""
+           gallery_mb: float | None = None, in_gallery: set = frozenset(),
+           quick: dict | None = None) -> tuple[str, str]:
+    """(docs/REPRODUCTION.md, the README's headline paragraph); figures: {key: {name: path}};
+    quick: report_quick.quick_facts (None: no quick demo section)."""
     head = next((f for f in runs if f["role"] == "headline"), None)
     parts = ["# Reproducing the lottery ticket findings", "",
              intro.format(run_list=run_list(runs, pilot), **constants()), "",
@@ -70,6 +75,8 @@ def render(runs: list[dict], pilot: dict | None, figures: dict, walls: dict, int
     parts += ["## Two budgets side by side: censoring", "", censoring_section(runs), ""]
     for f in runs:  # walls: minutes per run key
         parts.append(run_section(f, figures.get(f["key"]), walls.get(f["key"])))
+    if quick:
+        parts += ["## The quick demo's budget", "", quick_section(quick), ""]
     if gallery_mb is not None:
         shipped = [f"`{f['run_id']}`" for f in runs if f["run_id"] in in_gallery]
         parts += [f"## Gallery\n\nRuns {', '.join(shipped) or 'none yet'} ship in `gallery/` ({gallery_mb:.1f} MB "
@@ -120,8 +127,13 @@ def main() -> int:
     walls = json.loads((REPRO / "walltimes.json").read_text()) if (REPRO / "walltimes.json").exists() else {}
     walls = {k: v / 60 for k, v in walls.items()}  # seconds in the file
     shipped = set(gallery.gallery_store().run_ids())
+    quick = None
+    if (REPRO / "quick_calibration.json").exists():
+        timing = REPRO / "quick_demo_timing.json"
+        quick = quick_facts(json.loads((REPRO / "quick_calibration.json").read_text()),
+                            json.loads(timing.read_text()) if timing.exists() else None, get_preset("quick"))
     md, readme = render(runs, pilot, figures, walls, (REPRO / "report_intro.md").read_text(),
-                        gallery.size_bytes() / 1e6, shipped)
+                        gallery.size_bytes() / 1e6, shipped, quick)
     (DOCS / "REPRODUCTION.md").write_text(md)
     print(f"wrote {DOCS / 'REPRODUCTION.md'}")
     if not a.no_readme:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import re
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from lth_core import claims, early_stop, experiment, results, speed
+from lth_core.config import ExperimentConfig
 from lth_core.data import TRAIN_EVAL_EXAMPLES
+from lth_core.presets import get_preset
 from lth_core.registry import ARCHITECTURES, DATASETS
 from lth_core.store import Store
 from tests.conftest import tiny_config
@@ -22,6 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import report  # noqa: E402
 import report_claims  # noqa: E402
 import report_facts  # noqa: E402
+import report_quick  # noqa: E402
 
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 NAMES = sorted({n for info in (*DATASETS.values(), *ARCHITECTURES.values())
@@ -65,6 +69,25 @@ def spellings(values) -> set[str]:
     return out
 
 
+def quick_json() -> tuple[dict, dict]:
+    """The quick demo's calibration and browser timing as committed in docs/repro."""
+    return tuple(json.loads((report.REPRO / f"quick_{n}.json").read_text()) for n in ("calibration", "demo_timing"))
+
+
+def shifted_quick() -> dict:
+    """quick_facts on the committed JSON with every measured number moved, so a number typed by hand stands out."""
+    cal, timing = copy.deepcopy(quick_json())
+    cal.update(budget_s=13.0, gap_threshold_points=3.5, gap_seeds_needed=3, baseline_app_s=11.1)
+    for c in cal["candidates"]:
+        c.update(est_app_s=c["est_app_s"] + 0.33, est_app_s_compute=c["est_app_s_compute"] + 0.33,
+                 mean_gap_points=c["mean_gap_points"] + 0.37, min_gap_points=c["min_gap_points"] + 0.37,
+                 smallest_percent_remaining=8.12, network_iterations=c["network_iterations"] + 7)
+    for r in (*timing["repeats"], timing["median"]):
+        r.update(first_point_s=r["first_point_s"] + 2.47, last_point_s=r["last_point_s"] + 2.47)
+    timing["cpus"] = 3
+    return report_quick.quick_facts(cal, timing, get_preset("quick"))
+
+
 @pytest.fixture(scope="module")
 def tiny(mnist1d, data_dir, tmp_path_factory):
     """A headline-like and a shortened-like run of the tiny config, with every control, plus a pilot."""
@@ -79,9 +102,10 @@ def tiny(mnist1d, data_dir, tmp_path_factory):
         {"trial": t, "seed": t, "raw_argmin": 20, "smoothed_argmin": 30 + 10 * t, "min_val_loss": 0.7 + t / 100,
          "final_val_loss": 0.85, **curve} for t in range(2)]}
     pilot = report_facts.pilot_facts(pilot, head.training.iterations)
+    quick = shifted_quick()
     md, readme = report.render(runs, pilot, {}, {"tiny-short": 1.5}, (report.REPRO / "report_intro.md").read_text(),
-                               0.25, set())
-    return {"store": store, "ids": ids, "runs": runs, "pilot": pilot, "md": md, "readme": readme}
+                               0.25, set(), quick)
+    return {"store": store, "ids": ids, "runs": runs, "pilot": pilot, "quick": quick, "md": md, "readme": readme}
 
 
 def allowed(tiny) -> set[str]:
@@ -89,12 +113,13 @@ def allowed(tiny) -> set[str]:
     consts = [*report_facts.PAPER.values(), *(v for v in paper if not isinstance(v, str)),
               early_stop.CENSOR_FRACTION, early_stop.SMOOTH_WINDOW, speed.REFERENCE_PERCENT, speed.MARGIN,
               claims.SMALL_PERCENT, report_facts.PILOT_FRACTION, TRAIN_EVAL_EXAMPLES, 0.25, 1.5]  # gallery MB, wall min
-    return spellings([*leaves(tiny["runs"]), *leaves(tiny["pilot"]), *consts])
+    return spellings([*leaves(tiny["runs"]), *leaves(tiny["pilot"]), *leaves(tiny["quick"]), *consts])
 
 
 def test_every_number_in_the_prose_comes_from_the_data(tiny):
     """Rendered from tiny runs (20-30 iterations, mnist1d), any number typed for the real runs stands out."""
     ok = allowed(tiny)
+    assert "## The quick demo's budget" in tiny["md"]
     for text in (tiny["md"], tiny["readme"]):
         assert numbers(text) - ok == set()
 
@@ -156,3 +181,31 @@ def test_readme_changes_only_between_markers(tmp_path, tiny):
     with pytest.raises(SystemExit):
         report.update_readme("x", readme)
     assert readme.read_text() == "no markers\n"
+
+
+def test_quick_preset_is_the_candidate_with_its_config():
+    """The row marked as the preset is the candidate whose config hashes like get_preset("quick"); a preset
+    that no candidate matches marks none and checks no requirement."""
+    cal, timing = quick_json()
+    preset = get_preset("quick")
+    same = [c["name"] for c in cal["candidates"] if ExperimentConfig.from_dict(c["config"]).run_id() == preset.run_id()]
+    q = report_quick.quick_facts(cal, timing, preset)
+    assert [r["name"] for r in q["candidates"] if r["chosen"]] == same and len(same) == 1
+    other = report_quick.quick_facts(cal, timing, preset.replace(lr=preset.training.lr * 3))
+    assert other["chosen"] is None and other["met"] is None
+    assert "No candidate's config equals" in report_quick.quick_section(other)
+
+
+def test_quick_time_requirement_follows_the_browser():
+    """The time requirement is met only by a browser timing of the preset itself, within budget, on no more
+    cores than the requirement names; the estimate alone decides nothing."""
+    cal, timing = quick_json()
+    preset = get_preset("quick")
+    met = lambda t: report_quick.quick_facts(cal, t, preset)["met"]["time"]  # noqa: E731
+    assert met(timing) == (timing["median"]["last_point_s"] <= cal["budget_s"]
+                           and timing["cpus"] <= report_quick.DEMO_CORES)
+    slow = copy.deepcopy(timing)
+    slow["median"]["last_point_s"] = cal["budget_s"] + 1
+    assert met(slow) is False
+    assert met({**timing, "config": preset.replace(iterations=preset.training.iterations + 50).to_dict()}) is None
+    assert met(None) is None
