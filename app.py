@@ -27,9 +27,10 @@ PAGES = {
     "compare": st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
     "inside": st.Page("pages/inside.py", title="Inside the ticket", icon=":material/biotech:"),
     "runs": st.Page("pages/runs.py", title="All runs", icon=":material/list_alt:"),
+    "rounds": st.Page("pages/rounds.py", title="Play through the rounds", icon=":material/slideshow:"),
 }
 page = st.navigation({"Explore": [PAGES["learn"], PAGES["run"], PAGES["results"]],
-                      "Dig deeper": [PAGES["compare"], PAGES["inside"], PAGES["runs"]]})
+                      "Dig deeper": [PAGES["compare"], PAGES["inside"], PAGES["rounds"], PAGES["runs"]]})
 if page.url_path == PAGES["learn"].url_path and "run" in st.query_params:
     # a shared link /?run=<run_id> opens that run's results (the Results page validates the id)
     st.switch_page(PAGES["results"], query_params=st.query_params.to_dict())

@@ -1,0 +1,161 @@
+"""Play through the pruning rounds: one four-panel Plotly figure with one frame per level.
+
+Panels, kept in step by the frames: the % remaining ladder (the current level
+highlighted), the ticket's accuracy vs sparsity (points appear round by round),
+the first layer's mask image, and the histogram of kept vs pruned initial
+weights. Each panel's traces are taken from the existing single-chart builders
+(lth_core.charts, lth_core.charts_inside), so the look and hover texts match the
+other pages. Pure Plotly, no Streamlit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lth_core.chart_style import ARM_COLORS, ARM_NAMES, DENSE_COLOR, base_layout, rgba, sparsity_axis
+from lth_core.charts import accuracy_vs_sparsity, ladder_chart
+from lth_core.charts_inside import first_layer_image, init_histogram
+
+MAX_SIDE = 48           # the mask image is block-averaged down to at most this many cells a side
+FRAME_MS = 900          # time per round when playing: slow enough to read on a projector
+LADDER, GHOST, ACC, MASK, PRUNED, KEPT = range(6)   # trace order in the figure and in every frame
+
+
+def as_image(info: dict, max_side: int = MAX_SIDE) -> dict:
+    """A first_layer_map dict as a small 2-D 'image' map: a sequence becomes one row, a conv
+    kernel its channels summed; images larger than max_side a side are block-averaged."""
+    values, top = np.asarray(info["values"], dtype=float), info["max"]
+    if info["kind"] == "sequence":
+        values = values[None, :]
+    elif info["kind"] == "kernel":          # (in_ch, kh, kw) -> (kh, kw)
+        top, values = top * values.shape[0], values.sum(0)
+    h, w = values.shape
+    f = max(1, -(-max(h, w) // max_side))   # ceil: block size
+    if f > 1:
+        hp, wp = -(-h // f) * f, -(-w // f) * f
+        padded = np.full((hp, wp), np.nan)
+        padded[:h, :w] = values
+        values = np.nanmean(padded.reshape(hp // f, f, wp // f, f), axis=(1, 3))
+    return {"layer": info.get("layer"), "kind": "image", "values": values, "max": top}
+
+
+def _ladder_trace(percents, level: int) -> go.Bar:
+    bar = ladder_chart(percents).data[0]
+    bar.marker.color = [ARM_COLORS["ticket"] if lv == level else rgba(DENSE_COLOR, 0.35)
+                        for lv in range(len(percents))]
+    bar.textfont = dict(color=[ARM_COLORS["ticket"] if lv == level else DENSE_COLOR for lv in range(len(percents))])
+    return bar
+
+
+def _acc_trace(ticket: pd.DataFrame, level: int, all_percents) -> go.Scatter:
+    fig = accuracy_vs_sparsity(ticket[ticket.level <= level], arms=["ticket"], all_percents=all_percents)
+    return next(t for t in fig.data if t.name == ARM_NAMES["ticket"])
+
+
+def _mask_trace(info: dict) -> go.Heatmap:
+    heat = first_layer_image(as_image(info), input_label="input").data[0]
+    heat.update(zmin=0, zmax=100, colorbar=dict(title=dict(text="% kept"), len=0.42, y=0.22, x=0.44,
+                                                 thickness=12))
+    return heat
+
+
+def _hist_traces(kept: np.ndarray, pruned: np.ndarray, layer_label: str) -> list[go.Bar]:
+    traces = {t.name.split(":")[0]: t for t in init_histogram(kept, pruned, layer_label, bins=40).data}
+    # level 0 prunes nothing: an empty 'pruned' trace keeps the trace count the same in every frame
+    empty = go.Bar(x=[], y=[], customdata=[], name="pruned: 0 weights", marker=dict(color=DENSE_COLOR, opacity=0.65))
+    return [traces.get("pruned", empty), traces["kept (the ticket)"]]
+
+
+def _frame_traces(k: int, level: int, percents, ticket, maps, splits, layer_label) -> list:
+    kept, pruned = splits[k]
+    return [_ladder_trace(percents, level), _acc_trace(ticket, level, percents), _mask_trace(maps[k]),
+            *_hist_traces(kept, pruned, layer_label)]
+
+
+def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label: str = "",
+                  start: int | None = None, title=None) -> go.Figure:
+    """The animated four-panel figure.
+
+    percents: % remaining per level of the whole ladder (data.config_ladder); agg: the
+    run's lth_core.results.aggregate (only the ticket arm is drawn); levels: the levels to
+    play, ascending, one frame each (named 'L<level>'); maps[k]: inspection.first_layer_map
+    of levels[k]'s mask; splits[k]: inspection.init_split (kept, pruned) θ₀ of one layer at
+    levels[k]; start: the level shown before Play (default the first)."""
+    levels = list(levels)
+    ticket = agg[agg.arm == "ticket"].sort_values("level")
+    k0 = levels.index(start) if start in levels else 0
+    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.12, vertical_spacing=0.2,
+                        subplot_titles=["weights remaining after each round", "ticket's test accuracy",
+                                        "first layer: connections kept per input", "initial weights θ₀: kept vs pruned"])
+    base_layout(fig, title=title, height=820, panels=True)
+    first = _frame_traces(k0, levels[k0], percents, ticket, maps, splits, layer_label)
+    ghost = go.Scatter(x=ticket.percent_remaining, y=100 * ticket.test_acc_at_early_stop, mode="lines",
+                       line=dict(color=rgba(DENSE_COLOR, 0.35), width=1.5, dash="dot"), hoverinfo="skip",
+                       showlegend=False, name="all rounds")
+    for trace, (r, c) in zip([first[0], ghost, first[1], first[2], first[3], first[4]],
+                             [(1, 1), (1, 2), (1, 2), (2, 1), (2, 2), (2, 2)]):
+        fig.add_trace(trace, row=r, col=c)
+    fig.update_traces(showlegend=False, selector=dict(type="scatter"))
+    fig.update_traces(showlegend=False, selector=dict(type="heatmap"))
+    fig.frames = [go.Frame(name=f"L{lv}", traces=[LADDER, ACC, MASK, PRUNED, KEPT],
+                           data=_frame_traces(k, lv, percents, ticket, maps, splits, layer_label))
+                  for k, lv in enumerate(levels)]
+    fig.update_xaxes(title_text="pruning round (0 = dense)", dtick=1 if len(percents) <= 21 else 5, row=1, col=1)
+    fig.update_yaxes(title_text="weights remaining (%)", range=[0, 115], row=1, col=1)
+    sparsity_axis(fig, list(percents), row=1, col=2)
+    acc = 100 * ticket.test_acc_at_early_stop
+    pad = max(0.5, 0.15 * float(acc.max() - acc.min())) if len(acc) else 1
+    fig.update_yaxes(title_text="test accuracy at early stop (%)", row=1, col=2,
+                     range=[float(acc.min()) - pad, float(acc.max()) + pad] if len(acc) else None)
+    fig.update_yaxes(autorange="reversed", scaleanchor="x3", constrain="domain", showgrid=False, row=2, col=1,
+                     title_text="row")
+    fig.update_xaxes(showgrid=False, constrain="domain", row=2, col=1, title_text="column")
+    fig.update_xaxes(title_text=f"initial weight θ₀{' · ' + layer_label if layer_label else ''}", row=2, col=2)
+    fig.update_yaxes(title_text="share of the group (%)", row=2, col=2)
+    fig.update_layout(barmode="overlay", bargap=0, legend=dict(x=0.56, y=0.4, yref="paper", yanchor="top"))
+    play = dict(frame=dict(duration=FRAME_MS, redraw=True), transition=dict(duration=0), fromcurrent=True,
+                mode="immediate")
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.04, xanchor="left", yanchor="top",
+                          pad=dict(t=10, r=10), showactive=False,
+                          buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
+                                   dict(label="❚❚ Pause", method="animate",
+                                        args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
+        sliders=[dict(active=k0, x=0.16, len=0.84, y=-0.02, yanchor="top", pad=dict(t=10),
+                      currentvalue=dict(prefix="showing: ", font=dict(size=15)),
+                      steps=[dict(label=f"{percents[lv]:.3g}% (round {lv})", method="animate",
+                                  args=[[f"L{lv}"], dict(frame=dict(duration=0, redraw=True),
+                                                         transition=dict(duration=0), mode="immediate")])
+                             for lv in levels])])
+    fig.update_layout(margin=dict(b=110))
+    return fig
+
+
+def level_from_click(points, levels, ladder_trace: int = LADDER, acc_traces=(GHOST, ACC)) -> int | None:
+    """The level a click (Streamlit plotly selection points) picked on the ladder or the
+    accuracy chart, or None for a click elsewhere."""
+    for p in points or []:
+        curve, idx = p.get("curve_number"), p.get("point_index", p.get("point_number"))
+        if curve == ladder_trace and p.get("x") is not None:
+            lv = int(round(float(p["x"])))
+        elif curve in acc_traces and idx is not None:
+            lv = int(idx)      # both accuracy traces list the levels in order from level 0
+        else:
+            continue
+        if lv in levels:
+            return lv
+    return None
+
+
+def show_level(fig: go.Figure, level: int) -> go.Figure:
+    """A copy of a rounds_figure that shows `level` before Play (its frame's data, the slider on it)."""
+    out = go.Figure(fig)
+    names = [f.name for f in out.frames]
+    k = names.index(f"L{level}")
+    frame = out.frames[k]
+    for idx, trace in zip(frame.traces, frame.data):
+        out.data[idx].update(trace.to_plotly_json(), overwrite=True)
+    out.layout.sliders[0].active = k
+    return out

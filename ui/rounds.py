@@ -1,0 +1,33 @@
+"""Cached data and the clickable chart for the "Play through the rounds" page."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lth_core import charts_rounds, inspection
+from lth_core.store import Store
+from ui import data, inside, presenter
+
+
+@st.cache_data(show_spinner="Preparing the rounds…", max_entries=8)
+def figure(root: str, readonly: bool, run_id: str, trial: int, levels: tuple, sig: tuple):
+    """The animated four-panel figure of one trial (built once per run, trial and stored levels)."""
+    store = Store(root, readonly=readonly)
+    config = store.config(run_id)
+    layer = inspection.first_layer(config.arch)
+    theta0, _ = inside.theta0(root, readonly, run_id, trial)
+    masks = [inside.mask(root, readonly, run_id, trial, lv) for lv in levels]
+    maps = [inspection.first_layer_map(m, config.arch) for m in masks]
+    splits = [inspection.init_split(theta0, m, layer) for m in masks]
+    return charts_rounds.rounds_figure(data.config_ladder(config), data.aggregate(store, run_id), levels, maps,
+                                       splits, inspection.layer_labels(config.arch)[layer])
+
+
+def show_clickable(fig, key: str) -> list:
+    """Draw the figure (presenter mode: larger fonts) and return the points clicked in it."""
+    if presenter.active():
+        fig.update_layout(font=dict(size=19), height=int((fig.layout.height or 420) * 1.3),
+                          hoverlabel=dict(font_size=18))
+        fig.update_annotations(font_size=18)
+    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
+                            config={"displaylogo": False})
+    return list(event.selection.points) if event else []
