@@ -7,6 +7,7 @@ import streamlit as st
 from lth_core import charts, results
 from lth_core.data import TRAIN_EVAL_EXAMPLES
 from ui import data, presenter, progress, runpick, takeaways
+from ui import predict
 from ui.boot import ensure_shell
 
 ensure_shell()  # a first visit straight to this page must still get app.py's shell
@@ -36,6 +37,8 @@ if len(arms) > 1 and not presenter.active():
     arms = st.pills("Show", list(config.arms), selection_mode="multi", default=list(config.arms), key="arms",
                     format_func=lambda a: charts.ARM_NAMES[a]) or ["ticket"]
 
+if not predict.panel(run_id, config, ladder, summary):  # guess=required: no number before a guess
+    st.stop()
 takeaways.metrics(summary, config)
 takeaways.budget_warning(summary, config)
 for note in results.measurement_notes(summary):
@@ -43,6 +46,7 @@ for note in results.measurement_notes(summary):
 
 st.markdown("### 1 · Accuracy as the network shrinks")
 fig_acc = charts.accuracy_vs_sparsity(agg, arms=arms, all_percents=ladder)
+fig_acc = predict.overlay(fig_acc, run_id)
 presenter.show(fig_acc, key="acc", filename=f"accuracy-vs-sparsity-{run_id}")
 st.caption(f"{finished} of {config.levels} levels finished · "
            f"{config.trials} trial{'s' * (config.trials > 1)}" + (" (line: mean, band: min to max)"
@@ -54,6 +58,7 @@ st.markdown("**What to look for:** start at 100% on the left and move right as t
             "Trust a gap only where the bands separate: a line counts as *below* dense only where every trial "
             "is below it, from that level on.")
 takeaways.dense_sentences(summary, config)
+predict.reveal(run_id, config, ladder, summary)
 
 st.markdown("### 2 · How fast each network learns")
 fig_es = charts.early_stop_vs_sparsity(agg, arms=arms, all_percents=ladder, iterations=config.training.iterations)
