@@ -116,3 +116,18 @@ def test_guess_required_hides_charts_until_a_guess(with_run):
     config = Store(root).config(run_id)
     arms = tuple(a for a in guesses.ARMS if a in config.arms)
     assert len(guesses.load(root, run_id, percent_ladder(config), arms)) >= 1
+
+
+def test_teacher_view_shows_the_class_guesses(with_run):
+    """guesses=show draws the stored guesses (how many, as a histogram) without asking for one."""
+    root, run_id = with_run
+    config = Store(root).config(run_id)
+    arms = tuple(a for a in guesses.ARMS if a in config.arms)
+    ladder = percent_ladder(config)
+    guesses.save(root, run_id, {a: None for a in arms}, ladder, guesses.new_token(), arms=arms)
+    n = len(guesses.load(root, run_id, ladder, arms))
+    at = open_page("pages/results.py", {"run": run_id, "guesses": "show"})
+    assert_clean(at)
+    assert f"### The class's guesses ({n})" in [m.value for m in at.markdown]
+    bars = at.get("plotly_chart")[0].proto.spec
+    assert '"type":"bar"' in bars.replace(" ", "")
