@@ -1,4 +1,4 @@
-"""The command line: `python -m lth_core run | list | work | bench`.
+"""The command line: `python -m lth_core run | list | work | gallery | report | bench`.
 
 A bad flag or value, or a store folder that cannot be written, exits with code 2
 and one line on stderr; a dataset that cannot be had exits with code 3 and says
@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("run_ids", nargs="+")
     g.add_argument("--store", type=Path)
     g.add_argument("--gallery", type=Path, help="gallery folder (default ./gallery)")
+    rp = sub.add_parser("report", help="export a run's report: self-contained HTML, and a PDF and slide PNGs")
+    rp.add_argument("run_id")
+    rp.add_argument("--pdf", action="store_true", help="also print the report to a PDF (headless Chromium)")
+    rp.add_argument("--png", action="store_true", help="also write each chart as a 1920x1080 PNG")
+    rp.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    rp.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
     b = sub.add_parser("bench", help="time the engine against a plain loop and a DataLoader pipeline")
     b.add_argument("--repeats", type=_int("--repeats", 1, 20), default=3)
     b.add_argument("--iterations", type=_int("--iterations", 10, 120_000), default=2000)
@@ -288,6 +294,34 @@ def cmd_gallery(a) -> int:
     return 0
 
 
+def cmd_report(a) -> int:
+    from lth_core import export, gallery
+    from lth_core.runs import locate
+    from lth_core.store import Store, default_store_root, validate_run_id
+    try:
+        run_id = validate_run_id(a.run_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    stores = [Store(a.store or default_store_root(), readonly=True), gallery.gallery_store()]
+    store = locate(run_id, *stores)
+    if store is None:
+        raise UsageError(f"no run {run_id} in {stores[0].root} or the gallery ({stores[1].root})")
+    if a.out.exists() and not a.out.is_dir():
+        raise UsageError(f"--out {a.out} is a file, not a folder")
+    try:
+        paths = export.write_report(store, run_id, a.out, pdf=a.pdf, png=a.png)
+    except export.NothingToReport as exc:
+        raise UsageError(str(exc)) from None
+    except export.ExportFailed as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        raise UsageError(f"cannot write into {a.out}: {exc.strerror or exc}") from None
+    for path in paths:
+        print(path)
+    return 0
+
+
 def _one_line(exc) -> str:
     """The message on one printable line: a value the user typed may hold newlines or control
     characters, which are shown escaped (\\n, \\x1b) instead of breaking or styling the terminal."""
@@ -305,7 +339,8 @@ def main(argv=None) -> int:
         if a.command == "bench":
             from lth_core.bench import main as bench_main
             return bench_main(a)
-        return {"run": cmd_run, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery}[a.command](a)
+        return {"run": cmd_run, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery,
+                "report": cmd_report}[a.command](a)
     except (UsageError, ConfigError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
