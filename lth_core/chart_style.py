@@ -1,7 +1,9 @@
 """Shared look of every chart: one colour per arm, transparent backgrounds, the sparsity axis.
 
 Colours are mid-saturation so they read on Streamlit's light and dark themes
-alike; backgrounds are transparent and grid lines translucent grey.
+alike; backgrounds are transparent and grid lines translucent grey. Each arm also
+has its own dash and marker shape, and the four colours stay apart under simulated
+protan, deutan and tritan vision (docs/ACCESSIBILITY.md, tests/test_accessibility.py).
 """
 from __future__ import annotations
 
@@ -9,10 +11,13 @@ import math
 
 import plotly.graph_objects as go
 
-ARM_COLORS = {"ticket": "#3B82F6", "reinit": "#F28E2B", "random": "#B07AA1", "oneshot": "#2CA58D"}
+ARM_COLORS = {"ticket": "#3B82F6", "reinit": "#F28E2B", "random": "#B07AA1", "oneshot": "#D62728"}
 ARM_NAMES = {"ticket": "Winning ticket (iterative pruning)", "reinit": "Random re-init (same mask)",
              "random": "Random pruning (same sparsity)", "oneshot": "One-shot pruning"}
 ARM_DASH = {"ticket": "solid", "reinit": "dash", "random": "dot", "oneshot": "dashdot"}
+# a marker shape per arm, so arms differ by colour, dash and shape (colour-vision deficiencies, print);
+# "<symbol>-open" (hollow) marks a level where most networks are censored
+ARM_SYMBOL = {"ticket": "circle", "reinit": "square", "random": "diamond", "oneshot": "triangle-up"}
 DENSE_COLOR = "#8C8C8C"
 RUN_COLORS = ("#3B82F6", "#F28E2B", "#2CA58D", "#E15759", "#B07AA1", "#EDC948", "#76B7B2", "#FF9DA7",
               "#9C755F", "#59A14F")

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lth_core.early_stop import censor_threshold
-from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, DENSE_COLOR, RUN_COLORS,
+from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, DENSE_COLOR, RUN_COLORS,
                                   base_layout, rgba, sparsity_axis)
 
 
@@ -72,7 +72,7 @@ def arm_metric_figure(agg: pd.DataFrame, metric: str, *, y_title: str, scale: fl
                                  legendgroup=arm, legendrank=ARM_ORDER.index(arm),
                                  line=dict(color=color, width=3, dash=ARM_DASH[arm]),
                                  marker=dict(size=[11 if h else 8 for h in hollow], color=color,
-                                             symbol=["circle-open" if h else "circle" for h in hollow],
+                                             symbol=[ARM_SYMBOL[arm] + ("-open" if h else "") for h in hollow],
                                              line=dict(width=2, color=color)),
                                  hovertext=hover, hoverinfo="text"))
     if any_hollow:  # a legend entry that says what a hollow marker means
