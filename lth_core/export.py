@@ -136,7 +136,8 @@ def claim_rows(found: dict) -> list[dict]:
         elif k in "de":
             nums = [f"ticket clearly better at {c['ticket_clearly_better_levels']} of {c['levels']} levels, "
                     f"clearly worse at {c['ticket_clearly_worse_levels']}",
-                    f"mean gap {_pts(c['mean_gap_points'])}", f"gap at the smallest {_pts(c['gap_at_smallest_points'])}"]
+                    f"mean gap {_pts(c['mean_gap_points'])}",
+                    f"gap at the smallest {_pts(c['gap_at_smallest_points'])}"]
             lo = [g["min"] for g in c["per_level"] if g.get("min") is not None]
             hi = [g["max"] for g in c["per_level"] if g.get("max") is not None]
             if lo and hi:
@@ -149,7 +150,8 @@ def claim_rows(found: dict) -> list[dict]:
                 nums = [f"at {c['percent_remaining']:.3g}%: gap dense {c['dense_gap_points']:.2f}, ticket "
                         f"{c['ticket_gap_points']:.2f} points", f"test {_pts(c['test_gain_points'])}"]
                 if c.get("gap_change_min") is not None:
-                    nums.append(f"gap change per trial {c['gap_change_min']:+.2f} to {c['gap_change_max']:+.2f} points")
+                    nums.append(f"gap change per trial {c['gap_change_min']:+.2f} to "
+                                f"{c['gap_change_max']:+.2f} points")
             sp = spread.spread_note(c.get("trials", 0)) if "trials" in c else ""
         rows.append({"claim": k, "statement": CLAIMS.get(k, k), "verdict": c["verdict"], "numbers": nums,
                      "spread": sp})
@@ -161,7 +163,8 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-se
 margin:2em auto;padding:0 1em;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .meta{color:#666}.caption{color:#333;background:#f6f7f9;border-left:3px solid #4c78a8;padding:.5em .8em}
-table.claims{width:100%}td.nums{min-width:34%}table{border-collapse:collapse;font-size:.85em;margin:.5em 0}th,td{border:1px solid #ddd;padding:.25em .5em;
+table.claims{width:100%}td.nums{min-width:34%}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}th,td{border:1px solid #ddd;padding:.25em .5em;
 text-align:right}th{background:#f0f0f0}td.l,th.l{text-align:left}
 .v-holds{color:#1a7f37;font-weight:600}.v-not{color:#b42318;font-weight:600}.v-other{color:#9a6700;font-weight:600}
 figure{margin:1em 0}figure img{width:100%}
@@ -207,7 +210,8 @@ def render_html(store: Store, run_id: str, images: dict | None = None, figs: dic
     for r in claim_rows(claims.all_claims(summary)):
         parts.append(f"<tr class=claim><td class=l>({r['claim']})</td><td class=l>{e(r['statement'])}</td>"
                      f"<td class='l {_verdict_class(r['verdict'])}'>{e(r['verdict'])}</td>"
-                     f"<td class='l nums'>{'<br>'.join(e(n) for n in r['numbers'])}</td><td class=l>{e(r['spread'])}</td></tr>")
+                     f"<td class='l nums'>{'<br>'.join(e(n) for n in r['numbers'])}</td>"
+                     f"<td class=l>{e(r['spread'])}</td></tr>")
     parts.append("</table>")
     for i, (name, fig) in enumerate(figs.items(), start=1):
         parts.append(f"<section class=chart><h2>{i} · {e(FIGURES[name])}</h2>")

@@ -67,3 +67,11 @@ if len(configs) > 1 and not presenter.active():
         st.caption("The configs are identical.")
     else:
         st.dataframe(differs, width="stretch")
+
+if not presenter.active():  # each run's own report, as on the Results page: lth_core.export
+    from lth_core.export import report_html
+    st.markdown("**Reports** (one HTML file per run: charts, numbers, claims; works offline)")
+    for rid, c in configs:
+        st.download_button(f"{runpick.config_label(c)} · {rid[:6]}", lambda rid=rid: report_html(state.find(rid), rid),
+                           f"report-{rid}.html", "text/html", key=f"dl_report_{rid}", on_click="ignore",
+                           icon=":material/description:")
