@@ -36,6 +36,7 @@ PAGES = {
     "compare": ("/compare", True),
     "inside": (f"/inside?run={GALLERY_RUN}", True),
     "runs": ("/runs", False),
+    "rounds": (f"/rounds?run={GALLERY_RUN}", True),
 }
 SIZES = ((1280, 720), (390, 844))
 THEMES = ("light", "dark")
@@ -97,7 +98,7 @@ CHECKS = """() => {
     const wide = [];
     for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
         const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.right > w + 2 && getComputedStyle(el).position !== 'fixed') {
+        if (r.width > 0 && r.right > w + 2 && el.tagName !== 'INPUT' && getComputedStyle(el).position !== 'fixed') {
             const scroller = el.closest('[data-testid="stDataFrame"], .stTable, pre, .stCode, [data-testid="stDataFrameResizable"], [role="tablist"], .js-plotly-plot');
             if (!scroller) wide.push((el.getAttribute('data-testid') || el.tagName) + ' ' + (el.innerText || '').slice(0, 40).replace(/\\s+/g, ' '));
         }
@@ -116,6 +117,10 @@ def settle(page, want_plots: bool, timeout_s: float = 60) -> None:
     page.locator('[data-testid="stApp"]').wait_for(timeout=60_000)
     # a cold server answers with an empty app first: wait for the page's own heading
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_s * 1000)
+    if page.viewport_size["width"] < 640:  # app.py opens the sidebar, which covers a phone's page: close it
+        button = page.locator('[data-testid="stSidebarCollapseButton"] button')
+        if button.count() and button.first.is_visible():
+            button.first.click()
     if want_plots:
         try:
             page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout_s * 1000)
