@@ -43,6 +43,7 @@ def as_image(info: dict, max_side: int = MAX_SIDE) -> dict:
 
 def _ladder_trace(percents, level: int) -> go.Bar:
     bar = ladder_chart(percents).data[0]
+    bar.showlegend = False
     bar.marker.color = [ARM_COLORS["ticket"] if lv == level else rgba(DENSE_COLOR, 0.35)
                         for lv in range(len(percents))]
     bar.textfont = dict(color=[ARM_COLORS["ticket"] if lv == level else DENSE_COLOR for lv in range(len(percents))])
@@ -56,7 +57,9 @@ def _acc_trace(ticket: pd.DataFrame, level: int, all_percents) -> go.Scatter:
 
 def _mask_trace(info: dict) -> go.Heatmap:
     heat = first_layer_image(as_image(info), input_label="input").data[0]
-    heat.update(zmin=0, zmax=100, colorbar=dict(title=dict(text="% kept"), len=0.42, y=0.22, x=0.44,
+    # the colour scale follows each round's most-connected input (as on the Inside page), so the
+    # pattern stays visible as the layer thins out; the hover gives the absolute counts
+    heat.update(colorbar=dict(title=dict(text="% kept"), len=0.42, y=0.22, x=0.44,
                                                  thickness=12))
     return heat
 
@@ -111,25 +114,25 @@ def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label
                      range=[float(acc.min()) - pad, float(acc.max()) + pad] if len(acc) else None)
     fig.update_yaxes(autorange="reversed", scaleanchor="x3", constrain="domain", showgrid=False, row=2, col=1,
                      title_text="row")
-    fig.update_xaxes(showgrid=False, constrain="domain", row=2, col=1, title_text="column")
+    fig.update_xaxes(showgrid=False, constrain="domain", row=2, col=1)
     fig.update_xaxes(title_text=f"initial weight θ₀{' · ' + layer_label if layer_label else ''}", row=2, col=2)
     fig.update_yaxes(title_text="share of the group (%)", row=2, col=2)
     fig.update_layout(barmode="overlay", bargap=0, legend=dict(x=0.56, y=0.4, yref="paper", yanchor="top"))
     play = dict(frame=dict(duration=FRAME_MS, redraw=True), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
     fig.update_layout(
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.04, xanchor="left", yanchor="top",
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.07, xanchor="left", yanchor="top",
                           pad=dict(t=10, r=10), showactive=False,
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
-        sliders=[dict(active=k0, x=0.16, len=0.84, y=-0.02, yanchor="top", pad=dict(t=10),
+        sliders=[dict(active=k0, x=0.16, len=0.84, y=-0.05, yanchor="top", pad=dict(t=10),
                       currentvalue=dict(prefix="showing: ", font=dict(size=15)),
                       steps=[dict(label=f"{percents[lv]:.3g}% (round {lv})", method="animate",
                                   args=[[f"L{lv}"], dict(frame=dict(duration=0, redraw=True),
                                                          transition=dict(duration=0), mode="immediate")])
                              for lv in levels])])
-    fig.update_layout(margin=dict(b=110))
+    fig.update_layout(margin=dict(b=150))
     return fig
 
 

@@ -55,9 +55,11 @@ rounds.show_clickable(charts_rounds.show_level(fig, level), key="rounds_fig")
 st.markdown(
     "**What to look for:** press **▶ Play** (or drag the slider) and watch the four views move together. "
     "Top left, the highlighted bar falls by the same share each round. Top right, the ticket's accuracy "
-    "point appears round by round: it usually holds level with the dense network (or rises a little) "
-    "while most weights go, then falls at the last rounds. Bottom left, the border pixels of the first layer "
-    "go dark first while the centre, where the strokes are, keeps its connections. Bottom right, the "
+    "point appears round by round (the dotted grey line is where it will go): it usually holds level with "
+    "the dense network, or rises a little, while most weights go, and drops only at the last rounds. Bottom "
+    "left, bright inputs keep many of their connections and dark ones few (the colour scale follows each "
+    "round's best-connected input); watch whether a shape forms, as the blank border going dark on MNIST. "
+    "Bottom right, the "
     "kept weights (blue) are mostly those that *started* far from zero, though pruning only looked at "
     "the trained values.")
 st.caption("Linked views are **click-to-link**: click a bar of the ladder or a point of the accuracy chart to "
