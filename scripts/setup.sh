@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 apt_pkgs="dataset-fashion-mnist"
-[ "${1:-}" = "--test" ] && apt_pkgs="$apt_pkgs chromium fonts-dejavu-core"
+[ "${1:-}" = "--test" ] && apt_pkgs="$apt_pkgs chromium fonts-dejavu-core poppler-utils"
 missing=""
 for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
