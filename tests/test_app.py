@@ -20,7 +20,7 @@ from ui import params
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 PAGES = ["pages/learn.py", "pages/run.py", "pages/results.py", "pages/compare.py", "pages/inside.py",
-         "pages/runs.py"]
+         "pages/rounds.py", "pages/runs.py"]
 TINY = dict(iterations=20, eval_every=10, rounds=2)
 
 

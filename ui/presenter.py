@@ -48,8 +48,9 @@ def inject_css() -> None:
     st.html(BASE_CSS + (PRESENTER_CSS if active() else ""))
 
 
-def show(fig, key: str | None = None, filename: str = "lottery-ticket-chart") -> None:
-    """Draw a Plotly figure full width; larger fonts and height in presenter mode."""
+def show(fig, key: str | None = None, filename: str = "lottery-ticket-chart", clickable: bool = False):
+    """Draw a Plotly figure full width; larger fonts and height in presenter mode.
+    clickable=True: clicks select points, and the selected points are returned (a list)."""
     if active():
         # explicit sizes: Streamlit's chart theme sets tick and title fonts that a global font would not override
         fig.update_layout(font=dict(size=19), height=int((fig.layout.height or 420) * 1.3),
@@ -58,7 +59,9 @@ def show(fig, key: str | None = None, filename: str = "lottery-ticket-chart") ->
         fig.update_yaxes(tickfont=dict(size=16), title_font=dict(size=18))
         fig.update_annotations(font_size=18)
         fig.update_traces(selector=dict(mode="lines+markers"), marker_size=11)
-    st.plotly_chart(fig, key=key, config={
-        "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-    })
+    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
+    if not clickable:
+        st.plotly_chart(fig, key=key, config=config)
+        return None
+    event = st.plotly_chart(fig, key=key, config=config, on_select="rerun", selection_mode="points")
+    return list(event.selection.points) if event else []

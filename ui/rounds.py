@@ -24,10 +24,4 @@ def figure(root: str, readonly: bool, run_id: str, trial: int, levels: tuple, si
 
 def show_clickable(fig, key: str) -> list:
     """Draw the figure (presenter mode: larger fonts) and return the points clicked in it."""
-    if presenter.active():
-        fig.update_layout(font=dict(size=19), height=int((fig.layout.height or 420) * 1.3),
-                          hoverlabel=dict(font_size=18))
-        fig.update_annotations(font_size=18)
-    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
-                            config={"displaylogo": False})
-    return list(event.selection.points) if event else []
+    return presenter.show(fig, key=key, filename="rounds", clickable=True)
