@@ -11,7 +11,7 @@ import streamlit as st
 from ui import errors, presenter, state
 
 st.set_page_config(page_title="Lottery Ticket Explorer", page_icon=":material/confirmation_number:",
-                   layout="wide", initial_sidebar_state="expanded")
+                   layout="wide", initial_sidebar_state="auto")
 
 
 def _short(path, keep: int = 32) -> str:
