@@ -164,7 +164,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-se
 margin:2em auto;padding:0 1em;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .meta{color:#666}.caption{color:#333;background:#f6f7f9;border-left:3px solid #4c78a8;padding:.5em .8em}
-table.claims{width:100%}td.nums{min-width:34%}
+table.claims{width:100%}td.nums{width:42%}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}th,td{border:1px solid #ddd;padding:.25em .5em;
 text-align:right}th{background:#f0f0f0}td.l,th.l{text-align:left}
 .v-holds{color:#1a7f37;font-weight:600}.v-not{color:#b42318;font-weight:600}.v-other{color:#9a6700;font-weight:600}
