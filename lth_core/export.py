@@ -80,7 +80,7 @@ def numbers_frame(summary: pd.DataFrame) -> pd.DataFrame:
         "level": agg.level, "weights left (%)": agg.percent_remaining, "network": agg.arm.map(ARM_NAMES),
         "trials": agg.trials, "test acc. (%)": 100 * agg.test_acc_at_early_stop,
         "min (%)": 100 * agg.test_acc_at_early_stop_min, "max (%)": 100 * agg.test_acc_at_early_stop_max,
-        "early stop (it.)": agg.early_stop_iteration, "final test acc. (%)": 100 * agg.final_test_acc,
+        "early stop (it.)": agg.early_stop_iteration.round().astype("Int64"), "final test acc. (%)": 100 * agg.final_test_acc,
         "train acc. (%)": 100 * agg.train_acc_at_early_stop, "still improving (%)": 100 * agg.censored_fraction})
 
 
@@ -169,7 +169,7 @@ table{border-collapse:collapse;font-size:.85em;margin:.5em 0}th,td{border:1px so
 text-align:right}th{background:#f0f0f0}td.l,th.l{text-align:left}
 .v-holds{color:#1a7f37;font-weight:600}.v-not{color:#b42318;font-weight:600}.v-other{color:#9a6700;font-weight:600}
 figure{margin:1em 0}figure img{width:100%}
-@media print{body{margin:0;max-width:none}section.chart,tr{break-inside:avoid}h2{break-after:avoid}}
+@media print{body{margin:0;max-width:none}table.numbers{font-size:.68em}section.chart,tr{break-inside:avoid}h2{break-after:avoid}}
 """
 
 
