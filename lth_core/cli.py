@@ -18,6 +18,7 @@ from lth_core.presets import PRESETS, base_preset, get_preset
 from lth_core.registry import ARCHITECTURES, compatible_archs, paper_pruning
 
 EXIT_USAGE, EXIT_DATA, EXIT_FAILED = 2, 3, 1
+EXIT_TAKEN = 75  # work: another live process holds the run's lock (jobs.EXIT_TAKEN)
 
 
 class UsageError(Exception):
@@ -274,7 +275,12 @@ def cmd_work(a) -> int:
         # manager's workers do not oversubscribe the cores they share.
         import torch
         torch.set_num_threads(1)
-    experiment.run(config, store, data_dir=a.data_dir, processes=a.processes)
+    from lth_core.store import AlreadyRunning
+    try:
+        experiment.run(config, store, data_dir=a.data_dir, processes=a.processes)
+    except AlreadyRunning as exc:  # its holder computes it and writes its status; the manager writes nothing
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_TAKEN
     return 0
 
 

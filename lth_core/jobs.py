@@ -9,9 +9,16 @@ process is computing (the command line, another server) is not started twice.
 Limits (each with a clear message): concurrent workers (LTH_WORKERS), queued +
 running jobs per owner (LTH_MAX_JOBS_PER_SESSION) and overall (LTH_MAX_JOBS),
 wall time per job (LTH_JOB_TIMEOUT_S).
+
+Ownership (docs/RELIABILITY.md, "Who writes a run's status"): one manager per process and store
+(manager_for), and one per store across processes: a manager holds <store>/manager.lock for its
+life; a second one (another server on the same store) joins the runs it is asked for but neither
+recovers nor starts workers until the holder is gone, then takes the store over. Only the holder of
+a run's lock writes running, done or failed; "done" is never overwritten.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -23,9 +30,25 @@ from pathlib import Path
 
 from lth_core.config import ExperimentConfig
 from lth_core.experiment import is_complete
-from lth_core.store import Store
+from lth_core.store import AlreadyRunning, Store
 
 POLL_S = 0.3
+EXIT_TAKEN = 75  # `work` exit code: another live process holds the run's lock (EX_TEMPFAIL)
+STORE_LOCK = "manager.lock"  # in the store's root, held by the store's one job manager
+
+_registry: dict[str, "JobManager"] = {}
+_registry_lock = threading.Lock()
+
+
+def manager_for(store_root: Path | str, **kw) -> "JobManager":
+    """This process's job manager for a store, made on first use (kw go to JobManager). Held here,
+    not in a Streamlit cache, so clearing the app's caches never makes a second one."""
+    key = str(Path(store_root).resolve())
+    with _registry_lock:
+        jm = _registry.get(key)
+        if jm is None or jm.closed:
+            jm = _registry[key] = JobManager(Store(key), **kw)
+        return jm
 
 
 class LimitReached(Exception):
@@ -71,8 +94,10 @@ class JobManager:
         self.messages: dict[str, str] = {}   # run_id -> why it stopped, for the page
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        if recover:
-            self._recover()
+        self.closed = False
+        self._recover_pending = recover
+        self._store_fd: int | None = None
+        self._claim_store()
         self._thread = threading.Thread(target=self._loop, name="lth-jobs", daemon=True)
         self._thread.start()
 
@@ -86,10 +111,20 @@ class JobManager:
                 self.jobs[run_id].owners.add(owner)
                 return run_id
             if self.store.has_run(run_id) and is_complete(config, self.store) \
-                    and not self.store.damaged_files(run_id):  # a damaged file is rebuilt by a worker
+                    and not self.store.damaged_files(run_id):  # complete, but its status says otherwise
+                self._mark_done(run_id)
                 return run_id
             if self.store.is_locked(run_id):
                 return run_id  # another process (e.g. the command line) is computing it
+            if not self.holds_store:  # no manager yet where no store folder was: make it and claim it
+                self.store.check_writable()
+                self.store.root.mkdir(parents=True, exist_ok=True)
+                self._claim_store()
+            if not self.holds_store:
+                if self.store.has_run(run_id) and self.store.status(run_id).get("state") == "queued":
+                    return run_id  # queued by the store's manager: it will run it
+                raise LimitReached(f"another server process manages the store {self.store.root}; "
+                                   f"start new runs from that server (or stop it, then retry here).")
             mine = sum(1 for j in self.jobs.values() if owner in j.owners)
             if mine >= self.max_per_owner:
                 raise LimitReached(f"you already have {mine} runs queued or running; the limit is "
@@ -121,8 +156,9 @@ class JobManager:
             del self.jobs[run_id]
             if job.proc is not None:
                 self._kill(job.proc)
-            self.store.set_status(run_id, "cancelled", "cancelled by a user")
-            self.messages[run_id] = "cancelled by a user"
+            if self._may_write(run_id):
+                self.store.set_status(run_id, "cancelled", "cancelled by a user")
+                self.messages[run_id] = "cancelled by a user"
             return True
 
     def state(self, run_id: str) -> str | None:
@@ -143,22 +179,67 @@ class JobManager:
             return sum(1 for j in self.jobs.values() if j.state == "running")
 
     def shutdown(self, kill: bool = True) -> None:
-        """Stop the manager thread (and, by default, its workers; their runs resume later)."""
+        """Stop the manager thread (and, by default, its workers; their runs resume later) and
+        give up the store to the next manager."""
         self._stop.set()
         self._thread.join(timeout=5)
-        if kill:
-            with self._lock:
+        with self._lock:
+            if kill:
                 for job in self.jobs.values():
                     if job.proc is not None:
                         self._kill(job.proc)
+            self.closed = True
+            if self._store_fd is not None:
+                os.close(self._store_fd)  # releases the flock
+                self._store_fd = None
+
+    @property
+    def holds_store(self) -> bool:
+        """True while this manager is the store's one manager (it recovers and starts workers)."""
+        return self._store_fd is not None
 
     # --- internals ------------------------------------------------------------
+    def _claim_store(self) -> None:
+        """Take the store-wide lock if no other manager holds it; on taking it, recover. A store
+        folder that does not exist yet is not created here (browsing leaves no trace): submit() does."""
+        if self._store_fd is not None or self.closed or self.store.readonly or not self.store.root.is_dir():
+            return
+        try:
+            fd = os.open(self.store.root / STORE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # an unwritable store: submit() says so; nothing to recover or run
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)  # another manager (this process or another server) holds the store
+            return
+        self._store_fd = fd
+        if self._recover_pending:
+            self._recover()
+
     def _recover(self) -> None:
-        """Runs left queued or interrupted by a previous server are queued again."""
+        """Runs left queued or interrupted by a previous server are queued again, unless a live
+        process (an orphaned worker, the command line) holds the run's lock."""
         for run_id in self.store.run_ids():
             st = self.store.status(run_id)
-            if st.get("state") in ("queued", "interrupted"):
+            if st.get("state") in ("queued", "interrupted") and not self.store.is_locked(run_id) \
+                    and run_id not in self.jobs:
                 self.jobs[run_id] = Job(run_id, {"recovered"})
+
+    def _may_write(self, run_id: str) -> bool:
+        """A manager writes a run's status (failed, cancelled) only when no live process holds the
+        run's lock and the run is not done: done is never overwritten."""
+        return not self.store.is_locked(run_id) and self.store.status(run_id).get("state") != "done"
+
+    def _mark_done(self, run_id: str) -> None:
+        """A complete run whose status is not done (a stale cancel) is set to done, under its lock."""
+        if self.store.readonly or self.store.status(run_id).get("state") == "done":
+            return
+        try:
+            with self.store.lock(run_id):
+                self.store.set_status(run_id, "done")
+        except AlreadyRunning:  # its holder writes its status
+            pass
 
     def _loop(self) -> None:
         while not self._stop.wait(POLL_S):
@@ -169,6 +250,7 @@ class JobManager:
 
     def _tick(self) -> None:
         with self._lock:
+            self._claim_store()
             now = time.time()
             for run_id, job in list(self.jobs.items()):
                 if job.state != "running":
@@ -178,17 +260,22 @@ class JobManager:
                     if now - job.started > self.timeout_s:
                         self._kill(job.proc)
                         why = f"stopped: exceeded the time limit of {self.timeout_s} s per run"
-                        self.store.set_status(run_id, "failed", why)
-                        self.messages[run_id] = why
+                        if self._may_write(run_id):
+                            self.store.set_status(run_id, "failed", why)
+                            self.messages[run_id] = why
                         del self.jobs[run_id]
                     continue
                 del self.jobs[run_id]
-                if code != 0:
+                if code == EXIT_TAKEN:  # another live process computes it and writes its status
+                    self.messages[run_id] = "another process is computing this run"
+                elif code != 0:
                     st = self.store.status(run_id)
-                    if st.get("state") not in ("failed", "cancelled"):
+                    if st.get("state") not in ("failed", "cancelled") and self._may_write(run_id):
                         why = f"worker process ended with code {code}"
                         self.store.set_status(run_id, "failed", why)
                     self.messages[run_id] = self.store.status(run_id).get("reason", "")
+            if not self.holds_store:
+                return  # another manager holds the store: it starts the workers
             running = sum(1 for j in self.jobs.values() if j.state == "running")
             for job in sorted(self.jobs.values(), key=lambda j: j.submitted):
                 if running >= self.workers:

@@ -1,6 +1,6 @@
 """Server-wide resources and per-session identity.
 
-One JobManager per server (st.cache_resource), writing to the store at
+One JobManager per server (lth_core.jobs.manager_for, one per store), writing to the store at
 $LTH_STORE (default ./runs). A read-only gallery of finished runs is listed
 beside it when the repository's gallery/ (or $LTH_GALLERY) exists. Each browser session gets an
 owner id, so job limits apply per session.
@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 
 from lth_core.gallery import GALLERY_ROOT, gallery_store
-from lth_core.jobs import JobManager
+from lth_core.jobs import JobManager, manager_for
 from lth_core.runs import locate
 from lth_core.store import Store, StoreUnwritable, default_store_root
 from ui.text import plain
@@ -56,14 +56,20 @@ def gallery_root() -> Path | None:
     return path.resolve() if path.is_dir() else None
 
 
-@st.cache_resource(show_spinner=False)
-def _manager(root: str) -> JobManager:
-    return JobManager(Store(root))
-
-
 def manager() -> JobManager:
-    """The server's job manager (created on first use; it re-queues interrupted runs)."""
+    """The server's job manager (created on first use; it re-queues interrupted runs). Held by
+    lth_core.jobs, not st.cache_resource: any client can clear Streamlit's caches, and a second
+    manager would run a second set of workers over the same runs."""
     return _manager(str(store_root()))
+
+
+def _manager(root: str) -> JobManager:
+    """The manager for a store root (kept for tests/test_app.py's _shutdown_manager: a shut-down
+    manager is replaced on next use, so its .clear() has nothing left to do)."""
+    return manager_for(root)
+
+
+_manager.clear = lambda: None
 
 
 def store() -> Store:

@@ -1,0 +1,145 @@
+"""Who may write a run's status, and how many job managers a store has (issue 11).
+
+Rules: one job manager per process and per store; only the holder of a run's lock writes running,
+done or failed; "done" is never overwritten. Each test drives the manager's ticks itself (POLL_S is
+made huge), so the order of events is fixed, not left to timing.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+import lth_core.jobs as jobs
+from lth_core import experiment
+from lth_core.jobs import Job, JobManager
+from lth_core.presets import get_preset
+from lth_core.store import Store
+
+TINY = get_preset("quick").replace(iterations=20, eval_every=10, rounds=1)
+LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds=1)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "POLL_S", 3600)  # no ticks of its own: the test drives them
+    return Store(tmp_path / "store")
+
+
+@pytest.fixture
+def managers():
+    made = []
+    yield made
+    for jm in made:
+        jm.shutdown(kill=True)
+
+
+def _manager(made, store, **kw):
+    kw.setdefault("processes_per_job", 1)
+    kw.setdefault("workers", 1)
+    jm = JobManager(Store(store.root), **kw)
+    made.append(jm)
+    return jm
+
+
+def _fake_job(jm, run_id, cmd, started_ago=0.0):
+    """A running job whose worker is `cmd` (its own process group, like a real worker)."""
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    job = Job(run_id, {"a"}, state="running", proc=proc, started=time.time() - started_ago)
+    with jm._lock:
+        jm.jobs[run_id] = job
+    return proc
+
+
+# --- 1. one manager ---------------------------------------------------------------------------
+def test_clearing_streamlit_caches_does_not_make_a_second_manager(tmp_path, monkeypatch):
+    """Any client can send clear_cache; the app's manager must survive it (one per process)."""
+    import streamlit as st
+
+    from ui import state
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "store"))
+    first = state.manager()
+    try:
+        st.cache_resource.clear()
+        assert state.manager() is first
+    finally:
+        first.shutdown(kill=True)
+    assert jobs.manager_for(tmp_path / "store") is not first  # a shut-down manager is not handed out again
+    jobs.manager_for(tmp_path / "store").shutdown(kill=True)
+
+
+def test_a_second_manager_on_the_same_store_neither_recovers_nor_starts_workers(store, managers):
+    """Another server on the same store joins its runs but leaves them to the store's holder."""
+    rid = store.create(TINY)  # status queued, as a server leaves it
+    first = _manager(managers, store, recover=True)
+    assert rid in first.jobs and first.holds_store
+    second = _manager(managers, store, recover=True)
+    assert not second.holds_store and second.jobs == {}
+    assert second.submit(TINY, owner="x") == rid  # joins: the run is the holder's
+    second._tick()
+    assert second.started_count == 0 and second.jobs == {}
+    first.shutdown(kill=True)
+    second._claim_store()  # the holder is gone: the next manager takes the store over
+    assert second.holds_store and rid in second.jobs
+
+
+# --- 2. only the owner writes ---------------------------------------------------------------------
+def test_a_worker_that_finds_its_run_taken_exits_75_and_the_manager_writes_nothing(store, managers, mnist1d):
+    jm = _manager(managers, store, recover=False)
+    rid = jm.submit(LONG, owner="a")
+    with store.lock(rid):  # another process (the command line, another server) computes it
+        store.set_status(rid, "running")
+        jm._tick()
+        proc = jm.jobs[rid].proc
+        assert proc.wait(timeout=120) == 75
+        jm._tick()
+        assert jm.state(rid) is None
+        assert store.status(rid)["state"] == "running"  # the holder's word stands
+        assert "another process" in jm.messages[rid]
+
+
+def test_recovery_does_not_requeue_a_run_whose_lock_is_held(store, managers):
+    rid = store.create(TINY)  # queued
+    with store.lock(rid):  # a live worker (an orphan of the last server) holds it
+        jm = _manager(managers, store, recover=True)
+        assert rid not in jm.jobs
+
+
+def test_a_failing_worker_does_not_overwrite_done(store, managers):
+    rid = store.create(TINY)
+    jm = _manager(managers, store, recover=False)
+    store.set_status(rid, "done")
+    proc = _fake_job(jm, rid, [sys.executable, "-c", "raise SystemExit(1)"])
+    proc.wait(timeout=30)
+    jm._tick()
+    assert jm.state(rid) is None and store.status(rid)["state"] == "done"
+
+
+def test_the_time_limit_does_not_overwrite_done(store, managers):
+    rid = store.create(TINY)
+    jm = _manager(managers, store, recover=False, timeout_s=1)
+    store.set_status(rid, "done")
+    _fake_job(jm, rid, [sys.executable, "-c", "import time; time.sleep(60)"], started_ago=10)
+    jm._tick()
+    assert jm.state(rid) is None and store.status(rid)["state"] == "done"
+
+
+def test_cancel_does_not_overwrite_done(store, managers):
+    rid = store.create(TINY)
+    jm = _manager(managers, store, recover=False)
+    store.set_status(rid, "done")
+    _fake_job(jm, rid, [sys.executable, "-c", "import time; time.sleep(60)"])
+    assert jm.cancel(rid)
+    assert store.status(rid)["state"] == "done"
+
+
+def test_submitting_a_complete_run_marked_cancelled_marks_it_done(store, managers, mnist1d):
+    """A wrong status on a complete run is fixed from the app: submitting it again sets done."""
+    experiment.run(TINY, store, data_dir=None, processes=1)
+    rid = TINY.run_id()
+    store.set_status(rid, "cancelled", "cancelled by a user")
+    jm = _manager(managers, store, recover=False)
+    assert jm.submit(TINY, owner="a") == rid
+    assert jm.state(rid) is None and store.status(rid)["state"] == "done"
