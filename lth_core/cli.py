@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--store", type=Path)
     w.add_argument("--data-dir", type=Path)
     w.add_argument("--processes", type=_int("--processes", 1, 64))
+    w.add_argument("--deadline-s", type=float, default=None,
+                   help="stop after this many seconds and mark the run failed (the job manager's time limit)")
     g = sub.add_parser("gallery", help="copy finished runs into the read-only gallery folder")
     g.add_argument("run_ids", nargs="+")
     g.add_argument("--store", type=Path)
@@ -276,12 +278,33 @@ def cmd_work(a) -> int:
         import torch
         torch.set_num_threads(1)
     from lth_core.store import AlreadyRunning
+    if a.deadline_s is not None and a.deadline_s > 0:
+        _stop_at_deadline(store, run_id, a.deadline_s)
     try:
         experiment.run(config, store, data_dir=a.data_dir, processes=a.processes)
     except AlreadyRunning as exc:  # its holder computes it and writes its status; the manager writes nothing
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_TAKEN
     return 0
+
+
+def _stop_at_deadline(store, run_id: str, deadline_s: float) -> None:
+    """The worker enforces its own time limit, so it stops even when the server that started it
+    died: at the deadline it writes failed (it holds the run's lock: it is the run's owner, and a
+    run that finished meanwhile keeps done), then kills its process group (its task pool with it)."""
+    import os
+    import signal
+
+    def stop(signum, frame):
+        why = f"stopped: exceeded the time limit of {deadline_s:g} s per run"
+        if store.is_locked(run_id) and store.status(run_id).get("state") == "running":
+            store.set_status(run_id, "failed", why)
+        print(f"error: {why}", file=sys.stderr, flush=True)
+        if os.getpgid(0) == os.getpid():  # its own process group (the job manager starts it so)
+            os.killpg(os.getpid(), signal.SIGKILL)
+        os._exit(EXIT_FAILED)
+    signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, deadline_s)
 
 
 def cmd_gallery(a) -> int:

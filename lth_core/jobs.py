@@ -303,7 +303,7 @@ class JobManager:
 
     def _start(self, job: Job) -> None:
         cmd = [sys.executable, "-m", "lth_core", "work", job.run_id, "--store", str(self.store.root.resolve()),
-               "--processes", str(self.processes_per_job)]
+               "--processes", str(self.processes_per_job), "--deadline-s", str(self.timeout_s)]
         if self.data_dir:
             cmd += ["--data-dir", str(Path(self.data_dir).resolve())]
         log = self.store.run_dir(job.run_id) / "worker.log"

@@ -6,6 +6,8 @@ made huge), so the order of events is fixed, not left to timing.
 """
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -143,3 +145,29 @@ def test_submitting_a_complete_run_marked_cancelled_marks_it_done(store, manager
     jm = _manager(managers, store, recover=False)
     assert jm.submit(TINY, owner="a") == rid
     assert jm.state(rid) is None and store.status(rid)["state"] == "done"
+
+
+# --- 3. orphans ----------------------------------------------------------------------------------
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def _worker(store, rid, data_dir, *extra):
+    """A worker started as the job manager starts one, by a server that is no longer there."""
+    return subprocess.Popen([sys.executable, "-m", "lth_core", "work", rid, "--store", str(store.root),
+                             "--processes", "1", "--data-dir", str(data_dir), *extra],
+                            cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_worker_stops_itself_at_its_deadline_and_says_why(store, data_dir, mnist1d):
+    """No server is left to enforce the time limit: the worker does, and writes the reason."""
+    rid = store.create(LONG)
+    proc = _worker(store, rid, data_dir, "--deadline-s", "3")
+    try:
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    status = store.status(rid)
+    assert status["state"] == "failed" and "time limit of 3 s" in status["reason"], status
+
