@@ -51,6 +51,29 @@ def manager_for(store_root: Path | str, **kw) -> "JobManager":
         return jm
 
 
+def _is_worker(pid, run_id: str) -> bool:
+    """True if pid is a live `python -m lth_core work <run_id>` (the process table, not just a
+    pid: pids are reused; a zombie's empty command line reads as gone)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    return "work" in args and run_id in args and any("lth_core" in a for a in args)
+
+
+def _exited(pid: int) -> bool:
+    """True once pid has exited (gone, or a zombie whose every thread has exited: only then are
+    its files, and so its locks, released; a zombie leader's other threads may still be exiting)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        threads = len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2:][:1] in ("Z", "X") and threads <= 1
+
+
 class LimitReached(Exception):
     """A job limit is reached; the message states the limit."""
 
@@ -70,6 +93,7 @@ class Job:
     owners: set = field(default_factory=set)
     state: str = "queued"          # queued | running
     proc: subprocess.Popen | None = None
+    pid: int | None = None         # a worker adopted from a previous server (no Popen to poll)
     submitted: float = field(default_factory=time.time)
     started: float | None = None
 
@@ -154,8 +178,7 @@ class JobManager:
                 if job.owners - {"recovered"}:
                     return True
             del self.jobs[run_id]
-            if job.proc is not None:
-                self._kill(job.proc)
+            self._kill_job(job)
             if self._may_write(run_id):
                 self.store.set_status(run_id, "cancelled", "cancelled by a user")
                 self.messages[run_id] = "cancelled by a user"
@@ -186,8 +209,7 @@ class JobManager:
         with self._lock:
             if kill:
                 for job in self.jobs.values():
-                    if job.proc is not None:
-                        self._kill(job.proc)
+                    self._kill_job(job)
             self.closed = True
             if self._store_fd is not None:
                 os.close(self._store_fd)  # releases the flock
@@ -219,9 +241,15 @@ class JobManager:
 
     def _recover(self) -> None:
         """Runs left queued or interrupted by a previous server are queued again, unless a live
-        process (an orphaned worker, the command line) holds the run's lock."""
+        process (an orphaned worker, the command line) holds the run's lock. A live worker of a
+        previous server (the pid in its status, checked in the process table) is adopted: it counts
+        against the worker bound and the time limit (from when it started), and can be cancelled."""
         for run_id in self.store.run_ids():
             st = self.store.status(run_id)
+            if st.get("state") == "running" and run_id not in self.jobs and _is_worker(st.get("pid"), run_id):
+                started = st.get("time") if isinstance(st.get("time"), (int, float)) else time.time()
+                self.jobs[run_id] = Job(run_id, {"recovered"}, state="running", pid=st["pid"], started=started)
+                continue
             if st.get("state") in ("queued", "interrupted") and not self.store.is_locked(run_id) \
                     and run_id not in self.jobs:
                 self.jobs[run_id] = Job(run_id, {"recovered"})
@@ -255,10 +283,14 @@ class JobManager:
             for run_id, job in list(self.jobs.items()):
                 if job.state != "running":
                     continue
-                code = job.proc.poll()
+                if job.proc is None and not _is_worker(job.pid, run_id):  # an adopted worker ended:
+                    del self.jobs[run_id]  # no exit code to read; its own status stands
+                    self.messages[run_id] = self.store.status(run_id).get("reason", "")
+                    continue
+                code = job.proc.poll() if job.proc is not None else None
                 if code is None:
                     if now - job.started > self.timeout_s:
-                        self._kill(job.proc)
+                        self._kill_job(job)
                         why = f"stopped: exceeded the time limit of {self.timeout_s} s per run"
                         if self._may_write(run_id):
                             self.store.set_status(run_id, "failed", why)
@@ -312,6 +344,19 @@ class JobManager:
                                         start_new_session=True, cwd=str(Path(__file__).resolve().parents[1]))
         job.state, job.started = "running", time.time()
         self.started_count += 1
+
+    def _kill_job(self, job: Job) -> None:
+        """Kill a job's worker and its process group, started here or adopted; returns once it is gone."""
+        if job.proc is not None:
+            self._kill(job.proc)
+        elif job.pid is not None:
+            try:
+                os.killpg(job.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            end = time.monotonic() + 10
+            while not _exited(job.pid) and time.monotonic() < end:
+                time.sleep(0.02)
 
     @staticmethod
     def _kill(proc: subprocess.Popen) -> None:

@@ -174,7 +174,8 @@ time.sleep(600)
 
 def test_server_killed_hard_leaves_its_worker_to_finish_and_the_queue_to_the_next_server(tmp_path, mnist1d):
     """SIGKILL of the server process alone: its worker (own process group) finishes its run; the
-    next server re-queues the queued run and does not start the orphan's run a second time."""
+    next server adopts it (it fills the one worker slot), re-queues the queued run and does not
+    start the orphan's run a second time."""
     store = Store(tmp_path / "store")
     running, queued = CONFIG.replace(iterations=30), CONFIG.replace(seed=1, iterations=20)
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(store.root),
@@ -189,7 +190,8 @@ def test_server_killed_hard_leaves_its_worker_to_finish_and_the_queue_to_the_nex
     assert store.status(running.run_id())["state"] == "running"  # its worker still holds the lock
     jm = JobManager(store, workers=1, recover=True, processes_per_job=1)  # the next server
     try:
-        assert set(jm.jobs) == {queued.run_id()}
+        assert set(jm.jobs) == {running.run_id(), queued.run_id()}
+        assert jm.jobs[running.run_id()].proc is None and jm.jobs[running.run_id()].pid  # adopted, not restarted
         wait_for(lambda: not jm.jobs, 180, "the queued run to finish", poll_s=0.1)
         wait_for(lambda: store.status(running.run_id())["state"] == "done", 120, "the orphan to finish")
     finally:

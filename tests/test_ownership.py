@@ -171,3 +171,28 @@ def test_a_worker_stops_itself_at_its_deadline_and_says_why(store, data_dir, mni
     status = store.status(rid)
     assert status["state"] == "failed" and "time limit of 3 s" in status["reason"], status
 
+
+def test_a_new_manager_adopts_a_live_orphan_within_the_worker_bound_and_time_limit(store, managers, data_dir, mnist1d):
+    """A server died; its worker trains on. The next manager adopts it through the pid in its
+    status: it fills the one worker slot, and the time limit (counted from its start) stops it."""
+    rid = store.create(LONG)
+    proc = _worker(store, rid, data_dir)
+    try:
+        end = time.monotonic() + 90
+        while store.status(rid)["state"] != "running":
+            assert time.monotonic() < end and proc.poll() is None, "the orphan never started"
+            time.sleep(0.05)
+        jm = _manager(managers, store, recover=True, workers=1)
+        assert jm.state(rid) == "running" and jm.jobs[rid].pid == proc.pid
+        queued = jm.submit(TINY, owner="a")
+        jm._tick()
+        assert jm.state(queued) == "queued" and jm.started_count == 0  # the orphan holds the slot
+        jm.timeout_s = 0.01
+        jm._tick()
+        assert proc.wait(timeout=10) == -signal.SIGKILL and jm.state(rid) is None
+        status = store.status(rid)
+        assert status["state"] == "failed" and "time limit" in status["reason"], status
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
