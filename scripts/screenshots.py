@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync"]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+import streamlit_server  # noqa: E402  (tests/streamlit_server.py: start and stop the app)
+from test_browser import CHROME_ARGS, CHROMIUM  # noqa: E402  (one browser setup for tests and scripts)
+CHROMIUM = str(CHROMIUM)
 GALLERY_RUN = "ba305c899da06a3f"  # a finished gallery run: the Results and Inside pages show it
 # page name -> (URL path and query, charts expected); the paths are app.py's st.Page url_paths
 PAGES = {
@@ -42,48 +39,6 @@ SIZES = ((1280, 720), (390, 844))
 THEMES = ("light", "dark")
 MAX_HEIGHT = 6000  # px: a phone page is long; the rest of it adds little to a screenshot
 QUALITY = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(theme: str, store: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` in the given theme, in its own process group; waits for the port."""
-    port = _free_port()
-    env = dict(os.environ, LTH_STORE=str(store))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--theme.base", theme],
-        cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    stop_server(proc)
-    raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop the server's process group (by its pid): SIGTERM, then SIGKILL after 15 s."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 MEASURE = """() => {
@@ -162,7 +117,8 @@ def main(argv=None) -> int:
             for theme in args.themes.split(","):
                 store = Path(tmp) / f"runs-{theme}"
                 store.mkdir()
-                proc, url = start_server(theme, store, Path(tmp) / f"server-{theme}.log")
+                proc, url = streamlit_server.start({"LTH_STORE": str(store)}, Path(tmp) / f"server-{theme}.log",
+                                                   ("--theme.base", theme))
                 try:
                     for width, height in sizes:
                         ctx = browser.new_context(viewport={"width": width, "height": height},
@@ -182,7 +138,7 @@ def main(argv=None) -> int:
                             print(json.dumps(row), flush=True)
                         ctx.close()
                 finally:
-                    stop_server(proc)
+                    streamlit_server.stop(proc)
         finally:
             browser.close()
     total = sum(r["kb"] for r in report)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,58 +20,42 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' helpers
 
 from lth_core.presets import get_preset  # noqa: E402
-from tests.test_browser import CHROME_ARGS, CHROMIUM, _free_port, _stop_workers, _ticket_points  # noqa: E402
+import streamlit_server  # noqa: E402
+from test_browser import CHROME_ARGS, CHROMIUM, _stop_workers, _ticket_points  # noqa: E402
 from lth_core.store import Store  # noqa: E402
-
-
-def _serve(store: Path, port: int, log) -> subprocess.Popen:
-    env = dict(os.environ, LTH_STORE=str(store), LTH_GALLERY=str(store / "no-gallery"))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("streamlit did not start within 60 s")
 
 
 def one_repeat(p, levels: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        store, port = Path(tmp) / "runs", _free_port()
-        with open(Path(tmp) / "server.log", "wb") as log:
-            proc = _serve(store, port, log)
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
-            try:
-                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-                page.goto(f"http://127.0.0.1:{port}", timeout=60_000)
-                button = page.get_by_role("button", name="Try it: quick demo")
-                button.wait_for(timeout=60_000)
-                t0 = time.perf_counter()
-                button.click()
-                first = last = None
-                while time.perf_counter() - t0 < 240:
-                    n = _ticket_points(page)
-                    now = time.perf_counter() - t0
-                    if n >= 1 and first is None:
-                        first = now
-                    if n >= levels:
-                        last = now
-                        break
-                    page.wait_for_timeout(100)
-                return {"first_point_s": first, "last_point_s": last}
-            finally:
-                browser.close()
-                proc.terminate()
-                proc.wait(timeout=15)
-                _stop_workers(Store(store))
+        store = Path(tmp) / "runs"
+        proc, url = streamlit_server.start({"LTH_STORE": str(store), "LTH_GALLERY": str(store / "no-gallery")},
+                                           Path(tmp) / "server.log")
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            page.goto(url, timeout=60_000)
+            button = page.get_by_role("button", name="Try it: quick demo")
+            button.wait_for(timeout=60_000)
+            t0 = time.perf_counter()
+            button.click()
+            first = last = None
+            while time.perf_counter() - t0 < 240:
+                n = _ticket_points(page)
+                now = time.perf_counter() - t0
+                if n >= 1 and first is None:
+                    first = now
+                if n >= levels:
+                    last = now
+                    break
+                page.wait_for_timeout(100)
+            return {"first_point_s": first, "last_point_s": last}
+        finally:
+            browser.close()
+            streamlit_server.stop(proc)
+            _stop_workers(Store(store))
 
 
 def main() -> int:

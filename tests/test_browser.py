@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+import streamlit_server
 
 from lth_core.presets import get_preset
 from lth_core.store import Store
@@ -47,43 +46,23 @@ def _require_browser():
     return sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = streamlit_server.free_port  # kept for the scripts and tests that import it from here
 
 
 @pytest.fixture
 def server(tmp_path, mnist1d, data_dir):
     """A real `streamlit run app.py` on a free port with an empty store; always stopped."""
-    port, store = _free_port(), tmp_path / "runs"
-    env = dict(os.environ, LTH_STORE=str(store), LTH_DATA_DIR=str(data_dir),
-               LTH_GALLERY=str(tmp_path / "no-gallery"))
-    log = open(tmp_path / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    store = tmp_path / "runs"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"streamlit exited: {(tmp_path / 'server.log').read_text()[-2000:]}")
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}", store
+        proc, url = streamlit_server.start({"LTH_STORE": str(store), "LTH_DATA_DIR": str(data_dir),
+                                            "LTH_GALLERY": str(tmp_path / "no-gallery")}, tmp_path / "server.log")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield url, store
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        streamlit_server.stop(proc)
         _stop_workers(Store(store))
-        log.close()
 
 
 def _stop_workers(store: Store) -> None:

@@ -12,18 +12,15 @@ Reuses tests/test_browser.py's helpers; a missing browser skips locally and fail
 """
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
+import streamlit_server
+
 from lth_core.store import Store
-from test_browser import CHROME_ARGS, CHROMIUM, REPO, _free_port, _require_browser, _stop_workers
+from test_browser import CHROME_ARGS, CHROMIUM, REPO, _require_browser, _stop_workers
 
 pytestmark = pytest.mark.browser
 HEADLINE = "ba305c899da06a3f"  # the gallery's headline run (LeNet-300-100 on Fashion-MNIST, 15 rounds)
@@ -37,36 +34,17 @@ def gallery_server(tmp_path_factory, data_dir):
     if not (GALLERY / HEADLINE / "config.json").is_file():
         pytest.fail(f"the gallery run {HEADLINE} is missing from {GALLERY}")
     tmp = tmp_path_factory.mktemp("teaching")
-    port, store = _free_port(), tmp / "runs"
-    env = dict(os.environ, LTH_STORE=str(store), LTH_DATA_DIR=str(data_dir), LTH_GALLERY=str(GALLERY))
-    log = open(tmp / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    store = tmp / "runs"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"streamlit did not start: {(tmp / 'server.log').read_text()[-2000:]}")
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}"
+        proc, url = streamlit_server.start({"LTH_STORE": str(store), "LTH_DATA_DIR": str(data_dir),
+                                            "LTH_GALLERY": str(GALLERY)}, tmp / "server.log")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield url
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        streamlit_server.stop(proc)
         _stop_workers(Store(store))
-        log.close()
 
 
 @pytest.fixture(scope="module")
