@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image, paper_pruning
+from lth_core.resources import memory_problem
 
 # What a run measures. 1: training accuracy was the running accuracy over recent minibatches
 # (train mode), inputs standardised with the validation split included. 2: training loss and
@@ -243,6 +244,9 @@ class ExperimentConfig:
             raise ConfigError("iterations", f"the run would train {work:,} network-iterations "
                                             f"(iterations x levels x arms x trials); the limit is "
                                             f"{MAX_NETWORK_ITERATIONS:,}")
+        too_big = memory_problem(self.arch, DATASETS[self.dataset].input_shape, self.training.batch_size)
+        if too_big:  # the server's memory bound ($LTH_MAX_MEMORY_GB, lth_core.resources)
+            raise ConfigError("batch_size", too_big)
 
     # --- derived facts -------------------------------------------------
     @property

@@ -7,8 +7,11 @@ is the shared truth: a run already done is served at once, a run another
 process is computing (the command line, another server) is not started twice.
 
 Limits (each with a clear message): concurrent workers (LTH_WORKERS), queued +
-running jobs per owner (LTH_MAX_JOBS_PER_SESSION) and overall (LTH_MAX_JOBS),
-wall time per job (LTH_JOB_TIMEOUT_S).
+running jobs per owner (LTH_MAX_JOBS_PER_SESSION), per client address (LTH_MAX_JOBS_PER_ADDRESS)
+and overall (LTH_MAX_JOBS), wall time per job (LTH_JOB_TIMEOUT_S), free disk in the store
+(LTH_MIN_FREE_DISK_GB) and each worker's data memory (LTH_WORKER_MEMORY_GB, RLIMIT_DATA). A free
+worker takes the oldest queued job of the owner with the fewest running jobs (round-robin by owner),
+so one client's many tabs cannot hold every worker while others wait.
 
 Ownership (docs/RELIABILITY.md, "Who writes a run's status"): one manager per process and store
 (manager_for), and one per store across processes: a manager holds <store>/manager.lock for its
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +35,7 @@ from pathlib import Path
 
 from lth_core.config import ExperimentConfig
 from lth_core.experiment import is_complete
+from lth_core.resources import min_free_disk_gb, worker_memory_bytes
 from lth_core.store import AlreadyRunning, Store
 
 POLL_S = 0.3
@@ -61,6 +67,21 @@ def _is_worker(pid, run_id: str) -> bool:
     except OSError:
         return False
     return "work" in args and run_id in args and any("lth_core" in a for a in args)
+
+
+def _limit_memory(pid: int) -> None:
+    """Cap a worker's data memory at $LTH_WORKER_MEMORY_GB (default 8 GB; 0: no cap): an allocation
+    beyond it fails in the worker (a MemoryError, the run marked failed), not on the server. RLIMIT_DATA,
+    not RLIMIT_AS: torch maps its libraries (and CUDA large virtual areas) beyond any useful address-space
+    cap, while RLIMIT_DATA counts the heap and private anonymous memory, where tensors live. Set from
+    here (prlimit, Linux) on the new process, so no preexec_fn runs in a forked threaded server."""
+    limit = worker_memory_bytes()
+    if limit is None or not hasattr(resource, "prlimit"):
+        return
+    try:
+        resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
+    except (OSError, ValueError):  # the process already ended, or the limit is above the hard one
+        pass
 
 
 def _exited(pid: int) -> bool:
@@ -96,6 +117,7 @@ class Job:
     pid: int | None = None         # a worker adopted from a previous server (no Popen to poll)
     submitted: float = field(default_factory=time.time)
     started: float | None = None
+    owner: str = ""                # who asked first: the fair-share scheduler's key
 
 
 class JobManager:
@@ -103,12 +125,15 @@ class JobManager:
 
     def __init__(self, store: Store, *, workers: int | None = None, max_jobs: int | None = None,
                  max_per_owner: int | None = None, timeout_s: float | None = None,
-                 data_dir: Path | None = None, recover: bool = True, processes_per_job: int | None = None):
+                 data_dir: Path | None = None, recover: bool = True, processes_per_job: int | None = None,
+                 max_per_address: int | None = None):
         cores = os.cpu_count() or 1
         self.store = store
         self.workers = workers or _env_int("LTH_WORKERS", max(1, cores // 2))
         self.max_jobs = max_jobs or _env_int("LTH_MAX_JOBS", 20)
         self.max_per_owner = max_per_owner or _env_int("LTH_MAX_JOBS_PER_SESSION", 2)
+        self.max_per_address = max_per_address or _env_int("LTH_MAX_JOBS_PER_ADDRESS", 4)
+        self.addresses: dict[str, str] = {}  # owner -> client address (note_address), for its limit
         self.timeout_s = timeout_s or _env_int("LTH_JOB_TIMEOUT_S", 3600)
         self.processes_per_job = processes_per_job or max(1, cores // self.workers)
         self.data_dir = data_dir
@@ -126,9 +151,24 @@ class JobManager:
         self._thread.start()
 
     # --- public -------------------------------------------------------------
-    def submit(self, config: ExperimentConfig, owner: str = "anonymous") -> str:
+    def note_address(self, owner: str, address: str | None) -> None:
+        """Record a session's client address, so its runs count against that address's limit
+        (several tabs or sessions from one client share it). None (unknown) records nothing."""
+        if not address:
+            return
+        with self._lock:
+            if len(self.addresses) > 10_000 and owner not in self.addresses:  # forget idle sessions
+                busy = {o for j in self.jobs.values() for o in j.owners}
+                self.addresses = {o: a for o, a in self.addresses.items() if o in busy}
+            self.addresses[owner] = str(address)[:100]
+
+    def submit(self, config: ExperimentConfig, owner: str = "anonymous", address: str | None = None) -> str:
         """Queue a run unless the store has it or it is queued/running; returns its run id.
-        LimitReached at a job limit, StoreUnwritable when the store's folder cannot be written."""
+        LimitReached at a job limit or when the store's disk is nearly full, StoreUnwritable when
+        the store's folder cannot be written. `address` (else the one note_address recorded for the
+        owner) is the client's address, for the per-address limit."""
+        if address:
+            self.note_address(owner, address)
         run_id = config.run_id()
         with self._lock:
             if run_id in self.jobs:
@@ -153,13 +193,20 @@ class JobManager:
             if mine >= self.max_per_owner:
                 raise LimitReached(f"you already have {mine} runs queued or running; the limit is "
                                    f"{self.max_per_owner} per session. Wait for one to finish or cancel one.")
+            address = self.addresses.get(owner)
+            if address is not None:
+                theirs = sum(1 for j in self.jobs.values() if any(self.addresses.get(o) == address for o in j.owners))
+                if theirs >= self.max_per_address:
+                    raise LimitReached(f"your address already has {theirs} runs queued or running; the limit is "
+                                       f"{self.max_per_address} per address. Wait for one to finish or cancel one.")
             if len(self.jobs) >= self.max_jobs:
                 raise LimitReached(f"the server has {len(self.jobs)} runs queued or running; the limit is "
                                    f"{self.max_jobs}. Try again when one has finished.")
             self.store.check_writable()  # StoreUnwritable names the folder, where a bare OSError would not
+            self._check_disk()
             self.store.create(config)
             self.store.set_status(run_id, "queued")
-            self.jobs[run_id] = Job(run_id, {owner})
+            self.jobs[run_id] = Job(run_id, {owner}, owner=owner)
             self.messages.pop(run_id, None)
         return run_id
 
@@ -193,8 +240,7 @@ class JobManager:
     def queue_position(self, run_id: str) -> int | None:
         """0 for the next job to start, None if not queued."""
         with self._lock:
-            queued = sorted((j for j in self.jobs.values() if j.state == "queued"), key=lambda j: j.submitted)
-            ids = [j.run_id for j in queued]
+            ids = [j.run_id for j in self._next_jobs()]  # the order free workers take them
             return ids.index(run_id) if run_id in ids else None
 
     def running_count(self) -> int:
@@ -254,6 +300,30 @@ class JobManager:
                     and run_id not in self.jobs:
                 self.jobs[run_id] = Job(run_id, {"recovered"})
 
+    def _check_disk(self) -> None:
+        """LimitReached when the store's disk has less free space than $LTH_MIN_FREE_DISK_GB."""
+        floor = min_free_disk_gb()
+        free = shutil.disk_usage(self.store.root).free
+        if free < floor * 1e9:
+            raise LimitReached(f"the server's disk is nearly full: {free / 1e9:.2f} GB free in the run store, "
+                               f"and new runs need at least {floor:g} GB ($LTH_MIN_FREE_DISK_GB). "
+                               f"Try again later, or ask the operator to free space.")
+
+    def _next_jobs(self):
+        """Queued jobs in the order free workers take them: round-robin by owner (the owner with
+        the fewest running jobs first, so one client's many tabs cannot hold every worker), oldest
+        first within an owner and between equals."""
+        running: dict[str, int] = {}
+        for j in self.jobs.values():
+            if j.state == "running":
+                running[j.owner] = running.get(j.owner, 0) + 1
+        queued = sorted((j for j in self.jobs.values() if j.state == "queued"), key=lambda j: j.submitted)
+        while queued:
+            job = min(queued, key=lambda j: running.get(j.owner, 0))  # min keeps the oldest among equals
+            queued.remove(job)
+            running[job.owner] = running.get(job.owner, 0) + 1
+            yield job
+
     def _may_write(self, run_id: str) -> bool:
         """A manager writes a run's status (failed, cancelled) only when no live process holds the
         run's lock and the run is not done: done is never overwritten."""
@@ -309,16 +379,15 @@ class JobManager:
             if not self.holds_store:
                 return  # another manager holds the store: it starts the workers
             running = sum(1 for j in self.jobs.values() if j.state == "running")
-            for job in sorted(self.jobs.values(), key=lambda j: j.submitted):
+            for job in list(self._next_jobs()):
                 if running >= self.workers:
                     break
-                if job.state == "queued":
-                    try:
-                        self._start(job)
-                    except Exception as exc:  # any failure to launch fails this job only, never the queue
-                        self._fail_to_start(job, exc)
-                        continue
-                    running += 1
+                try:
+                    self._start(job)
+                except Exception as exc:  # any failure to launch fails this job only, never the queue
+                    self._fail_to_start(job, exc)
+                    continue
+                running += 1
             self.peak_running = max(self.peak_running, running)
 
     def _fail_to_start(self, job: Job, exc: Exception) -> None:
@@ -342,6 +411,7 @@ class JobManager:
         with open(log, "ab") as out:
             job.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         start_new_session=True, cwd=str(Path(__file__).resolve().parents[1]))
+        _limit_memory(job.proc.pid)
         job.state, job.started = "running", time.time()
         self.started_count += 1
 

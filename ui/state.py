@@ -3,7 +3,7 @@
 One JobManager per server (lth_core.jobs.manager_for, one per store), writing to the store at
 $LTH_STORE (default ./runs). A read-only gallery of finished runs is listed
 beside it when the repository's gallery/ (or $LTH_GALLERY) exists. Each browser session gets an
-owner id, so job limits apply per session.
+owner id, so job limits apply per session, and, where Streamlit knows it, per client address.
 """
 from __future__ import annotations
 
@@ -101,7 +101,22 @@ def cancel(run_id: str) -> bool:
 
 
 def owner() -> str:
-    """This browser session's id, used for the per-session job limit."""
+    """This browser session's id, used for the per-session job limit. Its client address (when
+    Streamlit knows it) is given to the job manager once, for the per-address limit."""
     if "owner" not in st.session_state:
         st.session_state["owner"] = uuid.uuid4().hex[:12]
+    if not st.session_state.get("owner_address_noted"):
+        address = client_address()
+        if address:
+            manager().note_address(st.session_state["owner"], address)
+            st.session_state["owner_address_noted"] = True
     return st.session_state["owner"]
+
+
+def client_address() -> str | None:
+    """The browser's address as Streamlit sees it (st.context.ip_address, Streamlit 1.45+), or None:
+    an older Streamlit, a test harness or a proxy that hides it; the per-session limit still applies."""
+    try:
+        return getattr(st.context, "ip_address", None) or None
+    except Exception:  # no script context (bare mode)
+        return None

@@ -1,0 +1,107 @@
+"""Estimated peak memory of a run, and the server's memory and disk limits.
+
+A config whose estimate is over $LTH_MAX_MEMORY_GB (default 4) is invalid (ExperimentConfig checks
+it), so the command line, a URL and the app all refuse it with the same message. The estimate is
+deliberately simple (docs/RELIABILITY.md, "Resources an anonymous user can exhaust"):
+
+    training     activations(one example) x batch_size x 4 bytes x TRAIN_FACTOR
+                 (each layer's output is kept for the backward pass, plus its gradient)
+    evaluation   largest layer output(one example) x 2 x EVAL_CHUNK x 4 bytes (no gradients:
+                 about two consecutive layers alive at once)
+    parameters   weights x 4 bytes x PARAM_FACTOR (weights, gradients, optimizer state,
+                 masks, the initial and rewind weights)
+
+activations(one example) sums the output sizes of every leaf module for one example, measured once
+per architecture with forward hooks (on the meta device: no real memory) and cached. Datasets, the
+Python and torch runtime and stacked GPU networks are not counted: the estimate is for what a config
+can make arbitrarily large. Workers also run under a hard limit ($LTH_WORKER_MEMORY_GB, lth_core.jobs).
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+BYTES = 4            # float32
+TRAIN_FACTOR = 2     # activation + its gradient, per layer, for each example of a batch
+PARAM_FACTOR = 8     # weights, gradients, two Adam moments, mask, initial, rewind, best copy
+EVAL_CHUNK = 1024    # examples per evaluation pass (lth_core.training.CPU_EVAL_CHUNK)
+DEFAULT_MAX_MEMORY_GB = 4.0
+GB = 1e9
+
+
+def _env_float(name: str, default: float) -> float:
+    """A positive number from the environment, else the default."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 and value == value and value != float("inf") else default
+
+
+def max_memory_gb() -> float:
+    """A run's estimated peak may not exceed this ($LTH_MAX_MEMORY_GB, default 4)."""
+    return _env_float("LTH_MAX_MEMORY_GB", DEFAULT_MAX_MEMORY_GB)
+
+
+@lru_cache(maxsize=None)
+def arch_profile(arch: str, input_shape: tuple) -> tuple[int, int, int]:
+    """(activation elements summed over leaf modules, largest single output, parameters) for one
+    example of `input_shape` through `arch`; measured with forward hooks on the meta device."""
+    import torch
+
+    from lth_core.models import _BUILDERS
+    with torch.device("meta"):
+        model = _BUILDERS[arch](0.0)
+    sizes: list[int] = []
+
+    def hook(_module, _inputs, output):
+        if isinstance(output, torch.Tensor):
+            sizes.append(output[0].numel())
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
+    model.eval()
+    with torch.no_grad():
+        model(torch.empty((1, *input_shape), device="meta"))
+    for h in handles:
+        h.remove()
+    return sum(sizes), max(sizes + [int(torch.Size(input_shape).numel())]), sum(
+        p.numel() for p in model.parameters())
+
+
+def peak_bytes(arch: str, input_shape: tuple, batch_size: int) -> int:
+    """The estimated peak memory of training `arch` at `batch_size` (see the module's docstring)."""
+    acts, largest, params = arch_profile(arch, tuple(input_shape))
+    train = acts * batch_size * BYTES * TRAIN_FACTOR
+    evaluate = largest * 2 * EVAL_CHUNK * BYTES
+    return train + evaluate + params * BYTES * PARAM_FACTOR
+
+
+def memory_problem(arch: str, input_shape: tuple, batch_size: int) -> str | None:
+    """Why a run is too large for this server's memory limit, or None if it fits."""
+    need, limit = peak_bytes(arch, input_shape, batch_size), max_memory_gb()
+    if need <= limit * GB:
+        return None
+    return (f"the run would need about {need / GB:.1f} GB at its peak; the limit is {limit:g} GB "
+            f"($LTH_MAX_MEMORY_GB). Use a smaller batch size")
+
+
+def worker_memory_bytes() -> int | None:
+    """The hard limit on a worker's data memory ($LTH_WORKER_MEMORY_GB, default 8; 0: none)."""
+    raw = os.environ.get("LTH_WORKER_MEMORY_GB", "")
+    try:
+        gb = float(raw) if raw.strip() else 8.0
+    except ValueError:
+        gb = 8.0
+    if gb != gb or gb == float("inf") or gb < 0:
+        gb = 8.0
+    return int(gb * GB) if gb > 0 else None
+
+
+def min_free_disk_gb() -> float:
+    """New runs are refused while the store's disk has less free space ($LTH_MIN_FREE_DISK_GB, default 1)."""
+    raw = os.environ.get("LTH_MIN_FREE_DISK_GB", "")
+    try:
+        gb = float(raw) if raw.strip() else 1.0
+    except ValueError:
+        return 1.0
+    return gb if gb >= 0 and gb == gb and gb != float("inf") else 1.0

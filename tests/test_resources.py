@@ -1,0 +1,121 @@
+"""Resources an anonymous user can exhaust (issue 11, item 5): memory, workers, disk.
+
+A config too large for the server's memory bound is invalid, with the estimate and the limit in
+the message; workers run under a hard data-memory limit; a free worker goes to the owner with the
+fewest running jobs (round-robin by owner); runs are bounded per client address as well as per
+session; new runs are refused while the store's disk is below its floor.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from lth_core.config import ConfigError, ExperimentConfig
+from lth_core.jobs import JobManager, LimitReached
+from lth_core.presets import PRESETS, get_preset
+from lth_core.store import Store
+
+LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds=1)  # outlives every test
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    end = time.monotonic() + timeout_s
+    while not (value := predicate()):
+        assert time.monotonic() < end, f"timed out after {timeout_s} s waiting for {what}"
+        time.sleep(0.05)
+    return value
+
+
+@pytest.fixture
+def manager(tmp_path, mnist1d):
+    made = []
+
+    def make(**kw):
+        kw.setdefault("processes_per_job", 1)
+        jm = JobManager(Store(tmp_path / "store"), recover=False, **kw)
+        made.append(jm)
+        return jm
+
+    yield make
+    for jm in made:
+        jm.shutdown(kill=True)
+
+
+# --- memory -------------------------------------------------------------------------------------
+def test_a_config_over_the_memory_limit_is_refused_with_the_estimate_and_the_limit(monkeypatch):
+    monkeypatch.delenv("LTH_MAX_MEMORY_GB", raising=False)
+    with pytest.raises(ConfigError) as err:
+        ExperimentConfig(dataset="cifar10", arch="conv2", training=dict(batch_size=45_000))
+    assert err.value.field == "batch_size"
+    text = str(err.value)
+    assert "GB at its peak" in text and "the limit is 4 GB" in text and "$LTH_MAX_MEMORY_GB" in text
+
+
+def test_the_memory_limit_follows_its_environment_variable(monkeypatch):
+    monkeypatch.setenv("LTH_MAX_MEMORY_GB", "1000")
+    ExperimentConfig(dataset="cifar10", arch="conv2", training=dict(batch_size=45_000))  # accepted
+    monkeypatch.setenv("LTH_MAX_MEMORY_GB", "0.5")
+    with pytest.raises(ConfigError, match=r"the limit is 0.5 GB"):
+        ExperimentConfig(dataset="cifar10", arch="vgg19", training=dict(batch_size=64))
+
+
+def test_every_preset_fits_the_default_memory_limit(monkeypatch):
+    monkeypatch.delenv("LTH_MAX_MEMORY_GB", raising=False)
+    for name, (_, config) in PRESETS.items():
+        ExperimentConfig.from_dict(config.to_dict())  # validated again under the default limit
+
+
+def test_a_worker_runs_under_a_hard_data_memory_limit(manager, monkeypatch):
+    monkeypatch.setenv("LTH_WORKER_MEMORY_GB", "3")
+    jm = manager(workers=1)
+    run_id = jm.submit(LONG, owner="a")
+    job = wait_for(lambda: jm.jobs[run_id].proc, 10, "the worker to start")
+    limits = Path(f"/proc/{job.pid}/limits").read_text()
+    line = next(row for row in limits.splitlines() if row.startswith("Max data size"))
+    assert line.split()[3:5] == [str(3 * 10**9)] * 2, line
+
+
+# --- fair share ---------------------------------------------------------------------------------
+def test_a_free_worker_goes_to_the_owner_with_the_fewest_running_jobs(manager):
+    jm = manager(workers=2, max_per_owner=10)
+    first, second = (jm.submit(LONG.replace(seed=s), owner="many-tabs") for s in (10, 11))
+    wait_for(lambda: jm.running_count() == 2, 10, "the first two runs to start")
+    more = [jm.submit(LONG.replace(seed=s), owner="many-tabs") for s in (1, 2, 3)]
+    other = jm.submit(LONG.replace(seed=9), owner="another-session")  # asked last
+    assert jm.queue_position(other) == 0   # next: its owner has no run going
+    assert [jm.queue_position(r) for r in more] == [1, 2, 3]
+    jm.cancel(first)  # one worker frees up: many-tabs still has one running, another-session none
+    wait_for(lambda: jm.state(other) == "running", 10, "the other session's run to start")
+    assert all(jm.state(r) == "queued" for r in more)
+
+
+def test_runs_are_bounded_per_client_address_as_well_as_per_session(manager):
+    jm = manager(workers=1, max_per_owner=2, max_per_address=3)
+    for tab in ("tab1", "tab2", "tab3"):
+        jm.note_address(tab, "203.0.113.7")
+    jm.submit(LONG, owner="tab1")
+    jm.submit(LONG.replace(seed=1), owner="tab1")
+    jm.submit(LONG.replace(seed=2), owner="tab2")
+    with pytest.raises(LimitReached, match=r"your address already has 3 runs .* the limit is 3 per address"):
+        jm.submit(LONG.replace(seed=3), owner="tab3")
+    jm.submit(LONG.replace(seed=4), owner="elsewhere", address="198.51.100.2")  # another client: accepted
+    jm.submit(LONG.replace(seed=5), owner="no-address")  # unknown address: the session limit only
+
+
+def test_the_app_falls_back_to_the_session_limit_without_a_client_address():
+    from ui.state import client_address
+    assert client_address() is None  # no Streamlit session here: no address, no error
+
+
+# --- disk ---------------------------------------------------------------------------------------
+def test_no_run_is_queued_while_the_store_disk_is_below_its_floor(manager, monkeypatch):
+    jm = manager(workers=1)
+    monkeypatch.setenv("LTH_MIN_FREE_DISK_GB", "1000000")
+    with pytest.raises(LimitReached, match=r"GB free in the run store, and new runs need at least 1e\+06 GB "
+                                          r"\(\$LTH_MIN_FREE_DISK_GB\)"):
+        jm.submit(LONG, owner="a")
+    assert not jm.store.has_run(LONG.run_id()) and not jm.jobs
+    monkeypatch.setenv("LTH_MIN_FREE_DISK_GB", "0")
+    assert jm.submit(LONG, owner="a") == LONG.run_id()
