@@ -14,6 +14,8 @@ import pytest
 import torch
 
 from lth_core import data, experiment
+from lth_core.jobs import JobManager
+from lth_core.store import Store
 from lth_core.presets import get_preset
 
 FASHION_MNIST_DIR = data.DEBIAN_FASHION_MNIST
@@ -81,3 +83,18 @@ def executed(monkeypatch):
     monkeypatch.setattr(experiment, "execute", counting)
     return keys
 
+
+@pytest.fixture
+def manager(tmp_path, mnist1d):
+    """A factory of job managers on a fresh store; each is shut down (workers killed) afterwards."""
+    made = []
+
+    def make(**kw):
+        kw.setdefault("processes_per_job", 1)
+        jm = JobManager(Store(tmp_path / "store"), recover=False, **kw)
+        made.append(jm)
+        return jm
+
+    yield make
+    for jm in made:
+        jm.shutdown(kill=True)

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lth_core.jobs import JobManager, LimitReached
+from lth_core.jobs import LimitReached
 from lth_core.presets import get_preset
-from lth_core.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from procwatch import Sampler, worker_processes  # noqa: E402  (the load test's ps sampler)
@@ -39,22 +38,6 @@ def group_alive(pgid: int) -> bool:
         return True
     except ProcessLookupError:
         return False
-
-
-@pytest.fixture
-def manager(tmp_path, mnist1d):
-    """A factory of job managers on a fresh store; each is shut down (workers killed) afterwards."""
-    made = []
-
-    def make(**kw):
-        kw.setdefault("processes_per_job", 1)
-        jm = JobManager(Store(tmp_path / "store"), recover=False, **kw)
-        made.append(jm)
-        return jm
-
-    yield make
-    for jm in made:
-        jm.shutdown(kill=True)
 
 
 def test_same_config_from_many_owners_trains_once_and_workers_stay_bounded(manager):

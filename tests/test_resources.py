@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from lth_core.config import ConfigError, ExperimentConfig
-from lth_core.jobs import JobManager, LimitReached
+from lth_core.jobs import LimitReached
 from lth_core.presets import PRESETS, get_preset
-from lth_core.store import Store
 
 LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds=1)  # outlives every test
 
@@ -26,21 +25,6 @@ def wait_for(predicate, timeout_s: float, what: str):
         assert time.monotonic() < end, f"timed out after {timeout_s} s waiting for {what}"
         time.sleep(0.05)
     return value
-
-
-@pytest.fixture
-def manager(tmp_path, mnist1d):
-    made = []
-
-    def make(**kw):
-        kw.setdefault("processes_per_job", 1)
-        jm = JobManager(Store(tmp_path / "store"), recover=False, **kw)
-        made.append(jm)
-        return jm
-
-    yield make
-    for jm in made:
-        jm.shutdown(kill=True)
 
 
 # --- memory -------------------------------------------------------------------------------------
