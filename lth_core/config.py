@@ -30,7 +30,9 @@ SCHEMA_VERSIONS = (1, 2)
 # Fields added to the config after runs were stored, as (section, name) -> the schema current when
 # they were added (section None: top level). At their default they are left out of every hash, so
 # existing ids (gallery runs, shared ?run= links) stay valid; their defaults must never change.
-ADDED_FIELDS = {("training", "lr_milestones"): 2, ("training", "lr_factor"): 2, ("training", "augment"): 2}
+ADDED_FIELDS = {("training", "lr_milestones"): 2, ("training", "lr_factor"): 2, ("training", "augment"): 2,
+                ("pruning", "criterion"): 2, ("pruning", "granularity"): 2, (None, "criteria"): 2,
+                (None, "at_init"): 2, (None, "at_init_checks"): 2, (None, "stability_levels"): 2}
 
 MAX_ROUNDS = 40
 MAX_ITERATIONS = 120_000      # per round; the paper's longest (VGG-19) is 112K
@@ -42,6 +44,14 @@ OPTIMIZERS = ("adam", "sgd")
 STRATEGIES = ("layerwise", "global")
 RESETS = ("init", "rewind")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# Beyond the paper (docs/BEYOND.md). Which surviving weights a round keeps (lth_core.criteria):
+CRITERIA = ("magnitude", "magnitude_increase", "movement", "large_init_large_final")
+# What a round removes: single weights, or whole units (lth_core.structured)
+GRANULARITIES = ("unstructured", "neurons", "filters")
+STRUCTURED_ARCHS = {"neurons": ("mlp1d", "lenet300", "conv2", "conv4", "conv6"), "filters": ("conv2", "conv4", "conv6")}
+AT_INIT = ("snip", "synflow", "magnitude_init")  # masks from theta_0 alone (lth_core.at_init)
+CHECKS = ("shuffle", "reinit")  # sanity checks of an at-init mask: shuffled per layer; re-initialised
+COPY_ARM = "ticket_copy"  # the ticket trained again with another minibatch order (stability_levels)
 
 
 class ConfigError(ValueError):
@@ -109,6 +119,8 @@ class PruningConfig:
     output_rate: float | None = None  # output layer's rate, in [0, 1); None -> rate / 2 (as the paper
     #                                   for LeNet and Conv-2/4/6); 0 keeps it whole (VGG-19, ResNet-18)
     rounds: int = 8              # pruning rounds after the dense run, 1..40
+    criterion: str = "magnitude"  # which surviving weights a round keeps: one of CRITERIA (lth_core.criteria)
+    granularity: str = "unstructured"  # 'unstructured' weights, or whole 'neurons' / 'filters' (lth_core.structured)
 
     def __post_init__(self):
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -120,6 +132,11 @@ class PruningConfig:
         _check_number("conv_rate", self.conv_rate, 0, 1, integer=False, lo_open=True, hi_open=True)
         _check_number("output_rate", self.output_rate, 0, 1, integer=False, hi_open=True)
         _check_number("rounds", self.rounds, 1, MAX_ROUNDS, integer=True)
+        _check_choice("criterion", self.criterion, CRITERIA)
+        _check_choice("granularity", self.granularity, GRANULARITIES)
+        if self.granularity != "unstructured" and self.strategy != "layerwise":
+            raise ConfigError("granularity", f"{self.granularity!r} pruning is layer-wise; allowed with strategy "
+                                             f"'global': unstructured")
         for name in ("rate", "conv_rate", "output_rate"):
             object.__setattr__(self, name, float(getattr(self, name)))
         object.__setattr__(self, "rounds", int(self.rounds))
@@ -185,6 +202,11 @@ class ExperimentConfig:
     trials: int = 1              # independent seeds, 1..MAX_TRIALS
     seed: int = 0                # base seed; trial t uses seed + t
     device: str = "auto"         # 'auto' (cuda, mps, cpu), 'cpu', 'cuda' or 'mps'
+    criteria: tuple = ()         # extra IMP tickets, one per criterion (CRITERIA), as arms 'imp_<criterion>'
+    at_init: tuple = ()          # masks found at initialisation (AT_INIT), as arms of the same names
+    at_init_checks: tuple = ()   # sanity checks (CHECKS) of each at-init mask, as arms '<method>_<check>'
+    stability_levels: tuple = ()  # levels (0..rounds) where the ticket trains twice (COPY_ARM) to measure
+    #                               linear mode connectivity (lth_core.stability)
 
     def __post_init__(self):
         if self.pruning is None:
@@ -237,6 +259,7 @@ class ExperimentConfig:
         _check_number("trials", self.trials, 1, MAX_TRIALS, integer=True)
         _check_number("seed", self.seed, 0, 2**31 - 1, integer=True)
         _check_choice("device", self.device, DEVICES)
+        self._check_beyond()
         object.__setattr__(self, "trials", int(self.trials))
         object.__setattr__(self, "seed", int(self.seed))
         work = self.network_iterations()
@@ -248,6 +271,42 @@ class ExperimentConfig:
         if too_big:  # the server's memory bound ($LTH_MAX_MEMORY_GB, lth_core.resources)
             raise ConfigError("batch_size", too_big)
 
+    def _check_beyond(self) -> None:
+        """Validate and canonicalise the fields that go beyond the paper (criteria, at-init arms,
+        structured pruning, stability levels)."""
+        for name, allowed in (("criteria", CRITERIA), ("at_init", AT_INIT), ("at_init_checks", CHECKS)):
+            items = getattr(self, name)
+            if isinstance(items, str):
+                items = [c.strip() for c in items.split(",") if c.strip() and c.strip() != "none"]
+            if not isinstance(items, (list, tuple)):
+                raise ConfigError(name, f"must be a list of {', '.join(allowed)}, got {_short(items)}")
+            for c in items:
+                _check_choice(name, c, allowed)
+            object.__setattr__(self, name, tuple(c for c in allowed if c in set(items)))
+        if self.pruning.criterion in self.criteria:
+            raise ConfigError("criteria", f"{self.pruning.criterion!r} is already the ticket's criterion; allowed: "
+                                          f"{', '.join(c for c in CRITERIA if c != self.pruning.criterion)}")
+        if self.at_init_checks and not self.at_init:
+            raise ConfigError("at_init_checks", "checks need an at-init method to check; set at_init too")
+        gran = self.pruning.granularity
+        if gran != "unstructured":
+            if self.arch not in STRUCTURED_ARCHS[gran]:
+                raise ConfigError("granularity", f"{gran!r} pruning does not fit {self.arch!r}; allowed for: "
+                                                 f"{', '.join(STRUCTURED_ARCHS[gran])}")
+            if self.at_init:
+                raise ConfigError("at_init", f"masks at initialisation are unstructured; allowed with "
+                                             f"granularity {gran!r}: none")
+        levels = self.stability_levels
+        if isinstance(levels, str):
+            levels = [v.strip() for v in levels.split(",") if v.strip() and v.strip() != "none"]
+            levels = [int(v) if v.isdigit() and len(v) < 4 else v for v in levels]
+        if not isinstance(levels, (list, tuple)):
+            raise ConfigError("stability_levels", f"must be a list of levels in [0, {self.pruning.rounds}], "
+                                                  f"got {_short(levels)}")
+        for v in levels:
+            _check_number("stability_levels", v, 0, self.pruning.rounds, integer=True)
+        object.__setattr__(self, "stability_levels", tuple(sorted({int(v) for v in levels})))
+
     # --- derived facts -------------------------------------------------
     @property
     def levels(self) -> int:
@@ -256,18 +315,35 @@ class ExperimentConfig:
 
     @property
     def arms(self) -> tuple:
-        """Every network family trained at each level: the ticket, then the controls."""
-        return ("ticket",) + self.controls
+        """Every network family trained at each level >= 1: the ticket, the controls, the extra
+        criteria's tickets, the at-init masks and their checks (the stability copy is not one: it
+        trains at stability_levels only)."""
+        return (("ticket",) + self.controls + tuple(f"imp_{c}" for c in self.criteria) + self.at_init
+                + tuple(f"{m}_{c}" for m in self.at_init for c in self.at_init_checks))
+
+    def start_iteration(self, level: int, arm: str) -> int:
+        """The iteration a network's training starts from: k (rewind_iteration) for networks reset
+        to theta_k (the ticket and the arms that share its reset weights, and the stability copy),
+        0 for the dense network and for those trained from theta_0 or a fresh init whatever the
+        reset (re-init, at-init masks and their checks)."""
+        if self.reset != "rewind":
+            return 0
+        if arm == COPY_ARM:
+            return self.rewind_iteration
+        if level == 0 or arm == "reinit" or arm_family(arm) in ("at_init", "check"):
+            return 0
+        return self.rewind_iteration
 
     def network_iterations(self) -> int:
-        """Total optimizer steps the run will take over all levels, arms and trials."""
-        per_level_arms = 1 + self.pruning.rounds * len(self.arms)
-        return self.training.iterations * per_level_arms * self.trials
+        """Total optimizer steps the run will take over all levels, arms and trials (at most)."""
+        per_trial = 1 + self.pruning.rounds * len(self.arms) + len(self.stability_levels)
+        return self.training.iterations * per_trial * self.trials
 
     def to_dict(self) -> dict:
         """Canonical plain-data form (JSON-safe)."""
         d = dataclasses.asdict(self)
-        d["controls"] = list(self.controls)
+        for name in ("controls", "criteria", "at_init", "at_init_checks", "stability_levels"):
+            d[name] = list(getattr(self, name))
         d["training"]["lr_milestones"] = list(self.training.lr_milestones)
         return d
 
@@ -288,8 +364,9 @@ class ExperimentConfig:
                 if bad:
                     raise ConfigError(sorted(bad)[0], f"unknown field; allowed: {', '.join(sorted(sub_known))}")
                 d[key] = sub(**d[key])
-        if "controls" in d and isinstance(d["controls"], list):
-            d["controls"] = tuple(d["controls"])
+        for name in ("controls", "criteria", "at_init", "at_init_checks", "stability_levels"):
+            if name in d and isinstance(d[name], list):
+                d[name] = tuple(d[name])
         return cls(**d)
 
     def run_id(self, schema: int = SCHEMA_VERSION) -> str:
@@ -328,6 +405,31 @@ class ExperimentConfig:
             pruning = PruningConfig(**{**base, **p})
         training = dataclasses.replace(self.training, **t) if t else self.training
         return dataclasses.replace(self, pruning=pruning, training=training, **changes)
+
+
+def arm_family(arm: str) -> str:
+    """What kind of network an arm trains: 'ticket', 'control' (reinit, random, oneshot),
+    'criterion' (imp_<criterion>), 'at_init' (a method's mask), 'check' (<method>_<check>) or
+    'copy' (the stability copy)."""
+    if arm == "ticket":
+        return "ticket"
+    if arm == COPY_ARM:
+        return "copy"
+    if arm in CONTROLS:
+        return "control"
+    if arm.startswith("imp_") and arm[4:] in CRITERIA:
+        return "criterion"
+    if arm in AT_INIT:
+        return "at_init"
+    if any(arm == f"{m}_{c}" for m in AT_INIT for c in CHECKS):
+        return "check"
+    raise ValueError(f"unknown arm {arm!r}")
+
+
+def check_parts(arm: str) -> tuple[str, str]:
+    """(method, check) of a check arm such as 'snip_shuffle'."""
+    method, _, check = arm.rpartition("_")
+    return method, check
 
 
 def _default(section: str | None, name: str):

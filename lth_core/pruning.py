@@ -2,13 +2,17 @@
 
 Pruning only ever removes still-alive weights, and removes exactly
 round(rate x alive) of them per layer (layer-wise) or over the pooled layers
-(global). The output layer is always pruned layer-wise at output_rate.
+(global). The output layer is always pruned layer-wise at output_rate. Which
+weights go is decided by the config's criterion (lth_core.criteria; magnitude
+by default); whole units go instead when its granularity is structured
+(lth_core.structured).
 """
 from __future__ import annotations
 
 import torch
 
 from lth_core.config import PruningConfig
+from lth_core.criteria import scores as criterion_scores
 from lth_core.masks import Masks
 
 
@@ -33,9 +37,25 @@ def _keep_largest(scores: torch.Tensor, mask: torch.Tensor, n_remove: int) -> to
 
 
 def prune(weights: dict[str, torch.Tensor], masks: Masks, kinds: dict[str, str],
-          cfg: PruningConfig) -> Masks:
-    """One IMP round: the next mask from trained weights and the current mask."""
-    return prune_by_counts(weights, masks, kinds, cfg, next_counts(masks, kinds, cfg))
+          cfg: PruningConfig, init: dict | None = None, criterion: str | None = None) -> Masks:
+    """One IMP round: the next mask from trained weights (and, for criteria other than
+    magnitude, the weights training started from: init) and the current mask. criterion
+    overrides cfg.criterion (a run's extra criteria arms)."""
+    criterion = criterion or cfg.criterion
+    if cfg.granularity != "unstructured":
+        from lth_core.structured import prune_units
+        return prune_units(weights, masks, kinds, cfg, init, criterion)
+    sc = criterion_scores(criterion, weights, init, masks, scopes(masks, kinds, cfg))
+    return prune_by_counts(sc, masks, kinds, cfg, next_counts(masks, kinds, cfg), scored=True)
+
+
+def scopes(masks: Masks, kinds: dict[str, str], cfg: PruningConfig) -> list[list[str]]:
+    """Groups of layers pruned together: each layer alone (layer-wise), or the pooled non-output
+    layers plus the output layer alone (global)."""
+    if cfg.strategy == "layerwise":
+        return [[n] for n in masks]
+    pooled = [n for n in masks if kinds[n] != "output"]
+    return ([pooled] if pooled else []) + [[n] for n in masks if kinds[n] == "output"]
 
 
 def next_counts(masks: Masks, kinds: dict[str, str], cfg: PruningConfig) -> dict:
@@ -51,19 +71,22 @@ def next_counts(masks: Masks, kinds: dict[str, str], cfg: PruningConfig) -> dict
 
 
 def prune_by_counts(weights: dict[str, torch.Tensor], masks: Masks, kinds: dict[str, str],
-                    cfg: PruningConfig, keep: dict) -> Masks:
-    """Keep the largest-magnitude alive weights so that `keep` counts survive."""
+                    cfg: PruningConfig, keep: dict, scored: bool = False) -> Masks:
+    """Keep the largest-magnitude alive weights so that `keep` counts survive (scored=True:
+    `weights` are already scores, higher kept, e.g. from lth_core.criteria)."""
+    if not scored:
+        weights = {n: w.detach().abs() for n, w in weights.items() if n in masks}
     new: Masks = {}
     pooled = [n for n in masks if cfg.strategy == "global" and kinds[n] != "output"]
     for n, m in masks.items():
         if n in pooled:
             continue
         flat = m.flatten()
-        w = weights[n].detach().abs().flatten().to("cpu", torch.float32)
+        w = weights[n].flatten().to("cpu", torch.float32)
         new[n] = _keep_largest(w, flat, int(flat.sum()) - keep[n]).reshape(m.shape)
     if pooled:
         flats = [masks[n].flatten() for n in pooled]
-        scores = torch.cat([weights[n].detach().abs().flatten().to("cpu", torch.float32) for n in pooled])
+        scores = torch.cat([weights[n].flatten().to("cpu", torch.float32) for n in pooled])
         joint = _keep_largest(scores, torch.cat(flats), int(sum(int(f.sum()) for f in flats)) - keep["_pool"])
         for n, piece in zip(pooled, torch.split(joint, [f.numel() for f in flats])):
             new[n] = piece.reshape(masks[n].shape)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lth_core.early_stop import is_censored
+from lth_core.experiment import level_arms
 from lth_core.store import Corrupt, Store
 from lth_core.training import History
 
@@ -23,7 +24,7 @@ def records(store: Store, run_id: str) -> list[dict]:
     out = []
     for trial in range(config.trials):
         for level in range(config.levels):
-            for arm in (("ticket",) if level == 0 else config.arms):
+            for arm in level_arms(config, level):
                 try:
                     out.append(store.read_json(run_id, f"t{trial}/L{level:02d}/{arm}.json"))
                 except (FileNotFoundError, Corrupt):
@@ -35,11 +36,6 @@ def _percent(rec: dict) -> float:
     return 100.0 * sum(rec["layer_remaining"].values()) / sum(rec["layer_sizes"].values())
 
 
-def start_iteration(config, level: int, arm: str) -> int:
-    """The iteration a network's training starts from: k for rewound networks, else 0."""
-    return config.rewind_iteration if level > 0 and arm != "reinit" else 0
-
-
 def summary_frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per (level, arm, trial): early stopping (with its censoring flags, see
     lth_core.early_stop) and accuracies. train_measured is False for older records whose
@@ -49,7 +45,7 @@ def summary_frame(store: Store, run_id: str) -> pd.DataFrame:
     rows = []
     for rec in records(store, run_id):
         s = History.from_dict(rec["history"]).summary()
-        start = start_iteration(config, rec["level"], rec["arm"])
+        start = config.start_iteration(rec["level"], rec["arm"])
         base = {"run_id": run_id, "trial": rec["trial"], "seed": rec["seed"], "level": rec["level"],
                 "percent_remaining": _percent(rec), **s,
                 "censored": is_censored(s["early_stop_iteration"], iters, start),
@@ -57,7 +53,7 @@ def summary_frame(store: Store, run_id: str) -> pd.DataFrame:
                 "train_measured": "train_measure" in rec}
         rows.append({**base, "arm": rec["arm"], "shared_dense": False})
         if rec["level"] == 0:
-            rows += [{**base, "arm": a, "shared_dense": True} for a in config.controls]
+            rows += [{**base, "arm": a, "shared_dense": True} for a in config.arms[1:]]
     cols = ["run_id", "trial", "seed", "level", "percent_remaining", "arm", "shared_dense", *SUMMARY_METRICS,
             "censored", "censored_smoothed", "train_measured"]
     df = pd.DataFrame(rows, columns=cols)

@@ -44,6 +44,12 @@ FIELD_CHANGES = {
     "lr_milestones": dict(lr_milestones=(1000, 2000)),
     "lr_factor": dict(lr_factor=0.5),  # unused without milestones, still part of the identity
     "augment": dict(dataset="fashion-mnist", arch="lenet300", augment=True),
+    "criterion": dict(criterion="movement"),
+    "granularity": dict(granularity="neurons"),
+    "criteria": dict(criteria=("movement",)),
+    "at_init": dict(at_init=("snip",)),
+    "at_init_checks": dict(at_init=("snip",), at_init_checks=("shuffle",)),
+    "stability_levels": dict(stability_levels=(1,)),
 }
 
 
