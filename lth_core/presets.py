@@ -47,6 +47,15 @@ VGG19_REWIND, RESNET18_REWIND = 1000, 500
 DEEP = ("20 rounds of global pruning at 20% (output layer unpruned, as the paper's 'fc 0%'), ticket vs random "
         "re-init, 1 trial (the paper's runs are long: raise trials for error bars)")
 
+# Beyond the paper (docs/BEYOND.md): compact Fashion-MNIST examples, each under about 30 minutes on 2 CPU
+# cores. 5,000 iterations is on the dense network's validation plateau (from about 4,000), short of its
+# minimum: the charts mark networks still improving at the end.
+BEYOND = ExperimentConfig(dataset="fashion-mnist", arch="lenet300", pruning=PruningConfig(rate=0.5, rounds=5),
+                          training=TrainingConfig(iterations=5000, eval_every=500), controls=("reinit",), trials=3)
+BEYOND_REWIND = 250  # 5% of training
+BEYOND_TEXT = ("LeNet-300-100 on Fashion-MNIST, 5,000 iterations per round, 5 rounds at 50% (output 25%) to 3.3%, "
+               "3 trials")
+
 PRESETS: dict[str, tuple[str, ExperimentConfig]] = {
     "quick": (
         "MNIST-1D MLP, 4 rounds at 50% per round, ticket vs random re-init: about 20 s on 2 CPU cores",
@@ -122,6 +131,25 @@ PRESETS: dict[str, tuple[str, ExperimentConfig]] = {
         f"ResNet-18 at lr 0.1 without warm-up, survivors rewound to iteration k = {RESNET18_REWIND} instead of "
         f"theta_0 (late resetting, Frankle et al. 2019: k a few hundred to a few thousand); {DEEP}",
         RESNET18.replace(reset="rewind", rewind_iteration=RESNET18_REWIND)),
+    **{name: (text, BEYOND.replace(**changes)) for name, text, changes in (
+        ("beyond-criteria", "Beyond the paper: which weights to keep. The magnitude ticket beside tickets kept by "
+         "magnitude increase, movement and large-init-large-final (Zhou et al. 2019), with random re-init; the "
+         f"ticket also trains twice at levels 0, 1, 3 and 5 for its stability at reset to theta_0; {BEYOND_TEXT}",
+         dict(criteria=("magnitude_increase", "movement", "large_init_large_final"), stability_levels=(0, 1, 3, 5))),
+        ("beyond-rewind", f"Beyond the paper: stability when rewinding. The ticket rewound to iteration "
+         f"{BEYOND_REWIND} instead of theta_0, trained twice at levels 0, 1, 3 and 5 (Frankle et al. 2020), with "
+         f"random re-init; {BEYOND_TEXT}",
+         dict(reset="rewind", rewind_iteration=BEYOND_REWIND, stability_levels=(0, 1, 3, 5))),
+        ("beyond-at-init", "Beyond the paper: tickets found at initialisation. SNIP, SynFlow and magnitude at init "
+         "at the ticket's sparsities, each also shuffled and re-initialised (the sanity checks), beside the IMP "
+         f"ticket with random re-init and random pruning; {BEYOND_TEXT}",
+         dict(at_init=("snip", "synflow", "magnitude_init"), at_init_checks=("shuffle", "reinit"),
+              controls=("reinit", "random"))),
+        ("beyond-structured", "Beyond the paper: structured pruning. Whole hidden neurons go, 30% of them per round "
+         "for 6 rounds (by the L1 norm of their incoming weights, Li et al. 2017), with random re-init and random "
+         f"pruning of whole neurons; {BEYOND_TEXT}",
+         dict(rate=0.3, rounds=6, granularity="neurons", controls=("reinit", "random"))),
+    )},
 }
 # Where a request naming only a dataset starts: the paper's protocol for it (MNIST-1D: the demo).
 DATASET_PRESETS = {"mnist1d": "quick", "fashion-mnist": "lenet-fmnist", "mnist": "lenet-mnist",
