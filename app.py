@@ -28,9 +28,11 @@ PAGES = {
     "inside": st.Page("pages/inside.py", title="Inside the ticket", icon=":material/biotech:"),
     "runs": st.Page("pages/runs.py", title="All runs", icon=":material/list_alt:"),
     "rounds": st.Page("pages/rounds.py", title="Play through the rounds", icon=":material/slideshow:"),
+    "beyond": st.Page("pages/beyond.py", title="Beyond the paper", icon=":material/science:"),
 }
 page = st.navigation({"Explore": [PAGES["learn"], PAGES["run"], PAGES["results"]],
-                      "Dig deeper": [PAGES["compare"], PAGES["inside"], PAGES["rounds"], PAGES["runs"]]})
+                      "Dig deeper": [PAGES["compare"], PAGES["inside"], PAGES["rounds"], PAGES["beyond"],
+                                     PAGES["runs"]]})
 if page.url_path == PAGES["learn"].url_path and "run" in st.query_params:
     # a shared link /?run=<run_id> opens that run's results (the Results page validates the id)
     st.switch_page(PAGES["results"], query_params=st.query_params.to_dict())

@@ -14,7 +14,7 @@ import math
 import pytest
 
 from lth_core import charts
-from lth_core.chart_style import ARM_COLORS, ARM_DASH, ARM_ORDER, ARM_SYMBOL, DENSE_COLOR
+from lth_core.chart_style import ARM_COLORS, ARM_DASH, ARM_ORDER, ARM_SYMBOL, CHART_GROUPS, DENSE_COLOR, PAPER_ARMS
 
 MACHADO = {  # linear-RGB simulation matrices, severity 1.0
     "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216),
@@ -52,9 +52,12 @@ def delta_e(a: str, b: str, deficiency: str | None = None) -> float:
     return math.dist(lab(a, deficiency), lab(b, deficiency))
 
 
-def min_pair(deficiency: str | None) -> tuple[float, str, str]:
+def min_pair(deficiency: str | None, arms=PAPER_ARMS) -> tuple[float, str, str]:
     return min((delta_e(ARM_COLORS[a], ARM_COLORS[b], deficiency), a, b)
-               for a, b in itertools.combinations(ARM_ORDER, 2))
+               for a, b in itertools.combinations(arms, 2))
+
+
+GROUP_PAIRS = sorted({tuple(sorted(p)) for arms in CHART_GROUPS.values() for p in itertools.combinations(arms, 2)})
 
 
 def test_simulation_is_sane():
@@ -65,21 +68,24 @@ def test_simulation_is_sane():
 
 
 @pytest.mark.parametrize("deficiency", [None, *MACHADO])
-@pytest.mark.parametrize("a,b", list(itertools.combinations(ARM_ORDER, 2)))
+@pytest.mark.parametrize("a,b", GROUP_PAIRS)
 def test_arms_distinguishable(a, b, deficiency):
+    """Every pair of arms drawn on one chart (chart_style.CHART_GROUPS, the paper's four included)."""
     by_shape = ARM_DASH[a] != ARM_DASH[b] and ARM_SYMBOL[a] != ARM_SYMBOL[b]
     assert by_shape or delta_e(ARM_COLORS[a], ARM_COLORS[b], deficiency) >= MIN_DELTA_E
 
 
 @pytest.mark.parametrize("deficiency", [None, *MACHADO])
 def test_palette_meets_threshold_by_colour_alone(deficiency):
-    """Stronger than the rule above: today the colours alone already keep every pair apart."""
+    """Stronger than the rule above: the paper's four arms are kept apart by colour alone."""
     assert min_pair(deficiency)[0] >= MIN_DELTA_E
 
 
 def test_every_arm_has_its_own_dash_and_marker():
-    assert len({ARM_DASH[a] for a in ARM_ORDER}) == len(ARM_ORDER)
+    """The paper's arms each have their own dash; every arm (beyond the paper too) its own marker."""
+    assert len({ARM_DASH[a] for a in PAPER_ARMS}) == len(PAPER_ARMS)
     assert len({ARM_SYMBOL[a] for a in ARM_ORDER}) == len(ARM_ORDER)
+    assert set(ARM_ORDER) == set(ARM_COLORS) == set(ARM_DASH) == set(ARM_SYMBOL)
     assert not any(ARM_SYMBOL[a].endswith("-open") for a in ARM_ORDER)  # hollow is kept for "censored"
 
 
@@ -102,6 +108,9 @@ def test_dense_line_differs_from_arms_by_dash_or_colour():
 
 if __name__ == "__main__":
     for d in [None, *MACHADO]:
+        for name, arms in CHART_GROUPS.items():
+            v, a, b = min_pair(d, arms)
+            print(f"  {d or 'typical vision'} · {name}: min ΔE {v:.1f} ({a}-{b})")
         v, a, b = min_pair(d)
         grey = min((delta_e(DENSE_COLOR, ARM_COLORS[x], d), x) for x in ARM_ORDER)
         print(f"{d or 'typical vision'}: min ΔE {v:.1f} ({a}-{b}); closest to dense grey: {grey[1]} {grey[0]:.1f}")

@@ -1,0 +1,314 @@
+"""Beyond the paper, drawn: pruning criteria and masks found at initialisation, each with a
+"what to look for" caption whose verdicts are computed from the run (structured pruning and
+stability: lth_core.charts_stability).
+
+Input is lth_core.results.summary_frame (one row per level, arm and trial; accuracies are
+fractions, drawn as %; percent_remaining is the % of prunable weights left, drawn on the
+paper's reversed log axis). Every comparison goes through lth_core.spread: an arm is called
+above or below another only when every trial agrees on the sign (spread.paired_gap) *and*
+the two min..max bands over trials do not overlap; otherwise the caption says the difference
+is within the spread. With one trial it says "single trial, no spread". Pure Plotly, no
+Streamlit.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lth_core import spread
+from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_SYMBOL, CRITERIA_ARMS, DENSE_COLOR,
+                                  base_layout, rgba, sparsity_axis)
+from lth_core.config import AT_INIT, arm_family
+
+ACC = spread.ACC
+
+
+def short(arm: str) -> str:
+    """An arm's name without its explanation in brackets ('Random re-init')."""
+    return ARM_NAMES.get(arm, arm).split(" (")[0]
+
+
+def arm_line(summary: pd.DataFrame, arm: str, metric: str = ACC) -> pd.DataFrame:
+    """Per level of `arm`, dense network first: percent_remaining, mean, min, max over trials, trials.
+    The dense point (level 0) is the one network every arm starts from."""
+    t = spread.level_table(summary, arm, metric)
+    d = spread.networks(summary)
+    dense = d[(d.level == 0) & (d.arm == "ticket")]
+    rows = []
+    if len(dense):
+        rows.append({"level": 0, "percent_remaining": float(dense.percent_remaining.mean()),
+                     "trials": dense.trial.nunique(), "mean": float(dense[metric].mean()),
+                     "min": float(dense[metric].min()), "max": float(dense[metric].max())})
+    cols = ["level", "percent_remaining", "trials", "mean", "min", "max"]
+    return pd.DataFrame(rows + t[cols].to_dict("records"), columns=cols)
+
+
+def compare(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str = ACC) -> dict:
+    """`arm` against `other` at one level: spread.paired_gap (points, paired by trial) plus verdict:
+    'above' / 'below' (two or more trials, every trial's gap of one sign and the min..max bands
+    apart), 'within' (the spread does not separate them), 'single' (one trial: no spread, no
+    verdict; the gap's sign is only a direction), or 'none' (nothing to compare)."""
+    g = spread.paired_gap(summary, level, arm, other, metric)
+    d = spread.networks(summary)
+    a = d[(d.level == level) & (d.arm == arm)][metric]
+    b = d[(d.level == level) & (d.arm == other)][metric]
+    verdict = "none" if not g["trials"] else "single" if g["trials"] == 1 else "within"
+    if verdict == "within":
+        if g["clearly_better"] and a.min() > b.max():
+            verdict = "above"
+        elif g["clearly_worse"] and a.max() < b.min():
+            verdict = "below"
+    return {**g, "verdict": verdict, "level": level}
+
+
+def sparsest_common(summary: pd.DataFrame, arms) -> int | None:
+    """The sparsest pruned level where every one of `arms` has a trained network."""
+    d = spread.networks(summary)
+    d = d[d.level > 0]
+    levels = [set(d[d.arm == a].level) for a in arms]
+    common = set.intersection(*levels) if levels else set()
+    return max(common) if common else None
+
+
+def _pct(summary: pd.DataFrame, level: int) -> str:
+    d = spread.networks(summary)
+    return f"{d[d.level == level].percent_remaining.mean():.3g}%"
+
+
+def _gap_text(c: dict) -> str:
+    """'+2.1 points, min +0.5 to max +3.0 over 3 trials' or '+2.1 points, single trial, no spread'."""
+    if not c["trials"]:
+        return "not measured"
+    if c["trials"] == 1:
+        return f"{c['mean']:+.1f} points"
+    return f"{c['mean']:+.1f} points, min {c['min']:+.1f} to max {c['max']:+.1f} over {c['trials']} trials"
+
+
+def _single(c: dict, other: str) -> str:
+    """A one-trial gap, said as a direction only (SINGLE_NOTE closes the caption)."""
+    return f"{'higher than' if c['mean'] > 0 else 'lower than' if c['mean'] < 0 else 'level with'} {other}"
+
+
+SINGLE_NOTE = ("Single trial, no spread: each gap is one measurement, a direction rather than a verdict; "
+               "more trials would show whether it holds.")
+
+
+def _close(parts: list[str], summary: pd.DataFrame) -> str:
+    """The caption's sentences, with SINGLE_NOTE when the run has one trial."""
+    trials = spread.networks(summary).trial.nunique()
+    return " ".join(parts + ([SINGLE_NOTE] if trials == 1 else []))
+
+
+def _add_line(fig, line: pd.DataFrame, arm: str, *, name=None, color=None, dash=None, symbol=None, width=3,
+              row=None, col=None, showlegend=True):
+    """One arm's mean line with markers and its min..max band (skipped when the trials agree)."""
+    color = color or ARM_COLORS[arm]
+    name = name or ARM_NAMES.get(arm, arm)
+    x = list(line.percent_remaining)
+    if (line["max"] - line["min"]).abs().max() > 1e-12:
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=list(line["max"] * 100) + list(line["min"] * 100)[::-1],
+                                 fill="toself", mode="lines", fillcolor=rgba(color, 0.15), line=dict(width=0),
+                                 hoverinfo="skip", showlegend=False, legendgroup=name), row=row, col=col)
+    hover = [f"<b>{name}</b><br>{p:.3g}% of weights remain (level {lv})<br>test accuracy {m * 100:.1f}%"
+             + (f" (min {lo * 100:.1f}, max {hi * 100:.1f}; {n} trials)" if n > 1 else "")
+             for p, lv, m, lo, hi, n in zip(x, line.level, line["mean"], line["min"], line["max"], line.trials)]
+    fig.add_trace(go.Scatter(x=x, y=line["mean"] * 100, mode="lines+markers", name=name, legendgroup=name,
+                             showlegend=showlegend, line=dict(color=color, width=width, dash=dash or ARM_DASH[arm]),
+                             marker=dict(size=8, color=color, symbol=symbol or ARM_SYMBOL[arm],
+                                         line=dict(width=1, color=color)),
+                             hovertext=hover, hoverinfo="text"), row=row, col=col)
+
+
+def _dense_line(fig, summary: pd.DataFrame, row=None, col=None) -> None:
+    dense = spread.dense_accuracy(summary)
+    if dense is not None:
+        fig.add_hline(y=dense * 100, line=dict(color=DENSE_COLOR, width=1.5, dash="dot"), row=row, col=col,
+                      annotation_text=f"dense network: {dense * 100:.1f}%", annotation_position="top right",
+                      annotation_font_color=DENSE_COLOR)
+
+
+def present(summary: pd.DataFrame, arms) -> list[str]:
+    """Those of `arms` that have at least one trained pruned network in the summary."""
+    d = spread.networks(summary)
+    have = set(d[d.level > 0].arm)
+    return [a for a in arms if a in have]
+
+
+# --- which weights to keep: pruning criteria (Zhou et al. 2019) ---------------------------------
+
+def criteria_figure(summary: pd.DataFrame, all_percents=None, title: str | None = None) -> go.Figure:
+    """Test accuracy vs % remaining: one line per criterion's ticket (mean, min..max band over
+    trials), with the magnitude ticket and random re-init as references."""
+    fig = base_layout(go.Figure(), title=title, height=460)
+    arms = present(summary, ("reinit", *CRITERIA_ARMS, "ticket"))
+    for arm in arms:
+        _add_line(fig, arm_line(summary, arm), arm, width=3 if arm != "reinit" else 2)
+    _dense_line(fig, summary)
+    sparsity_axis(fig, all_percents if all_percents is not None else list(summary.percent_remaining))
+    fig.update_yaxes(title_text="test accuracy at early stop (%)")
+    return fig
+
+
+CRITERIA_LITERATURE = ("What to look for: each line is a winning ticket found by a different rule for which "
+                       "trained weights to keep. Zhou et al. (2019, \"Deconstructing Lottery Tickets\") found that "
+                       "rules keeping weights that end large (magnitude, large init and large final) find good "
+                       "tickets, that magnitude increase and movement do about as well or better at high "
+                       "sparsity, and that all of them stay above random re-initialisation.")
+
+
+def criteria_caption(summary: pd.DataFrame) -> str:
+    """The literature, then for each criterion at the sparsest level it shares with the magnitude
+    ticket: its gap to that ticket and to re-init, and whether that agrees with Zhou et al."""
+    arms = present(summary, CRITERIA_ARMS)
+    if not arms or not present(summary, ("ticket",)):
+        return CRITERIA_LITERATURE + " This run has no ticket by another criterion yet."
+    parts = [CRITERIA_LITERATURE]
+    for arm in arms:
+        level = sparsest_common(summary, (arm, "ticket"))
+        if level is None:
+            continue
+        c = compare(summary, level, arm, "ticket")
+        text = (f"{short(arm)} at {_pct(summary, level)} remaining, minus the magnitude ticket ({_gap_text(c)}): "
+                + {"above": "clearly above it, as Zhou et al. found for some criteria at high sparsity",
+                   "below": "clearly below it, where the literature found it about as good: this run disagrees",
+                   "within": "not told apart from it beyond the spread, consistent with \"about as good\"",
+                   "single": _single(c, "the magnitude ticket")}[c["verdict"]])
+        if sparsest_common(summary, (arm, "reinit")) == level:
+            r = compare(summary, level, arm, "reinit")
+            text += (f"; minus random re-init ({_gap_text(r)}): "
+                     + {"above": "clearly above it, as reported",
+                        "below": "clearly below it, unlike the literature",
+                        "within": "not clearly above it here",
+                        "single": _single(r, "re-init")}[r["verdict"]])
+        held = spread.compare_to_dense(summary, arm)
+        if held["holds_down_to"] is not None:
+            text += f"; it holds the dense accuracy down to {held['holds_down_to']:.3g}%"
+        parts.append(text + ".")
+    return _close(parts, summary)
+
+
+# --- tickets at initialisation (Frankle et al. 2021) ---------------------------------------------
+
+def mask_cost(arm: str, level: int) -> int:
+    """Trainings spent to find the mask a network at `level` uses: an IMP mask needs the `level`
+    trainings of the chain before it (dense, then each round), one-shot pruning one (the dense
+    network), a random or at-init mask none (SNIP's few minibatch gradients are not a training)."""
+    fam = arm_family(arm)
+    if level == 0:
+        return 0
+    if arm == "oneshot":
+        return 1
+    if arm == "random" or fam in ("at_init", "check"):
+        return 0
+    return level  # ticket, its re-init (same mask), criteria's tickets, the stability copy
+
+
+def at_init_methods(summary: pd.DataFrame) -> list[str]:
+    """The at-init methods (AT_INIT) with trained pruned networks in this summary."""
+    return present(summary, AT_INIT)
+
+
+def at_init_figure(summary: pd.DataFrame, all_percents=None, title: str | None = None) -> go.Figure:
+    """One panel per at-init method: its mask, its two sanity checks (layers shuffled, re-
+    initialised; lighter, dotted and dashed), against the IMP ticket and its re-init."""
+    methods = at_init_methods(summary) or list(AT_INIT[:1])
+    fig = make_subplots(rows=1, cols=len(methods), shared_yaxes=True, horizontal_spacing=0.03,
+                        subplot_titles=[short(m) for m in methods])
+    base_layout(fig, title=title, height=440, panels=True)
+    shown = set()
+    for i, m in enumerate(methods, start=1):
+        for arm in present(summary, ("reinit", "ticket", f"{m}_reinit", f"{m}_shuffle", m)):
+            _add_line(fig, arm_line(summary, arm), arm, row=1, col=i, showlegend=arm not in shown,
+                      width=3 if arm in (m, "ticket") else 2)
+            shown.add(arm)
+        sparsity_axis(fig, all_percents if all_percents is not None else list(summary.percent_remaining),
+                      row=1, col=i, title="weights remaining (%)")
+    fig.update_yaxes(title_text="test accuracy at early stop (%)", col=1)
+    return fig
+
+
+def cost_frame(summary: pd.DataFrame, level: int) -> pd.DataFrame:
+    """Per arm at `level`: trainings spent to find its mask (mask_cost), and accuracy mean/min/max."""
+    d = spread.networks(summary)
+    d = d[(d.level == level) & (d.arm != "ticket_copy")]
+    rows = [{"arm": arm, "cost": mask_cost(arm, level), "trials": g.trial.nunique(), "mean": g[ACC].mean(),
+             "min": g[ACC].min(), "max": g[ACC].max()} for arm, g in d.groupby("arm")]
+    return pd.DataFrame(rows, columns=["arm", "cost", "trials", "mean", "min", "max"])
+
+
+def cost_figure(summary: pd.DataFrame, level: int, title: str | None = None) -> go.Figure:
+    """Accuracy at one level against the trainings spent to find each mask: at-init masks sit at
+    0, the IMP ticket at `level`; "cheaper but worse" is a point to the left and lower."""
+    fig = base_layout(go.Figure(), title=title, height=420)
+    f = cost_frame(summary, level)
+    order = {a: i for i, a in enumerate(ARM_COLORS)}
+    f = f.assign(o=f.arm.map(lambda a: order.get(a, 99))).sort_values("o")
+    spread_x = {}  # arms at the same cost are spread a little sideways so their bars do not hide
+    for _, r in f.iterrows():
+        k = spread_x.setdefault(r.cost, [])
+        k.append(r.arm)
+    for _, r in f.iterrows():
+        same = spread_x[r.cost]
+        x = r.cost + 0.12 * (same.index(r.arm) - (len(same) - 1) / 2) * max(1, level) / 4
+        name, color = ARM_NAMES.get(r.arm, r.arm), ARM_COLORS.get(r.arm, DENSE_COLOR)
+        fig.add_trace(go.Scatter(
+            x=[x], y=[r["mean"] * 100], mode="markers", name=name,
+            error_y=dict(type="data", symmetric=False, array=[(r["max"] - r["mean"]) * 100],
+                         arrayminus=[(r["mean"] - r["min"]) * 100], color=color, thickness=1.5),
+            marker=dict(size=13, color=color, symbol=ARM_SYMBOL.get(r.arm, "circle"), line=dict(width=1, color=color)),
+            hovertemplate=f"<b>{name}</b><br>{r.cost} trainings to find the mask<br>test accuracy "
+                          f"{r['mean'] * 100:.1f}% (min {r['min'] * 100:.1f}, max {r['max'] * 100:.1f}; "
+                          f"{r.trials} trial{'s' * (r.trials > 1)})<extra></extra>"))
+    _dense_line(fig, summary)
+    fig.update_xaxes(title_text=f"trainings spent to find the mask (at {_pct(summary, level)} remaining)",
+                     tickvals=sorted(set(f.cost)) or [0], rangemode="tozero")
+    fig.update_yaxes(title_text="test accuracy at early stop (%)")
+    return fig
+
+
+AT_INIT_LITERATURE = ("What to look for: a mask found at initialisation costs no training, an IMP mask at level k "
+                      "costs k trainings. Frankle et al. (2021, \"Pruning neural networks at initialization: why "
+                      "are we missing the mark?\") found that SNIP, SynFlow and magnitude at init do about as well "
+                      "as their own layer-shuffled and re-initialised versions, so they learn only how sparse each "
+                      "layer should be, and fall short of IMP; the IMP ticket, unlike them, loses accuracy when "
+                      "re-initialised. Cheaper but worse shows as a point to the left and lower.")
+
+
+def at_init_caption(summary: pd.DataFrame) -> str:
+    """The literature, then per method at the sparsest level it shares with the IMP ticket: whether
+    it survives its checks, how it compares with IMP, and whether IMP survives re-init here."""
+    methods = at_init_methods(summary)
+    if not methods:
+        return AT_INIT_LITERATURE + " This run has no mask found at initialisation."
+    parts = [AT_INIT_LITERATURE]
+    for m in methods:
+        level = sparsest_common(summary, (m,))
+        sents = []
+        for check, what in (("shuffle", "layers-shuffled"), ("reinit", "re-initialised")):
+            if sparsest_common(summary, (m, f"{m}_{check}")) == level:
+                c = compare(summary, level, m, f"{m}_{check}")
+                sents.append(f"against its {what} check ({_gap_text(c)}) " + {
+                    "above": "it is clearly better: it fails the check, its mask carries more than per-layer "
+                             "sparsity here, unlike the literature",
+                    "below": "it is clearly worse than its own check",
+                    "within": "it is within the spread: it survives the check, as reported",
+                    "single": "it is " + _single(c, "the check")}[c["verdict"]])
+        if sparsest_common(summary, (m, "ticket")) == level:
+            c = compare(summary, level, m, "ticket")
+            sents.append(f"against the IMP ticket ({_gap_text(c)}) it is " + {
+                "below": "clearly below: cheaper but worse, as reported",
+                "above": "clearly above, unlike the literature",
+                "within": "not told apart beyond the spread",
+                "single": _single(c, "the IMP ticket")}[c["verdict"]])
+        if sents:
+            parts.append(f"{short(m)} at {_pct(summary, level)} remaining: " + "; ".join(sents) + ".")
+    level = sparsest_common(summary, ("ticket", "reinit"))
+    if level is not None:
+        c = compare(summary, level, "ticket", "reinit")
+        parts.append(f"The IMP ticket minus its re-init at {_pct(summary, level)} ({_gap_text(c)}): " + {
+            "above": "it does not survive re-init, as reported.",
+            "below": "re-init is clearly better here, unlike the literature.",
+            "within": "re-init is not clearly worse here, so this run does not show what the literature reports.",
+            "single": "the ticket is " + _single(c, "its re-init") + "."}[c["verdict"]])
+    return _close(parts, summary)

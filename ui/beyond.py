@@ -1,0 +1,214 @@
+"""The "Beyond the paper" page's sections: each draws one question's chart and caption for a run
+(lth_core.charts_beyond / charts_stability), picks a second run where the question needs one,
+and says plainly when a run has no data for it.
+
+Sections: criteria, at_init, structured, stability (from the run's own arms and files), noise
+(an on-demand background analysis: lth_core.analyses / analysis_jobs / charts_noise) and
+latency (measured on this machine: docs/bench/latency_cpu.json, lth_core.charts_latency).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lth_core import charts_beyond as cb
+from lth_core import charts_stability as cs
+from lth_core.beyond_examples import QUESTIONS, gallery_example, reset_partner
+from lth_core.store import Store
+from ui import data, presenter, runpick, state
+from ui.text import plain
+
+LATENCY_JSON = Path(__file__).resolve().parents[1] / "docs" / "bench" / "latency_cpu.json"
+
+
+def has(config, section: str) -> bool:
+    """Whether a run's config trains what a section draws."""
+    return {"criteria": bool(config.criteria), "at_init": bool(config.at_init),
+            "structured": config.pruning.granularity != "unstructured",
+            "stability": bool(config.stability_levels)}.get(section, False)
+
+
+def example_button(question: str, key: str) -> None:
+    """A button opening the question's gallery example here, or a note that it is not there yet."""
+    run_id = gallery_example(question, state.gallery())
+    if run_id is None:
+        st.caption(f"The gallery example for “{QUESTIONS[question].lower()}” is not in the gallery yet.")
+    elif st.button(f"Open the gallery example: {QUESTIONS[question].lower()}", key=key,
+                   icon=":material/arrow_forward:"):
+        st.query_params["run"] = run_id
+        st.session_state.pop("beyond_run", None)
+        st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _stability(root: str, readonly: bool, run_id: str, sig: tuple) -> pd.DataFrame:
+    return cs.stability_frame(Store(root, readonly=readonly), run_id)
+
+
+def stability_frame(store: Store, run_id: str) -> pd.DataFrame:
+    """charts_stability.stability_frame, cached by the run folder's signature (ui.data)."""
+    return _stability(str(store.root), store.readonly, run_id, data.signature(store, run_id))
+
+
+def _partners(config, run_id: str, want) -> list[str]:
+    """Other runs of the same dataset and network whose config satisfies `want(config)`."""
+    out = []
+    for row in runpick.rows():
+        rid = row["run_id"]
+        if rid == run_id or row.get("dataset") != config.dataset or row.get("arch") != config.arch:
+            continue
+        store = state.find(rid)
+        try:
+            if store is not None and want(store.config(rid)):
+                out.append(rid)
+        except (OSError, ValueError):
+            continue  # a damaged config: not offered
+    return out
+
+
+def pick_partner(label: str, candidates: list[str], preferred: str | None, key: str) -> str | None:
+    """A select box of candidate runs (default: `preferred` when it is among them), with 'none'."""
+    if not candidates:
+        return None
+    labels = {r["run_id"]: runpick.row_label(r) for r in runpick.rows()}
+    options = [None, *candidates]
+    index = options.index(preferred) if preferred in options else 1
+    return st.selectbox(label, options, index=index, key=key,
+                        format_func=lambda r: "none" if r is None else labels.get(r, r))
+
+
+def caption(text: str) -> None:
+    """A computed "what to look for" caption, escaped (ui.text.plain), its opening words in bold."""
+    st.markdown("**What to look for:** " + plain(text.removeprefix("What to look for: "), limit=6000))
+
+
+def criteria(summary: pd.DataFrame, ladder, run_id: str) -> None:
+    st.markdown("### Which weights to keep: pruning criteria")
+    presenter.show(cb.criteria_figure(summary, all_percents=ladder), key="beyond_criteria",
+                   filename=f"criteria-{run_id}")
+    caption(cb.criteria_caption(summary))
+
+
+def at_init(summary: pd.DataFrame, ladder, run_id: str) -> None:
+    st.markdown("### Tickets found at initialisation, and what finding them costs")
+    presenter.show(cb.at_init_figure(summary, all_percents=ladder), key="beyond_at_init",
+                   filename=f"at-init-{run_id}")
+    d = summary[(summary.level > 0) & ~summary.shared_dense]
+    pct = d.groupby("level").percent_remaining.mean()
+    if len(pct):
+        level = st.select_slider("Size for the cost chart", list(pct.index), value=int(pct.index.max()),
+                                 format_func=lambda lv: f"{pct[lv]:.3g}% remaining", key="beyond_cost_level")
+        presenter.show(cb.cost_figure(summary, level), key="beyond_cost", filename=f"mask-cost-{run_id}")
+    caption(cb.at_init_caption(summary))
+
+
+def structured(config, summary: pd.DataFrame, ladder, run_id: str) -> None:
+    st.markdown(f"### Structured pruning: whole {config.pruning.granularity} removed")
+    candidates = _partners(config, run_id, lambda c: c.pruning.granularity == "unstructured")
+    from lth_core.gallery import HEADLINE
+    other_id = pick_partner("Overlay an unstructured run of the same network", candidates, HEADLINE,
+                            key="beyond_struct_other")
+    other = None
+    if other_id is not None and (other_store := state.find(other_id)) is not None:
+        other = data.summary(other_store, other_id)
+    presenter.show(cs.structured_figure(summary, config.pruning.granularity, other, all_percents=None),
+                   key="beyond_structured", filename=f"structured-{run_id}")
+    caption(cs.structured_caption(summary, other))
+
+
+def stability(config, store: Store, run_id: str) -> None:
+    st.markdown("### Stability to SGD noise: reset vs rewinding")
+    mine = stability_frame(store, run_id)
+    candidates = _partners(config, run_id, lambda c: bool(c.stability_levels)
+                           and (c.reset, c.rewind_iteration) != (config.reset, config.rewind_iteration))
+    preferred = reset_partner("stability") if config.reset == "rewind" else gallery_example("stability",
+                                                                                            state.gallery())
+    other_id = pick_partner("Compare with a run that resets differently", candidates, preferred,
+                            key="beyond_stab_other")
+    runs = [(cs.stability_label(config), mine)]
+    if other_id is not None and (other_store := state.find(other_id)) is not None:
+        runs.append((cs.stability_label(other_store.config(other_id)), stability_frame(other_store, other_id)))
+    if mine.empty:
+        st.info("No stability measurement of this run has finished yet.", icon=":material/hourglass_top:")
+        return
+    presenter.show(cs.stability_figure(runs), key="beyond_stability", filename=f"stability-{run_id}")
+    pcts = sorted(set(mine.percent_remaining.round(3)), reverse=True)
+    pct = st.select_slider("Size for the error along the line", pcts, value=pcts[-1],
+                           format_func=lambda p: f"{p:.3g}% remaining", key="beyond_interp_pct")
+    presenter.show(cs.interpolation_figure(runs, pct), key="beyond_interp", filename=f"interpolation-{run_id}")
+    caption(cs.stability_caption(runs))
+
+
+def latency() -> None:
+    """What structured pruning buys on real hardware: the measured chart, when measured here."""
+    st.markdown("### What structured pruning buys on real hardware")
+    try:
+        records = json.loads(LATENCY_JSON.read_text())["records"]
+        from lth_core import charts_latency as cl
+        frame = cl.latency_frame(records)
+    except (OSError, ValueError, KeyError, ImportError):
+        st.caption("Not measured on this machine yet: `python scripts/bench_latency.py` writes "
+                   "docs/bench/latency_cpu.json, and the chart appears here.")
+        return
+    keys = sorted({(a, int(b)) for a, b in zip(frame.arch, frame.batch)})
+    arch, batch = keys[0] if len(keys) == 1 else st.selectbox(
+        "Network and batch", keys, format_func=lambda k: f"{runpick.arch_short(k[0])}, batch {k[1]}",
+        key="beyond_latency_key")
+    presenter.show(cl.latency_figure(records, arch, batch), key="beyond_latency", filename="latency")
+    caption(cl.latency_caption(records, arch, batch))
+
+
+def noise(config, store: Store, run_id: str) -> None:
+    """Robustness to weight noise: start the background analysis, show its state, the chart when done."""
+    st.markdown("### Robustness to weight noise")
+    try:
+        from lth_core import analyses, analysis_jobs, charts_noise
+    except ImportError:
+        st.caption("This analysis is not installed on this server yet.")
+        return
+    levels = st.multiselect("Levels", list(range(config.levels)), default=analyses.default_levels(config.levels),
+                            key="beyond_noise_levels",
+                            format_func=lambda lv: "dense" if lv == 0 else f"level {lv}") or [0]
+    try:
+        params = analyses.noise_params(config, levels=levels)
+        job = analysis_jobs.noise_job_state(store, run_id, params)
+    except analyses.AnalysisError as exc:
+        st.info(plain(exc), icon=":material/info:")
+        return
+    if job["state"] == "done":
+        frame = analyses.noise_frame(analyses.read_noise(store, run_id, params))
+        presenter.show(charts_noise.noise_figure(frame), key="beyond_noise", filename=f"noise-{run_id}")
+        caption(charts_noise.noise_caption(frame))
+        return
+    n = analyses.evaluations(config, params)
+    if job["state"] in ("queued", "running"):
+        _noise_progress(store, run_id, params)
+        return
+    if job["message"]:
+        st.caption(plain(job["message"]))
+    if store.readonly:
+        st.caption("This run is in the read-only gallery, so an analysis cannot be stored with it; "
+                   "run the same experiment on the **Run** page to analyse it.")
+        return
+    if st.button(f"Compute it in the background ({n:,} test-set evaluations, no training)", key="beyond_noise_go",
+                 icon=":material/play_arrow:"):
+        try:
+            analysis_jobs.start_noise(store, run_id, levels=levels)
+        except (analyses.AnalysisError, analysis_jobs.AnalysisBusy) as exc:
+            st.error(plain(exc), icon=":material/error:")
+            return
+        st.rerun()
+
+
+@st.fragment(run_every=2)
+def _noise_progress(store: Store, run_id: str, params: dict) -> None:
+    from lth_core import analysis_jobs
+    job = analysis_jobs.noise_job_state(store, run_id, params)
+    if job["state"] in ("done", "failed"):
+        st.rerun()  # the whole section redraws: the chart, or the button to start again
+    frac = job.get("fraction") or 0.0
+    st.progress(frac, text=f"Noise analysis {job['state']}: {100 * frac:.0f}% (runs in the background; "
+                           "leaving the page does not stop it)")
