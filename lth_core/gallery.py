@@ -1,8 +1,10 @@
 """The gallery: finished runs shipped with the code, compact and read-only.
 
-A gallery run keeps its config, status, every metrics record and the ticket's
-masks (bit-packed); weights are left out, since theta_0 is rebuilt exactly from
-the trial's seed. The app opens gallery runs without training and never
+A gallery run keeps its config, status, every metrics record (stability records
+included), its computed analyses (analysis/*.json) and the ticket's masks
+(bit-packed); weights are left out (theta_0 is rebuilt exactly from the trial's
+seed; trained weights would make the gallery hundreds of MB), so an analysis not
+already computed cannot be run on a gallery run. The app opens gallery runs without training and never
 writes into the gallery; new runs go to the store.
 """
 from __future__ import annotations
@@ -40,7 +42,8 @@ def add(store: Store, run_id: str, root: Path | None = None) -> Path:
     for path in sorted(src.rglob("*")):
         rel = path.relative_to(src)
         keep = str(rel) in KEEP or (len(rel.parts) == 3 and rel.parts[1].startswith("L")
-                                    and (rel.suffix == ".json" or rel.name == "mask_ticket.st"))
+                                    and (rel.suffix == ".json" or rel.name == "mask_ticket.st")) \
+            or (rel.parts[0] == "analysis" and rel.suffix == ".json")  # computed analyses (noise)
         if keep and path.is_file():
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dst / rel)
