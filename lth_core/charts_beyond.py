@@ -17,9 +17,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lth_core import spread
-from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_SYMBOL, CRITERIA_ARMS, DENSE_COLOR,
-                                  base_layout, rgba, sparsity_axis)
-from lth_core.config import AT_INIT, arm_family
+from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, CRITERIA_ARMS,
+                                  DENSE_COLOR, base_layout, rgba, sparsity_axis)
+from lth_core.config import AT_INIT, arm_family, check_parts
 
 ACC = spread.ACC
 
@@ -100,6 +100,14 @@ def _close(parts: list[str], summary: pd.DataFrame) -> str:
     return " ".join(parts + ([SINGLE_NOTE] if trials == 1 else []))
 
 
+def edge_color(arm: str) -> str:
+    """A marker's outline: a check's is its method's darker colour, so the cross or x drawn in
+    the outline of its marker ('square-x') shows on the lighter fill; others outline in their colour."""
+    if arm in ARM_COLORS and arm_family(arm) == "check":
+        return ARM_COLORS[check_parts(arm)[0]]
+    return ARM_COLORS.get(arm, DENSE_COLOR)
+
+
 def _add_line(fig, line: pd.DataFrame, arm: str, *, name=None, color=None, dash=None, symbol=None, width=3,
               row=None, col=None, showlegend=True):
     """One arm's mean line with markers and its min..max band (skipped when the trials agree)."""
@@ -115,8 +123,9 @@ def _add_line(fig, line: pd.DataFrame, arm: str, *, name=None, color=None, dash=
              for p, lv, m, lo, hi, n in zip(x, line.level, line["mean"], line["min"], line["max"], line.trials)]
     fig.add_trace(go.Scatter(x=x, y=line["mean"] * 100, mode="lines+markers", name=name, legendgroup=name,
                              showlegend=showlegend, line=dict(color=color, width=width, dash=dash or ARM_DASH[arm]),
-                             marker=dict(size=8, color=color, symbol=symbol or ARM_SYMBOL[arm],
-                                         line=dict(width=1, color=color)),
+                             legendrank=ARM_ORDER.index(arm) if arm in ARM_ORDER and symbol is None else 99,
+                             marker=dict(size=9, color=color, symbol=symbol or ARM_SYMBOL[arm],
+                                         line=dict(width=1.5, color=edge_color(arm) if symbol is None else color)),
                              hovertext=hover, hoverinfo="text"), row=row, col=col)
 
 
@@ -229,9 +238,10 @@ def at_init_figure(summary: pd.DataFrame, all_percents=None, title: str | None =
 
 
 def cost_frame(summary: pd.DataFrame, level: int) -> pd.DataFrame:
-    """Per arm at `level`: trainings spent to find its mask (mask_cost), and accuracy mean/min/max."""
+    """Per arm at `level` (the paper's arms and the at-init masks with their checks): trainings
+    spent to find its mask (mask_cost), and accuracy mean/min/max over trials."""
     d = spread.networks(summary)
-    d = d[(d.level == level) & (d.arm != "ticket_copy")]
+    d = d[(d.level == level) & d.arm.map(lambda a: arm_family(a) in ("ticket", "control", "at_init", "check"))]
     rows = [{"arm": arm, "cost": mask_cost(arm, level), "trials": g.trial.nunique(), "mean": g[ACC].mean(),
              "min": g[ACC].min(), "max": g[ACC].max()} for arm, g in d.groupby("arm")]
     return pd.DataFrame(rows, columns=["arm", "cost", "trials", "mean", "min", "max"])
@@ -256,7 +266,9 @@ def cost_figure(summary: pd.DataFrame, level: int, title: str | None = None) -> 
             x=[x], y=[r["mean"] * 100], mode="markers", name=name,
             error_y=dict(type="data", symmetric=False, array=[(r["max"] - r["mean"]) * 100],
                          arrayminus=[(r["mean"] - r["min"]) * 100], color=color, thickness=1.5),
-            marker=dict(size=13, color=color, symbol=ARM_SYMBOL.get(r.arm, "circle"), line=dict(width=1, color=color)),
+            legendrank=ARM_ORDER.index(r.arm) if r.arm in ARM_ORDER else 99,
+            marker=dict(size=13, color=color, symbol=ARM_SYMBOL.get(r.arm, "circle"),
+                        line=dict(width=2, color=edge_color(r.arm))),
             hovertemplate=f"<b>{name}</b><br>{r.cost} trainings to find the mask<br>test accuracy "
                           f"{r['mean'] * 100:.1f}% (min {r['min'] * 100:.1f}, max {r['max'] * 100:.1f}; "
                           f"{r.trials} trial{'s' * (r.trials > 1)})<extra></extra>"))

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lth_core import spread
-from lth_core.chart_style import ARM_COLORS, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
+from lth_core.chart_style import DENSE_COLOR, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
 from lth_core.charts_beyond import (_add_line, _close, _dense_line, _gap_text, _pct, _single, arm_line, compare,
                                     present, short)
 from lth_core.store import Corrupt, Store
@@ -157,7 +157,7 @@ def stability_figure(runs, title: str | None = None) -> go.Figure:
                                  marker=dict(size=9, color=color, symbol=SYMBOLS[i % len(SYMBOLS)]),
                                  hovertemplate=f"<b>{label}</b><br>%{{x:.3g}}% remain<br>error barrier "
                                                "%{y:.2f} points<extra></extra>"))
-    fig.add_hline(y=STABLE_PP, line=dict(color=ARM_COLORS["reinit"], width=1, dash="dot"),
+    fig.add_hline(y=STABLE_PP, line=dict(color=DENSE_COLOR, width=1, dash="dot"), annotation_font_color=DENSE_COLOR,
                   annotation_text=f"{STABLE_PP:g} points: stable below", annotation_position="top right")
     sparsity_axis(fig, percents or [100])
     fig.update_yaxes(title_text="instability: error barrier (points)", rangemode="tozero")

@@ -1,0 +1,250 @@
+"""Beyond the paper, shown: the chart builders on tiny real runs, captions that say only what the
+trials' spread supports (checked both ways on constructed frames), the gallery examples' lookup,
+and the Beyond page rendered headless for runs with and without the new arms."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import tiny_config
+from lth_core import beyond_examples, experiment, results
+from lth_core import charts_beyond as cb
+from lth_core import charts_stability as cs
+from lth_core.chart_style import ARM_COLORS, ARM_NAMES, CRITERIA_ARMS
+from lth_core.config import AT_INIT, CHECKS
+from lth_core.presets import PRESETS
+from lth_core.store import Store
+from test_app import APP, _shutdown_manager, assert_clean, texts
+
+BEYOND = dict(criteria=("magnitude_increase", "movement", "large_init_large_final"), at_init=AT_INIT,
+              at_init_checks=CHECKS, stability_levels=(0, 2), controls=("reinit", "random"), trials=2)
+STRUCTURED = dict(granularity="neurons", rate=0.3, reset="rewind", rewind_iteration=5, stability_levels=(0, 2),
+                  controls=("reinit", "random"), trials=2)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, data_dir, mnist1d):
+    """One store with three tiny runs: every new arm (reset to theta_0), a structured rewinding run,
+    and a plain paper run; {name: run id} and the store."""
+    store = Store(tmp_path_factory.mktemp("beyond-store"))
+    ids = {name: experiment.run(tiny_config(**changes), store, processes=1)
+           for name, changes in (("beyond", BEYOND), ("structured", STRUCTURED), ("paper", {}))}
+    return store, ids
+
+
+def summary(runs, name):
+    store, ids = runs
+    return results.summary_frame(store, ids[name])
+
+
+def lines(fig):
+    return {t.name: t for t in fig.data if t.mode == "lines+markers"}
+
+
+# --- the charts on real runs ------------------------------------------------------------------
+
+def test_criteria_chart_draws_each_criterion_ticket_with_its_references(runs):
+    """One line per criterion's ticket plus the magnitude ticket and re-init, in their own colours."""
+    fig = cb.criteria_figure(summary(runs, "beyond"))
+    drawn = lines(fig)
+    assert set(drawn) == {ARM_NAMES[a] for a in ("ticket", "reinit", *CRITERIA_ARMS)}
+    for arm in CRITERIA_ARMS:
+        assert drawn[ARM_NAMES[arm]].line.color == ARM_COLORS[arm]
+        assert len(drawn[ARM_NAMES[arm]].x) == 3  # the dense start and both pruned levels
+    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.range[0] > fig.layout.xaxis.range[1]  # reversed
+
+
+def test_at_init_chart_has_a_panel_per_method_with_its_checks(runs):
+    """Each method's panel holds the method, both checks, and the IMP ticket and re-init."""
+    fig = cb.at_init_figure(summary(runs, "beyond"))
+    assert [a.text for a in fig.layout.annotations][:3] == [cb.short(m) for m in AT_INIT]
+    for i, m in enumerate(AT_INIT, start=1):
+        axis = "x" if i == 1 else f"x{i}"
+        names = {t.name for t in fig.data if t.mode == "lines+markers" and t.xaxis == axis}
+        assert names == {ARM_NAMES[a] for a in ("ticket", "reinit", m, f"{m}_shuffle", f"{m}_reinit")}
+
+
+@pytest.mark.parametrize("arm, level, cost", [("ticket", 3, 3), ("reinit", 3, 3), ("imp_movement", 2, 2),
+                                              ("oneshot", 4, 1), ("random", 4, 0), ("snip", 4, 0),
+                                              ("synflow_shuffle", 2, 0), ("ticket", 0, 0)])
+def test_mask_cost_counts_trainings_spent_to_find_the_mask(arm, level, cost):
+    """IMP at level k costs k trainings, one-shot one, random and at-init masks none."""
+    assert cb.mask_cost(arm, level) == cost
+
+
+def test_cost_chart_puts_at_init_masks_at_zero_and_the_ticket_at_its_level(runs):
+    """At level 2: every at-init mask and check at 0 trainings, the ticket and its re-init at 2."""
+    f = cb.cost_frame(summary(runs, "beyond"), 2).set_index("arm")
+    assert set(f.loc[[*AT_INIT, *(f"{m}_{c}" for m in AT_INIT for c in CHECKS)], "cost"]) == {0}
+    assert f.loc["ticket", "cost"] == f.loc["reinit", "cost"] == 2
+    assert (f.trials == 2).all()
+    assert len(cb.cost_figure(summary(runs, "beyond"), 2).data) == len(f)
+
+
+def test_stability_frame_reads_every_stored_record(runs):
+    """One row per trial and stability level, barrier a fraction >= 0, an error per alpha."""
+    store, ids = runs
+    f = cs.stability_frame(store, ids["beyond"])
+    assert sorted(zip(f.trial, f.level)) == [(0, 0), (0, 2), (1, 0), (1, 2)]
+    assert (f.barrier >= 0).all() and all(len(a) == len(e) for a, e in zip(f.alpha, f.test_error))
+    assert f[f.level == 0].percent_remaining.eq(100).all()
+
+
+def test_stability_charts_one_line_per_run_labelled_by_reset(runs):
+    """Reset vs rewind: the labels come from each config, one line per run on both charts."""
+    store, ids = runs
+    pairs = [(cs.stability_label(store.config(ids[n])), cs.stability_frame(store, ids[n]))
+             for n in ("beyond", "structured")]
+    assert [p[0] for p in pairs] == ["reset to θ₀", "rewind to iteration 5"]
+    assert list(lines(cs.stability_figure(pairs))) == [p[0] for p in pairs]
+    assert len(lines(cs.interpolation_figure(pairs, 30.0))) == 2
+    assert "reset to θ₀" in cs.stability_caption(pairs)
+
+
+def test_structured_chart_overlays_an_unstructured_run(runs):
+    """Structured ticket, re-init and random, and the other run's ticket when one is given."""
+    s, other = summary(runs, "structured"), summary(runs, "paper")
+    assert len(lines(cs.structured_figure(s, "neurons"))) == 3
+    names = list(lines(cs.structured_figure(s, "neurons", other, other_label="unstructured")))
+    assert "unstructured" in names and "Structured ticket (whole neurons)" in names
+    assert "unstructured ticket" in cs.structured_caption(s, other)
+
+
+def test_a_run_without_new_arms_gets_captions_that_say_so(runs):
+    """The paper's run has no criteria or at-init arms: the captions say so instead of failing."""
+    s = summary(runs, "paper")
+    assert "no ticket by another criterion" in cb.criteria_caption(s)
+    assert "no mask found at initialisation" in cb.at_init_caption(s)
+
+
+# --- captions claim no more than the spread (constructed frames) ------------------------------
+
+def frame(values: dict, dense=(0.90, 0.90, 0.90)) -> pd.DataFrame:
+    """A summary frame: values = {arm: [accuracy per trial]} at level 1 (50%), dense at level 0."""
+    rows = [dict(trial=t, level=0, arm="ticket", percent_remaining=100.0, shared_dense=False,
+                 test_acc_at_early_stop=v) for t, v in enumerate(dense)]
+    rows += [dict(trial=t, level=1, arm=a, percent_remaining=50.0, shared_dense=False, test_acc_at_early_stop=v)
+             for a, vs in values.items() for t, v in enumerate(vs)]
+    return pd.DataFrame(rows)
+
+
+APART = {"ticket": [0.80, 0.81, 0.82], "imp_movement": [0.86, 0.87, 0.88], "reinit": [0.70, 0.71, 0.72]}
+# movement is higher in every trial (paired), but its band overlaps the ticket's
+OVERLAP = {"ticket": [0.80, 0.84, 0.88], "imp_movement": [0.81, 0.85, 0.89], "reinit": [0.70, 0.71, 0.72]}
+
+
+def test_compare_needs_paired_agreement_and_separate_bands():
+    """'above' only when every trial agrees and the bands are apart; overlapping bands are 'within'."""
+    assert cb.compare(frame(APART), 1, "imp_movement", "ticket")["verdict"] == "above"
+    assert cb.compare(frame(APART), 1, "ticket", "imp_movement")["verdict"] == "below"
+    assert cb.compare(frame(OVERLAP), 1, "imp_movement", "ticket")["verdict"] == "within"
+    single = {a: v[:1] for a, v in APART.items()}
+    assert cb.compare(frame(single, dense=(0.9,)), 1, "imp_movement", "ticket")["verdict"] == "single"
+
+
+def test_criteria_caption_says_clearly_only_when_bands_separate():
+    """Bands apart: 'clearly above'; bands overlapping: 'not told apart', never 'clearly above' it."""
+    apart, overlap = cb.criteria_caption(frame(APART)), cb.criteria_caption(frame(OVERLAP))
+    assert "magnitude ticket (+6.0 points" in apart and "clearly above it, as Zhou" in apart
+    assert "not told apart from it beyond the spread" in overlap and "clearly above it, as Zhou" not in overlap
+    assert "min +1.0 to max +1.0 over 3 trials" in overlap
+
+
+def test_a_single_trial_caption_gives_directions_not_verdicts():
+    """One trial: no 'clearly', and the caption says single trial, no spread."""
+    text = cb.criteria_caption(frame({a: v[:1] for a, v in APART.items()}, dense=(0.9,)))
+    assert "clearly" not in text and "Single trial, no spread" in text and "higher than the magnitude ticket" in text
+
+
+def test_at_init_caption_checks_both_ways():
+    """A method inside its checks' spread survives them; one clearly above fails them."""
+    survive = {"ticket": [0.85, 0.86, 0.87], "reinit": [0.70, 0.71, 0.72], "snip": [0.75, 0.78, 0.80],
+               "snip_shuffle": [0.76, 0.77, 0.81], "snip_reinit": [0.74, 0.79, 0.80]}
+    text = cb.at_init_caption(frame(survive))
+    assert text.count("it survives the check, as reported") == 2
+    assert "cheaper but worse, as reported" in text and "does not survive re-init, as reported" in text
+    fail = {**survive, "snip": [0.84, 0.845, 0.85]}
+    text = cb.at_init_caption(frame(fail))
+    assert "fails the check" in text and "survives the check" not in text
+
+
+def stab(barriers_by_level: dict) -> pd.DataFrame:
+    rows = [dict(trial=t, level=lv, percent_remaining=100 * 0.5 ** lv, barrier=b, alpha=[0, 1],
+                 test_error=[0.1, 0.1]) for lv, bs in barriers_by_level.items() for t, b in enumerate(bs)]
+    return pd.DataFrame(rows)
+
+
+def test_stability_caption_separates_runs_only_when_bands_do():
+    """Rewind clearly more stable only when the barrier bands are apart; stable means every trial < 2 points."""
+    reset = stab({0: [0.05, 0.06, 0.07], 2: [0.08, 0.09, 0.10]})
+    rewind = stab({0: [0.001, 0.002, 0.003], 2: [0.004, 0.005, 0.006]})
+    text = cs.stability_caption([("reset to θ₀", reset), ("rewind to iteration 5", rewind)])
+    assert "rewind to iteration 5 is clearly more stable" in text and ": unstable" in text and ": stable" in text
+    close = stab({0: [0.001, 0.03, 0.05], 2: [0.004, 0.05, 0.09]})
+    text = cs.stability_caption([("reset to θ₀", close), ("rewind to iteration 5", rewind)])
+    assert "within the spread" in text and "clearly" not in text and "borderline" in text
+
+
+# --- the gallery examples ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", list(beyond_examples.QUESTIONS))
+def test_every_question_names_an_existing_preset(question):
+    """Each Learn-page question maps to a preset, and so to that preset's run id."""
+    assert beyond_examples.BEYOND_EXAMPLES[question] in PRESETS
+    assert len(beyond_examples.example_run_id(question)) == 16
+
+
+def test_gallery_example_only_when_the_gallery_holds_it():
+    """The button works only when the example's run is in the gallery."""
+    class Gallery:
+        def __init__(self, ids):
+            self.ids = ids
+
+        def has_run(self, run_id):
+            return run_id in self.ids
+    rid = beyond_examples.example_run_id("criteria")
+    assert beyond_examples.gallery_example("criteria", Gallery({rid})) == rid
+    assert beyond_examples.gallery_example("criteria", Gallery(set())) is None
+    assert beyond_examples.gallery_example("criteria", None) is None
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def app_store(runs, monkeypatch, tmp_path):
+    store, ids = runs
+    monkeypatch.setenv("LTH_STORE", str(store.root))
+    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
+    yield ids
+    _shutdown_manager(store.root)
+
+
+def open_beyond(run_id: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({"run": run_id})
+    at.run()
+    at.query_params.clear()
+    at.query_params.update({"run": run_id})
+    return at.switch_page("pages/beyond.py").run()
+
+
+@pytest.mark.parametrize("name, sections", [("beyond", 3), ("structured", 2), ("paper", 0)])
+def test_beyond_page_renders_each_section_the_run_has(app_store, name, sections):
+    """No exception, no error box; one computed caption per section with data (criteria, at-init,
+    stability / structured, stability), none for the paper's run, which offers the examples."""
+    at = open_beyond(app_store[name])
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    assert [t.value for t in at.title] == ["Beyond the paper"]
+    assert sum("**What to look for:**" in m.value for m in at.markdown) == sections
+    assert "Robustness to weight noise" in texts(at)
+    if name == "paper":
+        assert "not in the gallery yet" in texts(at)
+
+
+def test_beyond_page_unknown_run_is_an_error_box(app_store):
+    """A run id no store holds: the picker's error box, never a traceback."""
+    at = open_beyond("0123456789abcdef")
+    assert_clean(at)
+    assert at.error and "There is no run" in at.error[0].value
