@@ -1,0 +1,287 @@
+"""Write docs/BEYOND.md from the beyond-the-paper gallery runs: for each question, what the
+literature found, what these runs show (trials and spread), where they disagree, and the commands.
+
+    python3 scripts/report_beyond.py                 # runs from the gallery, then ./runs (or --store)
+    python3 scripts/report_beyond.py --store /path/to/store
+
+Each example is the run of a preset (lth_core/presets.py, beyond-*), found by its run id in the
+gallery or the store. Every number in the prose comes from scripts/report_beyond_facts.py on the
+stored runs (or from a JSON the benchmarks wrote); the text holds no typed results.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from lth_core import gallery  # noqa: E402
+from lth_core.presets import get_preset  # noqa: E402
+from lth_core.runs import locate  # noqa: E402
+from lth_core.store import Store, default_store_root  # noqa: E402
+from report_beyond_facts import (arm_stats, clear_levels, gaps, run_facts, stability_frame,  # noqa: E402
+                                 stability_levels)
+from report_beyond_sections import extra_sections  # noqa: E402
+from report_format import acc, pct, pts, short_name  # noqa: E402
+
+OUT = ROOT / "docs" / "BEYOND.md"
+EXAMPLES = {"criteria": "beyond-criteria", "at_init": "beyond-at-init", "structured": "beyond-structured",
+            "rewind": "beyond-rewind"}
+CRITERIA_WORDS = {"imp_magnitude_increase": "magnitude increase", "imp_movement": "movement",
+                  "imp_large_init_large_final": "large init, large final"}
+METHOD_WORDS = {"snip": "SNIP", "synflow": "SynFlow", "magnitude_init": "magnitude at init"}
+
+
+def names(c) -> str:
+    """'<network> on <dataset>' in the registry's short titles."""
+    return f"{short_name('arch', c.arch)} on {short_name('dataset', c.dataset)}"
+
+
+def trials(n: int) -> str:
+    return "1 trial (no spread)" if n == 1 else f"{n} trials"
+
+
+def cell(s: dict | None) -> str:
+    """'mean (min to max)' of an accuracy over trials."""
+    if s is None:
+        return "–"
+    return f"{acc(s['mean'])} ({acc(s['min'])} to {acc(s['max'])})"
+
+
+def pcts(values: list[float]) -> str:
+    return ", ".join(pct(v) for v in values) if values else "no level"
+
+
+def command(preset: str) -> str:
+    return f"python -m lth_core run --preset {preset}"
+
+
+def header(f: dict, preset: str) -> str:
+    c = f["config"]
+    return (f"Run `{f['run_id']}` (preset `{preset}`): {names(c)}, {c.training.iterations:,} "
+            f"iterations per round, {trials(f['trials'])}, {f['networks']} networks trained; "
+            f"{100 * f['censored']:.0f}% of them were still improving at the end of training (censored "
+            f"early stop). Accuracy is test accuracy at the early-stopping iteration; cells give the mean over "
+            f"trials and, in brackets, min to max.")
+
+
+def table(f: dict, arms: list[str], names: dict) -> list[str]:
+    rows = ["| % remaining | " + " | ".join(names[a] for a in arms) + " |",
+            "|---|" + "---|" * len(arms)]
+    rows.append(f"| 100% (dense) | " + " | ".join(cell(arm_stats(f["summary"], a, 0)) if i == 0 else "same network"
+                                                  for i, a in enumerate(arms)) + " |")
+    for level, p in f["levels"]:
+        rows.append(f"| {pct(p)} | " + " | ".join(cell(arm_stats(f["summary"], a, level)) for a in arms) + " |")
+    return rows
+
+
+def criteria_section(f: dict, preset: str) -> list[str]:
+    s = f["summary"]
+    arms = [a for a in CRITERIA_WORDS if a in set(s.arm)]
+    names = {"ticket": "magnitude (the paper)", "reinit": "re-init", **CRITERIA_WORDS}
+    out = ["## 1. Which weights to keep: pruning criteria", "",
+           "**What the literature found.** Zhou et al. (2019, \"Deconstructing Lottery Tickets\") compared "
+           "criteria that score each surviving weight from its initial value w_i and its trained value w_f. "
+           "Keeping weights that are large at the end (magnitude, |w_f|) works; keeping those large at both ends "
+           "(large init, large final) or those that moved or grew most works as well or better at high sparsity; "
+           "the common thread is keeping weights that moved away from zero.", "",
+           "**What this run shows.** " + header(f, preset), ""]
+    out += table(f, ["ticket"] + arms + ["reinit"], names) + [""]
+    better_any = False
+    for a in arms:
+        g = gaps(s, a, "ticket")
+        better, worse = clear_levels(g, "clearly_better"), clear_levels(g, "clearly_worse")
+        better_any |= bool(better)
+        sparsest = g[-1] if g else None
+        out.append(f"- **{CRITERIA_WORDS[a]}** against the magnitude ticket, paired by trial: clearly better at "
+                   f"{pcts(better)}; clearly worse at {pcts(worse)}"
+                   + (f"; at the sparsest level ({pct(sparsest['percent'])}) the gap is {pts(sparsest['mean'])} "
+                      f"points ({pts(sparsest['min'])} to {pts(sparsest['max'])})." if sparsest and
+                      sparsest["mean"] is not None else "."))
+    r = gaps(s, "ticket", "reinit")
+    out.append(f"- The magnitude ticket against its random re-init: clearly better at "
+               f"{pcts(clear_levels(r, 'clearly_better'))}.")
+    out += ["", "**Where this differs, and why it might.** " + (
+        "Here at least one criterion clearly beats magnitude at some level, in line with Zhou et al."
+        if better_any else
+        "Here no criterion clearly beats magnitude at any level: every difference is within the trials' "
+        "spread. Zhou et al. trained MNIST/CIFAR-10 networks to convergence over many more iterations; these "
+        "networks train for a short budget (most stop improving only near its end), with few trials, so small "
+        "advantages cannot be told from noise."), "",
+            "**Command.** `" + command(preset) + "` (about the wall time given in the table of examples).", ""]
+    return out
+
+
+def at_init_section(f: dict, preset: str) -> list[str]:
+    s = f["summary"]
+    methods = [m for m in METHOD_WORDS if m in set(s.arm)]
+    names = {"ticket": "IMP ticket", "reinit": "IMP re-init", "random": "IMP shuffled (random)",
+             **METHOD_WORDS, **{f"{m}_shuffle": f"{METHOD_WORDS[m]} shuffled" for m in methods},
+             **{f"{m}_reinit": f"{METHOD_WORDS[m]} re-init" for m in methods}}
+    out = ["## 2. Tickets found at initialisation", "",
+           "**What the literature found.** SNIP (Lee et al. 2019), SynFlow (Tanaka et al. 2020) and magnitude at "
+           "init find a mask from theta_0 alone, at no training cost. Frankle et al. (2021, \"Pruning Neural "
+           "Networks at Initialization: Why are We Missing the Mark?\") found that these masks do as well when each "
+           "layer's mask is shuffled or the weights re-initialised (they survive the sanity checks: what they "
+           "find is mostly how sparse each layer should be), and that they fall short of IMP tickets, which do "
+           "not survive the checks. The cost to find a mask: IMP spends one full training per round; a mask at "
+           "initialisation spends none.", "",
+           "**What this run shows.** " + header(f, preset), ""]
+    arms = ["ticket", "reinit", "random"] + methods
+    out += table(f, arms, names) + [""]
+    survives = []
+    for m in methods:
+        checks = [c for c in (f"{m}_shuffle", f"{m}_reinit") if c in set(s.arm)]
+        words = []
+        held = True
+        for c in checks:
+            g = gaps(s, m, c)
+            worse_levels = clear_levels(g, "clearly_better")
+            held &= not worse_levels
+            words.append(f"the mask clearly beats its {'shuffled' if c.endswith('shuffle') else 're-initialised'} "
+                         f"version at {pcts(worse_levels)}")
+        survives.append(held)
+        vs = gaps(s, "ticket", m)
+        out.append(f"- **{METHOD_WORDS[m]}**: " + "; ".join(words) + f". The IMP ticket is clearly better than "
+                   f"it at {pcts(clear_levels(vs, 'clearly_better'))} and clearly worse at "
+                   f"{pcts(clear_levels(vs, 'clearly_worse'))}.")
+    imp = [clear_levels(gaps(s, "ticket", c), "clearly_better") for c in ("reinit", "random") if c in set(s.arm)]
+    out.append(f"- The IMP ticket beats its own checks clearly at: re-init {pcts(imp[0]) if imp else 'n/a'}; "
+               f"shuffled {pcts(imp[1]) if len(imp) > 1 else 'n/a'}.")
+    agree = all(survives) and all(imp)
+    out += ["", "**Where this differs, and why it might.** " + (
+        "As in Frankle et al., every at-init mask here survives its checks (no level where it clearly beats its "
+        "shuffled or re-initialised version), while the IMP ticket clearly beats its own at some levels."
+        if agree else
+        "Not every finding carries over: " + ("some at-init mask clearly beats a check of its own at some level "
+                                              "(it found more than per-layer sparsity there). " if not all(survives)
+                                              else "") +
+        ("the IMP ticket never clearly beats one of its checks here. " if not all(imp) else "") +
+        f"This example runs {names(f['config'])} with a short budget (so it fits minutes of CPU), with "
+        f"{trials(f['trials'])}; the literature's results are on CIFAR-10 and ImageNet convnets."), "",
+            "**Command.** `" + command(preset) + "`.", ""]
+    return out
+
+
+def structured_section(f: dict, preset: str, unstructured: dict | None) -> list[str]:
+    s = f["summary"]
+    names = {"ticket": "structured ticket", "reinit": "its re-init", "random": "random whole neurons"}
+    out = ["## 4. Structured pruning: whole neurons", "",
+           "**What the literature found.** Pruning whole neurons or filters (Li et al. 2017: by the L1 norm of "
+           "their incoming weights) gives a smaller dense network that runs faster on ordinary hardware. Liu et "
+           "al. (2019, \"Rethinking the Value of Network Pruning\") found that structured subnetworks trained from "
+           "a fresh initialisation do as well as the pruned ones: structured tickets do not beat re-init.", "",
+           "**What this run shows.** " + header(f, preset), ""]
+    out += table(f, ["ticket", "reinit", "random"], names) + [""]
+    r, rnd = gaps(s, "ticket", "reinit"), gaps(s, "ticket", "random")
+    better_r = clear_levels(r, "clearly_better")
+    out.append(f"- The structured ticket against its re-init: clearly better at {pcts(better_r)}; clearly worse "
+               f"at {pcts(clear_levels(r, 'clearly_worse'))}.")
+    out.append(f"- Against random whole-neuron pruning: clearly better at {pcts(clear_levels(rnd, 'clearly_better'))}.")
+    if unstructured is not None:
+        u = unstructured["summary"]
+        rows = []
+        for level, p in f["levels"]:
+            near = min(unstructured["levels"], key=lambda lp: abs(lp[1] - p))
+            st, us = arm_stats(s, "ticket", level), arm_stats(u, "ticket", near[0])
+            rows.append(f"| {pct(p)} | {cell(st)} | {pct(near[1])} | {cell(us)} |")
+        out += ["", "Against the unstructured magnitude ticket of the criteria example (same network, data and "
+                "budget; nearest level by % remaining):", "",
+                "| structured % remaining | structured ticket | unstructured % remaining | unstructured ticket |",
+                "|---|---|---|---|", *rows]
+    out += ["", "**Where this differs, and why it might.** " + (
+        "As Liu et al. found, the structured ticket does not clearly beat its re-init at any level here."
+        if not better_r else
+        f"Unlike Liu et al.'s finding, the structured ticket clearly beats its re-init at {pcts(better_r)} here. "
+        f"{names(f['config'])} with a short budget differs from their CIFAR-10/ImageNet convnets trained "
+        f"to convergence; with {trials(f['trials'])} the spread is narrow evidence either way."), "",
+            "**Command.** `" + command(preset) + "`.", ""]
+    return out
+
+
+def stability_section(runs: list[tuple[str, dict, str]]) -> list[str]:
+    out = ["## 5. Stability and rewinding: linear mode connectivity", "",
+           "**What the literature found.** Frankle et al. (2020, \"Linear Mode Connectivity and the Lottery "
+           "Ticket Hypothesis\") train two copies of a network from the same starting point with different "
+           "minibatch orders and measure the test error along the straight line between them. The height of "
+           "the error barrier (its maximum minus the mean of the two ends) is the instability. IMP finds "
+           "matching tickets exactly where the network is stable: small networks such as LeNet are stable from "
+           "initialisation, while deep ones (VGG-19, ResNet-20) become stable only after a little training, "
+           "which is why rewinding to iteration k works where resetting to theta_0 fails.", "",
+           "**What these runs show.** Barrier in points of test error, mean over trials (min to max):", "",
+           "| % remaining | " + " | ".join(label for label, _, _ in runs) + " |", "|---|" + "---|" * len(runs)]
+    per_run = [stability_levels(stability_frame(Store(f["store_root"]), f["run_id"])) for _, f, _ in runs]
+    levels = sorted({row["level"] for rows in per_run for row in rows})
+    for level in levels:
+        cells, p = [], None
+        for rows in per_run:
+            row = next((r for r in rows if r["level"] == level), None)
+            p = p if row is None else row["percent"]
+            cells.append("–" if row is None else f"{row['mean']:.2f} ({row['min']:.2f} to {row['max']:.2f})")
+        out.append(f"| {pct(p)} | " + " | ".join(cells) + " |")
+    worst = max((r["max"] for rows in per_run for r in rows), default=None)
+    n_trials = min((r["trials"] for rows in per_run for r in rows), default=0)
+    how = " and ".join(label for label, _, _ in runs)
+    net = names(runs[0][1]["config"]) if runs else ""
+    out += ["", "**Where this differs, and why it might.** " + (
+        f"The largest barrier of any trial at any level is {worst:.2f} points of test error (at least "
+        f"{trials(n_trials)} per level), so {net} is " + (
+            f"stable ({how}: barrier under 2 points, the threshold Frankle et al. use), as they found for LeNet."
+            if worst < 2 else
+            "not stable everywhere: see the levels above, and compare the columns to see whether rewinding "
+            "lowers the barrier.")
+        if worst is not None else "No stability records yet."), "",
+            "**Commands.** " + "; ".join(f"`{command(p)}`" for _, _, p in runs) + ".", ""]
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", type=Path, default=None, help="store searched after the gallery")
+    ap.add_argument("--out", type=Path, default=OUT)
+    a = ap.parse_args(argv)
+    stores = [gallery.gallery_store(), Store(a.store or default_store_root())]
+    found = {}
+    for key, preset in EXAMPLES.items():
+        rid = get_preset(preset).run_id()
+        st = locate(rid, *stores)
+        if st is not None:
+            found[key] = {**run_facts(st, rid), "store_root": str(st.root)}
+    lines = ["# Beyond the paper", "",
+             "The paper leaves open which weights to keep, whether tickets can be found without training, how "
+             "robust they are, what structured pruning buys, and why rewinding helps. Each section below gives "
+             "what the literature found, what this project's own gallery examples show (with their trials and "
+             "spread), where the two differ and why that might be, and the exact commands. Generated by "
+             "`python3 scripts/report_beyond.py` from the stored runs; every number comes from them. \"Clearly\" "
+             "means every trial agrees, paired by trial (lth_core/spread.py); anything else is within the spread.",
+             "", "| question | preset | run id | networks | trials |", "|---|---|---|---|---|"]
+    for key, preset in EXAMPLES.items():
+        f = found.get(key)
+        lines.append(f"| {key.replace('_', ' ')} | `{preset}` | " + (
+            f"`{f['run_id']}` | {f['networks']} | {f['trials']} |" if f else "not computed yet | – | – |"))
+    lines.append("")
+    if "criteria" in found:
+        lines += criteria_section(found["criteria"], EXAMPLES["criteria"])
+    if "at_init" in found:
+        lines += at_init_section(found["at_init"], EXAMPLES["at_init"])
+    lines += extra_sections(found)
+    if "structured" in found:
+        lines += structured_section(found["structured"], EXAMPLES["structured"], found.get("criteria"))
+    runs = [(lbl, found[k], EXAMPLES[k]) for k, lbl in (("criteria", "reset to theta_0"),
+                                                        ("rewind", "rewound to k")) if k in found]
+    if runs:
+        for i, (lbl, f, p) in enumerate(runs):
+            if f["config"].reset == "rewind":
+                runs[i] = (f"rewound to iteration {f['config'].rewind_iteration}", f, p)
+        lines += stability_section(runs)
+    a.out.write_text("\n".join(lines).rstrip() + "\n")
+    print(json.dumps({"wrote": str(a.out), "examples": sorted(found)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
