@@ -1,0 +1,87 @@
+"""Robustness to weight noise: test accuracy after Gaussian noise on the surviving weights.
+
+For each prunable layer (every Linear and Conv2d weight), a draw adds
+scale * std(that layer's surviving weights) * N(0, 1) to each surviving weight; pruned
+weights stay exactly zero, and biases and BatchNorm parameters are left untouched. Scaling
+by each layer's own spread makes one relative scale mean the same disturbance in a wide
+dense layer and in a sparse one. Scale 0 adds nothing, so it reproduces the clean accuracy
+exactly. Evaluation only, no training; pure: no store, no Streamlit.
+
+Every draw is reproducible on its own: its noise comes from a generator seeded with
+derive_seed(seed, "noise", scale index, draw index), drawn on the CPU layer by layer in
+the order of the state's keys (so the numbers do not depend on the device).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from lth_core.masks import Masks
+from lth_core.models import build, prunable_layers
+from lth_core.seeds import derive_seed
+from lth_core.stability import accuracy, load_masked_
+
+
+def layer_std(weight: torch.Tensor, mask: torch.Tensor) -> float:
+    """Standard deviation (population, ddof 0) of a layer's surviving weights; 0 when none survive."""
+    alive = weight[mask.to(weight.device)]
+    return float(alive.double().std(correction=0)) if alive.numel() else 0.0
+
+
+def noisy_state(state: dict, masks: Masks, layers, scale: float, generator: torch.Generator) -> dict:
+    """A copy of `state` with scale * std * N(0, 1) added to the surviving weights of each
+    layer in `layers` (state_dict keys, walked in the order given); everything else unchanged.
+    scale >= 0, relative to each layer's std of surviving weights."""
+    out = dict(state)
+    for name in layers:
+        w = state[name]
+        mask = masks[name].to(w.device) if name in masks else torch.ones_like(w, dtype=torch.bool)
+        z = torch.randn(w.shape, generator=generator, dtype=torch.float32).to(w.device, w.dtype)
+        out[name] = (w + scale * layer_std(w, mask) * z) * mask.to(w.dtype)
+    return out
+
+
+def check_scales(scales) -> list[float]:
+    """The scales as floats, each finite and >= 0; ValueError naming the first bad one."""
+    out = []
+    for s in scales:
+        try:
+            v = float(s)
+        except (TypeError, ValueError):
+            raise ValueError(f"a noise scale must be a number >= 0, got {s!r}") from None
+        if not math.isfinite(v) or v < 0:
+            raise ValueError(f"a noise scale must be a finite number >= 0, got {s!r}")
+        out.append(v)
+    return out
+
+
+def noise_accuracy(arch: str, dropout: float, state: dict, masks: Masks, x: torch.Tensor, y: torch.Tensor,
+                   scales, draws: int, seed: int) -> list[list[float]]:
+    """Test accuracy (fraction in [0, 1]) of the trained network `state` under weight noise.
+
+    masks: {weight key: bool tensor} of the ticket (a prunable layer missing from it counts as
+    unpruned, so {} means dense); x, y: the test inputs and labels, on the device to evaluate
+    on; scales: relative noise scales >= 0 (e.g. 0, 0.1, ..., 1); draws: noise draws per scale
+    (>= 1); seed: the base of every draw's seed. Returns out[scale index][draw index]. At scale
+    0 every draw equals the clean accuracy exactly (evaluated once).
+    """
+    scales = check_scales(scales)
+    if not isinstance(draws, int) or draws < 1:
+        raise ValueError(f"draws must be an integer >= 1, got {draws!r}")
+    model = build(arch, seed=0, dropout=dropout).to(x.device)
+    layers = sorted(prunable_layers(model))
+    clean = None
+    out = []
+    for i, scale in enumerate(scales):
+        if scale == 0:
+            if clean is None:
+                clean = accuracy(load_masked_(model, state, masks), x, y)
+            out.append([clean] * draws)
+            continue
+        row = []
+        for j in range(draws):
+            gen = torch.Generator().manual_seed(derive_seed(int(seed), "noise", i, j))
+            row.append(accuracy(load_masked_(model, noisy_state(state, masks, layers, scale, gen), masks), x, y))
+        out.append(row)
+    return out
