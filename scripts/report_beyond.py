@@ -69,8 +69,8 @@ def header(f: dict, preset: str) -> str:
             f"trials and, in brackets, min to max.")
 
 
-def table(f: dict, arms: list[str], names: dict) -> list[str]:
-    rows = ["| % remaining | " + " | ".join(names[a] for a in arms) + " |",
+def table(f: dict, arms: list[str], labels: dict) -> list[str]:
+    rows = ["| % remaining | " + " | ".join(labels[a] for a in arms) + " |",
             "|---|" + "---|" * len(arms)]
     rows.append(f"| 100% (dense) | " + " | ".join(cell(arm_stats(f["summary"], a, 0)) if i == 0 else "same network"
                                                   for i, a in enumerate(arms)) + " |")
@@ -82,7 +82,7 @@ def table(f: dict, arms: list[str], names: dict) -> list[str]:
 def criteria_section(f: dict, preset: str) -> list[str]:
     s = f["summary"]
     arms = [a for a in CRITERIA_WORDS if a in set(s.arm)]
-    names = {"ticket": "magnitude (the paper)", "reinit": "re-init", **CRITERIA_WORDS}
+    labels = {"ticket": "magnitude (the paper)", "reinit": "re-init", **CRITERIA_WORDS}
     out = ["## 1. Which weights to keep: pruning criteria", "",
            "**What the literature found.** Zhou et al. (2019, \"Deconstructing Lottery Tickets\") compared "
            "criteria that score each surviving weight from its initial value w_i and its trained value w_f. "
@@ -90,7 +90,7 @@ def criteria_section(f: dict, preset: str) -> list[str]:
            "(large init, large final) or those that moved or grew most works as well or better at high sparsity; "
            "the common thread is keeping weights that moved away from zero.", "",
            "**What this run shows.** " + header(f, preset), ""]
-    out += table(f, ["ticket"] + arms + ["reinit"], names) + [""]
+    out += table(f, ["ticket"] + arms + ["reinit"], labels) + [""]
     better_any = False
     for a in arms:
         g = gaps(s, a, "ticket")
@@ -119,7 +119,7 @@ def criteria_section(f: dict, preset: str) -> list[str]:
 def at_init_section(f: dict, preset: str) -> list[str]:
     s = f["summary"]
     methods = [m for m in METHOD_WORDS if m in set(s.arm)]
-    names = {"ticket": "IMP ticket", "reinit": "IMP re-init", "random": "IMP shuffled (random)",
+    labels = {"ticket": "IMP ticket", "reinit": "IMP re-init", "random": "IMP shuffled (random)",
              **METHOD_WORDS, **{f"{m}_shuffle": f"{METHOD_WORDS[m]} shuffled" for m in methods},
              **{f"{m}_reinit": f"{METHOD_WORDS[m]} re-init" for m in methods}}
     out = ["## 2. Tickets found at initialisation", "",
@@ -132,7 +132,7 @@ def at_init_section(f: dict, preset: str) -> list[str]:
            "initialisation spends none.", "",
            "**What this run shows.** " + header(f, preset), ""]
     arms = ["ticket", "reinit", "random"] + methods
-    out += table(f, arms, names) + [""]
+    out += table(f, arms, labels) + [""]
     survives = []
     for m in methods:
         checks = [c for c in (f"{m}_shuffle", f"{m}_reinit") if c in set(s.arm)]
@@ -169,14 +169,14 @@ def at_init_section(f: dict, preset: str) -> list[str]:
 
 def structured_section(f: dict, preset: str, unstructured: dict | None) -> list[str]:
     s = f["summary"]
-    names = {"ticket": "structured ticket", "reinit": "its re-init", "random": "random whole neurons"}
+    labels = {"ticket": "structured ticket", "reinit": "its re-init", "random": "random whole neurons"}
     out = ["## 4. Structured pruning: whole neurons", "",
            "**What the literature found.** Pruning whole neurons or filters (Li et al. 2017: by the L1 norm of "
            "their incoming weights) gives a smaller dense network that runs faster on ordinary hardware. Liu et "
            "al. (2019, \"Rethinking the Value of Network Pruning\") found that structured subnetworks trained from "
            "a fresh initialisation do as well as the pruned ones: structured tickets do not beat re-init.", "",
            "**What this run shows.** " + header(f, preset), ""]
-    out += table(f, ["ticket", "reinit", "random"], names) + [""]
+    out += table(f, ["ticket", "reinit", "random"], labels) + [""]
     r, rnd = gaps(s, "ticket", "reinit"), gaps(s, "ticket", "random")
     better_r = clear_levels(r, "clearly_better")
     out.append(f"- The structured ticket against its re-init: clearly better at {pcts(better_r)}; clearly worse "
