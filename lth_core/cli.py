@@ -19,6 +19,7 @@ from lth_core.registry import ARCHITECTURES, compatible_archs, paper_pruning
 
 EXIT_USAGE, EXIT_DATA, EXIT_FAILED = 2, 3, 1
 EXIT_TAKEN = 75  # work: another live process holds the run's lock (jobs.EXIT_TAKEN)
+START_RECORD = "work: started"  # the first line a worker writes (to worker.log): "work: started pid N run R at T"
 
 
 class UsageError(Exception):
@@ -278,6 +279,11 @@ def cmd_work(a) -> int:
         import torch
         torch.set_num_threads(1)
     from lth_core.store import AlreadyRunning
+    import os
+    import time
+    # the worker's own start record (the job manager sends stdout to the run's worker.log): one line
+    # per worker process, so a load test counts starts from the workers, not from sampling `ps`
+    print(f"{START_RECORD} pid {os.getpid()} run {run_id} at {time.time():.3f}", flush=True)
     if a.deadline_s is not None and a.deadline_s > 0:
         _stop_at_deadline(store, run_id, a.deadline_s)
     try:

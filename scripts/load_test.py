@@ -3,24 +3,28 @@
     python scripts/load_test.py                      # 30 sessions, 5 configs, LTH_WORKERS=2
     python scripts/load_test.py --sessions 6 --configs 2 --json out.json --diag failed/
 
-Starts `python -m streamlit run app.py` on a free loopback port with LTH_STORE in a
-temporary folder, checks that a WebSocket from a cross-site page is refused,
-visits the Run page once (warm-up), then opens one Chromium (Debian's
-/usr/bin/chromium, driven by Playwright) with one browser context per session,
-all at once. Session i opens the Run page at
-?preset=quick&iterations=N&seed=<i mod configs>, waits until the page is usable
-(its Start button, or "Open its results" for a run already stored), presses
-Start and stays until the page shows the finished run. Meanwhile
-procwatch.Sampler reads `ps` every 0.2 s: the `lth_core work` processes of this
-store (their peak is bounded by LTH_WORKERS), the server's memory, and the CPU
-time of the workers and of Chromium.
+Starts `python -m streamlit run app.py` on a free 127.0.0.1 port with LTH_STORE in a
+temporary folder (scripts/reliability_server.py), checks that a WebSocket from a cross-site
+page is refused, visits the Run page once (warm-up), then opens one Chromium (Debian's
+/usr/bin/chromium, driven by Playwright) with one browser context per session, all at once.
+Session i opens the Run page at ?preset=quick&iterations=N&seed=<i mod configs> and waits until
+the page is usable: an enabled Start button, the disabled "Training…" button (same key: another
+session's run is already queued or running, so there is nothing to press), or the finished
+state. It presses Start only when Start is enabled, then stays until the page shows the finished
+state's own element (`.st-key-run_live_finished`, drawn by ui/progress.py only when the run's
+state is done), not merely a control that any stored run shows.
 
-Reported (JSON): sessions that rendered, started and finished without an error
-(Streamlit exception, error box, JavaScript error), trainings actually run
-(worker processes seen and runs done in the store: one per unique config), peak
-workers, peak server RSS, p50/p95 time to a usable page, CPU shares, server
-tracebacks. Exit code 1 if a check fails. tests/test_load.py runs a smaller
-version with these functions.
+Meanwhile procwatch.Sampler reads `ps` every 0.2 s: the server's worker processes (`lth_core
+work` processes whose parent is the server, so a worker's own fork during `import torch` is not
+a second worker; their peak is bounded by LTH_WORKERS), the server's memory, the CPU time of
+the workers and of Chromium. Worker starts are counted from the workers' own start records
+(procwatch.start_records: the first line of each run's worker.log).
+
+Reported (JSON): sessions that rendered, started and saw their run finish without an error
+(Streamlit exception, error box, JavaScript error), worker starts and the runs they trained (one
+per unique config), peak workers, peak server RSS, p50/p95 time to a usable page, CPU shares,
+server tracebacks. Exit code 1 if a check fails. tests/test_load.py runs a smaller version with
+these functions.
 """
 from __future__ import annotations
 
@@ -30,96 +34,25 @@ import json
 import math
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from procwatch import Sampler, cpu_seconds, ps_table  # noqa: E402  (beside this script)
+from procwatch import Sampler, cpu_seconds, start_records  # noqa: E402  (beside this script)
+from reliability_server import start_server, stop_server, websocket_handshake  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as `python scripts/load_test.py`: lth_core lives in the repository root
-    sys.path.insert(0, str(REPO))
 CHROMIUM = Path(os.environ.get("LTH_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-USABLE = ".st-key-start button, .st-key-open_results button"   # the Run page is ready to act on
-STARTED = ('[data-testid="stProgress"], [data-testid="stAlertContentSuccess"], '
-           '.st-key-open_results button, .st-key-open_results_after button')
-DONE = ".st-key-open_results button, .st-key-open_results_after button"  # the run's results can be opened
+START = ".st-key-start button:not([disabled])"      # Start (or Resume): the only button the harness presses
+TRAINING = ".st-key-start button[disabled]"         # "Training…": the run is queued or running already
+FINISHED = ".st-key-run_live_finished"              # ui/progress.py: drawn only when the run is done
+USABLE = f"{START}, {TRAINING}, {FINISHED}"         # the Run page is ready to act on
+STARTED = f'[data-testid="stProgress"], {TRAINING}, {FINISHED}'  # the page shows the run
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-
-
-# --- the server -----------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(store_root: Path, port: int, workers: int, data_dir: Path | None = None,
-                 extra_env: dict | None = None, log=None) -> subprocess.Popen:
-    """The app, headless on 127.0.0.1:port, in its own process group."""
-    # Streamlit looks up the machine's external IP over HTTP (checkip.amazonaws.com) to vet an unknown
-    # WebSocket origin; the proxy variables send that to a closed loopback port, so the test stays local.
-    dead = "http://127.0.0.1:9"
-    env = {**os.environ, "LTH_STORE": str(store_root), "LTH_WORKERS": str(workers),
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "HTTP_PROXY": dead, "HTTPS_PROXY": dead,
-           "http_proxy": dead, "https_proxy": dead, "NO_PROXY": "127.0.0.1,localhost",
-           "no_proxy": "127.0.0.1,localhost", **(extra_env or {})}
-    if data_dir:
-        env["LTH_DATA_DIR"] = str(data_dir)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1"]
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 90) -> None:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app server exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"the app server did not answer on port {port} within {timeout_s} s")
-
-
-def websocket_handshake(port: int, origin: str | None) -> int:
-    """HTTP status of a WebSocket upgrade to the app's stream endpoint sent with this Origin header
-    (101: accepted). A cross-site page must be refused, or it could press Start for a student."""
-    import base64
-    headers = [f"GET /_stcore/stream HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
-               "Connection: Upgrade", f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}",
-               "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: streamlit"]
-    if origin:
-        headers.append(f"Origin: {origin}")
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(("\r\n".join(headers) + "\r\n\r\n").encode())
-        first = sock.recv(4096).split(b"\r\n", 1)[0].decode(errors="replace")  # 'HTTP/1.1 101 Switching...'
-    parts = first.split()
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop the server and everything it started (its workers are in their own process groups)."""
-    workers = [pid for pid, ppid, _, _ in ps_table() if ppid == proc.pid]
-    for pgid in [proc.pid] + workers:
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    proc.wait(timeout=10)
 
 
 # --- the sessions ---------------------------------------------------------------
@@ -129,10 +62,11 @@ class Session:
     url: str
     loaded_s: float | None = None   # from navigation start to the HTML page (DOMContentLoaded)
     usable_s: float | None = None   # from navigation start to a usable page
-    started: bool = False           # Start pressed and the page shows the run
+    started: bool = False           # the page shows the run (queued, running or finished)
     done_s: float | None = None     # from navigation start to the page showing the finished run
     errors: list = field(default_factory=list)
     xsrf_cookie: bool = False
+    pressed_start: bool = False     # False: the page showed the run queued, running or done already
     step: str = "created"           # the last step reached (where a failed session stopped)
 
 
@@ -169,9 +103,9 @@ class Drive:
 
 
 async def _wait_done(page, d: Drive) -> None:
-    """The finished run on the page; a page still not showing it `grace_s` after the store says
+    """The finished state on the page; a page still not showing it `grace_s` after the store says
     every run is done is stuck, and fails at once instead of at the run timeout."""
-    done = asyncio.ensure_future(page.locator(DONE).first.wait_for(state="visible", timeout=d.run_timeout_ms))
+    done = asyncio.ensure_future(page.locator(FINISHED).first.wait_for(state="visible", timeout=d.run_timeout_ms))
     gave_up = asyncio.ensure_future(d.give_up.wait())
     await asyncio.wait({done, gave_up}, return_when=asyncio.FIRST_COMPLETED)
     gave_up.cancel()
@@ -196,10 +130,11 @@ async def _one_session(browser, s: Session, d: Drive) -> None:
         s.step = "waiting for the Start button"
         await page.locator(USABLE).first.wait_for(state="visible", timeout=d.timeout_ms)
         s.usable_s = time.monotonic() - t0
-        start = page.locator(".st-key-start button")
-        s.step = "pressing Start"
+        start = page.locator(START)  # never the disabled "Training…" button, which has the same key
         if await start.count():
+            s.step = "pressing Start"
             await start.first.click(timeout=d.timeout_ms)
+            s.pressed_start = True
         s.step = "waiting for the run to show"
         await page.locator(STARTED).first.wait_for(state="visible", timeout=d.timeout_ms)
         s.started = True
@@ -307,38 +242,35 @@ def run_load(sessions: int = 30, configs: int = 5, workers: int = 2, iterations:
     tmp = Path(tempfile.mkdtemp(prefix="lth-load-"))
     store_root = (tmp / "store").resolve()
     store_root.mkdir()
-    port = free_port()
     load_before = os.getloadavg()[0]
     t_begin = time.monotonic()
     result: list[Session] = []
     try:
-        with open(tmp / "server.log", "wb") as log:
-            server = start_server(store_root, port, workers, data_dir, log=log)
-            sampler = Sampler(store_root, server.pid)
-            sampler.start()
-            try:
-                wait_healthy(port, server)
-                sampler.port = port  # from now on, also time the health check
-                t_ready = time.monotonic() - t_begin
-                origins = {"same": websocket_handshake(port, f"http://127.0.0.1:{port}"),
-                           "cross_site": websocket_handshake(port, "http://evil.example")}
-                warmup_s = asyncio.run(warm_up(port)) if warm else None
-                cpu0 = cpu_seconds(server.pid)
-                urls = session_urls(port, sessions, configs, iterations)
-                result = asyncio.run(run_sessions(urls, page_timeout_s, run_timeout_s, store_root, configs,
-                                                  diag=diag))
-                server_cpu = cpu_seconds(server.pid) - cpu0
-                t_sessions = time.monotonic() - t_begin - t_ready
-                end = time.monotonic() + 60
-                while time.monotonic() < end:  # a run whose sessions all failed may still be finishing
-                    states = store_states(store_root)
-                    if all(st in ("done", "failed", "cancelled") for st in states.values()):
-                        break
-                    time.sleep(0.5)
-                time.sleep(0.5)  # one more ps sample after the last worker exits
-            finally:
-                sampler.stop()
-                stop_server(server)
+        server, port = start_server(store_root, workers, tmp / "server.log", data_dir)
+        t_ready = time.monotonic() - t_begin
+        sampler = Sampler(store_root, server.pid)
+        sampler.port = port  # also time the health check
+        sampler.start()
+        try:
+            origins = {"same": websocket_handshake(port, f"http://127.0.0.1:{port}"),
+                       "cross_site": websocket_handshake(port, "http://evil.example")}
+            warmup_s = asyncio.run(warm_up(port)) if warm else None
+            cpu0 = cpu_seconds(server.pid)
+            t0_sessions = time.monotonic()
+            urls = session_urls(port, sessions, configs, iterations)
+            result = asyncio.run(run_sessions(urls, page_timeout_s, run_timeout_s, store_root, configs, diag=diag))
+            server_cpu = cpu_seconds(server.pid) - cpu0
+            t_sessions = time.monotonic() - t0_sessions
+            end = time.monotonic() + 60
+            while time.monotonic() < end:  # a run whose sessions all failed may still be finishing
+                states = store_states(store_root)
+                if all(st in ("done", "failed", "cancelled") for st in states.values()):
+                    break
+                time.sleep(0.5)
+            time.sleep(0.5)  # one more ps sample after the last worker exits
+        finally:
+            sampler.stop()
+            stop_server(server)
         log_text = (tmp / "server.log").read_text(errors="replace")
         if diag:  # keep the evidence: the store (with each run's worker.log) and the server's log
             diag.mkdir(parents=True, exist_ok=True)
@@ -347,25 +279,30 @@ def run_load(sessions: int = 30, configs: int = 5, workers: int = 2, iterations:
         if keep:
             shutil.copy(tmp / "server.log", keep)
         states = store_states(store_root)
+        starts = start_records(store_root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     usable = [x.usable_s for x in result if x.usable_s is not None]
     done = [x.done_s for x in result if x.done_s is not None]
     rnd = lambda v: None if v is None else round(v, 2)  # noqa: E731
+    t_wall = time.time() - (time.monotonic() - t_begin)  # unix time of t_begin
     report = {
         "sessions": sessions, "configs": configs, "workers_bound": workers, "iterations": iterations,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t_wall)),
         "sessions_ok": sum(1 for x in result if x.started and x.done_s is not None and not x.errors),
         "session_errors": {x.index: x.errors for x in result if x.errors},
+        "session_steps": {x.index: x.step for x in result if x.step != "done"},
         "sessions_started": sum(1 for x in result if x.started),
-        "sessions_saw_done": len(done),
+        "sessions_pressed_start": sum(1 for x in result if x.pressed_start),
+        "sessions_saw_finished": len(done),
         "xsrf_cookie_sessions": sum(1 for x in result if x.xsrf_cookie),
         "websocket_status_same_origin": origins["same"], "websocket_status_cross_site": origins["cross_site"],
         "runs_in_store": len(states), "runs_done": sum(1 for v in states.values() if v == "done"),
         "run_states": states,
-        "worker_starts": len(sampler.workers_seen), "runs_trained": len(set(sampler.workers_seen.values())),
-        "workers": {pid: {"run": rid, "parent": sampler.worker_times[pid][0],
-                          "seen_s": [round(t - t_begin, 1) for t in sampler.worker_times[pid][1:]]}
-                    for pid, rid in sampler.workers_seen.items()},
+        "worker_starts": len(starts), "runs_trained": len({r["run"] for r in starts}),
+        "start_records": [{"pid": r["pid"], "run": r["run"], "at_s": round(r["time"] - t_wall, 1)} for r in starts],
+        "ps_workers_seen": len(sampler.workers_seen),
+        "ps_work_forks_ignored": len(sampler.forks_seen),
         "peak_workers": sampler.peak_workers,
         "peak_server_rss_mb": round(sampler.peak_server_rss / 2**20, 1),
         "peak_server_tree_rss_mb": round(sampler.peak_tree_rss / 2**20, 1),
@@ -385,15 +322,19 @@ def run_load(sessions: int = 30, configs: int = 5, workers: int = 2, iterations:
 
 
 def check(report: dict) -> list[str]:
-    """What the report violates: every session fine, one training per unique config, workers bounded."""
+    """What the report violates: every session saw its run finish, one worker start per unique
+    config (from the workers' start records, and the same number of server children in `ps`),
+    every run done, workers bounded, cross-site WebSockets refused, no tracebacks."""
     bad = []
     if report["sessions_ok"] != report["sessions"]:
-        bad.append(f"{report['sessions_ok']}/{report['sessions']} sessions rendered, started and finished "
-                   f"without error: "
-                   f"{json.dumps(report['session_errors'])[:800]}")
+        bad.append(f"{report['sessions_ok']}/{report['sessions']} sessions rendered, started and saw their run "
+                   f"finish without error: {json.dumps(report['session_errors'])[:800]}")
     if report["runs_trained"] != report["configs"] or report["worker_starts"] != report["configs"]:
         bad.append(f"{report['worker_starts']} worker starts for {report['runs_trained']} runs; "
                    f"expected one per unique config ({report['configs']})")
+    if report["ps_workers_seen"] != report["worker_starts"]:
+        bad.append(f"ps saw {report['ps_workers_seen']} workers (children of the server), "
+                   f"the workers recorded {report['worker_starts']} starts")
     if report["runs_done"] != report["configs"]:
         bad.append(f"{report['runs_done']} runs done of {report['configs']}: {report['run_states']}")
     if report["websocket_status_cross_site"] == 101 or report["websocket_status_same_origin"] != 101:
@@ -418,9 +359,11 @@ def main(argv=None) -> int:
     ap.add_argument("--server-log", type=Path, help="keep the server's log here")
     ap.add_argument("--cold", action="store_true", help="no warm-up visit: the sessions hit a fresh server")
     ap.add_argument("--diag", type=Path, help="save screenshots of failed sessions in this folder")
+    ap.add_argument("--data-dir", type=Path, help="LTH_DATA_DIR for the server (default: its own, ./data)")
     a = ap.parse_args(argv)
-    report = run_load(a.sessions, a.configs, a.workers, a.iterations, page_timeout_s=a.page_timeout,
-                      run_timeout_s=a.run_timeout, keep=a.server_log, warm=not a.cold, diag=a.diag)
+    report = run_load(a.sessions, a.configs, a.workers, a.iterations, data_dir=a.data_dir,
+                      page_timeout_s=a.page_timeout, run_timeout_s=a.run_timeout, keep=a.server_log,
+                      warm=not a.cold, diag=a.diag)
     text = json.dumps(report, indent=1)
     print(text)
     if a.json:

@@ -1,8 +1,10 @@
 """The load test, small: a real server, 6 Chromium sessions over 2 configs, the same checks as the full run.
 
-scripts/load_test.py holds the machinery (server, browser sessions, ps sampler, checks); the full
-30-session run and its figures are in docs/RELIABILITY.md. Under CI=true a missing Chromium or
-Playwright fails this test instead of skipping it.
+scripts/load_test.py holds the machinery (server, browser sessions, ps sampler, start records,
+checks); the full 30-session runs and their figures are in docs/RELIABILITY.md. A session counts
+as finished only when its page shows the finished state's own element (FINISHED), and it presses
+only an enabled Start button. Under CI=true a missing Chromium or Playwright fails this test
+instead of skipping it.
 """
 from __future__ import annotations
 
@@ -36,15 +38,25 @@ def test_every_session_renders_starts_and_finishes_without_error(report):
 
 
 @pytest.mark.browser
+def test_every_session_saw_the_finished_state(report):
+    """The finish check is real: every page showed the element drawn only for a done run, and at
+    least one session per config pressed an enabled Start (the others joined its run)."""
+    assert report["sessions_saw_finished"] == SESSIONS
+    assert CONFIGS <= report["sessions_pressed_start"] <= SESSIONS
+
+
+@pytest.mark.browser
 def test_one_training_per_unique_config(report):
-    """Three sessions per config, one worker start per config, and each run done in the store."""
-    assert report["worker_starts"] == CONFIGS and report["runs_trained"] == CONFIGS
+    """Three sessions per config, one worker start per config (the workers' own start records, and
+    as many server children in `ps`), and each run done in the store."""
+    assert report["worker_starts"] == CONFIGS and report["runs_trained"] == CONFIGS, report["start_records"]
+    assert report["ps_workers_seen"] == CONFIGS
     assert report["runs_done"] == CONFIGS == report["runs_in_store"], report["run_states"]
 
 
 @pytest.mark.browser
 def test_worker_processes_stay_within_the_bound(report):
-    """`ps` never shows more `lth_core work` processes than LTH_WORKERS."""
+    """`ps` never shows more workers (children of the server) than LTH_WORKERS."""
     assert 1 <= report["peak_workers"] <= WORKERS
 
 

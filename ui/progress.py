@@ -63,7 +63,7 @@ def _live(run_id: str, root: str, readonly: bool, chart: bool, key: str) -> None
             st.rerun(scope="app")
 
 
-def _status_line(info: dict, prog: dict, ladder: list[float]) -> None:
+def _status_line(info: dict, prog: dict, ladder: list[float], key: str) -> None:
     s = info["state"]
     if s == "queued":
         ahead = info.get("position") or 0
@@ -76,8 +76,9 @@ def _status_line(info: dict, prog: dict, ladder: list[float]) -> None:
         eta = prog.get("eta_s")
         left = f" · about {format_duration(eta)} left" if eta is not None and eta > 0 and frac > 0.02 else ""
         st.progress(min(frac, 1.0), text=f"Running · training {where} · {frac:.0%} done{left}")
-    elif s == "done":
-        st.success("Finished: every level is trained and stored.", icon=":material/check_circle:")
+    elif s == "done":  # keyed: the load test waits for .st-key-<panel key>_finished, shown only here
+        with st.container(key=f"{key}_finished"):
+            st.success("Finished: every level is trained and stored.", icon=":material/check_circle:")
     elif s == "failed":
         st.error(f"The run failed: {info['reason'] or 'no reason recorded'}.\n\n"
                  "Press **Start** to try again; levels already finished are kept.", icon=":material/error:")
@@ -94,7 +95,7 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
     prog = store.progress(run_id)
     cols = st.columns([5, 1]) if info.get("cancellable") else [st.container()]
     with cols[0]:
-        _status_line(info, prog, ladder)
+        _status_line(info, prog, ladder, key)
     if info.get("cancellable"):
         with cols[1]:
             if st.button("Cancel run", key=f"{key}_cancel", icon=":material/stop_circle:"):
