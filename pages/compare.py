@@ -10,8 +10,17 @@ from ui.boot import ensure_shell
 
 ensure_shell()  # a first visit straight to this page must still get app.py's shell
 
+
+def _beyond(c) -> str:
+    """What a run changes beyond the paper that config_label leaves out: granularity, criterion."""
+    return ((f" · whole {c.pruning.granularity}" if c.pruning.granularity != "unstructured" else "")
+            + (f" · by {c.pruning.criterion.replace('_', ' ')}" if c.pruning.criterion != "magnitude" else ""))
+
+
 st.title("Compare runs")
-st.caption("Overlay the tickets of several runs: different datasets, networks, pruning rates or resets.")
+st.caption("Overlay the tickets of several runs: different datasets, networks, pruning rates, resets, "
+           "granularities (whole neurons or filters vs single weights) or criteria; and any of their other "
+           "networks: controls, tickets by other criteria, masks found at initialisation and their checks.")
 
 rows = [r for r in runpick.rows() if r.get("dataset") != "?"]
 if not rows:
@@ -22,15 +31,11 @@ ids = [r["run_id"] for r in rows]
 default = [r["run_id"] for r in rows if r["state"] == "done"][:3] or ids[:1]
 chosen = st.multiselect("Runs", ids, default=default, format_func=labels.get, key="compare_runs",
                         placeholder="Choose runs to compare")
-c1, c2 = st.columns([1, 2])
-with c1:
-    metric = st.radio("Measure", ["test_acc_at_early_stop", "early_stop_iteration", "final_test_acc"],
-                      key="compare_metric", format_func={
-                          "test_acc_at_early_stop": "test accuracy at early stop",
-                          "early_stop_iteration": "early-stop iteration",
-                          "final_test_acc": "test accuracy at the end of training"}.get)
-with c2:
-    with_controls = st.toggle("Also show each run's controls (dashed and dotted)", key="compare_controls")
+metric = st.radio("Measure", ["test_acc_at_early_stop", "early_stop_iteration", "final_test_acc"],
+                 key="compare_metric", horizontal=True, format_func={
+                     "test_acc_at_early_stop": "test accuracy at early stop",
+                     "early_stop_iteration": "early-stop iteration",
+                     "final_test_acc": "test accuracy at the end of training"}.get)
 if not chosen:
     st.stop()
 
@@ -43,16 +48,23 @@ for run_id in chosen:
     agg = data.aggregate(store, run_id)
     if agg.empty:
         continue
-    series.append((f"{runpick.config_label(config)} · {run_id[:6]}", agg))
+    series.append((f"{runpick.config_label(config)}{_beyond(config)} · {run_id[:6]}", agg))
     configs.append((run_id, config))
 if not series:
     st.info("None of the chosen runs has a finished level yet.", icon=":material/hourglass_top:")
     st.stop()
-arms = ("ticket", "reinit", "random", "oneshot") if with_controls else ("ticket",)
+# every arm any chosen run trained: the paper's controls, other criteria's tickets, at-init masks and checks
+offered = [a for a in charts.ARM_ORDER if any(a in c.arms for _, c in configs)]
+arms = ["ticket"]
+if len(offered) > 1:
+    arms = st.pills("Networks of each run (one colour per run, one dash per network)", offered,
+                    selection_mode="multi", default=["ticket"], key="compare_arms",
+                    format_func=lambda a: charts.ARM_NAMES[a].split(" (")[0]) or ["ticket"]
 presenter.show(charts.compare_runs(series, metric=metric, arms=arms), key="compare", filename="compare-runs")
 st.markdown("**What to look for:** each colour is one run. Compare where each ticket line starts to fall: "
             "the further right it stays high, the smaller the winning tickets that setting finds. "
             "Runs on different datasets start at different accuracies; look at the shape, not only the height. "
+            "With several networks per run, each keeps its run's colour and gets its own dash (the legend names it). "
             "A hollow marker means most of that level's networks were still improving when training ended "
             "(censored): an early-stop iteration there is the training budget, not the speed, so compare "
             "early stops only between filled markers.")

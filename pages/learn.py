@@ -9,7 +9,7 @@ from lth_core.data import availability
 from lth_core.gallery import HEADLINE, SHORTENED
 from lth_core.jobs import LimitReached
 from lth_core.presets import PRESETS, get_preset
-from ui import data, errors, params, presenter, state
+from ui import beyond, data, errors, params, presenter, state
 from ui.runpick import config_label
 from ui.boot import ensure_shell
 
@@ -103,6 +103,11 @@ st.markdown(
     "If this does worse, *pruning a little at a time helps*.\n\n"
     "In the paper, winning tickets keep the dense network's accuracy down to a few percent of its weights, "
     "learn faster, and beat both random controls clearly.")
+
+st.header("Beyond the paper: what came next")
+st.caption("The paper ends with open questions. Follow-up work answered many of them; each example below "
+           "runs one of these questions beside the original, with the literature's answer and this run's.")
+beyond.learn_questions()
 
 st.header("Open an experiment")
 st.caption("Each button fills in the Run page; nothing trains until you press Start there.")

@@ -248,3 +248,46 @@ def test_beyond_page_unknown_run_is_an_error_box(app_store):
     at = open_beyond("0123456789abcdef")
     assert_clean(at)
     assert at.error and "There is no run" in at.error[0].value
+
+
+def test_compare_page_offers_the_new_arms_of_the_chosen_runs(app_store):
+    """Criteria tickets, at-init masks and their checks can be overlaid on the Compare page."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    at.multiselect(key="compare_runs").set_value([app_store["beyond"], app_store["structured"]]).run()
+    assert_clean(at)
+    offered = {o.content for o in at.get("button_group")[0].proto.options}
+    for arm in ("imp_movement", "snip", "synflow_shuffle", "magnitude_init_reinit"):
+        assert ARM_NAMES[arm].split(" (")[0] in offered
+    assert "whole neurons" in at.get("plotly_chart")[0].proto.spec  # the structured run's label says so
+
+
+def test_learn_page_opens_the_beyond_page_on_a_gallery_example(runs, monkeypatch, tmp_path):
+    """With the example in the gallery, the Learn page's button opens it on the Beyond page."""
+    store, ids = runs
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "empty"))
+    monkeypatch.setenv("LTH_GALLERY", str(store.root))
+    monkeypatch.setattr(beyond_examples, "example_run_id",
+                        lambda q: ids["beyond"] if q == "criteria" else "0123456789abcdef")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert_clean(at)
+    assert "not in the gallery yet" in texts(at)
+    at.button(key="learn_beyond_criteria").click().run()
+    assert_clean(at)
+    assert [t.value for t in at.title] == ["Beyond the paper"]
+    assert at.selectbox(key="beyond_run").value == ids["beyond"]
+    _shutdown_manager(tmp_path / "empty")
+
+
+def test_beyond_page_on_an_empty_store_says_so(monkeypatch, tmp_path, data_dir):
+    """No runs at all: an info box pointing at the Run page, no error."""
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("pages/beyond.py").run()
+    assert_clean(at)
+    assert not at.error and "No runs are stored yet" in texts(at)
+    _shutdown_manager(tmp_path / "runs")

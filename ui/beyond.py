@@ -24,6 +24,45 @@ from ui.text import plain
 LATENCY_JSON = Path(__file__).resolve().parents[1] / "docs" / "bench" / "latency_cpu.json"
 
 
+LEARN = {  # one plain paragraph per question beyond the paper (the Learn page)
+    "criteria": "The paper keeps the weights that are largest after training. Is that the best rule? Other rules "
+                "look at how far a weight moved while training, or keep weights that were large both at the "
+                "start and at the end. Zhou et al. (2019) found that several rules work about as well, and some "
+                "better when the network is very small, as long as they keep the surviving weights' starting "
+                "values.",
+    "at_init": "Finding a ticket by pruning over and over costs many trainings. Could the connections be chosen "
+               "before any training? Methods such as SNIP and SynFlow try. Frankle et al. (2021) found that their "
+               "picks do no better when shuffled within each layer or given fresh random weights: they only learn "
+               "how many connections each layer should keep, and they fall short of the real ticket.",
+    "noise": "Add a little random noise to every surviving weight of a trained network and test it again. "
+             "Explainers of the paper say winning tickets keep their accuracy under such noise better than other "
+             "networks. Here you measure it: accuracy against the amount of noise, for the ticket and its "
+             "controls.",
+    "structured": "Removing single connections leaves every weight matrix the same size, full of zeros, so an "
+                  "ordinary processor runs the network no faster. Removing whole neurons makes the matrices "
+                  "smaller, which does save time. But Liu et al. (2019) found that such structured tickets do no "
+                  "better than the same small network started from fresh random weights.",
+    "stability": "Train two copies of a network from the same start, each seeing the examples in a different "
+                 "order, and test every network on the straight line between them. If the error stays flat, "
+                 "the network is stable. Frankle et al. (2020) found that deep networks become stable only after "
+                 "a little training, which is why tickets in deep networks are reset to an early iteration "
+                 "(rewinding) rather than to the very start.",
+}
+
+
+def learn_questions() -> None:
+    """The Learn page's section: a paragraph per question, each with a button opening its example."""
+    for question, text in LEARN.items():
+        with st.container(border=True):
+            st.markdown(f"**{QUESTIONS[question]}.** {text}")
+            run_id = gallery_example(question, state.gallery())
+            if run_id is None:
+                st.caption("The example run for this question is not in the gallery yet.")
+            elif st.button("See it on the Beyond the paper page", key=f"learn_beyond_{question}",
+                           icon=":material/science:"):
+                st.switch_page("pages/beyond.py", query_params={"run": run_id})
+
+
 def has(config, section: str) -> bool:
     """Whether a run's config trains what a section draws."""
     return {"criteria": bool(config.criteria), "at_init": bool(config.at_init),
