@@ -3,8 +3,10 @@
 The cost of one optimizer step (and of evaluating one example) is timed on
 random data of the architecture's input shape, once per (arch, batch size,
 device, threads) and cached for the life of the process. The estimate then
-walks the run's levels: the tasks of a level (trials x arms) share the worker
-processes, so a level takes ceil(tasks / processes) task durations.
+walks the run's planned networks (lth_core.experiment.planned_tasks: the dense
+network, every arm of config.arms at each level, a stability copy at each of
+stability_levels) in the batches the engine trains together: a batch's tasks
+share the worker processes, so it takes ceil(tasks / processes) task durations.
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from lth_core.at_init import SNIP_BATCHES, SYNFLOW_STEPS
 from lth_core.config import ExperimentConfig, TrainingConfig
-from lth_core.experiment import task_steps
+from lth_core.experiment import batch_of, planned_tasks, task_steps
 from lth_core.models import build, prunable_layers
 from lth_core.registry import get_arch_info, get_dataset_info
 from lth_core.tasks import sync
@@ -24,6 +27,10 @@ from lth_core.training import make_optimizer
 
 STARTUP_S = 8.0   # starting the worker processes (importing torch) and loading the data, roughly, per run
 LEVEL_S = 1.0     # per level: building the tasks, pruning, writing masks and metrics, roughly
+# steps, roughly, to find a mask at initialisation (SNIP's gradient minibatches; SynFlow's rescorings, each a
+# single-example pass, counted as a step to stay on the safe side); magnitude at init only sorts
+MASK_STEPS = {"snip": SNIP_BATCHES, "synflow": SYNFLOW_STEPS}
+LINE_POINTS = 11  # test-set evaluations along the line between a ticket and its stability copy (lth_core.stability)
 _CACHE: dict = {}
 
 
@@ -104,21 +111,30 @@ def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1
     return cost
 
 
+def planned_steps(config: ExperimentConfig) -> int:
+    """Optimizer steps the whole run takes: every planned network (the dense one, each arm at each level,
+    the stability copies) from its own start (rewound networks train iterations - k), over all trials."""
+    return sum(task_steps(config, level, arm) for _, level, arm in planned_tasks(config))
+
+
 def estimate_seconds(config: ExperimentConfig, cost: Cost, processes: int) -> float:
-    """Wall-clock seconds the run should take with `processes` parallel workers."""
+    """Wall-clock seconds the run should take with `processes` parallel workers: the tasks that the
+    engine trains together (experiment.batch_of: a level's arms and trials, its stability copies) in
+    waves of `processes`, plus finding the masks at initialisation and evaluating the stability lines."""
     processes = max(1, int(processes))
     info = get_dataset_info(config.dataset)
     per_eval = (info.n_val + info.n_test) * cost.eval_s_per_example
-    total = STARTUP_S
-    for level in range(config.levels):
-        arms = ("ticket",) if level == 0 else config.arms
-        durations = []
-        for arm in arms:
-            steps = task_steps(config, level, arm)
-            evals = math.ceil(steps / config.training.eval_every)
-            durations += [steps * cost.step_s + evals * per_eval] * config.trials
-        waves = math.ceil(len(durations) / processes)
-        total += waves * max(durations) + LEVEL_S
+    batches: dict[int, list[float]] = {}
+    mask_steps = 0  # found one after another in the main process, once per trial, level and method
+    for _, level, arm in planned_tasks(config):
+        steps = task_steps(config, level, arm)
+        evals = math.ceil(steps / config.training.eval_every)
+        batches.setdefault(batch_of(config, level, arm), []).append(steps * cost.step_s + evals * per_eval)
+        mask_steps += MASK_STEPS.get(arm, 0)
+    lines = len(config.stability_levels) * config.trials * LINE_POINTS * info.n_test
+    total = STARTUP_S + mask_steps * cost.step_s + lines * cost.eval_s_per_example
+    for durations in batches.values():
+        total += math.ceil(len(durations) / processes) * max(durations) + LEVEL_S
     return total
 
 

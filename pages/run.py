@@ -50,8 +50,11 @@ with plan:
     else:
         ladder = data.config_ladder(config)
         presenter.show(charts.ladder_chart(ladder), key="ladder", filename="percent-remaining")
-        n = len(config.controls)
-        who = f"the ticket and {n} control{'s' * (n > 1)} train" if n else "the ticket trains"
+        n, kind = len(config.arms) - 1, "control" if len(config.arms) == 1 + len(config.controls) else "other network"
+        who = f"the ticket and {n} {kind}{'s' * (n > 1)} train" if n else "the ticket trains"
+        copies = ", ".join(map(str, config.stability_levels))
+        twice = f" At level{'s' * (len(config.stability_levels) > 1)} {copies} the ticket trains a second time, " \
+                f"with another minibatch order (stability)." if copies else ""
         pc = config.pruning
         conv = f" ({100 * pc.conv_rate:.3g}% in conv layers)" if pc.conv_rate != pc.rate and any(
             k == "conv" for k, _ in layer_sizes(config.arch).values()) else ""
@@ -60,7 +63,7 @@ with plan:
                    f"{100 * pc.rate:.3g}% per round{conv}, the output layer at {100 * pc.output_rate:.3g}%, down to "
                    f"**{ladder[-1]:.3g}%** of the weights. "
                    f"At each level {who} {config.training.iterations:,} iterations, × {config.trials} "
-                   f"trial{'s' * (config.trials > 1)}.")
+                   f"trial{'s' * (config.trials > 1)}.{twice}")
         st.markdown("Estimated time: " + estimates.describe(config))
     current = progress.run_state(home, run_id)["state"] if home is not None else None
     if current == "done":

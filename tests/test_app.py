@@ -135,6 +135,9 @@ def test_unknown_run_id_shows_an_error(with_run):
     ({"arch": "conv2"}, "`arch`"), ({"controls": "reinit,magic"}, "`controls`"), ({"rounds": "99"}, "`rounds`"),
     ({"iterations": "-5"}, "`iterations`"), ({"preset": "nope"}, "`preset`"), ({"colour": "red"}, "`colour`"),
     ({"optimizer": "rmsprop"}, "`optimizer`"), ({"dropout": "nan"}, "`dropout`"),
+    ({"criterion": "biggest"}, "`criterion`"), ({"granularity": "filters"}, "`granularity`"),
+    ({"criteria": "movement,best"}, "`criteria`"), ({"at_init": "grasp"}, "`at_init`"),
+    ({"at_init_checks": "flip"}, "`at_init_checks`"), ({"stability_levels": "0,99"}, "`stability_levels`"),
 ])
 def test_bad_query_values_show_an_error_and_fall_back(empty_store, query, named):
     """A bad URL value names the parameter and its allowed values; the form falls back to defaults."""

@@ -15,7 +15,7 @@ FLAGS = set(params.FLAGS)
 
 def form_widgets(at) -> set[str]:
     """Keys of the Run form's widgets drawn on the page."""
-    kinds = ("number_input", "selectbox", "radio", "checkbox", "text_input", "pills")
+    kinds = ("number_input", "selectbox", "radio", "checkbox", "text_input", "pills", "multiselect")
     return {w.key for kind in kinds for w in at.get(kind) if (w.key or "").startswith("f_")}
 
 
@@ -113,3 +113,26 @@ def test_markdown_in_a_flag_is_not_a_live_link(empty_store, flag):
     assert_clean(at)
     shown = [e.value for e in at.error]
     assert shown and not [link for s in shown for link in live_links(s)], shown
+
+
+def test_a_beyond_the_paper_control_can_be_the_only_one(empty_store):
+    """only=criteria: a class chooses which extra criteria to compare, nothing else; a locked stability
+    level stays at the link's value."""
+    query = {**QUICK_20, "criteria": "movement", "stability_levels": "2", "only": "criteria",
+             "lock": "stability_levels"}
+    at = open_page("pages/run.py", query)
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    assert form_widgets(at) == {"f_criteria"}
+    at.pills(key="f_criteria").set_value(["movement", "magnitude_increase"]).run()
+    assert_clean(at)
+    assert at.query_params["criteria"] == "magnitude_increase,movement" and at.query_params["stability_levels"] == "2"
+    assert (at.query_params["only"], at.query_params["lock"]) == ("criteria", "stability_levels")
+
+
+def test_a_locked_beyond_control_is_greyed_out(empty_store):
+    """lock=criterion draws the criterion disabled at the link's value, the rest free."""
+    at = open_page("pages/run.py", {**QUICK_20, "criterion": "movement", "lock": "criterion"})
+    assert_clean(at)
+    assert at.selectbox(key="f_criterion").disabled and at.selectbox(key="f_criterion").value == "movement"
+    assert not at.pills(key="f_criteria").disabled

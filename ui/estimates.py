@@ -1,10 +1,11 @@
-"""The Run page's time estimate: network iterations x a step cost measured on this machine."""
+"""The Run page's time estimate: every planned network's iterations x a step cost measured on this machine."""
 from __future__ import annotations
 
 import streamlit as st
 
 from lth_core.config import ConfigError, ExperimentConfig
-from lth_core.estimate import estimate_seconds, format_duration, measure, worker_layout
+from lth_core.estimate import estimate_seconds, format_duration, measure, planned_steps, worker_layout
+from lth_core.experiment import planned_tasks
 from lth_core.tasks import resolve_device
 from ui import state
 
@@ -33,5 +34,7 @@ def describe(config: ExperimentConfig) -> str:
                    "iterations per round, the rounds or the trials, or open a finished run from the gallery.",
                    icon=":material/schedule:")
     where = f"{processes} worker process{'es' * (processes > 1)}" + (f" on {device}" if device != "cpu" else "")
-    return (f"**about {format_duration(seconds)}** on this machine · {config.network_iterations():,} "
-            f"network-iterations at {1000 * cost.step_s:.3g} ms each (measured here), {where}")
+    networks = len(planned_tasks(config))
+    return (f"**about {format_duration(seconds)}** on this machine · {networks:,} network{'s' * (networks > 1)} "
+            f"to train, {planned_steps(config):,} network-iterations at {1000 * cost.step_s:.3g} ms each "
+            f"(measured here), {where}")

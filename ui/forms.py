@@ -9,6 +9,10 @@ A teacher's link (`lock=`, `hide=`, `only=`; ui/links.py) fixes chosen controls:
 the values the link gave are kept under LINK_KEY and put back into those
 widgets on every run, the widgets are drawn disabled or not at all, and
 write_url() keeps the flags in the address.
+
+The controls beyond the paper (criteria, masks at init, structured pruning,
+stability) are drawn by ui/beyond_form.py in a closed expander, through the
+same link-aware _widget.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from lth_core.config import CONTROLS, ConfigError, TrainingConfig, parse_milesto
 from lth_core.data import availability
 from lth_core.models import layer_sizes
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image
-from ui import links, params
+from ui import beyond_form, links, params
 
 FORM_KEY, URL_KEY, LINK_KEY = "_run_form", "_run_form_url", "_run_form_link"
 W = "f_"  # widget key prefix
@@ -43,7 +47,10 @@ def _widget_values(v: dict) -> dict:
             "weight_decay": v["weight_decay"], "warmup": v["warmup"],
             "lr_milestones": ", ".join(map(str, v["lr_milestones"])) if isinstance(v["lr_milestones"], tuple)
             else str(v["lr_milestones"]),
-            "lr_factor": v["lr_factor"], "augment": v["augment"], "seed": v["seed"]}
+            "lr_factor": v["lr_factor"], "augment": v["augment"], "seed": v["seed"],
+            "criterion": v["criterion"], "granularity": v["granularity"], "criteria": list(v["criteria"]),
+            "at_init": list(v["at_init"]), "at_init_checks": list(v["at_init_checks"]),
+            "stability_levels": list(v["stability_levels"])}
 
 
 def _load(v: dict, only_missing: bool = False) -> None:
@@ -137,12 +144,12 @@ def _shown(*names: str) -> bool:
     return not all(link().hidden(n) for n in names)
 
 
-def _widget(name: str, draw, *args, **kwargs):
-    """Draw widget `name` with st.<draw>, disabled if the link locks it; if the link hides it, its value
-    without drawing it."""
+def _widget(name: str, draw, *args, off: bool = False, **kwargs):
+    """Draw widget `name` with st.<draw>, disabled if the link locks it (or `off`: it cannot apply now);
+    if the link hides it, its value without drawing it."""
     if link().hidden(name):
         return st.session_state[W + name]
-    return draw(*args, key=W + name, disabled=link().locked(name), **kwargs)
+    return draw(*args, key=W + name, disabled=off or link().locked(name), **kwargs)
 
 
 ADVANCED = ("optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum", "weight_decay", "warmup",
@@ -281,6 +288,7 @@ def render() -> dict:
             with r2:
                 output_rate = _widget("output_rate", st.number_input, "Output layer per round (%)", 0.0, 99.9,
                                       step=5.0, format="%.1f", help="0: never pruned.") / 100
+    beyond = beyond_form.render(arch, int(rounds), _widget, _shown, W)  # criteria, at-init, structured, stability
     return {"dataset": ds, "arch": arch, "schedule": schedule, "rate": rate, "target": target, "rounds": int(rounds),
             "strategy": strategy, "custom_rates": custom, "conv_rate": conv_rate, "output_rate": output_rate,
             "rewind": int(rewind), "controls": tuple(c for c in CONTROLS if c in (controls or [])),
@@ -288,7 +296,7 @@ def render() -> dict:
             "batch_size": int(batch_size), "eval_every": int(eval_every), "dropout": float(dropout),
             "momentum": float(momentum), "weight_decay": float(weight_decay), "warmup": int(warmup),
             "lr_milestones": _milestones(milestones), "lr_factor": float(lr_factor), "augment": bool(augment),
-            "seed": int(seed)}
+            "seed": int(seed), **beyond}
 
 
 def _milestones(text: str):

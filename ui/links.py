@@ -11,7 +11,10 @@ A control named by several flags takes the strictest: hidden over locked over
 free. `rate` and `target` name the same control (how much to prune: the rate or
 target radio and its number); `rewind` is the reset radio with its iteration k;
 `conv_rate` and `output_rate` share the "Custom per-layer rates" box, which is
-as fixed as the stricter of the two. An unknown name is dropped with a message
+as fixed as the stricter of the two. The controls beyond the paper (`criterion`,
+`granularity`, `criteria`, `at_init`, `at_init_checks`, `stability_levels`) are
+named like the others, e.g. `only=criteria` to let a class choose only which
+extra criteria to compare. An unknown name is dropped with a message
 listing the allowed names; the flags are written back with the valid names
 only (`none` where none is left: `only=none` fixes every control). No Streamlit here, so the parsing is testable alone.
 """

@@ -7,6 +7,11 @@ a bad value becomes a message naming the parameter and its allowed values (the
 value itself cut short and escaped, ui/text.py), and the default is used
 instead. No Streamlit here, so the mapping is testable alone.
 
+The controls beyond the paper (BEYOND: `criterion`, `granularity`, and the comma
+lists `criteria`, `at_init`, `at_init_checks`, `stability_levels`) are written
+only when they differ from the config's defaults, so a paper experiment's
+address, and its run id, are what they were before these existed.
+
 Links a teacher can hand out add flags that fix controls (parsed in ui/links.py;
 here they are only known names, never read as form values). Each is a comma list
 of the parameter names below, less `preset` (`rate` and `target` both name the
@@ -21,8 +26,9 @@ dropped with a message listing the allowed ones; `none` names no control.
 """
 from __future__ import annotations
 
-from lth_core.config import (CONTROLS, MAX_ITERATIONS, MAX_MILESTONES, MAX_ROUNDS, MAX_TRIALS, OPTIMIZERS, STRATEGIES,
-                             ConfigError, ExperimentConfig, PruningConfig, TrainingConfig, parse_milestones)
+from lth_core.config import (AT_INIT, CHECKS, CONTROLS, CRITERIA, GRANULARITIES, MAX_ITERATIONS, MAX_MILESTONES,
+                             MAX_ROUNDS, MAX_TRIALS, OPTIMIZERS, STRATEGIES, STRUCTURED_ARCHS, ConfigError,
+                             ExperimentConfig, PruningConfig, TrainingConfig, parse_milestones)
 from lth_core.presets import PRESETS, get_preset
 from lth_core.registry import DATASETS, compatible_archs, paper_pruning
 from ui.text import code, quoted
@@ -36,9 +42,12 @@ INT_RANGES = {"rounds": (1, MAX_ROUNDS), "trials": (1, MAX_TRIALS), "iterations"
 FLOAT_RANGES = {"lr": (1e-6, 10.0), "dropout": (0.0, 0.95), "momentum": (0.0, 0.99), "weight_decay": (0.0, 1.0),
                 "lr_factor": (0.001, 1.0)}
 BOOLS = ("true", "false")
+# Beyond the paper (docs/BEYOND.md): written to the URL only when set, so a paper run's address is as before
+BEYOND = ("criterion", "granularity", "criteria", "at_init", "at_init_checks", "stability_levels")
+LISTS = {"controls": CONTROLS, "criteria": CRITERIA, "at_init": AT_INIT, "at_init_checks": CHECKS}  # comma lists
 PARAMS = ("preset", "dataset", "arch", "rate", "target", "rounds", "strategy", "conv_rate", "output_rate", "rewind",
           "controls", "trials", "iterations", "optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum",
-          "weight_decay", "warmup", "lr_milestones", "lr_factor", "augment", "seed")
+          "weight_decay", "warmup", "lr_milestones", "lr_factor", "augment", "seed", *BEYOND)
 FLAGS = ("lock", "hide", "only")  # a teacher's link: controls fixed to the link's values (ui/links.py)
 
 
@@ -53,7 +62,9 @@ def values_from_config(c: ExperimentConfig) -> dict:
             "iterations": t.iterations, "optimizer": t.optimizer, "lr": t.lr, "batch_size": t.batch_size,
             "eval_every": t.eval_every, "dropout": t.dropout, "momentum": t.momentum,
             "weight_decay": t.weight_decay, "warmup": t.warmup, "lr_milestones": t.lr_milestones,
-            "lr_factor": t.lr_factor, "augment": t.augment, "seed": c.seed}
+            "lr_factor": t.lr_factor, "augment": t.augment, "seed": c.seed, "criterion": p.criterion,
+            "granularity": p.granularity, "criteria": c.criteria, "at_init": c.at_init,
+            "at_init_checks": c.at_init_checks, "stability_levels": c.stability_levels}
 
 
 def defaults() -> dict:
@@ -88,14 +99,17 @@ def config_from_values(v: dict) -> ExperimentConfig:
     """The experiment the form describes; raises ConfigError naming the bad field."""
     pruning = PruningConfig(strategy=v["strategy"], rate=per_round_rate(v), rounds=v["rounds"],
                             conv_rate=v["conv_rate"] if v["custom_rates"] else None,
-                            output_rate=v["output_rate"] if v["custom_rates"] else None)
+                            output_rate=v["output_rate"] if v["custom_rates"] else None,
+                            criterion=v["criterion"], granularity=v["granularity"])
     training = TrainingConfig(iterations=v["iterations"], optimizer=v["optimizer"], lr=v["lr"],
                               batch_size=v["batch_size"], eval_every=v["eval_every"], dropout=v["dropout"],
                               momentum=v["momentum"], weight_decay=v["weight_decay"], warmup=v["warmup"],
                               lr_milestones=v["lr_milestones"], lr_factor=v["lr_factor"], augment=v["augment"])
     return ExperimentConfig(dataset=v["dataset"], arch=v["arch"], pruning=pruning, training=training,
                             reset="rewind" if v["rewind"] > 0 else "init", rewind_iteration=v["rewind"],
-                            controls=tuple(v["controls"]), trials=v["trials"], seed=v["seed"])
+                            controls=tuple(v["controls"]), trials=v["trials"], seed=v["seed"],
+                            criteria=tuple(v["criteria"]), at_init=tuple(v["at_init"]),
+                            at_init_checks=tuple(v["at_init_checks"]), stability_levels=tuple(v["stability_levels"]))
 
 
 def _num(x: float) -> str:
@@ -121,7 +135,14 @@ def params_from_values(v: dict) -> dict[str, str]:
     p.update(weight_decay=_num(v["weight_decay"]), warmup=str(v["warmup"]),
              lr_milestones=milestones_text(v["lr_milestones"]), lr_factor=_num(v["lr_factor"]),
              augment=BOOLS[0] if v["augment"] else BOOLS[1], seed=str(v["seed"]))
+    p.update({name: v[name] if isinstance(v[name], str) else ",".join(map(str, v[name])) for name in beyond_set(v)})
     return p
+
+
+def beyond_set(v: dict) -> tuple[str, ...]:
+    """The controls beyond the paper that the values set away from their defaults (BEYOND order)."""
+    return tuple(n for n in BEYOND if (v[n] != getattr(PruningConfig, n) if n in ("criterion", "granularity")
+                                       else bool(v[n])))
 
 
 def cli_command(v: dict) -> str:
@@ -132,7 +153,7 @@ def cli_command(v: dict) -> str:
              output_rate=_num(v["output_rate"] if v["custom_rates"] else per_round_rate(v) / 2))
     flags = ["dataset", "arch", "strategy", "rate", "target", "conv_rate", "output_rate", "rounds", "iterations",
              "eval_every", "optimizer", "lr", "batch_size", "dropout", "momentum", "weight_decay", "warmup",
-             "lr_milestones", "lr_factor", "controls", "trials", "rewind", "seed"]
+             "lr_milestones", "lr_factor", "controls", "trials", "rewind", "seed", *BEYOND]
     parts = [f"--{k.replace('_', '-')} {p[k]}" for k in flags if k in p]
     parts.insert(parts.index(f"--lr-factor {p['lr_factor']}") + 1, "--augment" if v["augment"] else "--no-augment")
     return "python -m lth_core run " + " ".join(parts)
@@ -235,12 +256,61 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
         v = new if "output_rate" not in qp else {**v, "strategy": new["strategy"]}
     if v["optimizer"] != "sgd":  # Adam ignores momentum; the form keeps it at the default
         v["momentum"] = TrainingConfig().momentum
-    if "controls" in qp:
-        items = [c.strip() for c in qp["controls"].split(",") if c.strip()]
-        bad = [c for c in items if c not in CONTROLS and c != "none"]
-        if bad:
-            problems.append(f"URL parameter `controls`: {quoted(bad[0])} is not allowed; allowed: a comma list of "
-                            f"{', '.join(CONTROLS)}, or none.")
-        else:
-            v["controls"] = tuple(c for c in CONTROLS if c in items)
+    if "criterion" in qp:
+        v["criterion"] = _parse_choice("criterion", qp["criterion"], CRITERIA, problems) or v["criterion"]
+    _parse_beyond(qp, v, problems)
+    for name, allowed in LISTS.items():
+        if name in qp:
+            why = ""
+            if name == "criteria":  # the ticket's own criterion is not an extra ticket
+                allowed = tuple(c for c in CRITERIA if c != v["criterion"])
+                why = f" ({v['criterion']} is already the ticket's `criterion`)"
+            v[name] = _parse_list(name, qp[name], allowed, problems, v[name], why)
+    v["criteria"] = tuple(c for c in v["criteria"] if c != v["criterion"])  # a preset's, under a new criterion
+    for name, where, reason in (("at_init", f"with granularity {quoted(v['granularity'])}",
+                                 "masks found at initialisation are unstructured"),
+                                ("at_init_checks", "without `at_init`", "the checks test a mask found at init")):
+        ok = v["granularity"] == "unstructured" if name == "at_init" else bool(v["at_init"])
+        if v[name] and not ok:  # the form offers neither then, and the config would refuse them
+            if name in qp:
+                problems.append(f"URL parameter `{name}`: {quoted(qp[name])} is not allowed {where}; allowed: "
+                                f"none ({reason}).")
+            v[name] = ()
     return v, problems
+
+
+def granularities(arch: str) -> tuple[str, ...]:
+    """The granularities `arch` can be pruned at: unstructured always, neurons or filters where it has them."""
+    return tuple(g for g in GRANULARITIES if g == "unstructured" or arch in STRUCTURED_ARCHS[g])
+
+
+def _parse_list(name: str, raw: str, allowed, problems: list, default: tuple, why: str = "") -> tuple:
+    """A comma list of allowed names ('none' or empty: no name), in the order of `allowed`; the default
+    with a message (ending in `why`) when a name is not allowed."""
+    items = [c.strip() for c in raw.split(",") if c.strip()]
+    bad = [c for c in items if c not in allowed and c != "none"]
+    if bad:
+        problems.append(f"URL parameter {code(name)}: {quoted(bad[0])} is not allowed; allowed: a comma list of "
+                        f"{', '.join(allowed)}, or none{why}.")
+        return default
+    return tuple(c for c in allowed if c in items)
+
+
+def _parse_beyond(qp: dict, v: dict, problems: list) -> None:
+    """The granularity the network allows and the stability levels its rounds allow (in place); a preset's
+    value that no longer fits (another network, fewer rounds) gives way quietly, a URL's with a message."""
+    fits = granularities(v["arch"])
+    if "granularity" in qp:
+        v["granularity"] = _parse_choice("granularity", qp["granularity"], fits, problems) or v["granularity"]
+    if v["granularity"] not in fits:
+        v["granularity"] = "unstructured"
+    levels = tuple(range(v["rounds"] + 1))
+    if "stability_levels" in qp:
+        items = [x.strip() for x in qp["stability_levels"].split(",") if x.strip() and x.strip() != "none"]
+        bad = [x for x in items if not (x.isdigit() and len(x) < 4 and int(x) in levels)]
+        if bad:
+            problems.append(f"URL parameter `stability_levels`: {quoted(bad[0])} is not allowed; allowed: a comma "
+                            f"list of levels in [0, {v['rounds']}] (0: the dense network; up to the rounds), or none.")
+        else:
+            v["stability_levels"] = tuple(sorted({int(x) for x in items}))
+    v["stability_levels"] = tuple(x for x in v["stability_levels"] if x in levels)

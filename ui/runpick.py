@@ -10,10 +10,15 @@ import streamlit as st
 from lth_core.config import ExperimentConfig
 from lth_core.registry import ARCHITECTURES, DATASETS
 from lth_core.runs import list_runs
-from lth_core.store import Store, validate_run_id
+from lth_core.store import Corrupt, Store, validate_run_id
 from ui import errors, state
 
-CONTROL_SHORT = {"reinit": "re-init", "random": "random pruning", "oneshot": "one-shot"}
+# short names of every arm a run can add to the ticket (controls, criteria, at-init masks, their checks)
+CONTROL_SHORT = {"reinit": "re-init", "random": "random pruning", "oneshot": "one-shot", "magnitude": "magnitude",
+                 "magnitude_increase": "magnitude increase", "movement": "movement",
+                 "large_init_large_final": "large init, large final", "snip": "SNIP", "synflow": "SynFlow",
+                 "magnitude_init": "magnitude at init", "shuffle": "shuffled"}
+BEYOND_KEYS = ("criterion", "granularity", "criteria", "at_init", "at_init_checks", "stability_levels")
 
 
 def dataset_short(name: str) -> str:
@@ -24,16 +29,46 @@ def arch_short(name: str) -> str:
     return ARCHITECTURES[name].title.split(" (")[0] if name in ARCHITECTURES else name
 
 
-def _controls_text(controls) -> str:
-    return "vs " + ", ".join(CONTROL_SHORT.get(c, c) for c in controls) if controls else "ticket only"
+def _short(names) -> str:
+    return ", ".join(CONTROL_SHORT.get(n, n) for n in names)
+
+
+def _pruning_text(rate: float | None, glob: bool, rounds: int, r: dict) -> str:
+    """'20%/round × 8', '30% of neurons/round × 6', '20% global/round × 8 by movement'."""
+    unit = f" of {r['granularity']}" if r.get("granularity", "unstructured") != "unstructured" else ""
+    by = f" by {_short([r['criterion']])}" if r.get("criterion", "magnitude") != "magnitude" else ""
+    amount = f"{100 * rate:.3g}%" if rate is not None else "?"
+    return f"{amount}{unit}{' global' * glob}/round × {rounds}{by}"
+
+
+def _arms_text(controls, r: dict) -> str:
+    """'vs re-init + 3 criteria + SNIP, SynFlow (shuffled, re-init checks) · stability at 2 levels'."""
+    text = "vs " + _short(controls) if controls else "ticket only"
+    criteria, at_init, checks = r.get("criteria") or (), r.get("at_init") or (), r.get("at_init_checks") or ()
+    if criteria:
+        text += f" + {_short(criteria)} ticket" if len(criteria) == 1 else f" + {len(criteria)} criteria"
+    if at_init:
+        text += f" + {_short(at_init)}" + (f" ({_short(checks)} checks)" if checks else "")
+    levels = r.get("stability_levels") or ()
+    if levels:
+        text += f" · stability at {len(levels)} level{'s' * (len(levels) > 1)}"
+    return text
+
+
+def _beyond(c: ExperimentConfig) -> dict:
+    """The config's fields beyond the paper, as a run row holds them."""
+    return {"criterion": c.pruning.criterion, "granularity": c.pruning.granularity, "criteria": list(c.criteria),
+            "at_init": list(c.at_init), "at_init_checks": list(c.at_init_checks),
+            "stability_levels": list(c.stability_levels)}
 
 
 def config_label(c: ExperimentConfig) -> str:
     """'MNIST-1D · MLP 40-300-300-10 · 50%/round × 4 · vs re-init · 1 trial · 500 it'."""
     reset = f" · rewind k={c.rewind_iteration}" if c.reset == "rewind" else ""
-    glob = " global" if c.pruning.strategy == "global" else ""
-    return (f"{dataset_short(c.dataset)} · {arch_short(c.arch)} · {100 * c.pruning.rate:.3g}%{glob}/round × "
-            f"{c.pruning.rounds} · {_controls_text(c.controls)} · {c.trials} trial{'s' * (c.trials > 1)} · "
+    r = _beyond(c)
+    return (f"{dataset_short(c.dataset)} · {arch_short(c.arch)} · "
+            f"{_pruning_text(c.pruning.rate, c.pruning.strategy == 'global', c.pruning.rounds, r)} · "
+            f"{_arms_text(c.controls, r)} · {c.trials} trial{'s' * (c.trials > 1)} · "
             f"{c.training.iterations:,} it{reset}")
 
 
@@ -41,18 +76,35 @@ def row_label(row: dict) -> str:
     """A run_row as one line: state, what it is, short id."""
     if row.get("dataset") == "?":
         return f"damaged · {row['run_id']}"
-    rate = f"{100 * row['rate']:.3g}%" if row.get("rate") is not None else "?"
-    what = (f"{dataset_short(row['dataset'])} · {arch_short(row['arch'])} · {rate}/round × {row['levels'] - 1} · "
-            f"{_controls_text(row['controls'])} · {row['trials']} trial{'s' * (row['trials'] > 1)}"
+    what = (f"{dataset_short(row['dataset'])} · {arch_short(row['arch'])} · "
+            f"{_pruning_text(row.get('rate'), False, row['levels'] - 1, row)} · "
+            f"{_arms_text(row['controls'], row)} · {row['trials']} trial{'s' * (row['trials'] > 1)}"
             + (f" · {row['iterations']:,} it" if row.get("iterations") else ""))
     state_text = row["state"] + (f" {100 * row['fraction']:.0f}%" if row["state"] == "running" else "")
     gallery = (f" · gallery, {row['note']}" if row.get("note") else " · gallery") if row.get("readonly") else ""
     return f"{what} · {row['run_id'][:8]} ({state_text}{gallery})"
 
 
+@st.cache_data(show_spinner=False, max_entries=4096)
+def _stored_beyond(root: str, run_id: str, _store: Store) -> dict:
+    """_beyond of a stored run's config ({} if it cannot be read). Cached for good: a run id is the
+    hash of its config, so the config under an id never changes."""
+    try:
+        return _beyond(_store.config(run_id))
+    except (FileNotFoundError, Corrupt, ValueError):
+        return {}
+
+
 def rows() -> list[dict]:
-    """Every run in the store and the gallery, newest first (no file checks: fast)."""
-    return list_runs(*state.stores(), check_files=False)
+    """Every run in the store and the gallery, newest first (no file checks: fast), each with the
+    fields beyond the paper that its label shows."""
+    stores = state.stores()
+    by_root = {str(s.root): s for s in stores}
+    all_rows = list_runs(*stores, check_files=False)
+    for r in all_rows:
+        if r.get("dataset") != "?" and "criteria" not in r and r["store"] in by_root:
+            r.update(_stored_beyond(r["store"], r["run_id"], by_root[r["store"]]))
+    return all_rows
 
 
 def _to_url(key: str) -> None:
