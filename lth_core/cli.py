@@ -1,4 +1,4 @@
-"""The command line: `python -m lth_core run | list | work | gallery | report | bench`.
+"""The command line: `python -m lth_core run | list | work | gallery | report | bench | analyse`.
 
 A bad flag or value, or a store folder that cannot be written, exits with code 2
 and one line on stderr; a dataset that cannot be had exits with code 3 and says
@@ -149,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     b.add_argument("--parts", default="engine,plain,dataloader,parallel",
                    help="comma list of engine, plain, dataloader, parallel")
+    _add_analyse_parser(sub)
     return p
 
 
@@ -357,6 +358,72 @@ def cmd_report(a) -> int:
     return 0
 
 
+# --- analyse: evaluation-only analyses of a stored run (lth_core.analyses) -----------------
+def _list_of(name, kind):
+    """A comma list of `kind` (int or float) values, e.g. 0,3,6."""
+    def parse(text: str) -> list:
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        try:
+            values = [kind(t) for t in items]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a comma list of {'integers' if kind is int else 'numbers'}"
+                                             f", e.g. {'0,3,6' if kind is int else '0,0.5,1'}, got {text!r}") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{name} needs at least one value")
+        return values
+    return parse
+
+
+def _add_analyse_parser(sub) -> None:
+    an = sub.add_parser("analyse", help="analyse a stored run without training (noise: robustness to weight noise)")
+    kinds = an.add_subparsers(dest="analysis", required=True, parser_class=_Parser)
+    nz = kinds.add_parser("noise", help="test accuracy with Gaussian noise on the surviving weights (stored with "
+                                        "the run; a finished analysis is served from the store)")
+    nz.add_argument("run_id")
+    nz.add_argument("--levels", type=_list_of("--levels", int),
+                    help="comma list of pruning levels (default: 0, the middle level and the last)")
+    nz.add_argument("--scales", type=_list_of("--scales", float),
+                    help="comma list of noise scales, relative to each layer's std of surviving weights "
+                         "(default 0,0.1,...,1)")
+    nz.add_argument("--draws", type=_int("--draws", 1, 100), help="noise draws per scale (default 5)")
+    nz.add_argument("--arms", type=lambda t: [x.strip() for x in t.split(",") if x.strip()],
+                    help="comma list of arms, e.g. ticket,reinit (default: all of the run's)")
+    nz.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
+    nz.add_argument("--data-dir", type=Path)
+    nz.add_argument("--json", action="store_true", help="print the stored record as one JSON object")
+
+
+def cmd_analyse(a) -> int:
+    from lth_core import analyses, analysis_jobs, gallery
+    from lth_core.runs import locate
+    from lth_core.store import Store, default_store_root, validate_run_id
+    try:
+        run_id = validate_run_id(a.run_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    stores = [Store(a.store or default_store_root()), gallery.gallery_store()]
+    store = locate(run_id, *stores)
+    if store is None:
+        raise UsageError(f"no run {run_id} in {stores[0].root} or the gallery ({stores[1].root})")
+    try:
+        params = analyses.noise_params(store.config(run_id), a.levels, a.scales, a.draws, a.arms)
+        import torch
+        torch.set_num_threads(1)  # like `work`: numbers independent of the thread count, no oversubscription
+        rec = (analyses.compute_noise(store, run_id, **params, data_dir=a.data_dir) if store.readonly
+               else analysis_jobs.run_noise_job(store, run_id, params, a.data_dir))
+    except analyses.AnalysisError as exc:  # bad levels/scales/arms, no stored weights, an unfinished run
+        raise UsageError(str(exc)) from None
+    if a.json:
+        print(json.dumps(rec))
+        return 0
+    summary = analyses.noise_summary(analyses.noise_frame(rec))
+    table = summary.pivot_table(index=["level", "arm"], columns="scale", values="mean", sort=False) * 100
+    print(f"run {run_id}: mean test accuracy (%) over {int(summary.trials.max())} trial(s) "
+          f"and {params['draws']} draw(s), by noise scale (relative to each layer's weight std)")
+    print(table.to_string(float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
 def _one_line(exc) -> str:
     """The message on one printable line: a value the user typed may hold newlines or control
     characters, which are shown escaped (\\n, \\x1b) instead of breaking or styling the terminal."""
@@ -375,7 +442,7 @@ def main(argv=None) -> int:
             from lth_core.bench import main as bench_main
             return bench_main(a)
         return {"run": cmd_run, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery,
-                "report": cmd_report}[a.command](a)
+                "report": cmd_report, "analyse": cmd_analyse}[a.command](a)
     except (UsageError, ConfigError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

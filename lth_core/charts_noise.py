@@ -1,0 +1,142 @@
+"""Robustness to weight noise, drawn: accuracy vs noise scale, and what to look for in it.
+
+Input is analyses.noise_frame (one row per trial, level, arm, scale, draw; accuracies as
+fractions, drawn as %). One panel per chosen level; in each, one line per arm (mean over
+trials and draws) with a min..max band over trials and draws. Arms keep their colours of
+every other chart (lth_core.chart_style); arms it does not know (new ones) get a colour from
+RUN_COLORS and their own name. Pure Plotly, no Streamlit.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lth_core.analyses import noise_summary
+from lth_core.chart_style import ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, RUN_COLORS, base_layout, rgba
+
+PANELS_PER_ROW = 3
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "triangle-down", "pentagon", "hexagon", "cross")
+
+
+def arm_order(arms) -> list[str]:
+    """The paper's arms in their usual order, then any others in the order given."""
+    arms = list(dict.fromkeys(arms))
+    return [a for a in ARM_ORDER if a in arms] + [a for a in arms if a not in ARM_ORDER]
+
+
+def arm_style(arm: str, others: list[str]) -> dict:
+    """{"color", "name", "dash", "symbol"} of an arm; an unknown arm gets the next free colour
+    and shape (by its place in `others`, the unknown arms of the chart) and a readable name."""
+    if arm in ARM_COLORS:
+        return {"color": ARM_COLORS[arm], "name": ARM_NAMES[arm], "dash": ARM_DASH[arm], "symbol": ARM_SYMBOL[arm]}
+    free = [c for c in RUN_COLORS if c not in ARM_COLORS.values()]
+    i = others.index(arm) if arm in others else 0
+    return {"color": free[i % len(free)], "name": arm.replace("_", " "), "dash": "solid",
+            "symbol": SYMBOLS[(i + len(ARM_SYMBOL)) % len(SYMBOLS)]}
+
+
+def _level_title(d: pd.DataFrame, level: int) -> str:
+    p = float(d.percent_remaining.mean()) if len(d) else float("nan")
+    return f"level {level}: {p:.3g}% remaining" if math.isfinite(p) else f"level {level}"
+
+
+def noise_figure(frame: pd.DataFrame, levels=None, arms=None, title: str | None = None) -> go.Figure:
+    """Test accuracy (%) vs relative noise scale: one panel per level (levels: a subset, default
+    all in the frame), one line per arm (arms: a subset), band = min..max over trials and draws."""
+    summary = noise_summary(frame)
+    levels = sorted(summary.level.unique()) if levels is None else [lv for lv in levels if lv in set(summary.level)]
+    shown = arm_order(summary.arm) if arms is None else [a for a in arm_order(summary.arm) if a in set(arms)]
+    others = [a for a in shown if a not in ARM_COLORS]
+    n = max(1, len(levels))
+    cols = min(n, PANELS_PER_ROW)
+    rows = -(-n // cols)
+    titles = [_level_title(summary[summary.level == lv], lv) for lv in levels] or [""]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True,
+                        horizontal_spacing=0.04, vertical_spacing=0.18 if rows > 1 else 0.1)
+    base_layout(fig, title=title, height=360 * rows + 60, panels=True)
+    in_legend: set = set()  # each arm once in the legend, from the first panel that has it
+    for k, level in enumerate(levels):
+        row, col = k // cols + 1, k % cols + 1
+        for arm in shown:
+            d = summary[(summary.level == level) & (summary.arm == arm)].sort_values("scale")
+            if d.empty:
+                continue
+            st = arm_style(arm, others)
+            if (d["max"] - d["min"]).abs().max() > 1e-12:
+                x = list(d.scale)
+                fig.add_trace(go.Scatter(x=x + x[::-1], y=list(d["max"] * 100) + list(d["min"] * 100)[::-1],
+                                         fill="toself", mode="lines", fillcolor=rgba(st["color"], 0.18),
+                                         line=dict(width=0), hoverinfo="skip", showlegend=False,
+                                         legendgroup=arm), row=row, col=col)
+            hover = [f"<b>{st['name']}</b><br>noise {s:g} x layer std<br>test accuracy {m * 100:.1f}% "
+                     f"(min {lo * 100:.1f}, max {hi * 100:.1f}; {t} trial{'s' if t > 1 else ''} x {v // max(t, 1)} "
+                     f"draw{'s' if v // max(t, 1) > 1 else ''})"
+                     for s, m, lo, hi, t, v in zip(d.scale, d["mean"], d["min"], d["max"], d.trials, d["values"])]
+            fig.add_trace(go.Scatter(x=d.scale, y=d["mean"] * 100, mode="lines+markers", name=st["name"],
+                                     legendgroup=arm, showlegend=arm not in in_legend,
+                                     line=dict(color=st["color"], width=3, dash=st["dash"]),
+                                     marker=dict(size=7, color=st["color"], symbol=st["symbol"]),
+                                     hovertext=hover, hoverinfo="text"), row=row, col=col)
+            in_legend.add(arm)
+    fig.update_xaxes(title_text="noise scale (x each layer's weight std)")
+    fig.update_yaxes(title_text="test accuracy (%)", col=1)
+    return fig
+
+
+def _pct(v: float) -> str:
+    return f"{v * 100:.1f}%"
+
+
+def _level_caption(frame: pd.DataFrame, summary: pd.DataFrame, level: int) -> str:
+    """One level: each arm's mean accuracy over the noisy scales (and without noise), the arm that
+    keeps the most, at how many scales its band clears every other arm's, and whether it also
+    loses the least (else its lead is its clean accuracy)."""
+    d = summary[(summary.level == level) & (summary.scale > 0)]
+    clean = frame[frame.level == level].groupby("arm").clean_test_acc.mean()
+    scales = sorted(d.scale.unique())
+    kept = d.groupby("arm")["mean"].mean().sort_values(ascending=False)
+    arms = list(kept.index)
+    names = {a: arm_style(a, [x for x in arms if x not in ARM_COLORS])["name"].split(" (")[0] for a in arms}
+    span = f"noise {scales[0]:g}" if len(scales) == 1 else f"noise {scales[0]:g} to {scales[-1]:g}"
+    trials = int(d.trials.max())
+    text = (f"Level {level} ({d.percent_remaining.mean():.3g}% remaining), mean over {span}: "
+            + "; ".join(f"{names[a]} {_pct(kept[a])} (from {_pct(clean[a])} without noise)" for a in arms) + ".")
+    if len(arms) < 2:
+        return text
+    best, rest = arms[0], arms[1:]
+    wide = d.pivot_table(index="scale", columns="arm", values=["min", "max"])
+    clear = [sc for sc in scales if all(wide.loc[sc, ("min", best)] > wide.loc[sc, ("max", a)] for a in rest)]
+    if not clear:
+        text += (f" The bands (min..max over trials and draws) overlap at every scale: the difference is within "
+                 f"the spread, so no arm is clearly more robust here.")
+    else:
+        where = "every scale" if len(clear) == len(scales) else \
+            f"{len(clear)} of {len(scales)} scales ({', '.join(f'{sc:g}' for sc in clear)}); elsewhere they overlap"
+        text += f" {names[best]} keeps the most, and its band stays above every other arm's at {where}."
+        drops = {a: clean[a] - kept[a] for a in arms}
+        least = min(drops, key=drops.get)
+        if least != best:
+            text += (f" It loses more than {names[least]} ({100 * drops[best]:.1f} points against "
+                     f"{100 * drops[least]:.1f}): part of its lead is its higher accuracy without noise.")
+    draws = int(d["values"].max()) // max(trials, 1)
+    return text + (" (Single trial: the bands show the spread between noise draws only, not between trials.)"
+                   if trials == 1 else f" ({trials} trials x {draws} draws, min to max.)")
+
+
+def noise_caption(frame: pd.DataFrame) -> str:
+    """What to look for, computed from the data: per level, which arm keeps the most accuracy
+    under noise (mean over the noisy scales), whether its min..max band clears the others' (only
+    then is the difference called more than the spread), and whether it also loses the least."""
+    intro = ("Lines that stay high further to the right keep their accuracy under larger noise. The noise on "
+             "each layer is relative to the spread of its surviving weights, so a sparse network and a dense "
+             "one are disturbed alike. Explainers of the lottery-ticket paper report that winning tickets are "
+             "robust to weight noise; compare the ticket with its controls at the same level.")
+    summary = noise_summary(frame)
+    if summary.empty:
+        return intro + " No results yet."
+    if summary.scale.max() == 0:
+        return intro + " Only scale 0 (no noise) was measured: add larger scales to compare arms."
+    return " ".join([intro] + [_level_caption(frame, summary, lv) for lv in sorted(summary.level.unique())])
