@@ -1,0 +1,137 @@
+"""Latency of a ticket's four forms against % weights remaining: a tidy frame, a Plotly figure
+and a "what to look for" caption whose findings are computed from the measurement.
+
+Input: the records of scripts/bench_latency.py (docs/bench/latency_cpu.json, key "records"):
+one dict per (arch, batch, IMP round, kind) with the Timing fields of lth_core.latency
+(seconds per forward pass of one batch) and the % of prunable weights remaining.
+Pure Plotly and pandas, no Streamlit.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from lth_core.chart_style import ARM_COLORS, DENSE_COLOR, base_layout, rgba, sparsity_axis
+
+KINDS = ("dense", "masked", "sparse_csr", "structured")
+KIND_NAMES = {"dense": "Dense network (timed beside each level)",
+              "masked": "Unstructured ticket: zeros in dense weights",
+              "sparse_csr": "Unstructured ticket: sparse CSR tensors",
+              "structured": "Structured ticket: smaller dense network"}
+KIND_COLORS = {"dense": DENSE_COLOR, "masked": ARM_COLORS["ticket"], "sparse_csr": "#2CA58D",
+               "structured": ARM_COLORS["reinit"]}
+KIND_DASH = {"dense": "dot", "masked": "solid", "sparse_csr": "dash", "structured": "dashdot"}
+KIND_SYMBOL = {"dense": "circle-open", "masked": "circle", "sparse_csr": "diamond", "structured": "square"}
+SAME = 0.10   # a ratio to dense within 10% is "about the same", whatever the quartiles say
+LOOK_FOR = ("What to look for: zeros in a dense weight tensor cost as much as any other number, so an "
+            "unstructured ticket runs no faster on dense hardware; stored as a sparse tensor it pays off only "
+            "once it is very sparse. Removing whole units shrinks every matrix product, so a structured "
+            "network saves time directly.")
+
+
+def latency_frame(records) -> pd.DataFrame:
+    """One row per (arch, batch, round, kind): milliseconds per batch (median, quartiles, min, max),
+    examples per second, and speedup = the dense network's median / this median at the same level
+    (> 1 is faster than dense), and verdict: 'faster' | 'slower' | 'same' than dense beyond the
+    spread between repeats. The dense row of a level sits at that level's ticket % (x of the chart)."""
+    d = pd.DataFrame(list(records))
+    for col in ("median", "q1", "q3", "min", "max"):
+        d[f"{col}_ms"] = 1e3 * d[f"{col}_s"]
+    keys = ["arch", "batch", "round"]
+    dense = d[d.kind == "dense"].set_index(keys)["median_s"].rename("dense_s")
+    ticket = d[d.kind == "masked"].set_index(keys)["percent"].rename("level_percent")
+    dq = d[d.kind == "dense"].set_index(keys)[["q1_s", "q3_s"]].rename(columns=lambda c: "dense_" + c)
+    d = d.join(dense, on=keys).join(ticket, on=keys).join(dq, on=keys)
+    d["speedup"] = d.dense_s / d.median_s
+    # faster / slower only where the ratio passes SAME and the quartile ranges over repeats do not overlap
+    faster = (d.speedup > 1 + SAME) & (d.q3_s < d.dense_q1_s)
+    slower = (d.speedup < 1 / (1 + SAME)) & (d.q1_s > d.dense_q3_s)
+    d["verdict"] = "same"
+    d.loc[faster, "verdict"], d.loc[slower, "verdict"] = "faster", "slower"
+    d["x_percent"] = d.percent.where(d.kind != "dense", d.level_percent)
+    return d.sort_values(keys + ["kind"], ascending=[True, True, True, True]).reset_index(drop=True)
+
+
+def latency_figure(records, arch: str, batch: int, *, metric: str = "latency", title: str | None = None) -> go.Figure:
+    """Latency (ms per batch, log y) or throughput (examples/s) against % weights remaining (log x,
+    100% on the left), one line per form; error bars span the quartiles over repeats."""
+    d = latency_frame(records)
+    d = d[(d.arch == arch) & (d.batch == batch)]
+    fig = base_layout(go.Figure(), title=title, height=440)
+    for kind in KINDS:
+        k = d[d.kind == kind].sort_values("x_percent", ascending=False)
+        if k.empty:
+            continue
+        if metric == "throughput":
+            y = k.batch / k.median_s
+            err = dict(type="data", array=k.batch / k.q1_s - y, arrayminus=y - k.batch / k.q3_s)
+            hover = "%{x:.3g}% remaining: %{y:,.0f} examples/s<extra>" + KIND_NAMES[kind] + "</extra>"
+        else:
+            y = k.median_ms
+            err = dict(type="data", array=k.q3_ms - y, arrayminus=y - k.q1_ms)
+            hover = "%{x:.3g}% remaining: %{y:.3g} ms per batch<extra>" + KIND_NAMES[kind] + "</extra>"
+        fig.add_trace(go.Scatter(x=k.x_percent, y=y, name=KIND_NAMES[kind], mode="lines+markers",
+                                 line=dict(color=KIND_COLORS[kind], dash=KIND_DASH[kind], width=2),
+                                 marker=dict(symbol=KIND_SYMBOL[kind], size=8),
+                                 error_y=dict(err, color=rgba(KIND_COLORS[kind], 0.6), thickness=1.2, width=4),
+                                 hovertemplate=hover))
+    sparsity_axis(fig, list(d.x_percent))
+    fig.update_yaxes(type="log", title_text=("examples per second (log scale)" if metric == "throughput"
+                                             else f"ms per batch of {batch} (log scale)"))
+    return fig
+
+
+def _times(ratio: float, verdict: str) -> str:
+    """A dense-time / time ratio in words, 'about as fast' where it is within the spread."""
+    if verdict == "same":
+        return f"about as fast as dense ({ratio:.2f}x, within the spread)"
+    return f"{ratio:.2f}x faster than dense" if verdict == "faster" else f"{1 / ratio:.2f}x slower than dense"
+
+
+def latency_findings(records, arch: str, batch: int) -> dict:
+    """The numbers the caption states: per form, its % remaining, speed-up (dense / form) and
+    verdict at each level (densest first), and where the sparse form first beats dense."""
+    d = latency_frame(records)
+    d = d[(d.arch == arch) & (d.batch == batch)].sort_values("percent", ascending=False)
+    out = {"arch": arch, "batch": batch, "threads": int(d.threads.iloc[0]), "device": str(d.device.iloc[0])}
+    for kind in ("masked", "sparse_csr", "structured"):
+        k = d[d.kind == kind]
+        out[kind] = {"percent": [float(p) for p in k.percent], "speedup": [float(s) for s in k.speedup],
+                     "verdict": list(k.verdict)}
+    sp = out["sparse_csr"]
+    faster = [p for p, v in zip(sp["percent"], sp["verdict"]) if v == "faster"]
+    out["sparse_first_faster_percent"] = max(faster) if faster else None
+    return out
+
+
+def latency_caption(records, arch: str, batch: int) -> str:
+    """LOOK_FOR, then what this measurement shows, in numbers computed from `records`."""
+    f = latency_findings(records, arch, batch)
+    m, s, st = f["masked"], f["sparse_csr"], f["structured"]
+    where = "CPU" if f["device"] == "cpu" else f["device"].upper()
+    parts = [f"Here ({arch}, batch {batch}, {f['threads']} {where} thread{'s' if f['threads'] > 1 else ''}, "
+             "medians over repeats):"]
+    lo, hi = min(m["speedup"]), max(m["speedup"])
+    n_same = sum(v == "same" for v in m["verdict"])
+    if n_same == len(m["verdict"]):
+        parts.append(f"the masked ticket runs about as fast as dense at every level ({lo:.2f}x to {hi:.2f}x "
+                     "the dense speed, within the spread), so its zeros save nothing;")
+    else:
+        parts.append(f"the masked ticket runs at {lo:.2f}x to {hi:.2f}x the dense speed, within the spread at "
+                     f"{n_same} of {len(m['verdict'])} levels; at the sparsest ({m['percent'][-1]:.3g}%) it is "
+                     f"{_times(m['speedup'][-1], m['verdict'][-1])};")
+    first = f["sparse_first_faster_percent"]
+    if first is None:
+        parts.append(f"as sparse tensors it never beats dense ({_times(s['speedup'][0], s['verdict'][0])} at "
+                     f"{s['percent'][0]:.3g}%, {_times(s['speedup'][-1], s['verdict'][-1])} at "
+                     f"{s['percent'][-1]:.3g}%);")
+    else:
+        parts.append(f"as sparse tensors it is {_times(s['speedup'][0], s['verdict'][0])} at {s['percent'][0]:.3g}% "
+                     f"and first beats dense at {first:.3g}% remaining "
+                     f"({_times(s['speedup'][-1], s['verdict'][-1])} at {s['percent'][-1]:.3g}%);")
+    mid = len(st["percent"]) // 2
+    at_mid = (f"{_times(st['speedup'][mid], st['verdict'][mid])} at {st['percent'][mid]:.3g}% and "
+              if mid < len(st["percent"]) - 1 else "")
+    parts.append(f"the structured network is {at_mid}{_times(st['speedup'][-1], st['verdict'][-1])} at "
+                 f"{st['percent'][-1]:.3g}%.")
+    return LOOK_FOR + " " + " ".join(parts)
