@@ -89,7 +89,7 @@ def _set_status(store: Store, run_id: str, params: dict, state: str, pid: int, m
                 fraction: float | None = None) -> None:
     store.write_json(run_id, _paths(store, run_id, params)["status"],
                      {"state": state, "pid": pid, "message": message[:500], "fraction": fraction,
-                      "time": time.time()}, durable=state in ("done", "failed"))
+                      "hash": param_hash(params), "time": time.time()}, durable=state in ("done", "failed"))
 
 
 def noise_job_state(store: Store, run_id: str, params: dict) -> dict:
@@ -116,8 +116,8 @@ def _unlocked_state(st: dict, rec: dict | None) -> dict:
     if st.get("state") in ("queued", "running"):
         if isinstance(st.get("pid"), int) and not _exited(st["pid"]):
             return {"state": "queued", "message": "", "fraction": fraction}  # started, not yet holding the lock
-        return {"state": "failed", "message": "its process stopped before the analysis finished; start it again "
-                "to resume", "fraction": fraction}
+        return {"state": "failed", "message": "its process stopped before the analysis finished (its log: "
+                f"analysis/noise-{st.get('hash', '...')}.log); start it again to resume", "fraction": fraction}
     partial = f"{len(rec['networks'])} networks computed so far; start it to resume" if rec else ""
     return {"state": "none", "message": partial, "fraction": None}
 
