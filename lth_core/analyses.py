@@ -35,7 +35,8 @@ NOISE_FILE = "analysis/noise.json"
 DEFAULT_SCALES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # relative to each layer's std
 DEFAULT_DRAWS = 5
 MAX_SCALES, MAX_SCALE, MAX_DRAWS = 41, 100.0, 100
-NO_WEIGHTS = "this run was stored without trained weights; re-run it to analyse noise"
+NO_WEIGHTS = ("this run was stored without its trained weights (gallery runs keep none, and runs made before "
+              "weights were kept have none); run the same experiment with another seed, then analyse that run")
 FRAME_COLUMNS = ["trial", "level", "arm", "percent_remaining", "scale", "draw", "accuracy", "clean_test_acc"]
 
 

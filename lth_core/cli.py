@@ -113,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--augment", action=argparse.BooleanOptionalAction,
                    help="random 4-pixel crops and horizontal flips of the training images (image datasets)")
     r.add_argument("--controls", type=_controls, help="comma list of reinit,random,oneshot (or none)")
+    r.add_argument("--criterion", help="which surviving weights a round keeps: magnitude (default), "
+                                      "magnitude_increase, movement or large_init_large_final")
+    r.add_argument("--granularity", help="unstructured (default), neurons (whole hidden fc neurons) or filters "
+                                        "(whole conv filters and fc neurons; conv nets)")
+    r.add_argument("--criteria", help="extra IMP tickets by other criteria, as arms: comma list of magnitude, "
+                                     "magnitude_increase, movement, large_init_large_final (or none)")
+    r.add_argument("--at-init", help="masks found at initialisation, as arms: comma list of snip, synflow, "
+                                    "magnitude_init (or none)")
+    r.add_argument("--at-init-checks", help="sanity checks of each at-init mask: comma list of shuffle, reinit "
+                                           "(or none)")
+    r.add_argument("--stability-levels", help="levels where the ticket trains twice to measure its stability "
+                                             "(linear mode connectivity): comma list, e.g. 0,2,4 (or none)")
     r.add_argument("--trials", type=_int("--trials", 1, 10))
     r.add_argument("--rewind", type=_int("--rewind", 0, 120_000), help="reset to iteration k (0: to init)")
     r.add_argument("--seed", type=_int("--seed", 0, 2**31 - 1))
@@ -161,15 +173,16 @@ def preset_name(a) -> str:
 def config_from_args(a) -> ExperimentConfig:
     """Preset, then every flag given, in that order of precedence."""
     c = get_preset(preset_name(a))
-    top = {k: getattr(a, k) for k in ("dataset", "arch", "controls", "trials", "seed", "device")
-           if getattr(a, k) is not None}
+    top = {k: getattr(a, k) for k in ("dataset", "arch", "controls", "trials", "seed", "device", "criteria",
+                                      "at_init", "at_init_checks", "stability_levels") if getattr(a, k) is not None}
     if "dataset" in top and "arch" not in top:
         fits = compatible_archs(top["dataset"])
         if fits and c.arch not in fits:
             top["arch"] = fits[0]
     nested = {k: getattr(a, k) for k in ("strategy", "rate", "conv_rate", "output_rate", "rounds", "iterations",
                                          "eval_every", "optimizer", "lr", "batch_size", "dropout", "momentum",
-                                         "weight_decay", "warmup", "lr_milestones", "lr_factor", "augment")
+                                         "weight_decay", "warmup", "lr_milestones", "lr_factor", "augment",
+                                         "criterion", "granularity")
               if getattr(a, k) is not None}
     if a.target is not None:
         rounds = a.rounds if a.rounds is not None else c.pruning.rounds

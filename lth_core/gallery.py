@@ -1,7 +1,7 @@
 """The gallery: finished runs shipped with the code, compact and read-only.
 
 A gallery run keeps its config, status, every metrics record (stability records
-included), its computed analyses (analysis/*.json) and the ticket's masks
+included), its computed analyses (analysis/noise.json) and the ticket's masks
 (bit-packed); weights are left out (theta_0 is rebuilt exactly from the trial's
 seed; trained weights would make the gallery hundreds of MB), so an analysis not
 already computed cannot be run on a gallery run. The app opens gallery runs without training and never
@@ -43,7 +43,7 @@ def add(store: Store, run_id: str, root: Path | None = None) -> Path:
         rel = path.relative_to(src)
         keep = str(rel) in KEEP or (len(rel.parts) == 3 and rel.parts[1].startswith("L")
                                     and (rel.suffix == ".json" or rel.name == "mask_ticket.st")) \
-            or (rel.parts[0] == "analysis" and rel.suffix == ".json")  # computed analyses (noise)
+            or str(rel) == "analysis/noise.json"  # computed analyses, not their jobs' status and logs
         if keep and path.is_file():
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dst / rel)
