@@ -63,20 +63,24 @@ def compare(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str
 
 
 def sparsest_common(summary: pd.DataFrame, arms) -> int | None:
-    """The sparsest pruned level where every one of `arms` has a trained network."""
+    """The sparsest pruned level where every one of `arms` has trained networks, among the levels
+    with the most trials (a run still computing has fewer trials at its latest levels)."""
     d = spread.networks(summary)
-    d = d[d.level > 0]
-    levels = [set(d[d.arm == a].level) for a in arms]
-    common = set.intersection(*levels) if levels else set()
-    return max(common) if common else None
+    d = d[(d.level > 0) & d.arm.isin(list(arms))]
+    n = d.groupby(["level", "arm"]).trial.nunique().unstack()
+    n = n.reindex(columns=list(arms)).dropna()
+    if n.empty:
+        return None
+    trials = n.min(axis=1)
+    return int(trials[trials == trials.max()].index.max())
 
 
-def _pct(summary: pd.DataFrame, level: int) -> str:
+def pct_text(summary: pd.DataFrame, level: int) -> str:
     d = spread.networks(summary)
     return f"{d[d.level == level].percent_remaining.mean():.3g}%"
 
 
-def _gap_text(c: dict) -> str:
+def gap_text(c: dict) -> str:
     """'+2.1 points, min +0.5 to max +3.0 over 3 trials' or '+2.1 points, single trial, no spread'."""
     if not c["trials"]:
         return "not measured"
@@ -85,7 +89,7 @@ def _gap_text(c: dict) -> str:
     return f"{c['mean']:+.1f} points, min {c['min']:+.1f} to max {c['max']:+.1f} over {c['trials']} trials"
 
 
-def _single(c: dict, other: str) -> str:
+def direction(c: dict, other: str) -> str:
     """A one-trial gap, said as a direction only (SINGLE_NOTE closes the caption)."""
     return f"{'higher than' if c['mean'] > 0 else 'lower than' if c['mean'] < 0 else 'level with'} {other}"
 
@@ -94,10 +98,9 @@ SINGLE_NOTE = ("Single trial, no spread: each gap is one measurement, a directio
                "more trials would show whether it holds.")
 
 
-def _close(parts: list[str], summary: pd.DataFrame) -> str:
-    """The caption's sentences, with SINGLE_NOTE when the run has one trial."""
-    trials = spread.networks(summary).trial.nunique()
-    return " ".join(parts + ([SINGLE_NOTE] if trials == 1 else []))
+def close_caption(parts: list[str], compared: list[dict]) -> str:
+    """The caption's sentences, with SINGLE_NOTE when one of the comparisons it states had one trial."""
+    return " ".join(parts + ([SINGLE_NOTE] if any(c["trials"] == 1 for c in compared) else []))
 
 
 def edge_color(arm: str) -> str:
@@ -108,7 +111,7 @@ def edge_color(arm: str) -> str:
     return ARM_COLORS.get(arm, DENSE_COLOR)
 
 
-def _add_line(fig, line: pd.DataFrame, arm: str, *, name=None, color=None, dash=None, symbol=None, width=3,
+def add_line(fig, line: pd.DataFrame, arm: str, *, name=None, color=None, dash=None, symbol=None, width=3,
               row=None, col=None, showlegend=True):
     """One arm's mean line with markers and its min..max band (skipped when the trials agree)."""
     color = color or ARM_COLORS[arm]
@@ -129,7 +132,7 @@ def _add_line(fig, line: pd.DataFrame, arm: str, *, name=None, color=None, dash=
                              hovertext=hover, hoverinfo="text"), row=row, col=col)
 
 
-def _dense_line(fig, summary: pd.DataFrame, row=None, col=None) -> None:
+def dense_line(fig, summary: pd.DataFrame, row=None, col=None) -> None:
     dense = spread.dense_accuracy(summary)
     if dense is not None:
         fig.add_hline(y=dense * 100, line=dict(color=DENSE_COLOR, width=1.5, dash="dot"), row=row, col=col,
@@ -152,8 +155,8 @@ def criteria_figure(summary: pd.DataFrame, all_percents=None, title: str | None 
     fig = base_layout(go.Figure(), title=title, height=460)
     arms = present(summary, ("reinit", *CRITERIA_ARMS, "ticket"))
     for arm in arms:
-        _add_line(fig, arm_line(summary, arm), arm, width=3 if arm != "reinit" else 2)
-    _dense_line(fig, summary)
+        add_line(fig, arm_line(summary, arm), arm, width=3 if arm != "reinit" else 2)
+    dense_line(fig, summary)
     sparsity_axis(fig, all_percents if all_percents is not None else list(summary.percent_remaining))
     fig.update_yaxes(title_text="test accuracy at early stop (%)")
     return fig
@@ -172,29 +175,31 @@ def criteria_caption(summary: pd.DataFrame) -> str:
     arms = present(summary, CRITERIA_ARMS)
     if not arms or not present(summary, ("ticket",)):
         return CRITERIA_LITERATURE + " This run has no ticket by another criterion yet."
-    parts = [CRITERIA_LITERATURE]
+    parts, compared = [CRITERIA_LITERATURE], []
     for arm in arms:
         level = sparsest_common(summary, (arm, "ticket"))
         if level is None:
             continue
         c = compare(summary, level, arm, "ticket")
-        text = (f"{short(arm)} at {_pct(summary, level)} remaining, minus the magnitude ticket ({_gap_text(c)}): "
+        compared.append(c)
+        text = (f"{short(arm)} at {pct_text(summary, level)} remaining, minus the magnitude ticket ({gap_text(c)}): "
                 + {"above": "clearly above it, as Zhou et al. found for some criteria at high sparsity",
                    "below": "clearly below it, where the literature found it about as good: this run disagrees",
                    "within": "not told apart from it beyond the spread, consistent with \"about as good\"",
-                   "single": _single(c, "the magnitude ticket")}[c["verdict"]])
+                   "single": direction(c, "the magnitude ticket")}[c["verdict"]])
         if sparsest_common(summary, (arm, "reinit")) == level:
             r = compare(summary, level, arm, "reinit")
-            text += (f"; minus random re-init ({_gap_text(r)}): "
+            compared.append(r)
+            text += (f"; minus random re-init ({gap_text(r)}): "
                      + {"above": "clearly above it, as reported",
                         "below": "clearly below it, unlike the literature",
                         "within": "not clearly above it here",
-                        "single": _single(r, "re-init")}[r["verdict"]])
+                        "single": direction(r, "re-init")}[r["verdict"]])
         held = spread.compare_to_dense(summary, arm)
         if held["holds_down_to"] is not None:
             text += f"; it holds the dense accuracy down to {held['holds_down_to']:.3g}%"
         parts.append(text + ".")
-    return _close(parts, summary)
+    return close_caption(parts, compared)
 
 
 # --- tickets at initialisation (Frankle et al. 2021) ---------------------------------------------
@@ -228,7 +233,7 @@ def at_init_figure(summary: pd.DataFrame, all_percents=None, title: str | None =
     shown = set()
     for i, m in enumerate(methods, start=1):
         for arm in present(summary, ("reinit", "ticket", f"{m}_reinit", f"{m}_shuffle", m)):
-            _add_line(fig, arm_line(summary, arm), arm, row=1, col=i, showlegend=arm not in shown,
+            add_line(fig, arm_line(summary, arm), arm, row=1, col=i, showlegend=arm not in shown,
                       width=3 if arm in (m, "ticket") else 2)
             shown.add(arm)
         sparsity_axis(fig, all_percents if all_percents is not None else list(summary.percent_remaining),
@@ -272,8 +277,8 @@ def cost_figure(summary: pd.DataFrame, level: int, title: str | None = None) -> 
             hovertemplate=f"<b>{name}</b><br>{r.cost} trainings to find the mask<br>test accuracy "
                           f"{r['mean'] * 100:.1f}% (min {r['min'] * 100:.1f}, max {r['max'] * 100:.1f}; "
                           f"{r.trials} trial{'s' * (r.trials > 1)})<extra></extra>"))
-    _dense_line(fig, summary)
-    fig.update_xaxes(title_text=f"trainings spent to find the mask (at {_pct(summary, level)} remaining)",
+    dense_line(fig, summary)
+    fig.update_xaxes(title_text=f"trainings spent to find the mask (at {pct_text(summary, level)} remaining)",
                      tickvals=sorted(set(f.cost)) or [0], rangemode="tozero")
     fig.update_yaxes(title_text="test accuracy at early stop (%)")
     return fig
@@ -293,34 +298,37 @@ def at_init_caption(summary: pd.DataFrame) -> str:
     methods = at_init_methods(summary)
     if not methods:
         return AT_INIT_LITERATURE + " This run has no mask found at initialisation."
-    parts = [AT_INIT_LITERATURE]
+    parts, compared = [AT_INIT_LITERATURE], []
     for m in methods:
         level = sparsest_common(summary, (m,))
         sents = []
         for check, what in (("shuffle", "layers-shuffled"), ("reinit", "re-initialised")):
             if sparsest_common(summary, (m, f"{m}_{check}")) == level:
                 c = compare(summary, level, m, f"{m}_{check}")
-                sents.append(f"against its {what} check ({_gap_text(c)}) " + {
+                compared.append(c)
+                sents.append(f"against its {what} check ({gap_text(c)}) " + {
                     "above": "it is clearly better: it fails the check, its mask carries more than per-layer "
                              "sparsity here, unlike the literature",
                     "below": "it is clearly worse than its own check",
                     "within": "it is within the spread: it survives the check, as reported",
-                    "single": "it is " + _single(c, "the check")}[c["verdict"]])
+                    "single": "it is " + direction(c, "the check")}[c["verdict"]])
         if sparsest_common(summary, (m, "ticket")) == level:
             c = compare(summary, level, m, "ticket")
-            sents.append(f"against the IMP ticket ({_gap_text(c)}) it is " + {
+            compared.append(c)
+            sents.append(f"against the IMP ticket ({gap_text(c)}) it is " + {
                 "below": "clearly below: cheaper but worse, as reported",
                 "above": "clearly above, unlike the literature",
                 "within": "not told apart beyond the spread",
-                "single": _single(c, "the IMP ticket")}[c["verdict"]])
+                "single": direction(c, "the IMP ticket")}[c["verdict"]])
         if sents:
-            parts.append(f"{short(m)} at {_pct(summary, level)} remaining: " + "; ".join(sents) + ".")
+            parts.append(f"{short(m)} at {pct_text(summary, level)} remaining: " + "; ".join(sents) + ".")
     level = sparsest_common(summary, ("ticket", "reinit"))
     if level is not None:
         c = compare(summary, level, "ticket", "reinit")
-        parts.append(f"The IMP ticket minus its re-init at {_pct(summary, level)} ({_gap_text(c)}): " + {
+        compared.append(c)
+        parts.append(f"The IMP ticket minus its re-init at {pct_text(summary, level)} ({gap_text(c)}): " + {
             "above": "it does not survive re-init, as reported.",
             "below": "re-init is clearly better here, unlike the literature.",
             "within": "re-init is not clearly worse here, so this run does not show what the literature reports.",
-            "single": "the ticket is " + _single(c, "its re-init") + "."}[c["verdict"]])
-    return _close(parts, summary)
+            "single": "the ticket is " + direction(c, "its re-init") + "."}[c["verdict"]])
+    return close_caption(parts, compared)

@@ -9,13 +9,16 @@ errors are fractions, drawn in percentage points / %. Pure Plotly, no Streamlit.
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from lth_core import spread
 from lth_core.chart_style import DENSE_COLOR, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
-from lth_core.charts_beyond import (_add_line, _close, _dense_line, _gap_text, _pct, _single, arm_line, compare,
-                                    present, short)
+from lth_core.charts_beyond import (add_line, arm_line, close_caption, compare, dense_line, direction, gap_text,
+                                    pct_text, present, sparsest_common)
+from lth_core.results import summary_frame
 from lth_core.store import Corrupt, Store
 
 STABLE_PP = 2.0  # Frankle et al. 2020 call a network stable when its error barrier is below 2 points
@@ -34,13 +37,13 @@ def structured_figure(summary: pd.DataFrame, granularity: str, other: pd.DataFra
     names = {"ticket": f"Structured ticket (whole {unit})", "reinit": "Structured ticket, re-initialised",
              "random": f"Random {unit} removed"}
     for arm in present(summary, ("random", "reinit", "ticket")):
-        _add_line(fig, arm_line(summary, arm), arm, name=names[arm])
+        add_line(fig, arm_line(summary, arm), arm, name=names[arm])
     percents = list(summary.percent_remaining)
     if other is not None and present(other, ("ticket",)):
-        _add_line(fig, arm_line(other, "ticket"), "ticket", name=other_label, color=OVERLAY_COLOR,
+        add_line(fig, arm_line(other, "ticket"), "ticket", name=other_label, color=OVERLAY_COLOR,
                   dash="longdash", symbol="star", width=2)
         percents += list(other.percent_remaining)
-    _dense_line(fig, summary)
+    dense_line(fig, summary)
     sparsity_axis(fig, all_percents if all_percents is not None else percents)
     fig.update_yaxes(title_text="test accuracy at early stop (%)")
     return fig
@@ -63,25 +66,25 @@ def _bands_apart(a: pd.Series, b: pd.Series) -> str:
 def structured_caption(summary: pd.DataFrame, other: pd.DataFrame | None = None) -> str:
     """The literature; the structured ticket against its re-init at the sparsest level (agrees
     unless clearly above); against the unstructured ticket at the nearest % (unpaired: bands)."""
-    parts = [STRUCTURED_LITERATURE]
+    parts, compared = [STRUCTURED_LITERATURE], []
     d = spread.networks(summary)
     levels = sorted(set(d[(d.level > 0) & (d.arm == "ticket")].level) & set(d[d.arm == "reinit"].level))
-    if levels:
-        level = levels[-1]
+    level = sparsest_common(summary, ("ticket", "reinit"))
+    if level is not None:
         c = compare(summary, level, "ticket", "reinit")
-        parts.append(f"At {_pct(summary, level)} remaining, the structured ticket minus its re-init "
-                     f"({_gap_text(c)}): " + {
+        compared.append(c)
+        parts.append(f"At {pct_text(summary, level)} remaining, the structured ticket minus its re-init "
+                     f"({gap_text(c)}): " + {
                          "above": "the ticket is clearly better, unlike the literature.",
                          "below": "re-init is clearly better.",
                          "within": "within the spread, as the literature found.",
-                         "single": f"the ticket is {_single(c, 're-init')}."}[c["verdict"]])
+                         "single": f"the ticket is {direction(c, 're-init')}."}[c["verdict"]])
         ahead = [lv for lv in levels if compare(summary, lv, "ticket", "reinit")["verdict"] == "above"]
         if ahead and len(levels) > 1:
             parts.append(f"The ticket is clearly above re-init at {len(ahead)} of {len(levels)} pruned levels.")
     elif present(summary, ("ticket",)):
         parts.append("This run has no re-init control to compare with.")
-    if other is not None and present(other, ("ticket",)) and levels:
-        level = levels[-1]
+    if other is not None and present(other, ("ticket",)) and level is not None:
         pct = float(d[d.level == level].percent_remaining.mean())
         o = spread.networks(other)
         olv = spread.nearest_level(other, pct)
@@ -96,7 +99,7 @@ def structured_caption(summary: pd.DataFrame, other: pd.DataFrame | None = None)
                              "below": "and clearly below it (bands apart): removing whole units costs accuracy.",
                              "within": "(bands overlap: within the spread).",
                              "single": "(single trial, no spread: a direction, not a verdict)."}[v])
-    return _close(parts, summary)
+    return close_caption(parts, compared)
 
 
 # --- stability to SGD noise (Frankle et al. 2020) ------------------------------------------------
@@ -110,7 +113,7 @@ def stability_frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per (trial, level) with a stored stability record: percent_remaining, barrier
     (fraction of test error), alpha and test_error (lists). Damaged or missing records are skipped."""
     config = store.config(run_id)
-    summary = spread.networks(_summary(store, run_id))
+    summary = spread.networks(summary_frame(store, run_id))
     pct = summary.groupby("level").percent_remaining.mean().to_dict()
     rows = []
     for trial in range(config.trials):
@@ -123,11 +126,6 @@ def stability_frame(store: Store, run_id: str) -> pd.DataFrame:
                          "barrier": float(rec["barrier"]), "alpha": list(rec["alpha"]),
                          "test_error": list(rec["test_error"])})
     return pd.DataFrame(rows, columns=["trial", "level", "percent_remaining", "barrier", "alpha", "test_error"])
-
-
-def _summary(store: Store, run_id: str) -> pd.DataFrame:
-    from lth_core.results import summary_frame
-    return summary_frame(store, run_id)
 
 
 def _barrier_line(frame: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +190,7 @@ def interpolation_figure(runs, percent: float, title: str | None = None) -> go.F
 
 
 def _nearest(frame: pd.DataFrame, percent: float) -> int:
-    import math
+    """The stability level whose % remaining is nearest to `percent` on a log scale."""
     pct = frame.groupby("level").percent_remaining.mean()
     return int((pct.map(lambda p: abs(math.log(max(p, 1e-9)) - math.log(max(percent, 1e-9))))).idxmin())
 
@@ -206,10 +204,21 @@ STABILITY_LITERATURE = (f"What to look for: two copies of the same network train
                         f"initialisation. They call a barrier under {STABLE_PP:g} points stable.")
 
 
-def stability_caption(runs) -> str:
+SHALLOW = ("mlp1d", "lenet300")  # stable at initialisation in Frankle et al. 2020 (LeNet)
+DEEP = ("vgg19", "resnet18")      # unstable at initialisation when sparse, stable after a little rewinding
+
+
+def _word(r) -> str:
+    """'stable' (every trial under STABLE_PP), 'unstable' (every trial at or over it), or 'borderline'."""
+    return ("stable" if r["max"] * 100 < STABLE_PP else "unstable" if r["min"] * 100 >= STABLE_PP
+            else "borderline")
+
+
+def stability_caption(runs, arch: str | None = None) -> str:
     """Per run: whether it is stable at its densest and sparsest stability levels (every trial
-    under STABLE_PP: stable; every trial over: unstable; else borderline), and where two runs share
-    a level, whether their bands separate."""
+    under STABLE_PP: stable; every trial over: unstable; else borderline); for a reset-to-θ₀ run
+    of `arch`, whether its sparsest level agrees with the literature; and where two runs share a
+    level, whether their bands separate."""
     parts = [STABILITY_LITERATURE]
     lines = [(label, _barrier_line(f)) for label, f in runs if not f.empty]
     if not lines:
@@ -217,13 +226,22 @@ def stability_caption(runs) -> str:
     for label, line in lines:
         said = []
         for _, r in line.sort_values("level").iloc[[0, -1]].drop_duplicates("level").iterrows():
-            word = ("stable" if r["max"] * 100 < STABLE_PP else "unstable" if r["min"] * 100 >= STABLE_PP
-                    else "borderline (the trials fall on both sides)")
-            rng = (f"{r['mean'] * 100:.2f} points" if r.trials == 1 else
+            word = _word(r) + (" (the trials fall on both sides)" if _word(r) == "borderline" else "")
+            rng = (f"{r['mean'] * 100:.2f} points, single trial" if r.trials == 1 else
                    f"{r['mean'] * 100:.2f} points, min {r['min'] * 100:.2f} to max {r['max'] * 100:.2f} over "
-                   f"{r.trials} trials")
+                   f"{int(r.trials)} trials")
             said.append(f"at {r.percent_remaining:.3g}% remaining the barrier is {rng}: {word}")
         parts.append(f"{label}: " + "; ".join(said) + ".")
+        sparsest = line.sort_values("level").iloc[-1]
+        if label.startswith("reset") and arch in SHALLOW + DEEP and sparsest.level > 0:
+            expected = "stable" if arch in SHALLOW else "unstable"
+            got = _word(sparsest) if sparsest.trials > 1 else None
+            parts.append(f"For this {'shallow' if arch in SHALLOW else 'deep'} network the literature expects the "
+                         f"sparse ticket reset to θ₀ to be {expected}: " + (
+                             "with one trial this is no verdict." if got is None else
+                             "this run agrees." if got == expected else
+                             "the trials fall on both sides, so this run cannot say." if got == "borderline" else
+                             "this run disagrees."))
     if len(lines) >= 2:
         (la, a), (lb, b) = lines[0], lines[1]
         ra = a.loc[a.percent_remaining.idxmin()]
@@ -236,7 +254,8 @@ def stability_caption(runs) -> str:
             v = f"the bands are apart: {la} is clearly more stable"
         else:
             v = "the bands overlap: within the spread"
-        parts.append(f"Sparsest shared size: {la} {ra['mean'] * 100:.2f} vs {lb} {rb['mean'] * 100:.2f} points; {v}.")
-    elif lines[0][1].trials.min() == 1:
-        parts.append("Single trial, no spread.")
+        parts.append(f"Sparsest shared size: {la} {ra['mean'] * 100:.2f} points at {ra.percent_remaining:.3g}% vs {lb} "
+                     f"{rb['mean'] * 100:.2f} at {rb.percent_remaining:.3g}%; {v}.")
+    if any(line.trials.min() == 1 for _, line in lines):
+        parts.append("Single trial, no spread at some sizes: a barrier measured once is a direction, not a verdict.")
     return " ".join(parts)

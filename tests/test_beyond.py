@@ -239,6 +239,7 @@ def test_beyond_page_renders_each_section_the_run_has(app_store, name, sections)
     assert [t.value for t in at.title] == ["Beyond the paper"]
     assert sum("**What to look for:**" in m.value for m in at.markdown) == sections
     assert "Robustness to weight noise" in texts(at)
+    assert at.button(key="beyond_noise_go")  # a stored run can start the noise analysis
     if name == "paper":
         assert "not in the gallery yet" in texts(at)
 
@@ -291,3 +292,19 @@ def test_beyond_page_on_an_empty_store_says_so(monkeypatch, tmp_path, data_dir):
     assert_clean(at)
     assert not at.error and "No runs are stored yet" in texts(at)
     _shutdown_manager(tmp_path / "runs")
+
+
+def test_beyond_page_shows_the_measured_latency_when_present(app_store, monkeypatch, tmp_path):
+    """With docs/bench/latency_cpu.json present, its chart and computed caption are drawn."""
+    import json
+
+    from test_latency import _records
+    from ui import beyond
+    path = tmp_path / "latency_cpu.json"
+    path.write_text(json.dumps({"records": _records(5.0)}))
+    monkeypatch.setattr(beyond, "LATENCY_JSON", path)
+    at = open_beyond(app_store["paper"])
+    assert_clean(at)
+    assert "2.00x faster than dense" in texts(at).replace("\\", "")  # markdown escapes removed
+    monkeypatch.setattr(beyond, "LATENCY_JSON", tmp_path / "missing.json")
+    assert "Not measured on this machine yet" in texts(open_beyond(app_store["paper"]))

@@ -178,7 +178,7 @@ def stability(config, store: Store, run_id: str) -> None:
     pct = st.select_slider("Size for the error along the line", pcts, value=pcts[-1],
                            format_func=lambda p: f"{p:.3g}% remaining", key="beyond_interp_pct")
     presenter.show(cs.interpolation_figure(runs, pct), key="beyond_interp", filename=f"interpolation-{run_id}")
-    caption(cs.stability_caption(runs))
+    caption(cs.stability_caption(runs, config.arch))
 
 
 def latency() -> None:
@@ -211,8 +211,11 @@ def noise(config, store: Store, run_id: str) -> None:
     levels = st.multiselect("Levels", list(range(config.levels)), default=analyses.default_levels(config.levels),
                             key="beyond_noise_levels",
                             format_func=lambda lv: "dense" if lv == 0 else f"level {lv}") or [0]
+    arms = [a for a in analyses.run_arms(config) if a != "ticket_copy"]
+    arms = st.multiselect("Networks", arms, default=["ticket", *config.controls], key="beyond_noise_arms",
+                          format_func=lambda a: cb.short(a)) or ["ticket"]
     try:
-        params = analyses.noise_params(config, levels=levels)
+        params = analyses.noise_params(config, levels=levels, arms=arms)
         job = analysis_jobs.noise_job_state(store, run_id, params)
     except analyses.AnalysisError as exc:
         st.info(plain(exc), icon=":material/info:")
@@ -235,7 +238,7 @@ def noise(config, store: Store, run_id: str) -> None:
     if st.button(f"Compute it in the background ({n:,} test-set evaluations, no training)", key="beyond_noise_go",
                  icon=":material/play_arrow:"):
         try:
-            analysis_jobs.start_noise(store, run_id, levels=levels)
+            analysis_jobs.start_noise(store, run_id, levels=levels, arms=arms)
         except (analyses.AnalysisError, analysis_jobs.AnalysisBusy) as exc:
             st.error(plain(exc), icon=":material/error:")
             return
