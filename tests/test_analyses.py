@@ -121,15 +121,14 @@ def test_a_run_without_weights_gives_the_user_facing_message(fresh):
     store, rid = fresh
     for path in store.run_dir(rid).rglob("final_*.st"):
         path.unlink()
-    with pytest.raises(analyses.NoStoredWeights, match="stored without trained weights; re-run it"):
+    with pytest.raises(analyses.NoStoredWeights, match="stored without its trained weights.*with another seed"):
         analyses.compute_noise(store, rid, [0], SCALES, DRAWS)
     assert not (store.run_dir(rid) / "analysis").exists()
 
 
 def test_a_gallery_run_without_weights_is_refused_by_the_command_line(tmp_path, capsys):
     """The committed gallery runs kept no weights: `analyse noise` says so in one line, exit code 2."""
-    if not gallery_store().has_run(HEADLINE):
-        pytest.skip("the gallery's headline run is not in this checkout")
+    assert gallery_store().has_run(HEADLINE), "the gallery's headline run ships with the code"
     code = cli.main(["analyse", "noise", HEADLINE, "--store", str(tmp_path / "empty")])
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE and len(err.splitlines()) == 1 and "without trained weights" in err, err
