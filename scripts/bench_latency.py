@@ -131,9 +131,13 @@ def run(args) -> dict:
     return result
 
 
+def _ms(v: float) -> str:
+    return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
+
+
 def _cell(rec: dict) -> str:
     """'median [q1-q3]' in ms, with the ratio dense / this beside non-dense forms."""
-    text = f"{rec['median_ms']:.3g} [{rec['q1_ms']:.3g}-{rec['q3_ms']:.3g}]"
+    text = f"{_ms(rec['median_ms'])} [{_ms(rec['q1_ms'])}-{_ms(rec['q3_ms'])}]"
     return text if rec["kind"] == "dense" else f"{text} ({rec['speedup']:.2f}x)"
 
 
@@ -141,7 +145,10 @@ def latency_tables(records) -> str:
     """Markdown: one table per (arch, batch), ms per batch, median [quartiles] (dense / form)."""
     d = latency_frame(records)
     out = []
-    for (arch, batch), g in d.groupby(["arch", "batch"], sort=False):
+    groups = [(a, b) for a in dict.fromkeys(r["arch"] for r in records)   # in the order measured
+              for b in sorted({r["batch"] for r in records if r["arch"] == a})]
+    for arch, batch in groups:
+        g = d[(d.arch == arch) & (d.batch == batch)]
         reps = sorted({int(r) for r in g.repeats})
         n_reps = f"{reps[0]}-{reps[-1]}" if len(reps) > 1 else str(reps[0])
         out += [f"**{arch}, batch {batch}** (ms per batch: median [quartiles] over {n_reps} repeats; "
@@ -164,11 +171,17 @@ def spread_note(records, runs) -> str:
     w = d.loc[d.rel_iqr.idxmax()]
     loads = ", ".join(f"{'/'.join(m['archs'])}: {m['load_average_1min_at_start']:.1f} at the start, "
                       f"{m['load_average_1min_at_end']:.1f} at the end" for m in runs)
-    return (f"The machine was shared while this ran (1-minute load average on {runs[0]['cores']} cores: {loads}). "
+    busy = [a for m in runs if max(m["load_average_1min_at_start"], m["load_average_1min_at_end"]) > 2 * m["cores"]
+            for a in m["archs"]]
+    rough = (f" The load exceeded twice the core count in the runs of {', '.join(busy)}: read their ratios as "
+             "rough (the forms of a level were timed interleaved, so a burst slows all of them, but not equally) "
+             "and re-run the commands below on a quiet machine for firmer numbers." if busy else "")
+    return (f"The machine was shared while this ran (1-minute load average on {runs[0]['cores']} cores, read at "
+            f"the start and end of each run: {loads}). "
             f"The quartile range is at most {100 * w.rel_iqr:.0f}% of the median "
             f"({w.arch}, {w.kind}, batch {w.batch}, {w.percent:.3g}%); its median over all points is "
             f"{100 * d.rel_iqr.median():.0f}%. Ratios within {100 * SAME:.0f}% of 1, or whose quartile ranges "
-            "overlap the dense network's, are called about as fast as dense.")
+            "overlap the dense network's, are called about as fast as dense." + rough)
 
 
 def torch_pruning_section(tp: dict, slim_lines: int) -> str:
