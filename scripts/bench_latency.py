@@ -13,7 +13,7 @@ every --rounds), four networks are timed on random inputs of the architecture's 
 Masks are random with the ticket's exact per-layer survivor counts: latency depends on how
 many weights survive in each layer (and, for the sparse form, where), not on their values.
 
-    python scripts/bench_latency.py run --out docs/bench/latency_cpu.json
+    python scripts/bench_latency.py run       # writes docs/bench/latency_cpu.json (--out to change)
     python scripts/bench_latency.py doc --json docs/bench/latency_cpu.json \
         --torch-pruning docs/beyond/slim_vs_torch_pruning.json --out docs/beyond/structured_speed.md
 """
@@ -342,7 +342,7 @@ def main(argv=None) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--budget-s", type=float, default=None,
                    help="fewer repeats (at least 3) where a level's repeats would take longer than this")
-    r.add_argument("--out", type=Path, default=None)
+    r.add_argument("--out", type=Path, default=Path("docs/bench/latency_cpu.json"))
     r.add_argument("--append", action="store_true",
                    help="keep the other architectures' records already in --out (re-measure only --archs)")
     d = sub.add_parser("doc", help="write the markdown section from the JSON files")
