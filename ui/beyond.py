@@ -16,7 +16,8 @@ import streamlit as st
 
 from lth_core import charts_beyond as cb
 from lth_core import charts_stability as cs
-from lth_core.beyond_examples import QUESTIONS, gallery_example, reset_partner
+from lth_core.beyond_examples import QUESTIONS, example_run_id, gallery_example, reset_partner
+from lth_core.gallery import HEADLINE
 from lth_core.store import Store
 from ui import data, presenter, runpick, state
 from ui.text import plain
@@ -109,12 +110,13 @@ def _partners(config, run_id: str, want) -> list[str]:
 
 
 def pick_partner(label: str, candidates: list[str], preferred: str | None, key: str) -> str | None:
-    """A select box of candidate runs (default: `preferred` when it is among them), with 'none'."""
+    """A select box of candidate runs with 'none' (default: `preferred` when it is among them,
+    else the first candidate)."""
     if not candidates:
         return None
     labels = {r["run_id"]: runpick.row_label(r) for r in runpick.rows()}
     options = [None, *candidates]
-    index = options.index(preferred) if preferred in options else 1
+    index = options.index(preferred) if preferred in candidates else 1
     return st.selectbox(label, options, index=index, key=key,
                         format_func=lambda r: "none" if r is None else labels.get(r, r))
 
@@ -147,8 +149,9 @@ def at_init(summary: pd.DataFrame, ladder, run_id: str) -> None:
 def structured(config, summary: pd.DataFrame, ladder, run_id: str) -> None:
     st.markdown(f"### Structured pruning: whole {config.pruning.granularity} removed")
     candidates = _partners(config, run_id, lambda c: c.pruning.granularity == "unstructured")
-    from lth_core.gallery import HEADLINE
-    other_id = pick_partner("Overlay an unstructured run of the same network", candidates, HEADLINE,
+    # default: the criteria example (same network, budget and ladder, unstructured), else the headline run
+    preferred = next((r for r in (example_run_id("criteria"), HEADLINE) if r in candidates), None)
+    other_id = pick_partner("Overlay an unstructured run of the same network", candidates, preferred,
                             key="beyond_struct_other")
     other = None
     if other_id is not None and (other_store := state.find(other_id)) is not None:
@@ -162,6 +165,7 @@ def stability(config, store: Store, run_id: str) -> None:
     st.markdown("### Stability to SGD noise: reset vs rewinding")
     mine = stability_frame(store, run_id)
     candidates = _partners(config, run_id, lambda c: bool(c.stability_levels)
+                           and c.pruning.granularity == config.pruning.granularity
                            and (c.reset, c.rewind_iteration) != (config.reset, config.rewind_iteration))
     preferred = reset_partner("stability") if config.reset == "rewind" else gallery_example("stability",
                                                                                             state.gallery())
