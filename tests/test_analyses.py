@@ -131,7 +131,7 @@ def test_a_gallery_run_without_weights_is_refused_by_the_command_line(tmp_path, 
     assert gallery_store().has_run(HEADLINE), "the gallery's headline run ships with the code"
     code = cli.main(["analyse", "noise", HEADLINE, "--store", str(tmp_path / "empty")])
     err = capsys.readouterr().err
-    assert code == cli.EXIT_USAGE and len(err.splitlines()) == 1 and "without trained weights" in err, err
+    assert code == cli.EXIT_USAGE and len(err.splitlines()) == 1 and "without its trained weights" in err, err
 
 
 @pytest.mark.parametrize("args", [["0123"], ["ffffffffffffffff"], ["{rid}", "--levels", "a,b"],
