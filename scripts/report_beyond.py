@@ -25,7 +25,7 @@ from lth_core.runs import locate  # noqa: E402
 from lth_core.store import Store, default_store_root  # noqa: E402
 from report_beyond_facts import (arm_stats, clear_levels, gaps, run_facts, stability_frame,  # noqa: E402
                                  stability_levels)
-from report_beyond_sections import extra_sections  # noqa: E402
+from report_beyond_sections import extra_sections, speed_lines  # noqa: E402
 from report_format import acc, pct, pts, short_name  # noqa: E402
 
 OUT = ROOT / "docs" / "BEYOND.md"
@@ -200,7 +200,7 @@ def structured_section(f: dict, preset: str, unstructured: dict | None) -> list[
         f"{names(f['config'])} with a short budget differs from their CIFAR-10/ImageNet convnets trained "
         f"to convergence; with {trials(f['trials'])} the spread is narrow evidence either way."), "",
             "**Command.** `" + command(preset) + "`.", ""]
-    return out
+    return out + speed_lines() + [""]
 
 
 def stability_section(runs: list[tuple[str, dict, str]]) -> list[str]:

@@ -90,12 +90,20 @@ def noise_section(f: dict, preset: str) -> list[str]:
 
 
 def speed_lines() -> list[str]:
-    """The latency benchmark's summary, if it has been run (its own document holds the tables)."""
+    """What the latency benchmark measured (its own document holds the tables), if it has run."""
     if not LATENCY_JSON.is_file():
         return []
+    from lth_core.charts_latency import LOOK_FOR, latency_caption
     data = json.loads(LATENCY_JSON.read_text())
-    return ["", f"What structured pruning buys in speed on this CPU is measured in [{SPEED_DOC}]({SPEED_DOC[5:]}) "
-                f"(`{data.get('command', 'python scripts/bench_latency.py')}`)."]
+    records, runs = data.get("records", []), data.get("runs", [])
+    out = ["", "**What it buys in speed.** Inference on this CPU (medians of repeated timings, random masks with "
+               f"each level's exact counts; tables, spread and commands in [{SPEED_DOC}]({SPEED_DOC[5:]})). "
+               + LOOK_FOR.replace("What to look for: ", "The lesson: "), ""]
+    for arch, batch in sorted({(r["arch"], r["batch"]) for r in records}):
+        out.append("- " + latency_caption(records, arch, batch).replace(LOOK_FOR, "").strip())
+    if runs:
+        out += ["", "Measured with " + "; ".join(f"`{r['command']}`" for r in runs if r.get("command")) + "."]
+    return out
 
 
 def extra_sections(found: dict) -> list[str]:
