@@ -213,7 +213,10 @@ def test_gallery_example_only_when_the_gallery_holds_it():
 
 @pytest.fixture
 def app_store(runs, monkeypatch, tmp_path):
+    """The runs' store as the app's (no gallery), and no latency measurement (tests set their own)."""
+    from ui import beyond
     store, ids = runs
+    monkeypatch.setattr(beyond, "LATENCY_JSON", tmp_path / "no-latency.json")
     monkeypatch.setenv("LTH_STORE", str(store.root))
     monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
     yield ids
