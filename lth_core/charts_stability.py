@@ -159,6 +159,7 @@ def stability_figure(runs, title: str | None = None) -> go.Figure:
                   annotation_text=f"{STABLE_PP:g} points: stable below", annotation_position="top right")
     sparsity_axis(fig, percents or [100])
     fig.update_yaxes(title_text="instability: error barrier (points)", rangemode="tozero")
+    fig.update_layout(showlegend=True)  # a single run's line is still named
     return fig
 
 
@@ -186,6 +187,7 @@ def interpolation_figure(runs, percent: float, title: str | None = None) -> go.F
                                                "<extra></extra>"))
     fig.update_xaxes(title_text="α along the line from copy 1 (0) to copy 2 (1)", range=[-0.02, 1.02])
     fig.update_yaxes(title_text="test error (%)")
+    fig.update_layout(showlegend=True)
     return fig
 
 
