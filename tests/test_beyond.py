@@ -311,3 +311,22 @@ def test_beyond_page_shows_the_measured_latency_when_present(app_store, monkeypa
     assert "2.00x faster than dense" in texts(at).replace("\\", "")  # markdown escapes removed
     monkeypatch.setattr(beyond, "LATENCY_JSON", tmp_path / "missing.json")
     assert "Not measured on this machine yet" in texts(open_beyond(app_store["paper"]))
+
+
+def test_a_gallery_run_shows_its_stored_noise_analysis(tmp_path, monkeypatch, data_dir, mnist1d):
+    """A read-only run with a noise analysis stored beside it: the chart and its computed caption,
+    and no button (nothing can be written into the gallery)."""
+    from lth_core import analyses
+    from ui import beyond
+    store = Store(tmp_path / "gallery")
+    run_id = experiment.run(tiny_config(), store, processes=1)
+    analyses.compute_noise(store, run_id, levels=[0, 2], scales=[0.0, 0.5], draws=1, arms=["ticket", "reinit"])
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "empty"))
+    monkeypatch.setenv("LTH_GALLERY", str(store.root))
+    monkeypatch.setattr(beyond, "LATENCY_JSON", tmp_path / "no-latency.json")
+    at = open_beyond(run_id)
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Lines that stay high" in m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key == "beyond_noise_go"]
+    _shutdown_manager(tmp_path / "empty")

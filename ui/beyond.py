@@ -204,14 +204,42 @@ def latency() -> None:
     caption(cl.latency_caption(records, arch, batch))
 
 
+def _noise_label(record: dict) -> str:
+    """A stored noise analysis in words: its levels, networks, largest scale and draws."""
+    p = record.get("params", {})
+    return (f"levels {', '.join(map(str, p.get('levels', [])))} · {', '.join(cb.short(a) for a in p.get('arms', []))}"
+            f" · noise up to {max(p.get('scales', [0])):g} · {p.get('draws', '?')} draws")
+
+
 def noise(config, store: Store, run_id: str) -> None:
-    """Robustness to weight noise: start the background analysis, show its state, the chart when done."""
+    """Robustness to weight noise: the analyses stored with the run (a gallery run's too), and for a
+    run in the store, a button that starts another in the background, its state while it runs."""
     st.markdown("### Robustness to weight noise")
     try:
         from lth_core import analyses, analysis_jobs, charts_noise
     except ImportError:
         st.caption("This analysis is not installed on this server yet.")
         return
+    stored = {k: r for k, r in analyses.noise_records(store, run_id).items() if r.get("complete")}
+    if stored:
+        keys = list(stored)
+        key = keys[0] if len(keys) == 1 else st.selectbox(
+            "Stored analysis", keys, key="beyond_noise_stored", format_func=lambda k: _noise_label(stored[k]))
+        frame = analyses.noise_frame(stored[key])
+        presenter.show(charts_noise.noise_figure(frame), key="beyond_noise", filename=f"noise-{run_id}")
+        caption(charts_noise.noise_caption(frame))
+    if store.readonly:
+        if not stored:
+            st.caption("This run is in the read-only gallery and has no noise analysis stored with it; run the "
+                       "same experiment on the **Run** page to analyse it.")
+        return
+    with st.expander("Compute it for other levels or networks" if stored else "Compute it", expanded=not stored,
+                     icon=":material/tune:"):
+        _noise_controls(config, store, run_id, analyses, analysis_jobs)
+
+
+def _noise_controls(config, store: Store, run_id: str, analyses, analysis_jobs) -> None:
+    """Levels and networks to analyse, and the state of that choice: done, running, or a start button."""
     levels = st.multiselect("Levels", list(range(config.levels)), default=analyses.default_levels(config.levels),
                             key="beyond_noise_levels",
                             format_func=lambda lv: "dense" if lv == 0 else f"level {lv}") or [0]
@@ -225,20 +253,14 @@ def noise(config, store: Store, run_id: str) -> None:
         st.info(plain(exc), icon=":material/info:")
         return
     if job["state"] == "done":
-        frame = analyses.noise_frame(analyses.read_noise(store, run_id, params))
-        presenter.show(charts_noise.noise_figure(frame), key="beyond_noise", filename=f"noise-{run_id}")
-        caption(charts_noise.noise_caption(frame))
+        st.caption("This choice is computed and stored: it is among the stored analyses above.")
         return
-    n = analyses.evaluations(config, params)
     if job["state"] in ("queued", "running"):
         _noise_progress(store, run_id, params)
         return
     if job["message"]:
         st.caption(plain(job["message"]))
-    if store.readonly:
-        st.caption("This run is in the read-only gallery, so an analysis cannot be stored with it; "
-                   "run the same experiment on the **Run** page to analyse it.")
-        return
+    n = analyses.evaluations(config, params)
     if st.button(f"Compute it in the background ({n:,} test-set evaluations, no training)", key="beyond_noise_go",
                  icon=":material/play_arrow:"):
         try:
