@@ -150,6 +150,7 @@ async def _one_session(browser, s: Session, d: Drive) -> None:
         s.errors.append(f"{type(exc).__name__} while {s.step}: {str(exc).splitlines()[0][:200]}")
         try:
             s.errors += await _read_errors(page)
+            s.errors.append(f"page address: {page.url}")  # the form writes its values there
             body = " ".join((await page.inner_text("body", timeout=5000)).split())
             s.errors.append(f"page text: {body[:600]}")
             if d.diag:

@@ -1,0 +1,138 @@
+"""The tables of docs/RELIABILITY.md, generated from the measurements in docs/reliability/.
+
+    python scripts/reliability_tables.py           # print the tables
+    python scripts/reliability_tables.py --write   # replace them in docs/RELIABILITY.md
+
+Each table sits between `<!-- BEGIN generated:NAME -->` and `<!-- END generated:NAME -->` in the
+document, so the numbers there are the JSON files' and never typed by hand:
+- load: every docs/reliability/load-*.json (scripts/load_test.py --json), one row per run, with
+  load_test.check()'s verdict, then min / median / max over the runs;
+- soak: docs/reliability/soak.json (scripts/soak.py --json), the memory bound and the tallies.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+
+from load_test import check
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+DATA = DOCS / "reliability"
+
+
+def _runs() -> list[tuple[str, dict]]:
+    files = sorted(DATA.glob("load-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    return [(p.stem.split("-", 1)[1], json.loads(p.read_text())) for p in files]
+
+
+def _fmt(v) -> str:
+    return "-" if v is None else f"{v:g}" if isinstance(v, (int, float)) else str(v)
+
+
+def load_table() -> str:
+    rows = ["| run | started (UTC) | verdict | sessions that saw their run finish, no error | pressed Start "
+            "| worker starts / runs trained (start records) | workers seen in ps (children of the server) "
+            "/ forks ignored | peak workers (bound 2) | runs done | usable p50 / p95 s | finished p50 / max s "
+            "| peak server RSS MB | load avg before / peak | server tracebacks |",
+            "|" + "---|" * 14]
+    for name, r in _runs():
+        bad = [b if not b.startswith(f"{r['sessions_ok']}/") else
+               f"{r['sessions'] - r['sessions_ok']} sessions did not see their run finish" for b in check(r)]
+        verdict = "**pass**" if not bad else "**fail**: " + "; ".join(b[:80] for b in bad)
+        rows.append(f"| {name} | {r.get('started_at', '-')[11:16]} | {verdict} | {r['sessions_ok']} / {r['sessions']} "
+                    f"| {r['sessions_pressed_start']} | {r['worker_starts']} / {r['runs_trained']} "
+                    f"| {r['ps_workers_seen']} / {r['ps_work_forks_ignored']} | {r['peak_workers']} "
+                    f"| {r['runs_done']} / {r['configs']} | {_fmt(r['usable_p50_s'])} / {_fmt(r['usable_p95_s'])} "
+                    f"| {_fmt(r['done_p50_s'])} / {_fmt(r['done_max_s'])} | {_fmt(r['peak_server_rss_mb'])} "
+                    f"| {_fmt(r['load_avg_before'])} / {_fmt(r['load_avg_peak'])} | {r['server_tracebacks']} |")
+    return "\n".join(rows)
+
+
+SPREAD = [("time until the page is usable, p50 (s)", "usable_p50_s"),
+          ("time until the page is usable, p95 (s)", "usable_p95_s"),
+          ("time until the page shows the finished state, p50 (s)", "done_p50_s"),
+          ("time until the page shows the finished state, max (s)", "done_max_s"),
+          ("time until the HTML page has loaded, p50 (s)", "loaded_p50_s"),
+          ("one visit alone, before the class (warm-up, s)", "warmup_visit_s"),
+          ("peak server RSS, the server alone (MB)", "peak_server_rss_mb"),
+          ("peak RSS of the server with its workers (MB)", "peak_server_tree_rss_mb"),
+          ("server CPU time during the sessions (s)", "server_cpu_s_during_sessions"),
+          ("CPU time of the 30 Chromium sessions (s)", "browser_cpu_s"),
+          ("CPU time of the training workers (s)", "workers_cpu_s"),
+          ("server health check latency, p50 (s)", "health_p50_s"),
+          ("server health check latency, max (s)", "health_max_s"),
+          ("1-minute load average at peak", "load_avg_peak"),
+          ("sessions phase, wall (s)", "sessions_phase_s")]
+
+
+def spread_table() -> str:
+    runs = [r for _, r in _runs()]
+    rows = [f"| figure (over {len(runs)} runs) | min | median | max |", "|---|---|---|---|"]
+    for label, key in SPREAD:
+        xs = [r[key] for r in runs if r.get(key) is not None]
+        if xs:
+            rows.append(f"| {label} | {_fmt(min(xs))} | {_fmt(round(statistics.median(xs), 2))} | {_fmt(max(xs))} |")
+    return "\n".join(rows)
+
+
+def soak_table() -> str:
+    path = DATA / "soak.json"
+    if not path.is_file():
+        return "(no soak measured yet)"
+    s = json.loads(path.read_text())
+    m = s["memory"]
+    acts = ", ".join(f"{k} {v}" for k, v in sorted(s["actions"].items()))
+    rows = ["| figure | soak |", "|---|---|",
+            f"| started (UTC) / wall time | {s['started_at'][11:16]} / {s['wall_s']:g} s ({s['minutes']:g} min asked) |",
+            f"| virtual students at once / sessions opened | {s['users']} / {s['sessions_opened']} |",
+            f"| actions in all | {s['actions_total']} ({acts}) |",
+            f"| runs in the store at the end, by state | {', '.join(f'{k} {v}' for k, v in s['runs_by_state'].items())} |",
+            f"| server RSS: first sample / peak / last (MB) | {m['rss_first_mb']:g} / {m['rss_peak_mb']:g} / "
+            f"{m['rss_last_mb']:g} |",
+            f"| server RSS: mean of the first / last quarter of the samples (MB) | {m['rss_first_quarter_mean_mb']:g}"
+            f" / {m['rss_last_quarter_mean_mb']:g} (growth {m['growth_last_vs_first_quarter_mb']:+g}) |",
+            f"| peak RSS of the server with its workers (MB) | {m['tree_rss_peak_mb']:g} |",
+            f"| server threads: peak / last | {m['threads_peak']} / {m['threads_last']} |",
+            f"| memory samples | {m['samples']} (every {s['series'][1][0] - s['series'][0][0]:g} s) |"
+            if len(s["series"]) > 1 else f"| memory samples | {m['samples']} |",
+            f"| exception boxes (Streamlit's, never acceptable) | {s['exception_boxes']} |",
+            f"| error boxes (messages, e.g. for a bad address) | {s['error_boxes']} |",
+            f"| pages that broke or timed out, JavaScript errors | {s['broken']} |",
+            f"| tracebacks in the server's log | {s['server_tracebacks']} |"]
+    return "\n".join(rows)
+
+
+TABLES = {"load": load_table, "load-spread": spread_table, "soak": soak_table}
+
+
+def write(doc: Path) -> list[str]:
+    """Replace every generated table in `doc`; returns the names replaced."""
+    text, done = doc.read_text(), []
+    for name, make in TABLES.items():
+        pat = re.compile(rf"(<!-- BEGIN generated:{re.escape(name)} -->\n)(?:.*?\n)?(<!-- END generated:{re.escape(name)} -->)",
+                         re.S)
+        if pat.search(text):
+            text = pat.sub(lambda m: m[1] + make() + "\n" + m[2], text)
+            done.append(name)
+    doc.write_text(text)
+    return done
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="replace the tables in docs/RELIABILITY.md")
+    a = ap.parse_args(argv)
+    if a.write:
+        print("replaced:", ", ".join(write(DOCS / "RELIABILITY.md")) or "nothing")
+    else:
+        for name, make in TABLES.items():
+            print(f"## {name}\n{make()}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
