@@ -215,8 +215,8 @@ def compare_runs(runs, metric: str = "test_acc_at_early_stop", arms=("ticket",),
             fig.add_trace(go.Scatter(
                 x=d.percent_remaining, y=d[metric] * scale, mode="lines+markers", name=name, legendgroup=label,
                 line=dict(color=color, width=3 if arm == "ticket" else 2, dash=ARM_DASH[arm]),
-                marker=dict(size=[10 if h else 7 for h in hollow], symbol=["circle-open" if h else "circle"
-                                                                        for h in hollow],
+                marker=dict(size=[10 if h else 7 for h in hollow],
+                            symbol=[ARM_SYMBOL[arm] + ("-open" if h else "") for h in hollow],
                             line=dict(width=2, color=color)),
                 hovertemplate=f"<b>{name}</b><br>%{{x:.3g}}% remain<br>{y_title}: %{{y:.1f}}{unit}<extra></extra>"))
     sparsity_axis(fig, percents or [100])

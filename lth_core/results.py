@@ -52,7 +52,7 @@ def summary_frame(store: Store, run_id: str) -> pd.DataFrame:
                 "censored_smoothed": is_censored(s["early_stop_smoothed"], iters, start),
                 "train_measured": "train_measure" in rec}
         rows.append({**base, "arm": rec["arm"], "shared_dense": False})
-        if rec["level"] == 0:
+        if rec["level"] == 0 and rec["arm"] == "ticket":  # the dense network, not its stability copy
             rows += [{**base, "arm": a, "shared_dense": True} for a in config.arms[1:]]
     cols = ["run_id", "trial", "seed", "level", "percent_remaining", "arm", "shared_dense", *SUMMARY_METRICS,
             "censored", "censored_smoothed", "train_measured"]

@@ -152,3 +152,14 @@ def test_structured_run_trains_structured_controls(tmp_path, data_dir, mnist1d):
     pct = experiment.percent_ladder(cfg)
     stored = store.read_json(rid, "t0/L02/ticket.json")
     assert 100 * sum(stored["layer_remaining"].values()) / sum(stored["layer_sizes"].values()) == pytest.approx(pct[2])
+
+
+def test_summary_repeats_only_the_dense_network_under_each_arm(beyond):
+    """At level 0 every arm shares the dense network; the stability copy is not repeated as if it were."""
+    from lth_core import results
+    store, rid, _ = beyond
+    s = results.summary_frame(store, rid)
+    shared = s[(s.level == 0) & s.shared_dense]
+    dense = s[(s.level == 0) & (s.arm == "ticket")].final_test_acc.iloc[0]
+    assert len(shared) == len(store.config(rid).arms) - 1
+    assert (shared.final_test_acc == dense).all()
