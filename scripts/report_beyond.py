@@ -271,6 +271,16 @@ def main(argv=None) -> int:
     if times.get("_note"):
         lines += ["", times["_note"]]
     lines.append("")
+    lines += ["**Old runs and shared links.** Each question is a config field (`pruning.criterion`, "
+              "`pruning.granularity`, `criteria`, `at_init`, `at_init_checks`, `stability_levels`) or an analysis "
+              "stored beside a run (`analysis/noise.json`). The new fields are listed in `ADDED_FIELDS` "
+              "(lth_core/config.py): at their defaults they are left out of the run-id hash, exactly as runs were "
+              "hashed before the fields existed, so every gallery run and every `?run=` link keeps its id, and "
+              "`tests/test_schema.py` checks the committed gallery runs still hash to their folders. Set to "
+              "anything else, a field enters the hash, so a new experiment never reuses an old result. The "
+              "engine now also stores each trained network's final weights (`final_<arm>.st`), which the noise "
+              "analysis evaluates; runs stored before, and gallery copies (which keep no weights), say so when "
+              "asked for a new noise analysis.", ""]
     if "criteria" in found:
         lines += criteria_section(found["criteria"], EXAMPLES["criteria"])
     if "at_init" in found:

@@ -51,3 +51,9 @@ def test_headline_dense_networks_stop_before_sixty_percent_of_the_budget():
     dense = s[(s.level == 0) & ~s.shared_dense]
     limit = 0.6 * STORE.config(gallery.HEADLINE).training.iterations
     assert len(dense) == 5 and (dense.early_stop_iteration < limit).all() and (dense.early_stop_smoothed < limit).all()
+
+
+@pytest.mark.parametrize("run_id", STORE.run_ids())
+def test_every_gallery_run_still_hashes_to_its_folder(run_id):
+    """Config fields added since (ADDED_FIELDS, e.g. criteria, granularity) leave every stored id unchanged."""
+    assert STORE.config(run_id).schema_of(run_id) is not None
