@@ -106,7 +106,92 @@ def soak_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"load": load_table, "load-spread": spread_table, "soak": soak_table}
+def _faults() -> dict:
+    """docs/reliability/faults.json, with faults-server-kill.json (a rerun of that scenario) over it."""
+    out = {}
+    for name in ("faults.json", "faults-server-kill.json"):
+        path = DATA / name
+        if path.is_file():
+            data = json.loads(path.read_text())
+            out.update({k: v for k, v in data.items() if isinstance(v, dict) and "error" not in v})
+    return out
+
+
+def _kept(c: dict) -> str:
+    """'3 → 9, none lost or rewritten' from a reliability_checks.compare() record."""
+    bad = len(c["lost"]) + len(c["rewritten"])
+    return (f"{c['finished_before']} → {c['finished_after']}, "
+            + ("none lost or rewritten" if not bad else f"**{len(c['lost'])} lost, {len(c['rewritten'])} rewritten**"))
+
+
+ICONS = {"error", "check_circle", "pause_circle", "folder_off", "inventory_2", "timer", "group", "warning", "info"}
+
+
+def _said(texts) -> str:
+    """Texts a page showed, quoted, without the Material icon's name that inner_text puts first."""
+    strip = lambda t: t.split(" ", 1)[1] if t.split(" ", 1)[0] in ICONS else t  # noqa: E731
+    return " / ".join(f"“{strip(t)}”" for t in texts) or "(nothing)"
+
+
+def faults_table() -> str:
+    f = _faults()
+    rows = ["| fault | what the user sees | then | finished networks before → after |", "|---|---|---|---|"]
+    if "worker_kill" in f:
+        w = f["worker_kill"]
+        rows.append(f"| SIGKILL of a running worker | within {w['seconds_until_page_showed_it']:g} s, on the open page: "
+                    f"{_said(w['status_shown'])} | Resume pressed: {'finished' if w['resume']['page_showed_finished'] else 'not finished'}"
+                    f" ({w['final_state']}, {w['worker_starts']} worker starts in all) | {_kept(w['finished_levels'])} |")
+    if "worker_stop" in f:
+        w = f["worker_stop"]
+        t, c = w["left_to_time_limit"], w["cancelled_from_its_page"]
+        rows.append(f"| SIGSTOP of a running worker, left alone (`LTH_JOB_TIMEOUT_S={w['time_limit_s']}`) | "
+                    f"the progress bar stops: {_said(t['page_when_stopped'])}, 10 s later {_said(t['page_10s_later'])};"
+                    f" at {t['ended_at_s_after_start']:g} s from the start: {_said(t['page_after'])} | worker gone: "
+                    f"{t['worker_gone']}; Resume: {t['final_state']} | {_kept(t['finished_levels'])} |")
+        rows.append(f"| SIGSTOP, then **Cancel run** on its page | the same frozen bar; Cancel took {c['cancel_took_s']:g} s: "
+                    f"{_said(c['page_after'])} | worker gone: {c['worker_gone']}; Resume: {c['final_state']} "
+                    f"| {_kept(c['finished_levels'])} |")
+    if "disk_full" in f:
+        d = f["disk_full"]
+        r = d["filled_while_training"]
+        rows.append(f"| store on a {d['tmpfs_size'].rstrip('m')} MB tmpfs, default free-disk floor (1 GB), Start pressed | "
+                    f"{_said(d['default_floor']['page'])} | {d['default_floor']['runs_created']} runs created | - |")
+        rows.append(f"| the same tmpfs, floor 0, filled ({r['filled_bytes'] / 2**20:.0f} MiB) while a run trains | "
+                    f"the worker dies on `No space left on device` (in its worker.log; the status write fails too, so "
+                    f"the run reads {r['state_on_full_disk']}); a page opened then: "
+                    f"{_said(r['fresh_page_on_full_disk']['status'])} | filler deleted, Resume: {r['final_state']}; "
+                    f"damaged files {len(r['damaged_files'])}, leftover temp files {len(r['leftover_tmp_files'])} "
+                    f"| {_kept(r['finished_levels'])} |")
+    if "read_only" in f:
+        ro = f["read_only"]
+        seen = ro["server_on_read_only_store"]
+        rows.append(f"| `mount -o remount,ro` of the store while a worker writes | refused by Linux: "
+                    f"“{ro['remount_ro_while_a_worker_writes']['stderr'].splitlines()[0].split(': ', 2)[-1]}” | - | - |")
+        rows.append(f"| a server started on a read-only store (a done, an interrupted and a queued run) | on every page: "
+                    f"{_said(seen['done']['status'][:1])}; the done run shows finished "
+                    f"({seen['done']['finished']}) and its Results page draws its charts ({seen['results_page_of_done_run']['error_boxes']} error boxes); Resume or Start: "
+                    f"{_said(seen['interrupted_after_pressing_resume'][1:])} | rw again, new server: the interrupted "
+                    f"and queued runs resumed by themselves ({', '.join(f'{k} {v}' for k, v in ro['final_states'].items())})"
+                    f" | " + "; ".join(f"{k}: {_kept(v)}" for k, v in ro["finished_levels"].items()) + " |")
+    if "server_kill" in f:
+        k = f["server_kill"]
+        roles = k["roles"]
+        pages = "; ".join(f"{role}: {_said(k['page_after_restart'][role].get('status', []))}" for role in roles)
+        alone = ", ".join(f"{role} {k['states_without_user'][rid]}" for role, rid in roles.items())
+        starts = ", ".join(f"{role} {k['worker_starts_per_run'].get(rid, 0)}" for role, rid in roles.items())
+        kept = "; ".join(f"{role}: {_kept(k['finished_levels'][rid])}" for role, rid in roles.items())
+        at_kill = ", ".join(f"{role} {k['at_kill'][rid]['status']}" for role, rid in roles.items())
+        rows.append(f"| SIGKILL of the server (statuses at the kill: {at_kill}); a new server on the same store "
+                    f"| after the restart: {pages} | without any click: {alone}; worker starts per run: {starts} "
+                    f"| {kept} |")
+    tracebacks = sum(v.get("tracebacks", 0) for sc in f.values() for v in
+                     ([sc["server_log"]] if "server_log" in sc else []) + list(sc.get("server_logs", [])
+                     if isinstance(sc.get("server_logs"), list) else sc.get("server_logs", {}).values()))
+    rows.append(f"\nTracebacks in the servers' logs over all these scenarios: {tracebacks}.")
+    return "\n".join(rows)
+
+
+TABLES = {"load": load_table, "load-spread": spread_table, "faults": faults_table, "soak": soak_table}
 
 
 def write(doc: Path) -> list[str]:
