@@ -72,11 +72,11 @@ def noise_section(f: dict, preset: str) -> list[str]:
         clearly = "clearly" if len(gap) > 1 and ((gap > 0).all() or (gap < 0).all()) else "not clearly"
         side = "less" if gap.mean() > 0 else "more"
         verdicts.append((level, clearly, side))
-        out.append(f"- Level {level}: at scale {top:g} the ticket loses {pts(-100 * drop_t.mean())} points and its "
-                   f"re-init {pts(-100 * drop_r.mean())}; the ticket loses {side} ({clearly}: paired by trial, "
+        out.append(f"- Level {level}: at scale {top:g} the ticket loses {100 * drop_t.mean():.2f} points and its "
+                   f"re-init {100 * drop_r.mean():.2f}; the ticket loses {side} ({clearly}: paired by trial, "
                    f"{pts(gap.min())} to {pts(gap.max())} points in the ticket's favour).")
     dense_drop = 100 * (per_trial(frame, 0, "ticket", scales[0]) - per_trial(frame, 0, "ticket", top)).mean()
-    out.append(f"- The dense network loses {pts(-dense_drop)} points at scale {top:g}.")
+    out.append(f"- The dense network loses {dense_drop:.2f} points at scale {top:g}.")
     robust = [v for v in verdicts if v[1] == "clearly" and v[2] == "less"]
     out += ["", "**Where this differs, and why it might.** " + (
         "The ticket is clearly more robust than its re-init at " + ", ".join(f"level {v[0]}" for v in robust)

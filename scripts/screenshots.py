@@ -25,6 +25,8 @@ import streamlit_server  # noqa: E402  (tests/streamlit_server.py: start and sto
 from test_browser import CHROME_ARGS, CHROMIUM  # noqa: E402  (one browser setup for tests and scripts)
 CHROMIUM = str(CHROMIUM)
 GALLERY_RUN = "ba305c899da06a3f"  # a finished gallery run: the Results and Inside pages show it
+from lth_core.presets import get_preset  # noqa: E402
+BEYOND_RUN = get_preset("beyond-criteria").run_id()  # the gallery's criteria example (Beyond the paper)
 # page name -> (URL path and query, charts expected); the paths are app.py's st.Page url_paths
 PAGES = {
     "learn": ("/", True),
@@ -34,6 +36,7 @@ PAGES = {
     "inside": (f"/inside?run={GALLERY_RUN}", True),
     "runs": ("/runs", False),
     "rounds": (f"/rounds?run={GALLERY_RUN}", True),
+    "beyond": (f"/beyond?run={BEYOND_RUN}", True),
 }
 SIZES = ((1280, 720), (390, 844))
 THEMES = ("light", "dark")
