@@ -22,7 +22,7 @@ for p in (REPO, REPO / "tests"):  # lth_core and the shared server helper
         sys.path.insert(0, str(p))
 
 import streamlit_server  # noqa: E402  (tests/streamlit_server.py)
-from procwatch import ps_table  # noqa: E402
+from procwatch import ps_table, work_processes  # noqa: E402
 
 # Streamlit looks up the machine's external IP over HTTP (checkip.amazonaws.com) to vet an unknown
 # WebSocket origin; these proxy variables send that to a closed loopback port, so a run stays local.
@@ -105,7 +105,6 @@ def stop_server(proc) -> None:
 def kill_store_workers(store_root: Path) -> list[int]:
     """SIGKILL every `lth_core work` process of a store, whoever its parent (orphans of a killed
     server included); returns their pids."""
-    from procwatch import work_processes
     pids = list(work_processes(store_root))
     for pid in pids:
         try:

@@ -79,6 +79,23 @@ def spread_table() -> str:
     return "\n".join(rows)
 
 
+def _windows(rows: list, width_s: float = 300) -> str:
+    """Mean server RSS in each `width_s` window of the soak's series, as 'a → b → c'."""
+    means = []
+    for start in range(0, int(rows[-1][0]) + 1, int(width_s)):
+        seg = [r[1] for r in rows if start <= r[0] < start + width_s]
+        if seg:
+            means.append(f"{statistics.mean(seg):.0f}")
+    return " → ".join(means)
+
+
+def _slope(rows: list) -> float:
+    """Least-squares slope of server RSS (MB per minute) over the second half of the series."""
+    half = rows[len(rows) // 2:]
+    mx, my = statistics.mean(r[0] for r in half), statistics.mean(r[1] for r in half)
+    return 60 * sum((r[0] - mx) * (r[1] - my) for r in half) / sum((r[0] - mx) ** 2 for r in half)
+
+
 def soak_table() -> str:
     path = DATA / "soak.json"
     if not path.is_file():
@@ -97,6 +114,8 @@ def soak_table() -> str:
             f" / {m['rss_last_quarter_mean_mb']:g} (growth {m['growth_last_vs_first_quarter_mb']:+g}) |",
             f"| peak RSS of the server with its workers (MB) | {m['tree_rss_peak_mb']:g} |",
             f"| server threads: peak / last | {m['threads_peak']} / {m['threads_last']} |",
+            f"| server RSS, mean over each 5 minutes (MB) | {_windows(s['series'])} |",
+            f"| server RSS growth over the second half, least-squares slope (MB per minute) | {_slope(s['series']):+.1f} |",
             f"| memory samples | {m['samples']} (every {s['series'][1][0] - s['series'][0][0]:g} s) |"
             if len(s["series"]) > 1 else f"| memory samples | {m['samples']} |",
             f"| exception boxes (Streamlit's, never acceptable) | {s['exception_boxes']} |",

@@ -205,9 +205,13 @@ def run_soak(minutes: float, users: int, seed: int, sample_s: float, workers: in
     from lth_core.store import Store
     store = Store(root)
     states: dict[str, int] = {}
+    failed: dict[str, str] = {}  # run id -> the reason its status gives
     for rid in store.run_ids():
-        s = store.status(rid).get("state", "unknown")
+        st_ = store.status(rid)
+        s = st_.get("state", "unknown")
         states[s] = states.get(s, 0) + 1
+        if s == "failed":
+            failed[rid] = str(st_.get("reason", ""))[:300]
     report = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - (time.monotonic() - t0))),
               "minutes": minutes, "users": users, "seed": seed, "workers": workers, "cores": os.cpu_count(),
               "wall_s": round(time.monotonic() - t0, 1), "actions": tally.actions,
@@ -215,7 +219,7 @@ def run_soak(minutes: float, users: int, seed: int, sample_s: float, workers: in
               "exception_boxes": len(tally.exceptions), "exception_examples": tally.exceptions[:10],
               "error_boxes": tally.error_boxes, "broken": len(tally.broken), "broken_examples": tally.broken[:15],
               "server_tracebacks": log.count("Traceback (most recent call last)"),
-              "runs_by_state": states, "memory": _bound(series.rows), "series_columns":
+              "runs_by_state": states, "failed_reasons": failed, "memory": _bound(series.rows), "series_columns":
               ["t_s", "server_rss_mb", "server_and_workers_rss_mb", "server_threads", "workers"],
               "series": series.rows}
     import shutil

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import load_test  # noqa: E402
+import procwatch  # noqa: E402
+
+from conftest import tiny_config  # noqa: E402
 
 SESSIONS, CONFIGS, WORKERS = 6, 2, 2
 
@@ -72,3 +76,25 @@ def test_the_full_check_passes(report):
     """The script's own verdict on the figures it reports."""
     assert load_test.check(report) == []
     assert report["usable_p95_s"] is not None
+
+
+def test_a_workers_own_fork_is_not_a_second_worker(tmp_path):
+    """During `import torch` a worker forks (ldconfig -p): until it execs, the child has the worker's
+    command line. Only children of the server count, so one worker reads as one (the old count: 2)."""
+    root, rid = str(tmp_path.resolve()), "0123456789abcdef"
+    args = f"python -m lth_core work {rid} --store {root} --processes 1"
+    table = [(100, 1, 0, "python -m streamlit run app.py"), (200, 100, 0, args), (201, 200, 0, args)]
+    assert len(procwatch.work_processes(root, table)) == 2
+    assert procwatch.worker_processes(root, table, parent=100) == {200: rid}
+
+
+def test_worker_starts_come_from_the_workers_own_records(manager):
+    """A real worker writes one start record (its pid, its run) to the run's worker.log."""
+    jm = manager(workers=1)
+    rid = jm.submit(tiny_config(seed=5), owner="a")
+    end = time.monotonic() + 120
+    while jm.jobs and time.monotonic() < end:
+        time.sleep(0.1)
+    records = procwatch.start_records(jm.store.root)
+    assert [r["run"] for r in records] == [rid] and jm.started_count == 1
+    assert records[0]["pid"] == jm.store.status(rid)["pid"]  # the worker that wrote done
