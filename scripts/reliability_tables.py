@@ -149,7 +149,8 @@ ICONS = {"error", "check_circle", "pause_circle", "folder_off", "inventory_2", "
 def _said(texts) -> str:
     """Texts a page showed, quoted, without the Material icon's name that inner_text puts first."""
     strip = lambda t: t.split(" ", 1)[1] if t.split(" ", 1)[0] in ICONS else t  # noqa: E731
-    return " / ".join(f"“{strip(t)}”" for t in texts) or "(nothing)"
+    store = lambda t: re.sub(r"/tmp/lth-fault-[^ :]*?/disk/store", "<store>", t)  # noqa: E731  (a temporary path)
+    return " / ".join(f"“{store(strip(t))}”" for t in texts) or "(nothing)"
 
 
 def faults_table() -> str:
@@ -166,9 +167,9 @@ def faults_table() -> str:
         rows.append(f"| SIGSTOP of a running worker, left alone (`LTH_JOB_TIMEOUT_S={w['time_limit_s']}`) | "
                     f"the progress bar stops: {_said(t['page_when_stopped'])}, 10 s later {_said(t['page_10s_later'])};"
                     f" at {t['ended_at_s_after_start']:g} s from the start: {_said(t['page_after'])} | worker gone: "
-                    f"{t['worker_gone']}; Resume: {t['final_state']} | {_kept(t['finished_levels'])} |")
+                    f"{'yes' if t['worker_gone'] else 'no'}; Resume: {t['final_state']} | {_kept(t['finished_levels'])} |")
         rows.append(f"| SIGSTOP, then **Cancel run** on its page | the same frozen bar; Cancel took {c['cancel_took_s']:g} s: "
-                    f"{_said(c['page_after'])} | worker gone: {c['worker_gone']}; Resume: {c['final_state']} "
+                    f"{_said(c['page_after'])} | worker gone: {'yes' if c['worker_gone'] else 'no'}; Resume: {c['final_state']} "
                     f"| {_kept(c['finished_levels'])} |")
     if "disk_full" in f:
         d = f["disk_full"]
@@ -187,8 +188,8 @@ def faults_table() -> str:
         rows.append(f"| `mount -o remount,ro` of the store while a worker writes | refused by Linux: "
                     f"“{ro['remount_ro_while_a_worker_writes']['stderr'].splitlines()[0].split(': ', 2)[-1]}” | - | - |")
         rows.append(f"| a server started on a read-only store (a done, an interrupted and a queued run) | on every page: "
-                    f"{_said(seen['done']['status'][:1])}; the done run shows finished "
-                    f"({seen['done']['finished']}) and its Results page draws its charts ({seen['results_page_of_done_run']['error_boxes']} error boxes); Resume or Start: "
+                    f"{_said(seen['done']['status'][:1])}; the done run shows its finished state: "
+                    f"{'yes' if seen['done']['finished'] else 'no'}, and its Results page draws its charts ({seen['results_page_of_done_run']['error_boxes']} error boxes); Resume or Start: "
                     f"{_said(seen['interrupted_after_pressing_resume'][1:])} | rw again, new server: the interrupted "
                     f"and queued runs resumed by themselves ({', '.join(f'{k} {v}' for k, v in ro['final_states'].items())})"
                     f" | " + "; ".join(f"{k}: {_kept(v)}" for k, v in ro["finished_levels"].items()) + " |")
@@ -199,7 +200,7 @@ def faults_table() -> str:
         alone = ", ".join(f"{role} {k['states_without_user'][rid]}" for role, rid in roles.items())
         starts = ", ".join(f"{role} {k['worker_starts_per_run'].get(rid, 0)}" for role, rid in roles.items())
         kept = "; ".join(f"{role}: {_kept(k['finished_levels'][rid])}" for role, rid in roles.items())
-        at_kill = ", ".join(f"{role} {k['at_kill'][rid]['status']}" for role, rid in roles.items())
+        at_kill = ", ".join(f"{role}: {k['at_kill'][rid]['status']}" for role, rid in roles.items())
         rows.append(f"| SIGKILL of the server (statuses at the kill: {at_kill}); a new server on the same store "
                     f"| after the restart: {pages} | without any click: {alone}; worker starts per run: {starts} "
                     f"| {kept} |")
