@@ -30,6 +30,7 @@ from report_beyond_sections import extra_sections, speed_lines  # noqa: E402
 from report_format import acc, pct, pts, short_name  # noqa: E402
 
 OUT = ROOT / "docs" / "BEYOND.md"
+STABLE_POINTS = 2.0  # barrier (points of test error) under which Frankle et al. (2020) call a network stable
 WALLTIMES = ROOT / "docs" / "beyond" / "walltimes.json"  # measured while the examples computed
 EXAMPLES = {"criteria": "beyond-criteria", "at_init": "beyond-at-init", "structured": "beyond-structured",
             "rewind": "beyond-rewind"}
@@ -231,18 +232,24 @@ def stability_section(runs: list[tuple[str, dict, str]]) -> list[str]:
             p = p if row is None else row["percent"]
             cells.append("–" if row is None else f"{row['mean']:.2f} ({row['min']:.2f} to {row['max']:.2f})")
         out.append(f"| {pct(p)} | " + " | ".join(cells) + " |")
-    worst = max((r["max"] for rows in per_run for r in rows), default=None)
-    n_trials = min((r["trials"] for rows in per_run for r in rows), default=0)
-    how = " and ".join(label for label, _, _ in runs)
+    verdicts = []
+    for (label, _, _), rows in zip(runs, per_run):
+        unstable = [pct(r["percent"]) for r in rows if r["min"] >= STABLE_POINTS]
+        mixed = [pct(r["percent"]) for r in rows if r["min"] < STABLE_POINTS <= r["max"]]
+        verdicts.append(f"{label}: " + (f"unstable in every trial at {', '.join(unstable)}" if unstable else
+                                        "no level unstable in every trial")
+                        + (f", unstable in some trials at {', '.join(mixed)}" if mixed else "")
+                        + (f", stable in every trial elsewhere" if unstable or mixed else
+                           ", stable in every trial at every level"))
     net = names(runs[0][1]["config"]) if runs else ""
     out += ["", "**Where this differs, and why it might.** " + (
-        f"The largest barrier of any trial at any level is {worst:.2f} points of test error (at least "
-        f"{trials(n_trials)} per level), so {net} is " + (
-            f"stable ({how}: barrier under 2 points, the threshold Frankle et al. use), as they found for LeNet."
-            if worst < 2 else
-            "not stable everywhere: see the levels above, and compare the columns to see whether rewinding "
-            "lowers the barrier.")
-        if worst is not None else "No stability records yet."), "",
+        f"Taking a barrier under {STABLE_POINTS:g} points of test error as stable (the threshold Frankle et al. use), "
+        f"{net}: " + "; ".join(verdicts) + ". Frankle et al. found LeNet stable from initialisation: compare that with "
+        "the reset column, level by level. An unstable level is one where the minibatch order alone sends two "
+        "copies into different basins; the rewound column shows whether starting from iteration k removes that. "
+        + "These runs are short (" + ", ".join(
+            f"{f['config'].training.iterations:,} iterations per round, {100 * f['censored']:.0f}% of networks still "
+            f"improving at the end" for _, f, _ in runs[:1]) + ") and have few trials." if per_run else "No stability records yet."), "",
             "**Commands.** " + "; ".join(f"`{command(p)}`" for _, _, p in runs) + ".", ""]
     return out
 
