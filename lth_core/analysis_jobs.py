@@ -25,7 +25,7 @@ from pathlib import Path
 
 from lth_core.analyses import AnalysisError, check_ready, compute_noise, noise_params, param_hash, read_noise
 from lth_core.jobs import _exited, _limit_memory
-from lth_core.store import AlreadyRunning, Corrupt, Store
+from lth_core.store import AlreadyRunning, Corrupt, Store, file_locked
 
 LOCK_WAIT_S = 5.0   # a new worker waits this long for the starter that spawned it to let go of the lock
 _children: list[subprocess.Popen] = []  # spawned here; polled so that finished ones are reaped
@@ -64,17 +64,7 @@ def _locked(store: Store, run_id: str, params: dict, wait_s: float):
 
 
 def _is_locked(store: Store, run_id: str, params: dict) -> bool:
-    path = store.run_dir(run_id) / _paths(store, run_id, params)["lock"]
-    if not path.is_file():
-        return False
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
+    return file_locked(store.run_dir(run_id) / _paths(store, run_id, params)["lock"])
 
 
 def _status(store: Store, run_id: str, params: dict) -> dict | None:

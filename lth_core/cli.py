@@ -76,6 +76,21 @@ def _controls(text: str) -> tuple:
     return tuple(items)
 
 
+# Beyond the paper (docs/BEYOND.md): the flags of the fields that go past the paper's protocol
+BEYOND_FLAGS = (
+    ("--criterion", "which surviving weights a round keeps: magnitude (default), magnitude_increase, movement or "
+                    "large_init_large_final"),
+    ("--granularity", "unstructured (default), neurons (whole hidden fc neurons) or filters (whole conv filters "
+                      "and fc neurons; conv nets)"),
+    ("--criteria", "extra IMP tickets by other criteria, as arms: comma list of magnitude, magnitude_increase, "
+                   "movement, large_init_large_final (or none)"),
+    ("--at-init", "masks found at initialisation, as arms: comma list of snip, synflow, magnitude_init (or none)"),
+    ("--at-init-checks", "sanity checks of each at-init mask: comma list of shuffle, reinit (or none)"),
+    ("--stability-levels", "levels where the ticket trains twice to measure its stability (linear mode "
+                           "connectivity): comma list, e.g. 0,2,4 (or none)"),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m lth_core", description="Find lottery tickets by iterative magnitude pruning.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -113,18 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--augment", action=argparse.BooleanOptionalAction,
                    help="random 4-pixel crops and horizontal flips of the training images (image datasets)")
     r.add_argument("--controls", type=_controls, help="comma list of reinit,random,oneshot (or none)")
-    r.add_argument("--criterion", help="which surviving weights a round keeps: magnitude (default), "
-                                      "magnitude_increase, movement or large_init_large_final")
-    r.add_argument("--granularity", help="unstructured (default), neurons (whole hidden fc neurons) or filters "
-                                        "(whole conv filters and fc neurons; conv nets)")
-    r.add_argument("--criteria", help="extra IMP tickets by other criteria, as arms: comma list of magnitude, "
-                                     "magnitude_increase, movement, large_init_large_final (or none)")
-    r.add_argument("--at-init", help="masks found at initialisation, as arms: comma list of snip, synflow, "
-                                    "magnitude_init (or none)")
-    r.add_argument("--at-init-checks", help="sanity checks of each at-init mask: comma list of shuffle, reinit "
-                                           "(or none)")
-    r.add_argument("--stability-levels", help="levels where the ticket trains twice to measure its stability "
-                                             "(linear mode connectivity): comma list, e.g. 0,2,4 (or none)")
+    for flag, text in BEYOND_FLAGS:  # validated by the config, whose message names the allowed values
+        r.add_argument(flag, help=text)
     r.add_argument("--trials", type=_int("--trials", 1, 10))
     r.add_argument("--rewind", type=_int("--rewind", 0, 120_000), help="reset to iteration k (0: to init)")
     r.add_argument("--seed", type=_int("--seed", 0, 2**31 - 1))

@@ -65,6 +65,20 @@ def validate_run_id(run_id) -> str:
     return run_id
 
 
+def file_locked(path: Path) -> bool:
+    """Whether a live process holds an exclusive flock on the file at `path` (False if it is absent)."""
+    if not path.is_file():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def default_store_root() -> Path:
     """$LTH_STORE, else ./runs."""
     return Path(os.environ.get("LTH_STORE") or "runs")
@@ -306,17 +320,7 @@ class Store:
             os.close(fd)
 
     def is_locked(self, run_id: str) -> bool:
-        path = self._path(run_id, "lock")
-        if self.readonly or not path.is_file():
-            return False
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            return False
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
+        return not self.readonly and file_locked(self._path(run_id, "lock"))
 
     # --- integrity -----------------------------------------------------------
     def damaged_files(self, run_id: str) -> list[str]:
