@@ -31,6 +31,23 @@ from report_format import acc, pct, pts, short_name  # noqa: E402
 
 OUT = ROOT / "docs" / "BEYOND.md"
 STABLE_POINTS = 2.0  # barrier (points of test error) under which Frankle et al. (2020) call a network stable
+SECTION = {"criteria": 1, "at_init": 2, "noise": 3, "structured": 4, "stability": 5}
+# (authors, year, title): cited by key, so the prose templates carry no number
+CITATIONS = {"zhou": ("Zhou et al.", 2019, "Deconstructing Lottery Tickets"),
+             "snip": ("Lee et al.", 2019, "SNIP: Single-shot Network Pruning based on Connection Sensitivity"),
+             "synflow": ("Tanaka et al.", 2020, "Pruning neural networks without any data by iteratively conserving "
+                                                "synaptic flow"),
+             "pai": ("Frankle et al.", 2021, "Pruning Neural Networks at Initialization: Why are We Missing the Mark?"),
+             "li": ("Li et al.", 2017, "Pruning Filters for Efficient ConvNets"),
+             "liu": ("Liu et al.", 2019, "Rethinking the Value of Network Pruning"),
+             "lmc": ("Frankle et al.", 2020, "Linear Mode Connectivity and the Lottery Ticket Hypothesis")}
+CIFAR = short_name("dataset", "cifar10")
+
+
+def cite(key: str) -> str:
+    """'Authors (year, "Title")'."""
+    who, year, title = CITATIONS[key]
+    return f'{who} ({year}, "{title}")'
 WALLTIMES = ROOT / "docs" / "beyond" / "walltimes.json"  # measured while the examples computed
 EXAMPLES = {"criteria": "beyond-criteria", "at_init": "beyond-at-init", "structured": "beyond-structured",
             "rewind": "beyond-rewind"}
@@ -45,7 +62,7 @@ def names(c) -> str:
 
 
 def trials(n: int) -> str:
-    return "1 trial (no spread)" if n == 1 else f"{n} trials"
+    return f"{n} trial (no spread)" if n == 1 else f"{n} trials"
 
 
 def cell(s: dict | None) -> str:
@@ -75,7 +92,7 @@ def header(f: dict, preset: str) -> str:
 def table(f: dict, arms: list[str], labels: dict) -> list[str]:
     rows = ["| % remaining | " + " | ".join(labels[a] for a in arms) + " |",
             "|---|" + "---|" * len(arms)]
-    rows.append(f"| 100% (dense) | " + " | ".join(cell(arm_stats(f["summary"], a, 0)) if i == 0 else "same network"
+    rows.append(f"| {pct(100.0)} (dense) | " + " | ".join(cell(arm_stats(f["summary"], a, 0)) if i == 0 else "same network"
                                                   for i, a in enumerate(arms)) + " |")
     for level, p in f["levels"]:
         rows.append(f"| {pct(p)} | " + " | ".join(cell(arm_stats(f["summary"], a, level)) for a in arms) + " |")
@@ -86,8 +103,8 @@ def criteria_section(f: dict, preset: str) -> list[str]:
     s = f["summary"]
     arms = [a for a in CRITERIA_WORDS if a in set(s.arm)]
     labels = {"ticket": "magnitude (the paper)", "reinit": "re-init", **CRITERIA_WORDS}
-    out = ["## 1. Which weights to keep: pruning criteria", "",
-           "**What the literature found.** Zhou et al. (2019, \"Deconstructing Lottery Tickets\") compared "
+    out = [f"## {SECTION['criteria']}. Which weights to keep: pruning criteria", "",
+           f"**What the literature found.** {cite('zhou')} compared "
            "criteria that score each surviving weight from its initial value w_i and its trained value w_f. "
            "Keeping weights that are large at the end (magnitude, |w_f|) works; keeping those large at both ends "
            "(large init, large final) or those that moved or grew most works as well or better at high sparsity; "
@@ -118,7 +135,7 @@ def criteria_section(f: dict, preset: str) -> list[str]:
            + (" are" if len(worse_any) > 1 else " is") + " clearly worse than magnitude's at some levels (listed "
            "above), unlike the finding above. " if worse_any else
            "Every other difference is within the trials' spread. ")
-        + f"They trained MNIST and CIFAR-10 networks for much longer; {budget}, so small advantages cannot be "
+        + f"They trained {CIFAR} networks and others for much longer; {budget}, so small advantages cannot be "
         "told from noise, and a criterion that needs the weights to have moved far from their start may suffer "
         "most from a short budget."), "",
             "**Command.** `" + command(preset) + "` (its time is in the table of examples above).", ""]
@@ -131,10 +148,9 @@ def at_init_section(f: dict, preset: str) -> list[str]:
     labels = {"ticket": "IMP ticket", "reinit": "IMP re-init", "random": "IMP shuffled (random)",
              **METHOD_WORDS, **{f"{m}_shuffle": f"{METHOD_WORDS[m]} shuffled" for m in methods},
              **{f"{m}_reinit": f"{METHOD_WORDS[m]} re-init" for m in methods}}
-    out = ["## 2. Tickets found at initialisation", "",
-           "**What the literature found.** SNIP (Lee et al. 2019), SynFlow (Tanaka et al. 2020) and magnitude at "
-           "init find a mask from theta_0 alone, at no training cost. Frankle et al. (2021, \"Pruning Neural "
-           "Networks at Initialization: Why are We Missing the Mark?\") found that these masks do as well when each "
+    out = [f"## {SECTION['at_init']}. Tickets found at initialisation", "",
+           f"**What the literature found.** SNIP ({cite('snip')}), SynFlow ({cite('synflow')}) and magnitude at "
+           f"init find a mask from θ₀ alone, at no training cost. {cite('pai')} found that these masks do as well when each "
            "layer's mask is shuffled or the weights re-initialised (they survive the sanity checks: what they "
            "find is mostly how sparse each layer should be), and that they fall short of IMP tickets, which do "
            "not survive the checks. The cost to find a mask: IMP spends one full training per round; a mask at "
@@ -171,7 +187,7 @@ def at_init_section(f: dict, preset: str) -> list[str]:
                                               else "") +
         ("the IMP ticket never clearly beats one of its checks here. " if not all(imp) else "") +
         f"This example runs {names(f['config'])} with a short budget (so it fits minutes of CPU), with "
-        f"{trials(f['trials'])}; the literature's results are on CIFAR-10 and ImageNet convnets."), "",
+        f"{trials(f['trials'])}; the literature's results are on {CIFAR} and ImageNet convnets."), "",
             "**Command.** `" + command(preset) + "`.", ""]
     return out
 
@@ -179,10 +195,10 @@ def at_init_section(f: dict, preset: str) -> list[str]:
 def structured_section(f: dict, preset: str, unstructured: dict | None) -> list[str]:
     s = f["summary"]
     labels = {"ticket": "structured ticket", "reinit": "its re-init", "random": "random whole neurons"}
-    out = ["## 4. Structured pruning: whole neurons", "",
-           "**What the literature found.** Pruning whole neurons or filters (Li et al. 2017: by the L1 norm of "
-           "their incoming weights) gives a smaller dense network that runs faster on ordinary hardware. Liu et "
-           "al. (2019, \"Rethinking the Value of Network Pruning\") found that structured subnetworks trained from "
+    out = [f"## {SECTION['structured']}. Structured pruning: whole neurons", "",
+           f"**What the literature found.** Pruning whole neurons or filters ({cite('li')}: by the summed magnitude "
+           "of their incoming weights) gives a smaller dense network that runs faster on ordinary hardware. "
+           f"{cite('liu')} found that structured subnetworks trained from "
            "a fresh initialisation do as well as the pruned ones: structured tickets do not beat re-init.", "",
            "**What this run shows.** " + header(f, preset), ""]
     out += table(f, ["ticket", "reinit", "random"], labels) + [""]
@@ -206,21 +222,20 @@ def structured_section(f: dict, preset: str, unstructured: dict | None) -> list[
         "As Liu et al. found, the structured ticket does not clearly beat its re-init at any level here."
         if not better_r else
         f"Unlike Liu et al.'s finding, the structured ticket clearly beats its re-init at {pcts(better_r)} here. "
-        f"{names(f['config'])} with a short budget differs from their CIFAR-10/ImageNet convnets trained "
+        f"{names(f['config'])} with a short budget differs from their {CIFAR} and ImageNet convnets trained "
         f"to convergence; with {trials(f['trials'])} the spread is narrow evidence either way."), "",
             "**Command.** `" + command(preset) + "`.", ""]
     return out + speed_lines() + [""]
 
 
 def stability_section(runs: list[tuple[str, dict, str]]) -> list[str]:
-    out = ["## 5. Stability and rewinding: linear mode connectivity", "",
-           "**What the literature found.** Frankle et al. (2020, \"Linear Mode Connectivity and the Lottery "
-           "Ticket Hypothesis\") train two copies of a network from the same starting point with different "
+    out = [f"## {SECTION['stability']}. Stability and rewinding: linear mode connectivity", "",
+           f"**What the literature found.** {cite('lmc')} train two copies of a network from the same starting point with different "
            "minibatch orders and measure the test error along the straight line between them. The height of "
            "the error barrier (its maximum minus the mean of the two ends) is the instability. IMP finds "
            "matching tickets exactly where the network is stable: small networks such as LeNet are stable from "
-           "initialisation, while deep ones (VGG-19, ResNet-20) become stable only after a little training, "
-           "which is why rewinding to iteration k works where resetting to theta_0 fails.", "",
+           "initialisation, while deep ones (VGG-19 and ResNets) become stable only after a little training, "
+           "which is why rewinding to iteration k works where resetting to θ₀ fails.", "",
            "**What these runs show.** Barrier in points of test error, mean over trials (min to max):", "",
            "| % remaining | " + " | ".join(label for label, _, _ in runs) + " |", "|---|" + "---|" * len(runs)]
     per_run = [stability_levels(stability_frame(Store(f["store_root"]), f["run_id"])) for _, f, _ in runs]
@@ -302,7 +317,7 @@ def main(argv=None) -> int:
     lines += extra_sections(found)
     if "structured" in found:
         lines += structured_section(found["structured"], EXAMPLES["structured"], found.get("criteria"))
-    runs = [(lbl, found[k], EXAMPLES[k]) for k, lbl in (("criteria", "reset to theta_0"),
+    runs = [(lbl, found[k], EXAMPLES[k]) for k, lbl in (("criteria", "reset to θ₀"),
                                                         ("rewind", "rewound to k")) if k in found]
     if runs:
         for i, (lbl, f, p) in enumerate(runs):

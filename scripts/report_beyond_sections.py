@@ -15,6 +15,7 @@ from report_format import acc, pct, pts
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_JSON = ROOT / "docs" / "bench" / "latency_cpu.json"
 SPEED_DOC = "docs/beyond/structured_speed.md"
+SECTION_NOISE = 3  # its place among docs/BEYOND.md's sections (scripts/report_beyond.py SECTION)
 NOISE_LEVELS = (0, 3, 5)  # dense, a middle level, the sparsest (criteria example: 100%, 12.6%, 3.2%)
 ARM_WORDS = {"ticket": "ticket", "reinit": "re-init", "imp_magnitude_increase": "magnitude-increase ticket",
              "imp_movement": "movement ticket", "imp_large_init_large_final": "large-init-large-final ticket"}
@@ -36,10 +37,10 @@ def per_trial(frame: pd.DataFrame, level: int, arm: str, scale: float) -> pd.Ser
 def noise_section(f: dict, preset: str) -> list[str]:
     store = Store(f["store_root"])
     rec = noise_record(store, f["run_id"])
-    out = ["## 3. Robustness to weight noise", "",
+    out = [f"## {SECTION_NOISE}. Robustness to weight noise", "",
            "**What the literature found.** Explainers of the paper repeat that winning tickets are robust to "
            "noise in their weights. Here each trained network gets Gaussian noise on its surviving weights, scaled "
-           "to each layer's standard deviation, at relative scales from 0 to 1, several draws each, and is "
+           "to each layer's standard deviation, at a grid of relative scales, several draws each, and is "
            "evaluated on the test set (no training).", ""]
     if rec is None:
         levels = ",".join(map(str, NOISE_LEVELS))
@@ -83,7 +84,7 @@ def noise_section(f: dict, preset: str) -> list[str]:
         + ", in line with the claim." if robust else
         "No level shows the ticket clearly more robust than its re-init: the claim is not supported by this "
         "run. Noise here is relative to each layer's spread, so a sparse layer with few large weights and a "
-        "dense one are perturbed alike; with 3 trials, small differences stay within the spread."), "",
+        f"dense one are perturbed alike; with {f['trials']} trials, small differences stay within the spread."), "",
             f"**Command.** `python -m lth_core run --preset {preset}`, then `python -m lth_core analyse noise "
             f"{f['run_id']} --levels {','.join(map(str, NOISE_LEVELS))}` (evaluation only).", ""]
     return out
