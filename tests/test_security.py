@@ -100,7 +100,8 @@ FS_CALLS = re.compile(r"^(open|io\.open|Path|pathlib\.Path|os\.path\.join|os\.(r
 # run_dir validates the run id), or os.walk results below such a folder
 # (ui/data.py walks the trial folders of run_dir(run_id): `trial` and `root, f` come from that walk)
 TRUSTED = ("__file__", "os.environ", "run_dir(", "store_root()", "gallery_root()", "APP", "os.path.join(root, f)",
-           "os.walk(trial)", "store.root")
+           "os.walk(trial)", "store.root",
+           "LATENCY_JSON")  # ui/beyond.py: the benchmark's JSON beside the code, Path(__file__)-relative
 
 
 def user_paths(source: str, filename: str = "<src>") -> list[str]:
