@@ -14,12 +14,9 @@ the engine kept them raise NoStoredWeights with a message for the user.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import numbers
-import os
-from contextlib import contextmanager
 
 import pandas as pd
 
@@ -29,7 +26,7 @@ from lth_core.masks import counts, ones_like
 from lth_core.models import build, prunable_layers
 from lth_core.noise import check_scales, noise_accuracy
 from lth_core.seeds import derive_seed
-from lth_core.store import Corrupt, Store
+from lth_core.store import Corrupt, Store, flock_file
 
 NOISE_FILE = "analysis/noise.json"
 DEFAULT_SCALES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # relative to each layer's std
@@ -166,17 +163,9 @@ def read_noise(store: Store, run_id: str, params: dict) -> dict | None:
     return noise_records(store, run_id).get(param_key(params))
 
 
-@contextmanager
 def _file_lock(store: Store, run_id: str):
     """Exclusive lock on noise.json's read-modify-write (held for milliseconds; waits)."""
-    path = store.run_dir(run_id) / f"{NOISE_FILE}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    return flock_file(store.run_dir(run_id) / f"{NOISE_FILE}.lock", None)
 
 
 def _update(store: Store, run_id: str, params: dict, change) -> dict:

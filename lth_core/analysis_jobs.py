@@ -15,17 +15,15 @@ memory is capped like a run's (lth_core.jobs, $LTH_WORKER_MEMORY_GB).
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from lth_core.analyses import AnalysisError, check_ready, compute_noise, noise_params, param_hash, read_noise
 from lth_core.jobs import _exited, _limit_memory
-from lth_core.store import AlreadyRunning, Corrupt, Store, file_locked
+from lth_core.store import AlreadyRunning, Corrupt, Store, file_locked, flock_file
 
 LOCK_WAIT_S = 5.0   # a new worker waits this long for the starter that spawned it to let go of the lock
 _children: list[subprocess.Popen] = []  # spawned here; polled so that finished ones are reaped
@@ -40,27 +38,9 @@ def _paths(store: Store, run_id: str, params: dict) -> dict[str, str]:
     return {"lock": f"{base}.lock", "status": f"{base}.status.json", "log": f"{base}.log"}
 
 
-@contextmanager
 def _locked(store: Store, run_id: str, params: dict, wait_s: float):
     """Hold the analysis's flock (retrying for wait_s seconds); yields False if another holds it."""
-    path = store.run_dir(run_id) / _paths(store, run_id, params)["lock"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                got = True
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    got = False
-                    break
-                time.sleep(0.02)
-        yield got
-    finally:
-        os.close(fd)
+    return flock_file(store.run_dir(run_id) / _paths(store, run_id, params)["lock"], wait_s)
 
 
 def _is_locked(store: Store, run_id: str, params: dict) -> bool:

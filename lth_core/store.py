@@ -65,6 +65,34 @@ def validate_run_id(run_id) -> str:
     return run_id
 
 
+@contextmanager
+def flock_file(path: Path, wait_s: float | None):
+    """Hold an exclusive flock on `path` (made if absent) for the with-block; yields whether it was got.
+    wait_s: how long to retry while another process holds it (None: wait as long as it takes). The lock
+    goes with the process, so a process that dies releases it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if wait_s is None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            got = True
+        else:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    got = True
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        got = False
+                        break
+                    time.sleep(0.02)
+        yield got
+    finally:
+        os.close(fd)
+
+
 def file_locked(path: Path) -> bool:
     """Whether a live process holds an exclusive flock on the file at `path` (False if it is absent)."""
     if not path.is_file():
@@ -300,24 +328,12 @@ class Store:
     def lock(self, run_id: str):
         """Exclusive lock on a run for the life of this process (released if it dies)."""
         self._check_writable()
-        path = self._path(run_id, "lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            # is_locked() probes with a shared lock for microseconds (every page polling a run's status
-            # does): retry for LOCK_WAIT_S before deciding that another process holds the run.
-            deadline = time.monotonic() + LOCK_WAIT_S
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise AlreadyRunning(f"run {run_id} is already being computed by another process") from None
-                    time.sleep(0.02)
+        # is_locked() probes with a shared lock for microseconds (every page polling a run's status
+        # does): retry for LOCK_WAIT_S before deciding that another process holds the run.
+        with flock_file(self._path(run_id, "lock"), LOCK_WAIT_S) as got:
+            if not got:
+                raise AlreadyRunning(f"run {run_id} is already being computed by another process")
             yield
-        finally:
-            os.close(fd)
 
     def is_locked(self, run_id: str) -> bool:
         return not self.readonly and file_locked(self._path(run_id, "lock"))
