@@ -1,0 +1,1 @@
+"""The command line: run, list, work, sweep, bench, report, analyse."""

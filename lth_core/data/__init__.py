@@ -1,0 +1,1 @@
+"""Datasets: names to in-memory tensors, and augmentation on the device."""

@@ -1,0 +1,1 @@
+"""The IMP graph: which network depends on which, and how one network is trained as a task."""

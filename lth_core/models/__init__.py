@@ -1,0 +1,1 @@
+"""Architectures, and the physically smaller network a structured ticket becomes."""

@@ -1,0 +1,1 @@
+"""Masks as data and the pure functions that shrink them: magnitude, other criteria, at init, structured."""

@@ -1,0 +1,1 @@
+"""Run folders: atomic writes, integrity, resume, the read-only gallery, stored guesses."""

@@ -1,0 +1,1 @@
+"""Training one network, or a stack of them at once."""
