@@ -7,7 +7,7 @@ run with that id is in the gallery. The Learn and Beyond pages read only this.
 from __future__ import annotations
 
 from lth_core.presets import PRESETS, get_preset
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 
 # question -> preset (lth_core.presets); None: no example chosen yet
 BEYOND_EXAMPLES: dict[str, str | None] = {

@@ -44,12 +44,12 @@ OPTIMIZERS = ("adam", "sgd")
 STRATEGIES = ("layerwise", "global")
 RESETS = ("init", "rewind")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-# Beyond the paper (docs/BEYOND.md). Which surviving weights a round keeps (lth_core.criteria):
+# Beyond the paper (docs/BEYOND.md). Which surviving weights a round keeps (lth_core.pruning.criteria):
 CRITERIA = ("magnitude", "magnitude_increase", "movement", "large_init_large_final")
-# What a round removes: single weights, or whole units (lth_core.structured)
+# What a round removes: single weights, or whole units (lth_core.pruning.structured)
 GRANULARITIES = ("unstructured", "neurons", "filters")
 STRUCTURED_ARCHS = {"neurons": ("mlp1d", "lenet300", "conv2", "conv4", "conv6"), "filters": ("conv2", "conv4", "conv6")}
-AT_INIT = ("snip", "synflow", "magnitude_init")  # masks from theta_0 alone (lth_core.at_init)
+AT_INIT = ("snip", "synflow", "magnitude_init")  # masks from theta_0 alone (lth_core.pruning.at_init)
 CHECKS = ("shuffle", "reinit")  # sanity checks of an at-init mask: shuffled per layer; re-initialised
 COPY_ARM = "ticket_copy"  # the ticket trained again with another minibatch order (stability_levels)
 
@@ -119,8 +119,8 @@ class PruningConfig:
     output_rate: float | None = None  # output layer's rate, in [0, 1); None -> rate / 2 (as the paper
     #                                   for LeNet and Conv-2/4/6); 0 keeps it whole (VGG-19, ResNet-18)
     rounds: int = 8              # pruning rounds after the dense run, 1..40
-    criterion: str = "magnitude"  # which surviving weights a round keeps: one of CRITERIA (lth_core.criteria)
-    granularity: str = "unstructured"  # 'unstructured' weights, or whole 'neurons' / 'filters' (lth_core.structured)
+    criterion: str = "magnitude"  # which surviving weights a round keeps: one of CRITERIA (lth_core.pruning.criteria)
+    granularity: str = "unstructured"  # 'unstructured' weights, or whole 'neurons' / 'filters' (lth_core.pruning.structured)
 
     def __post_init__(self):
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -206,7 +206,7 @@ class ExperimentConfig:
     at_init: tuple = ()          # masks found at initialisation (AT_INIT), as arms of the same names
     at_init_checks: tuple = ()   # sanity checks (CHECKS) of each at-init mask, as arms '<method>_<check>'
     stability_levels: tuple = ()  # levels (0..rounds) where the ticket trains twice (COPY_ARM) to measure
-    #                               linear mode connectivity (lth_core.stability)
+    #                               linear mode connectivity (lth_core.analysis.stability)
 
     def __post_init__(self):
         if self.pruning is None:

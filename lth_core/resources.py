@@ -14,7 +14,7 @@ deliberately simple (docs/RELIABILITY.md, "Resources an anonymous user can exhau
 activations(one example) sums the output sizes of every leaf module for one example, measured once
 per architecture with forward hooks (on the meta device: no real memory) and cached. Datasets, the
 Python and torch runtime and stacked GPU networks are not counted: the estimate is for what a config
-can make arbitrarily large. Workers also run under a hard limit ($LTH_WORKER_MEMORY_GB, lth_core.jobs).
+can make arbitrarily large. Workers also run under a hard limit ($LTH_WORKER_MEMORY_GB, lth_core.execution.jobs).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from functools import lru_cache
 BYTES = 4            # float32
 TRAIN_FACTOR = 2     # activation + its gradient, per layer, for each example of a batch
 PARAM_FACTOR = 8     # weights, gradients, two Adam moments, mask, initial, rewind, best copy
-EVAL_CHUNK = 1024    # examples per evaluation pass (lth_core.training.CPU_EVAL_CHUNK)
+EVAL_CHUNK = 1024    # examples per evaluation pass (lth_core.training.loop.CPU_EVAL_CHUNK)
 DEFAULT_MAX_MEMORY_GB = 4.0
 GB = 1e9
 
@@ -49,7 +49,7 @@ def arch_profile(arch: str, input_shape: tuple) -> tuple[int, int, int]:
     example of `input_shape` through `arch`; measured with forward hooks on the meta device."""
     import torch
 
-    from lth_core.models import _BUILDERS
+    from lth_core.models.architectures import _BUILDERS
     with torch.device("meta"):
         model = _BUILDERS[arch](0.0)
     sizes: list[int] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lth_core import charts
+from lth_core.charts import results as charts
 from ui import data, presenter, runpick, state
 from ui.boot import ensure_shell
 
@@ -80,8 +80,8 @@ if len(configs) > 1 and not presenter.active():
     else:
         st.dataframe(differs, width="stretch")
 
-if not presenter.active():  # each run's own report, as on the Results page: lth_core.export
-    from lth_core.export import report_html
+if not presenter.active():  # each run's own report, as on the Results page: lth_core.analysis.export
+    from lth_core.analysis.export import report_html
     st.markdown("**Reports** (one HTML file per run: charts, numbers, claims; works offline)")
     for rid, c in configs:
         st.download_button(f"{runpick.config_label(c)} · {rid[:6]}", lambda rid=rid: report_html(state.find(rid), rid),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import charts, inspection
-from lth_core.data import DataUnavailable
+from lth_core.charts import results as charts
+
+from lth_core.analysis import inspection
+from lth_core.data.datasets import DataUnavailable
 from lth_core.registry import get_dataset_info
 from ui import data, inside, presenter, runpick
 from ui.boot import ensure_shell

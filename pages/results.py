@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import charts, results
-from lth_core.data import TRAIN_EVAL_EXAMPLES
+from lth_core.charts import results as charts
+
+from lth_core.analysis import results
+from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
 from ui import data, presenter, progress, runpick, takeaways
 from ui import predict
 from ui.boot import ensure_shell
@@ -104,8 +106,8 @@ if not presenter.active():
         "Accuracy chart": ("accuracy-vs-sparsity", fig_acc), "Early-stop chart": ("early-stop", fig_es),
         "Learning curves": ("learning-curves", fig_lc), "Train vs test chart": ("generalisation", fig_gap)})
 
-if not presenter.active():  # the whole run as one file that opens offline: lth_core.export
-    from lth_core.export import report_html
+if not presenter.active():  # the whole run as one file that opens offline: lth_core.analysis.export
+    from lth_core.analysis.export import report_html
     st.download_button("Report of this run (HTML: charts, numbers, claims; works offline)",
                        lambda: report_html(store, run_id), f"report-{run_id}.html", "text/html", key="dl_report",
                        on_click="ignore", icon=":material/description:")

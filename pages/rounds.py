@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import charts_rounds
+from lth_core.charts import rounds as charts_rounds
 from ui import data, inside, rounds, runpick
 from ui.boot import ensure_shell
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import charts
+from lth_core.charts import results as charts
 from lth_core.config import ConfigError
-from lth_core.jobs import LimitReached
-from lth_core.models import layer_sizes
+from lth_core.execution.jobs import LimitReached
+from lth_core.models.architectures import layer_sizes
 from lth_core.presets import PRESETS
 from ui import data, errors, estimates, forms, params, presenter, progress, state
 from ui.boot import ensure_shell

@@ -17,7 +17,7 @@ st.caption(f"Store: `{state.store_root()}`" + (f" · gallery (read-only): `{stat
 @st.cache_data(show_spinner=False, max_entries=512)
 def _damaged(root: str, readonly: bool, run_id: str, sig: tuple) -> list[str]:
     """Files failing their checksum, re-checked only when the run's files change."""
-    from lth_core.store import Store
+    from lth_core.store.run_store import Store
     return Store(root, readonly=readonly).damaged_files(run_id)
 
 

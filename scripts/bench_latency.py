@@ -5,9 +5,9 @@ every --rounds), four networks are timed on random inputs of the architecture's 
 
 - dense:       the unpruned network (timed again at every level, interleaved with the others);
 - masked:      the unstructured ticket as it is trained here, zeros in dense weight tensors;
-- sparse_csr:  the same ticket stored as torch CSR tensors (lth_core.latency.sparse_network:
+- sparse_csr:  the same ticket stored as torch CSR tensors (lth_core.analysis.latency.sparse_network:
                Linear as W_csr @ x^T, Conv2d as im2col + W_csr @ columns);
-- structured:  the physically smaller dense network (lth_core.slim) that keeps the same %
+- structured:  the physically smaller dense network (lth_core.models.slim) that keeps the same %
                of weights by removing whole units: one fraction of every hidden layer's units.
 
 Masks are random with the ticket's exact per-layer survivor counts: latency depends on how
@@ -31,15 +31,15 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lth_core.charts_latency import SAME, latency_caption, latency_frame  # noqa: E402
-from lth_core.latency import masked_network, sparse_network, time_group  # noqa: E402
-from lth_core.masks import Masks  # noqa: E402
-from lth_core.models import build, layer_sizes  # noqa: E402
+from lth_core.charts.latency import SAME, latency_caption, latency_frame  # noqa: E402
+from lth_core.analysis.latency import masked_network, sparse_network, time_group  # noqa: E402
+from lth_core.pruning.masks import Masks  # noqa: E402
+from lth_core.models.architectures import build, layer_sizes  # noqa: E402
 from lth_core.presets import base_preset, get_preset  # noqa: E402
-from lth_core.pruning import counts_after, random_like  # noqa: E402
+from lth_core.pruning.magnitude import counts_after, random_like  # noqa: E402
 from lth_core.registry import get_arch_info  # noqa: E402
-from lth_core.slim import n_params, slim_network, structured_mask, units_for_percent  # noqa: E402
-from lth_core.tasks import resolve_device  # noqa: E402
+from lth_core.models.slim import n_params, slim_network, structured_mask, units_for_percent  # noqa: E402
+from lth_core.lottery.tasks import resolve_device  # noqa: E402
 
 KINDS = ("dense", "masked", "sparse_csr", "structured")
 
@@ -76,7 +76,7 @@ def bench_arch(arch: str, rounds: list[int], batches: list[int], *, repeats: int
                threads: int, device: str, seed: int, budget_s: float | None = None, log=print) -> list[dict]:
     """One record per (batch, level, kind): its Timing, % remaining and parameter counts.
 
-    The four kinds of a level are timed interleaved (lth_core.latency.time_group), the dense
+    The four kinds of a level are timed interleaved (lth_core.analysis.latency.time_group), the dense
     network with them, so that each level's ratios to dense come from the same minutes."""
     model = build(arch, seed)
     shape = get_arch_info(arch).input_shapes[0]
@@ -207,7 +207,7 @@ def torch_pruning_section(tp: dict, slim_lines: int) -> str:
             f"{max(a['max_abs_diff_slicing_vs_masked'] for a in tp['archs']):.2g} (float summation order). "
             f"Build times are milliseconds either way ({speed}; medians of "
             f"{tp['archs'][0]['build_s']['slicing']['repeats']}), so speed does not decide.\n\n"
-            "**Decision: plain slicing (lth_core.slim).** For the chain networks these structured tickets come "
+            "**Decision: plain slicing (lth_core.models.slim).** For the chain networks these structured tickets come "
             "from (mlp1d, lenet300, conv2/4/6) the dependency between layers is only 'unit i of this layer is "
             "input i of the next' (and, after the flatten, the H*W columns of channel i), which slicing handles "
             f"exactly in one module of {slim_lines} lines with no new dependency, and which the tests check "
@@ -254,7 +254,7 @@ def write_doc(latency_json: Path, tp_json: Path, out: Path) -> str:
         cpu=m["cpu"], cores=m["cores"], threads=", ".join(sorted({str(r["threads"]) for r in runs})),
         torch=m["torch"], python=m["python"], dates=", ".join(r["date_utc"] for r in runs), gpu=gpu,
         tables=latency_tables(records), spread=spread_note(records, runs),
-        torch_pruning=torch_pruning_section(tp, _lines("lth_core/slim.py")), tp_threads=tp["threads"],
+        torch_pruning=torch_pruning_section(tp, _lines("lth_core/models/slim.py")), tp_threads=tp["threads"],
         commands="\n".join(r["command"] for r in runs),
         tp_command="python scripts/slim_vs_torch_pruning.py --out docs/beyond/slim_vs_torch_pruning.json")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -277,17 +277,17 @@ paper's IMP ladder for each architecture (its preset's per-round rates: {rates};
 - *dense*: the unpruned network, timed again beside every level;
 - *unstructured, masked*: the ticket as this project trains it, zeros in dense weights;
 - *unstructured, sparse CSR*: the same ticket with every prunable weight stored as a torch CSR tensor
-  (`lth_core.latency.sparse_network`): Linear layers compute `W_csr @ x^T`; torch has no sparse
+  (`lth_core.analysis.latency.sparse_network`): Linear layers compute `W_csr @ x^T`; torch has no sparse
   convolution, so a conv unfolds its input (im2col, `F.unfold`) and computes `W_csr @ columns`.
   COO tensors were slower still in an exploratory run that is not part of this record;
-- *structured*: the physically smaller dense network (`lth_core.slim.slim_network`) that keeps about
+- *structured*: the physically smaller dense network (`lth_core.models.slim.slim_network`) that keeps about
   the same % of weights by keeping the same fraction of every hidden layer's units
-  (`lth_core.slim.units_for_percent`); its own % is in the table.
+  (`lth_core.models.slim.units_for_percent`); its own % is in the table.
 
 Masks are random with exactly the ticket's survivor count in every layer: latency depends on how many
 weights survive per layer (and, for CSR, on their positions), not on their trained values, so no training
 is needed. Inputs are random tensors of the architecture's input shape ({shapes}). Each level's four
-forms are timed interleaved (`lth_core.latency.time_group`): warm-up calls, then repeats in a rotating
+forms are timed interleaved (`lth_core.analysis.latency.time_group`): warm-up calls, then repeats in a rotating
 order, each repeat long enough to be timed (at least {min_ms:g} ms, or one call), median reported with
 the quartiles. CPU: {cpu}, {cores} cores, torch {torch}, Python {python},
 torch threads: {threads} (set explicitly). Measured {dates}. {gpu}
@@ -300,7 +300,7 @@ torch threads: {threads} (set explicitly). Measured {dates}. {gpu}
 
 ### The physical network: plain slicing or Torch-Pruning
 
-`lth_core.slim.slim_network(arch, state_dict, masks)` removes every unit whose incoming and outgoing
+`lth_core.models.slim.slim_network(arch, state_dict, masks)` removes every unit whose incoming and outgoing
 weights are all pruned (for a structured mask: every pruned unit), slicing Linear/Conv2d weights, biases
 and the next layer's input columns. The tests (tests/test_slim.py) check, for every supported architecture
 with random structured masks, that its outputs equal the masked network's, and that its parameter count

@@ -225,7 +225,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def store_states(store_root: Path) -> dict[str, str]:
     """{run id: state} of every run in the store."""
-    from lth_core.store import Store
+    from lth_core.store.run_store import Store
     store = Store(store_root)
     return {rid: store.status(rid).get("state", "unknown") for rid in store.run_ids()}
 

@@ -2,7 +2,7 @@
 run states, live workers, worker starts, tracebacks in a server's log.
 
 Used by scripts/fault_injection.py. A run's finished networks are its metrics records,
-t<k>/L<n>/<arm>.json (lth_core/store.py): each is written last for its network, atomically, so a
+t<k>/L<n>/<arm>.json (lth_core/store/run_store.py): each is written last for its network, atomically, so a
 record that exists is a finished network; "no finished level lost" means every record hashed
 before a fault is there afterwards with the same bytes.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from procwatch import start_records, work_processes
 
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 
 
 def wait_for(predicate, timeout_s: float, poll_s: float = 0.2):

@@ -6,7 +6,7 @@ claims (a)-(f) measured on this project's own runs, with their spread and their 
 
 Each run is named by the `run --json` output of scripts/reproduce.sh (docs/repro/<key>.json)
 and read from the gallery, then ./runs (or --store). Every number in the prose comes from
-`facts()` (lth_core.claims, .spread, .speed, .results on the stored runs, and the budget
+`facts()` (lth_core.analysis.claims, .spread, .speed, .results on the stored runs, and the budget
 pilot's JSON) or from the paper's values, cited from ../shared/PAPER.md; the templates hold no
 digits (tests/test_report.py checks both).
 
@@ -28,11 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lth_core import claims, early_stop, gallery, speed  # noqa: E402
-from lth_core.data import TRAIN_EVAL_EXAMPLES  # noqa: E402
+from lth_core.analysis import claims, early_stop, speed  # noqa: E402
+
+from lth_core.store import gallery
+from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
-from lth_core.runs import locate  # noqa: E402
-from lth_core.store import Store  # noqa: E402
+from lth_core.store.runs import locate  # noqa: E402
+from lth_core.store.run_store import Store  # noqa: E402
 from report_claims import claims_table, headline_paragraph, plain, verdict_summary  # noqa: E402
 from report_facts import facts, pilot_facts  # noqa: E402
 from report_figures import export_figures, figure_paths  # noqa: E402

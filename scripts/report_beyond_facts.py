@@ -1,14 +1,14 @@
 """Every number docs/BEYOND.md prints, computed from stored runs (scripts/report_beyond.py writes
-the document from these). Comparisons use lth_core.spread: an arm is *clearly* better or worse
+the document from these). Comparisons use lth_core.analysis.spread: an arm is *clearly* better or worse
 than another at a level only when every trial agrees (paired by trial); otherwise the two are
 within their spread."""
 from __future__ import annotations
 
 import pandas as pd
 
-from lth_core import results, spread
+from lth_core.analysis import results, spread
 from lth_core.config import COPY_ARM
-from lth_core.store import Corrupt, Store
+from lth_core.store.run_store import Corrupt, Store
 
 ACC = spread.ACC
 
@@ -31,7 +31,7 @@ def arm_stats(summary: pd.DataFrame, arm: str, level: int) -> dict | None:
 
 
 def gaps(summary: pd.DataFrame, arm: str, other: str) -> list[dict]:
-    """Per pruned level, `arm` minus `other` in points, paired by trial (lth_core.spread.paired_gap)."""
+    """Per pruned level, `arm` minus `other` in points, paired by trial (lth_core.analysis.spread.paired_gap)."""
     return [{"level": lv, "percent": p, **spread.paired_gap(summary, lv, arm, other)} for lv, p in levels(summary)]
 
 

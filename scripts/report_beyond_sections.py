@@ -1,5 +1,5 @@
 """docs/BEYOND.md's sections on analyses computed beside a run: robustness to weight noise
-(lth_core.analyses, stored with the criteria example) and what structured pruning buys in speed
+(lth_core.analysis.analyses, stored with the criteria example) and what structured pruning buys in speed
 (the latency benchmark's JSON). Numbers come from the stored records only."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from lth_core import analyses
-from lth_core.store import Store
+from lth_core.analysis import analyses
+from lth_core.store.run_store import Store
 from report_format import acc, pct, pts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def speed_lines() -> list[str]:
     """What the latency benchmark measured (its own document holds the tables), if it has run."""
     if not LATENCY_JSON.is_file():
         return []
-    from lth_core.charts_latency import LOOK_FOR, latency_caption
+    from lth_core.charts.latency import LOOK_FOR, latency_caption
     data = json.loads(LATENCY_JSON.read_text())
     records, runs = data.get("records", []), data.get("runs", [])
     out = ["", "**What it buys in speed.** Inference on this CPU (medians of repeated timings, random masks with "

@@ -4,8 +4,8 @@ on the headline run, and the README's headline paragraph built from them. A clai
 measurable prints no number."""
 from __future__ import annotations
 
-from lth_core import claims, speed, spread
-from lth_core.data import TRAIN_EVAL_EXAMPLES
+from lth_core.analysis import claims, speed, spread
+from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
 from report_facts import PAPER, PAPER_PROTOCOL
 from report_format import ARM_WORDS, ARMS, acc, its, pct, pts, run_label, share, short_name, span, times
 

@@ -1,14 +1,14 @@
 """Every number the reproduction report may print, as plain JSON values: one stored run's facts
-(lth_core.claims, .spread, .speed, .results on it), the budget pilot's, and the paper's protocol
+(lth_core.analysis.claims, .spread, .speed, .results on it), the budget pilot's, and the paper's protocol
 and results for LeNet-300-100 on MNIST as cited from ../shared/PAPER.md. The prose modules
 (report_claims, report_sections) format these; they compute nothing of their own."""
 from __future__ import annotations
 
 import math
 
-from lth_core import claims, early_stop, results, speed, spread
-from lth_core.experiment import is_complete, percent_ladder
-from lth_core.store import Store
+from lth_core.analysis import claims, early_stop, results, speed, spread
+from lth_core.lottery.experiment import is_complete, percent_ladder
+from lth_core.store.run_store import Store
 
 PILOT_FRACTION = 0.6  # the budget is long enough when every dense network's minimum falls before 60% of it
 

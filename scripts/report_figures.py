@@ -1,4 +1,4 @@
-"""The report's figures: each run's four charts from lth_core.charts, exported as PNG (kaleido +
+"""The report's figures: each run's four charts from lth_core.charts.results, exported as PNG (kaleido +
 chromium) into docs/repro, or, with --no-figures, the ones already there. Paths come back
 relative to docs/, as REPRODUCTION.md links them."""
 from __future__ import annotations
@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lth_core import charts, results, speed, spread
-from lth_core.store import Store
+from lth_core.charts import results as charts
+
+from lth_core.analysis import results, speed, spread
+from lth_core.store.run_store import Store
 from report_format import run_label
 
 FIGURES = ("accuracy", "early-stop", "curves", "gap")
@@ -20,7 +22,7 @@ def _png(f: dict, name: str, folder: Path) -> tuple[Path, str]:
 
 
 def export_figures(f: dict, store: Store, folder: Path) -> dict:
-    """The run's four charts as PNG files in folder, from lth_core.charts; returns {name: link}."""
+    """The run's four charts as PNG files in folder, from lth_core.charts.results; returns {name: link}."""
     os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
     run_id, c = f["run_id"], f["config"]
     agg = results.aggregate(results.summary_frame(store, run_id))

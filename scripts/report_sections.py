@@ -3,7 +3,7 @@ deviations from the paper's protocol, how the budget pilot chose the headline bu
 censoring of two budgets side by side, and each run's own section with its per-level table."""
 from __future__ import annotations
 
-from lth_core import results
+from lth_core.analysis import results
 from report_facts import PAPER_PROTOCOL, PILOT_FRACTION
 from report_format import ARM_WORDS, ARMS, its, pct, run_label, run_status, share, short_name
 

@@ -1,7 +1,7 @@
-"""Plain slicing (lth_core.slim) against Torch-Pruning's DependencyGraph, on the same structured tickets.
+"""Plain slicing (lth_core.models.slim) against Torch-Pruning's DependencyGraph, on the same structured tickets.
 
 For lenet300 and conv4, a structured ticket (random units removed per hidden layer, at the
-counts lth_core.slim.units_for_percent gives for --percent; Glorot weights and random
+counts lth_core.models.slim.units_for_percent gives for --percent; Glorot weights and random
 non-zero biases) is made physically smaller both ways. The script checks that the two give
 the same layer shapes, parameter counts and outputs (and the masked network's outputs), and
 times building each (median of --repeats, from (state dict, mask) to the smaller network).
@@ -29,10 +29,10 @@ import torch_pruning as tp
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lth_core.masks import apply_  # noqa: E402
-from lth_core.models import build  # noqa: E402
+from lth_core.pruning.masks import apply_  # noqa: E402
+from lth_core.models.architectures import build  # noqa: E402
 from lth_core.registry import get_arch_info  # noqa: E402
-from lth_core.slim import alive_units, chain, n_params, slim_network, structured_mask, units_for_percent  # noqa: E402
+from lth_core.models.slim import alive_units, chain, n_params, slim_network, structured_mask, units_for_percent  # noqa: E402
 
 
 def structured_ticket(arch: str, percent: float, seed: int):

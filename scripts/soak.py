@@ -202,7 +202,7 @@ def run_soak(minutes: float, users: int, seed: int, sample_s: float, workers: in
         stop_server(server)
         kill_store_workers(root)
     log = (tmp / "server.log").read_text(errors="replace")
-    from lth_core.store import Store
+    from lth_core.store.run_store import Store
     store = Store(root)
     states: dict[str, int] = {}
     failed: dict[str, str] = {}  # run id -> the reason its status gives

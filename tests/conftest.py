@@ -13,9 +13,11 @@ import os
 import pytest
 import torch
 
-from lth_core import data, experiment
-from lth_core.jobs import JobManager
-from lth_core.store import Store
+from lth_core.data import datasets as data
+
+from lth_core.lottery import experiment
+from lth_core.execution.jobs import JobManager
+from lth_core.store.run_store import Store
 from lth_core.presets import get_preset
 
 FASHION_MNIST_DIR = data.DEBIAN_FASHION_MNIST

@@ -13,8 +13,8 @@ import math
 
 import pytest
 
-from lth_core import charts
-from lth_core.chart_style import ARM_COLORS, ARM_DASH, ARM_ORDER, ARM_SYMBOL, CHART_GROUPS, DENSE_COLOR, PAPER_ARMS
+from lth_core.charts import results as charts
+from lth_core.charts.style import ARM_COLORS, ARM_DASH, ARM_ORDER, ARM_SYMBOL, CHART_GROUPS, DENSE_COLOR, PAPER_ARMS
 
 MACHADO = {  # linear-RGB simulation matrices, severity 1.0
     "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216),

@@ -1,4 +1,4 @@
-"""The noise analysis of a stored run (lth_core.analyses, analysis_jobs, the `analyse` command and
+"""The noise analysis of a stored run (lth_core.analysis.analyses, analysis_jobs, the `analyse` command and
 charts_noise): stored with the run and served, resumable, one clear message for a run without
 weights or a bad flag, and a background process that really computes it. A real tiny run."""
 from __future__ import annotations
@@ -11,9 +11,12 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_config
-from lth_core import analyses, analysis_jobs, charts_noise, cli
-from lth_core.gallery import HEADLINE, gallery_store
-from lth_core.store import Store
+from lth_core.analysis import analyses
+from lth_core.execution import analysis_jobs
+from lth_core.charts import noise as charts_noise
+from lth_core.cli import main as cli
+from lth_core.store.gallery import HEADLINE, gallery_store
+from lth_core.store.run_store import Store
 from test_noise import make_run
 
 CONFIG = tiny_config(controls=("reinit",), trials=2)   # levels 0-2; ticket and re-init at 1-2

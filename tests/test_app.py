@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lth_core import cli, experiment
+from lth_core.cli import main as cli
+
+from lth_core.lottery import experiment
 from lth_core.presets import PRESETS, get_preset
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 from ui import params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -362,7 +364,7 @@ def test_choosing_a_deep_network_sets_its_paper_pruning(empty_store):
 
 def test_learn_page_opens_the_shipped_headline_experiment(tmp_path, monkeypatch):
     """The committed gallery's headline run opens from the Learn page in one click, with no training."""
-    from lth_core.gallery import GALLERY_ROOT, HEADLINE
+    from lth_core.store.gallery import GALLERY_ROOT, HEADLINE
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
     monkeypatch.setenv("LTH_GALLERY", str(GALLERY_ROOT))
     try:

@@ -8,13 +8,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import tiny_config
-from lth_core import beyond_examples, experiment, results
-from lth_core import charts_beyond as cb
-from lth_core import charts_stability as cs
-from lth_core.chart_style import ARM_COLORS, ARM_NAMES, CRITERIA_ARMS
+from lth_core import beyond_examples
+from lth_core.lottery import experiment
+from lth_core.analysis import results
+from lth_core.charts import beyond as cb
+from lth_core.charts import stability as cs
+from lth_core.charts.style import ARM_COLORS, ARM_NAMES, CRITERIA_ARMS
 from lth_core.config import AT_INIT, CHECKS
 from lth_core.presets import PRESETS
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 from test_app import APP, _shutdown_manager, assert_clean, texts
 
 BEYOND = dict(criteria=("magnitude_increase", "movement", "large_init_large_final"), at_init=AT_INIT,
@@ -316,7 +318,7 @@ def test_beyond_page_shows_the_measured_latency_when_present(app_store, monkeypa
 def test_a_gallery_run_shows_its_stored_noise_analysis(tmp_path, monkeypatch, data_dir, mnist1d):
     """A read-only run with a noise analysis stored beside it: the chart and its computed caption,
     and no button (nothing can be written into the gallery)."""
-    from lth_core import analyses
+    from lth_core.analysis import analyses
     from ui import beyond
     store = Store(tmp_path / "gallery")
     run_id = experiment.run(tiny_config(), store, processes=1)

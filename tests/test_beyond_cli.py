@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lth_core import cli
-
-
+from lth_core.cli import main as cli
 def _config(*flags):
     return cli.config_from_args(cli.build_parser().parse_args(["run", "--preset", "quick", *flags]))
 

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from lth_core import experiment, training
+from lth_core.lottery import experiment
+from lth_core.training import loop as training
 from lth_core.config import COPY_ARM
-from lth_core.models import build
-from lth_core.store import Store
-from lth_core.tasks import get_data
+from lth_core.models.architectures import build
+from lth_core.store.run_store import Store
+from lth_core.lottery.tasks import get_data
 from test_experiment import copy_store, run_recording
 
 BEYOND = dict(criteria=("movement", "large_init_large_final"), at_init=("snip", "synflow"),
@@ -156,7 +157,7 @@ def test_structured_run_trains_structured_controls(tmp_path, data_dir, mnist1d):
 
 def test_summary_repeats_only_the_dense_network_under_each_arm(beyond):
     """At level 0 every arm shares the dense network; the stability copy is not repeated as if it were."""
-    from lth_core import results
+    from lth_core.analysis import results
     store, rid, _ = beyond
     s = results.summary_frame(store, rid)
     shared = s[(s.level == 0) & s.shared_dense]

@@ -19,7 +19,7 @@ import pytest
 
 import streamlit_server
 
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 from test_browser import CHROME_ARGS, CHROMIUM, REPO, _require_browser, _stop_workers
 
 pytestmark = pytest.mark.browser

@@ -9,10 +9,14 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lth_core import charts, experiment, inspection, results
-from lth_core.chart_style import ARM_COLORS, ARM_NAMES
+from lth_core.charts import results as charts
+
+from lth_core.lottery import experiment
+
+from lth_core.analysis import inspection, results
+from lth_core.charts.style import ARM_COLORS, ARM_NAMES
 from lth_core.presets import get_preset
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 
 CONFIG = get_preset("quick").replace(iterations=20, eval_every=10, rounds=2, trials=2,
                                      controls=("reinit", "random", "oneshot"))

@@ -12,20 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from lth_core.gallery import HEADLINE
+from lth_core.store.gallery import HEADLINE
 import torch
 from torch import nn
 
-from lth_core import batched, cli, experiment, models, training
-from lth_core.augment import PAD, crop_flip, draws
+from lth_core.training import batched, loop as training
+
+from lth_core.cli import main as cli
+
+from lth_core.lottery import experiment
+
+from lth_core.models import architectures as models
+from lth_core.data.augment import PAD, crop_flip, draws
 from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
-from lth_core.data import Data
-from lth_core.masks import apply_, ones_like
+from lth_core.data.datasets import Data
+from lth_core.pruning.masks import apply_, ones_like
 from lth_core.presets import PRESETS, get_preset
-from lth_core.pruning import counts_after, prune
+from lth_core.pruning.magnitude import counts_after, prune
 from lth_core.registry import ARCHITECTURES
-from lth_core.store import Store
-from lth_core.tasks import TaskSpec
+from lth_core.store.run_store import Store
+from lth_core.lottery.tasks import TaskSpec
 from ui import params
 
 GALLERY = Path(__file__).resolve().parents[1] / "gallery"

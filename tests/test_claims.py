@@ -4,8 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lth_core import claims, speed, spread
-
+from lth_core.analysis import claims, speed, spread
 PCTS = [100.0, 80.0, 64.1, 51.3, 41.1, 32.9, 26.3, 21.1, 16.9, 13.5]
 
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lth_core import cli
-
+from lth_core.cli import main as cli
 TINY_RUN = ["run", "--iterations", "20", "--eval-every", "10", "--rounds", "1", "--processes", "1"]
 
 
@@ -38,6 +37,6 @@ def test_an_unwritable_store_is_reported_before_any_note(tmp_path, capsys):
 
 def test_a_store_folder_yet_to_be_made_is_accepted_and_nothing_is_created_by_the_check(tmp_path):
     """A new store folder under a writable one is fine; the check itself leaves no folder behind."""
-    from lth_core.store import Store
+    from lth_core.store.run_store import Store
     Store(tmp_path / "new" / "runs").check_writable()
     assert list(tmp_path.iterdir()) == []

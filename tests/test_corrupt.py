@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_config
-from lth_core import cli, experiment, results
-from lth_core.jobs import JobManager
-from lth_core.runs import run_row
-from lth_core.store import Corrupt, Store
+from lth_core.cli import main as cli
+from lth_core.lottery import experiment
+from lth_core.analysis import results
+from lth_core.execution.jobs import JobManager
+from lth_core.store.runs import run_row
+from lth_core.store.run_store import Corrupt, Store
 
 CONFIG = tiny_config(controls=("reinit", "oneshot"))
 RID = CONFIG.run_id()

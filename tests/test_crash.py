@@ -20,11 +20,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lth_core import cli, experiment, results
-from lth_core.experiment import planned_tasks
-from lth_core.jobs import JobManager
+from lth_core.cli import main as cli
+
+from lth_core.lottery import experiment
+
+from lth_core.analysis import results
+from lth_core.lottery.experiment import planned_tasks
+from lth_core.execution.jobs import JobManager
 from lth_core.presets import get_preset
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 # 7 tasks: the dense network, then ticket + reinit + random at levels 1 and 2
@@ -110,7 +114,7 @@ def test_worker_killed_mid_round_resumes_from_last_finished_task(tmp_path, refer
 def test_sigkill_during_writes_never_leaves_a_damaged_file(tmp_path):
     """Atomic writes: a process killed while writing leaves the old or the new file, never half of one."""
     code = ("import sys, numpy as np\n"
-            "from lth_core.store import Store\n"
+            "from lth_core.store.run_store import Store\n"
             "s, rid = Store(sys.argv[1]), '0123456789abcdef'\n"
             "print('ready', flush=True)\n"
             "i = 0\n"
@@ -162,8 +166,8 @@ def test_job_manager_restart_loses_no_finished_task_and_continues_runs(tmp_path,
 SERVER = """
 import json, sys, time
 from lth_core.config import ExperimentConfig
-from lth_core.jobs import JobManager
-from lth_core.store import Store
+from lth_core.execution.jobs import JobManager
+from lth_core.store.run_store import Store
 jm = JobManager(Store(sys.argv[1]), workers=1, recover=False, processes_per_job=1)
 for owner, d in enumerate(json.loads(sys.argv[2])):
     jm.submit(ExperimentConfig.from_dict(d), owner=str(owner))

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from lth_core import data
-from lth_core.data import DataUnavailable, read_cifar_bin, read_idx
+from lth_core.data import datasets as data
+from lth_core.data.datasets import DataUnavailable, read_cifar_bin, read_idx
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)

@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from lth_core import experiment, results, tasks, training
+from lth_core.lottery import experiment, tasks
+from lth_core.analysis import results
+from lth_core.training import loop as training
 from lth_core.presets import get_preset
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 
 ALL_CONTROLS = ("reinit", "random", "oneshot")
 LEVELS = (1, 2)

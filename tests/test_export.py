@@ -1,4 +1,4 @@
-"""The exported report of a run (lth_core.export, `python -m lth_core report`), on a finished
+"""The exported report of a run (lth_core.analysis.export, `python -m lth_core report`), on a finished
 gallery run, so no training is needed.
 
 The browser tests open the HTML from file:// with every network request refused and count the
@@ -13,8 +13,12 @@ import subprocess
 
 import pytest
 
-from lth_core import captions, claims, export, gallery, results
-from lth_core.cli import main
+from lth_core.charts import captions
+
+from lth_core.analysis import claims, export, results
+
+from lth_core.store import gallery
+from lth_core.cli.main import main
 from tests.test_browser import CHROME_ARGS, CHROMIUM, _require_browser
 
 RUN = gallery.SHORTENED  # 469a0665c381dd61: fashion-mnist, lenet300, every control, 3 trials
@@ -136,7 +140,7 @@ def test_pdf_and_slide_pngs(exported):
 @pytest.mark.parametrize("page", ["pages/results.py", "pages/compare.py"])
 def test_results_and_compare_pages_offer_the_report(page, tmp_path, monkeypatch):
     """Both pages show the report's download button for a gallery run, without building it."""
-    from lth_core.gallery import GALLERY_ROOT, gallery_store
+    from lth_core.store.gallery import GALLERY_ROOT, gallery_store
     from tests.test_app import _shutdown_manager, assert_clean, open_page
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
     monkeypatch.setenv("LTH_GALLERY", str(GALLERY_ROOT))

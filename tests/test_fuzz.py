@@ -1,6 +1,6 @@
 """Bad input at every entry point: random values never crash, oversized requests are refused by name.
 
-Entry points: the command line (lth_core.cli.main), configs (fields and from_dict of random JSON),
+Entry points: the command line (lth_core.cli.main.main), configs (fields and from_dict of random JSON),
 run ids (validate_run_id and the store's paths), and the app's URL query parameters
 (ui.params.values_from_params, plus AppTest runs of real pages with hostile addresses).
 Fuzzed command lines never train: experiment.run is replaced by a stub that only records that a
@@ -18,12 +18,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import tiny_config
-from lth_core import cli, experiment
+from lth_core.cli import main as cli
+from lth_core.lottery import experiment
 from lth_core.config import (MAX_ITERATIONS, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, MAX_TRIALS, ConfigError,
                              ExperimentConfig, PruningConfig, TrainingConfig)
 from lth_core.presets import get_preset
 from lth_core.registry import DATASETS
-from lth_core.store import RUN_ID_RE, Store, validate_run_id
+from lth_core.store.run_store import RUN_ID_RE, Store, validate_run_id
 from ui import params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,7 +73,7 @@ def no_training(monkeypatch, tmp_path):
     def stub_bench(args):
         raise _WouldRun()
     monkeypatch.setattr(experiment, "run", stub)
-    monkeypatch.setattr("lth_core.bench.main", stub_bench)
+    monkeypatch.setattr("lth_core.cli.bench.main", stub_bench)
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "store"))
 
 

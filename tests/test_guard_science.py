@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from guard_config import GUARD, LEVEL_A, LEVEL_C
-from lth_core import results
+from lth_core.analysis import results
 from lth_core.config import ExperimentConfig
-from lth_core.experiment import run
-from lth_core.store import Store
+from lth_core.lottery.experiment import run
+from lth_core.store.run_store import Store
 
 CALIBRATION = json.loads((Path(__file__).resolve().parents[1] / "docs/repro/guard_calibration.json").read_text())
 MARGIN_C = 0.01    # the ticket must beat re-init by at least 1 point at 12.6% (calibration: see the JSON)

@@ -1,14 +1,18 @@
-"""The app's engine helpers: looking inside a ticket (lth_core.inspection) and run-time estimates
+"""The app's engine helpers: looking inside a ticket (lth_core.analysis.inspection) and run-time estimates
 (lth_core.estimate)."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from lth_core import estimate, experiment, inspection
-from lth_core.masks import counts
+from lth_core import estimate
+
+from lth_core.lottery import experiment
+
+from lth_core.analysis import inspection
+from lth_core.pruning.masks import counts
 from lth_core.presets import get_preset
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 
 CONFIG = get_preset("quick").replace(iterations=20, eval_every=10, rounds=2)
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from lth_core.charts_latency import KINDS, latency_caption, latency_figure, latency_findings, latency_frame
-from lth_core.latency import SparseConv2d, masked_network, sparse_network, time_forward, time_group
-from lth_core.models import build, layer_sizes, prunable_layers
-from lth_core.pruning import counts_after
+from lth_core.charts.latency import KINDS, latency_caption, latency_figure, latency_findings, latency_frame
+from lth_core.analysis.latency import SparseConv2d, masked_network, sparse_network, time_forward, time_group
+from lth_core.models.architectures import build, layer_sizes, prunable_layers
+from lth_core.pruning.magnitude import counts_after
 from lth_core.presets import base_preset, get_preset
 from lth_core.registry import get_arch_info
-from lth_core.slim import n_params, slim_network, structured_mask, units_for_percent
+from lth_core.models.slim import n_params, slim_network, structured_mask, units_for_percent
 
 FAST = dict(repeats=3, warmup=1, min_repeat_s=0.001)
 

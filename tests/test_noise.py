@@ -1,4 +1,4 @@
-"""Weight noise (lth_core.noise): scale 0 is the clean network, noise touches only surviving
+"""Weight noise (lth_core.analysis.noise): scale 0 is the clean network, noise touches only surviving
 weights, every draw is reproducible from its seed, and a trained network loses accuracy under
 large noise. Real MNIST-1D networks, trained here or stored by a real tiny run."""
 from __future__ import annotations
@@ -7,12 +7,13 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from lth_core import experiment, noise
-from lth_core.models import build, prunable_layers
+from lth_core.lottery import experiment
+from lth_core.analysis import noise
+from lth_core.models.architectures import build, prunable_layers
 from lth_core.seeds import derive_seed
-from lth_core.stability import masked_network
-from lth_core.store import Store
-from lth_core.training import cpu_copy, train
+from lth_core.analysis.stability import masked_network
+from lth_core.store.run_store import Store
+from lth_core.training.loop import cpu_copy, train
 
 ARCH = "mlp1d"
 RUN_CONFIG = tiny_config(controls=("reinit", "random"))  # levels 0-2, three arms at levels 1-2

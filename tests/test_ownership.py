@@ -14,11 +14,11 @@ import time
 
 import pytest
 
-import lth_core.jobs as jobs
-from lth_core import experiment
-from lth_core.jobs import Job, JobManager
+import lth_core.execution.jobs as jobs
+from lth_core.lottery import experiment
+from lth_core.execution.jobs import Job, JobManager
 from lth_core.presets import get_preset
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 
 TINY = get_preset("quick").replace(iterations=20, eval_every=10, rounds=1)
 LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds=1)

@@ -7,9 +7,11 @@ import json
 import pandas as pd
 import pytest
 
-from lth_core import charts, charts_predict, guesses
-from lth_core.experiment import percent_ladder
-from lth_core.store import Store
+from lth_core.charts import results as charts, predict as charts_predict
+
+from lth_core.store import guesses
+from lth_core.lottery.experiment import percent_ladder
+from lth_core.store.run_store import Store
 from test_app import assert_clean, finished, open_page, with_run  # noqa: F401 (fixtures)
 
 LADDER = [100.0, 51.2, 26.2, 13.4, 6.87]

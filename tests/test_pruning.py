@@ -7,11 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lth_core import experiment, models
+from lth_core.lottery import experiment
+
+from lth_core.models import architectures as models
 from lth_core.config import ExperimentConfig, PruningConfig
-from lth_core.masks import counts
+from lth_core.pruning.masks import counts
 from lth_core.presets import get_preset
-from lth_core.pruning import prune, random_like
+from lth_core.pruning.magnitude import prune, random_like
 from lth_core.registry import ARCHITECTURES
 
 PAPER_LADDER = [100.0, 80.0, 64.1, 51.3, 41.1, 32.9, 26.3, 21.1, 16.9, 13.5]

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from lth_core import claims, early_stop, experiment, results, speed
+from lth_core.analysis import claims, early_stop, results, speed
+
+from lth_core.lottery import experiment
 from lth_core.config import ExperimentConfig
-from lth_core.data import TRAIN_EVAL_EXAMPLES
+from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
 from lth_core.presets import get_preset
 from lth_core.registry import ARCHITECTURES, DATASETS
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 from tests.conftest import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,7 +163,7 @@ def test_not_measurable_prints_no_number(tiny):
 
 
 def test_facts_use_the_shared_claims(tiny):
-    """The report's claims are lth_core.claims' on the stored run, not a copy of its own."""
+    """The report's claims are lth_core.analysis.claims' on the stored run, not a copy of its own."""
     f, store = tiny["runs"][1], tiny["store"]
     expected = report_facts._native(claims.all_claims(results.summary_frame(store, tiny["ids"][1])))
     assert f["claims"] == expected

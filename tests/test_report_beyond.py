@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import report_beyond  # noqa: E402
-from lth_core import gallery  # noqa: E402
+from lth_core.store import gallery  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
 
 

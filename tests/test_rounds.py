@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lth_core import charts_rounds, inspection, results
-from lth_core.chart_style import ARM_COLORS
-from lth_core.experiment import percent_ladder
-from lth_core.gallery import GALLERY_ROOT, HEADLINE
-from lth_core.store import Store
+from lth_core.charts import rounds as charts_rounds
+
+from lth_core.analysis import inspection, results
+from lth_core.charts.style import ARM_COLORS
+from lth_core.lottery.experiment import percent_ladder
+from lth_core.store.gallery import GALLERY_ROOT, HEADLINE
+from lth_core.store.run_store import Store
 
 from tests.test_app import APP, _shutdown_manager, assert_clean
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from lth_core import claims, gallery, results
+from lth_core.analysis import claims, results
+
+from lth_core.store import gallery
 from lth_core.config import SCHEMA_VERSION
 
 STORE = gallery.gallery_store()
@@ -39,7 +41,7 @@ def test_headline_preset_reproduces_the_gallery_run():
 
 def test_headline_run_is_current_and_complete():
     """The headline run measures what schema 2 measures, and every planned network is stored."""
-    from lth_core.experiment import is_complete
+    from lth_core.lottery.experiment import is_complete
     config = STORE.config(gallery.HEADLINE)
     assert config.schema_of(gallery.HEADLINE) == SCHEMA_VERSION and is_complete(config, STORE, gallery.HEADLINE)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = sorted([*REPO.glob("lth_core/*.py"), *REPO.glob("ui/*.py"), *REPO.glob("pages/*.py"), REPO / "app.py",
+SOURCES = sorted([*REPO.glob("lth_core/**/*.py"), *REPO.glob("ui/*.py"), *REPO.glob("pages/*.py"), REPO / "app.py",
                   *REPO.glob("scripts/*.py")])
 APP_SOURCES = [p for p in SOURCES if p.parts[-2] in ("ui", "pages") or p.name == "app.py"]
 

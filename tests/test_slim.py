@@ -2,14 +2,14 @@
 import pytest
 import torch
 
-from lth_core.masks import apply_
-from lth_core.models import build, prunable_layers
+from lth_core.pruning.masks import apply_
+from lth_core.models.architectures import build, prunable_layers
 from lth_core.registry import get_arch_info
-from lth_core.slim import SUPPORTED, alive_units, chain, n_params, slim_network, structured_mask, units_for_percent
+from lth_core.models.slim import SUPPORTED, alive_units, chain, n_params, slim_network, structured_mask, units_for_percent
 
 
 def random_structured_mask(arch: str, seed: int, inner_density: float = 1.0) -> dict:
-    """A structured mask drawn at random, written from the convention alone (not from lth_core.slim):
+    """A structured mask drawn at random, written from the convention alone (not from lth_core.models.slim):
     each hidden layer loses a random set of units (rows), and the next layer loses the matching
     columns (after a flatten, all spatial positions of the channel). inner_density < 1 also drops
     random single weights, as unstructured pruning inside surviving units would."""

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from lth_core import atomic
+from lth_core.store import atomic
 from lth_core.config import ExperimentConfig
-from lth_core.store import Corrupt, ReadOnlyStore, Store, validate_run_id
+from lth_core.store.run_store import Corrupt, ReadOnlyStore, Store, validate_run_id
 
 RID = ExperimentConfig().run_id()
 MASKS = {"a.weight": torch.rand(7, 3) < 0.5, "b.weight": torch.rand(13) < 0.5}  # sizes not multiples of 8
@@ -236,7 +236,7 @@ def test_files_with_the_old_checksum_still_read(tmp_path):
 
 def test_committed_gallery_runs_still_verify():
     """The gallery's masks were written by the old checksum; every file must still verify."""
-    from lth_core.gallery import GALLERY_ROOT
+    from lth_core.store.gallery import GALLERY_ROOT
     gallery = Store(GALLERY_ROOT, readonly=True)
     assert gallery.run_ids()
     assert {rid: gallery.damaged_files(rid) for rid in gallery.run_ids()} == {rid: [] for rid in gallery.run_ids()}

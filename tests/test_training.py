@@ -7,10 +7,12 @@ from unittest import mock
 import pytest
 import torch
 
-from lth_core import models, training
+from lth_core.models import architectures as models
+
+from lth_core.training import loop as training
 from lth_core.config import TrainingConfig
-from lth_core.masks import apply_
-from lth_core.training import History
+from lth_core.pruning.masks import apply_
+from lth_core.training.loop import History
 
 # optimizer-state entries that must stay zero where a weight is pruned
 STATE_KEYS = {"adam": ("exp_avg", "exp_avg_sq"), "sgd": ("momentum_buffer",)}

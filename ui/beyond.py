@@ -1,10 +1,10 @@
 """The "Beyond the paper" page's sections: each draws one question's chart and caption for a run
-(lth_core.charts_beyond / charts_stability), picks a second run where the question needs one,
+(lth_core.charts.beyond / charts_stability), picks a second run where the question needs one,
 and says plainly when a run has no data for it.
 
 Sections: criteria, at_init, structured, stability (from the run's own arms and files), noise
-(an on-demand background analysis: lth_core.analyses / analysis_jobs / charts_noise) and
-latency (measured on this machine: docs/bench/latency_cpu.json, lth_core.charts_latency).
+(an on-demand background analysis: lth_core.analysis.analyses / analysis_jobs / charts_noise) and
+latency (measured on this machine: docs/bench/latency_cpu.json, lth_core.charts.latency).
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lth_core import charts_beyond as cb
-from lth_core import charts_stability as cs
+from lth_core.charts import beyond as cb
+from lth_core.charts import stability as cs
 from lth_core.beyond_examples import QUESTIONS, example_run_id, gallery_example, reset_partner
-from lth_core.gallery import HEADLINE
-from lth_core.store import Store
+from lth_core.store.gallery import HEADLINE
+from lth_core.store.run_store import Store
 from ui import data, presenter, runpick, state
 from ui.text import plain
 
@@ -190,7 +190,7 @@ def latency() -> None:
     st.markdown("### What structured pruning buys on real hardware")
     try:
         records = json.loads(LATENCY_JSON.read_text())["records"]
-        from lth_core import charts_latency as cl
+        from lth_core.charts import latency as cl
         frame = cl.latency_frame(records)
     except (OSError, ValueError, KeyError, ImportError):
         st.caption("Not measured on this machine yet: `python scripts/bench_latency.py` writes "
@@ -216,7 +216,9 @@ def noise(config, store: Store, run_id: str) -> None:
     run in the store, a button that starts another in the background, its state while it runs."""
     st.markdown("### Robustness to weight noise")
     try:
-        from lth_core import analyses, analysis_jobs, charts_noise
+        from lth_core.analysis import analyses
+        from lth_core.execution import analysis_jobs
+        from lth_core.charts import noise as charts_noise
     except ImportError:
         st.caption("This analysis is not installed on this server yet.")
         return
@@ -273,7 +275,7 @@ def _noise_controls(config, store: Store, run_id: str, analyses, analysis_jobs) 
 
 @st.fragment(run_every=2)
 def _noise_progress(store: Store, run_id: str, params: dict) -> None:
-    from lth_core import analysis_jobs
+    from lth_core.execution import analysis_jobs
     job = analysis_jobs.noise_job_state(store, run_id, params)
     if job["state"] in ("done", "failed"):
         st.rerun()  # the whole section redraws: the chart, or the button to start again

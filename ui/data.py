@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lth_core import inspection, results
-from lth_core.data import load
-from lth_core.experiment import percent_ladder
-from lth_core.store import Store
+from lth_core.analysis import inspection, results
+from lth_core.data.datasets import load
+from lth_core.lottery.experiment import percent_ladder
+from lth_core.store.run_store import Store
 from ui.state import few_threads
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from lth_core.store import Corrupt, StoreUnwritable
+from lth_core.store.run_store import Corrupt, StoreUnwritable
 from ui.text import plain
 
 ICON = ":material/error:"

@@ -5,8 +5,8 @@ import streamlit as st
 
 from lth_core.config import ConfigError, ExperimentConfig
 from lth_core.estimate import estimate_seconds, format_duration, measure, planned_steps, worker_layout
-from lth_core.experiment import planned_tasks
-from lth_core.tasks import resolve_device
+from lth_core.lottery.experiment import planned_tasks
+from lth_core.lottery.tasks import resolve_device
 from ui import state
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lth_core.config import CONTROLS, ConfigError, TrainingConfig, parse_milestones
-from lth_core.data import availability
-from lth_core.models import layer_sizes
+from lth_core.data.datasets import availability
+from lth_core.models.architectures import layer_sizes
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image
 from ui import beyond_form, links, params
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import inspection
-from lth_core.store import Corrupt, Store
+from lth_core.analysis import inspection
+from lth_core.store.run_store import Corrupt, Store
 from ui import data
 from ui.state import few_threads
 

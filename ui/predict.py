@@ -4,15 +4,19 @@ below dense, then sees the real curves over the guess and one sentence on how cl
 URL flags (a teacher's link):
 - `guess=required`: the charts stay hidden until this session has submitted a guess for the run;
 - `guesses=show`: the class's guesses for the run, anonymous, as a histogram per arm beside the truth.
-Guesses are stored by lth_core.guesses (no names, no session ids: a random token per session and
+Guesses are stored by lth_core.store.guesses (no names, no session ids: a random token per session and
 run, kept in st.session_state, so a session that guesses again replaces its own guess).
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import charts_predict, guesses, spread
-from lth_core.chart_style import ARM_NAMES
+from lth_core.charts import predict as charts_predict
+
+from lth_core.store import guesses
+
+from lth_core.analysis import spread
+from lth_core.charts.style import ARM_NAMES
 from ui import presenter, state
 
 GUESS_FLAG, GUESS_VALUES = "guess", ("required", "optional")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import charts
+from lth_core.charts import results as charts
 from lth_core.estimate import format_duration
-from lth_core.store import Store
+from lth_core.store.run_store import Store
 from ui import data, errors, presenter, state
 
 ACTIVE = ("queued", "running")

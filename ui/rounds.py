@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core import charts_rounds, inspection
-from lth_core.store import Store
+from lth_core.charts import rounds as charts_rounds
+
+from lth_core.analysis import inspection
+from lth_core.store.run_store import Store
 from ui import data, inside, presenter
 
 

@@ -9,8 +9,8 @@ import streamlit as st
 
 from lth_core.config import ExperimentConfig
 from lth_core.registry import ARCHITECTURES, DATASETS
-from lth_core.runs import list_runs
-from lth_core.store import Corrupt, Store, validate_run_id
+from lth_core.store.runs import list_runs
+from lth_core.store.run_store import Corrupt, Store, validate_run_id
 from ui import errors, state
 
 # short names of every arm a run can add to the ticket (controls, criteria, at-init masks, their checks)

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from lth_core import results, speed, spread
-from lth_core.chart_style import ARM_NAMES, ARM_ORDER
+from lth_core.analysis import results, speed, spread
+from lth_core.charts.style import ARM_NAMES, ARM_ORDER
 from ui import presenter
 
 
@@ -23,7 +23,7 @@ def _spread(gap: dict) -> str:
 
 def metrics(summary: pd.DataFrame, config) -> None:
     """Up to four headline numbers, each read off the stored results with the shared, spread-
-    and censoring-aware definitions of lth_core.spread and lth_core.speed."""
+    and censoring-aware definitions of lth_core.analysis.spread and lth_core.analysis.speed."""
     dense = spread.dense_accuracy(summary)
     if dense is None:
         return
@@ -73,7 +73,7 @@ def _pct(v) -> str:
 
 
 def dense_sentences(summary: pd.DataFrame, config) -> None:
-    """What this run's accuracy chart shows, in words, with the shared definitions (lth_core.spread)."""
+    """What this run's accuracy chart shows, in words, with the shared definitions (lth_core.analysis.spread)."""
     arms = [a for a in ("ticket", *config.controls) if a in set(summary.arm)]
     parts = []
     for arm in arms:

@@ -3,7 +3,7 @@
 <store>/<run_id>/analysis/
   noise.json          {"records": {param key: record}}, written atomically (Store.write_json)
   noise.json.lock     serialises read-modify-write of noise.json between processes
-  noise-<hash>.*      one background job's lock, status and log (lth_core.analysis_jobs)
+  noise-<hash>.*      one background job's lock, status and log (lth_core.execution.analysis_jobs)
 
 A record is keyed by its parameters (levels, scales, draws, arms), so different
 choices are stored side by side and the same choice is computed once. It is
@@ -21,12 +21,12 @@ import numbers
 import pandas as pd
 
 from lth_core.config import COPY_ARM, arm_family
-from lth_core.experiment import planned_tasks, trial_seed
-from lth_core.masks import counts, ones_like
-from lth_core.models import build, prunable_layers
-from lth_core.noise import check_scales, noise_accuracy
+from lth_core.lottery.experiment import planned_tasks, trial_seed
+from lth_core.pruning.masks import counts, ones_like
+from lth_core.models.architectures import build, prunable_layers
+from lth_core.analysis.noise import check_scales, noise_accuracy
 from lth_core.seeds import derive_seed
-from lth_core.store import Corrupt, Store, flock_file
+from lth_core.store.run_store import Corrupt, Store, flock_file
 
 NOISE_FILE = "analysis/noise.json"
 DEFAULT_SCALES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # relative to each layer's std
@@ -60,7 +60,7 @@ def default_levels(levels: int) -> list[int]:
 
 
 def run_arms(config) -> list[str]:
-    """Every arm the run trains, in the engine's order (lth_core.experiment.planned_tasks); the
+    """Every arm the run trains, in the engine's order (lth_core.lottery.experiment.planned_tasks); the
     stability copy (a second ticket, at stability_levels only) last."""
     arms = list(dict.fromkeys(arm for _, _, arm in planned_tasks(config)))
     return [a for a in arms if a != COPY_ARM] + [a for a in arms if a == COPY_ARM]
@@ -182,7 +182,7 @@ def _update(store: Store, run_id: str, params: dict, change) -> dict:
 
 def _mask(store: Store, run_id: str, trial: int, level: int, arm: str, dense):
     """The mask the network trained with: its own file; else the ticket's for the arms that train
-    the ticket's mask (re-init, the stability copy: lth_core.experiment); all ones at level 0."""
+    the ticket's mask (re-init, the stability copy: lth_core.lottery.experiment); all ones at level 0."""
     shares_ticket = arm == "reinit" or arm_family(arm) == "copy"
     for name in (f"mask_{arm}.st",) + (("mask_ticket.st",) if shares_ticket else ()):
         if level == 0 and name == "mask_ticket.st":
@@ -230,7 +230,7 @@ def compute_noise(store: Store, run_id: str, levels=None, scales=None, draws=Non
     if rec is not None and rec.get("complete"):
         return rec
     check_ready(store, run_id, config, params)
-    from lth_core.tasks import get_data  # loads the dataset once per process
+    from lth_core.lottery.tasks import get_data  # loads the dataset once per process
     data = get_data(config.dataset, data_dir, "cpu")
     model = build(config.arch, 0)
     dense = ones_like(model, prunable_layers(model))  # the mask of a level-0 network

@@ -1,19 +1,19 @@
 """The paper's claims (a)-(f), measured on a run's per-network results, with their spread.
 
-Every claim takes the per-network frame of lth_core.results.summary_frame and
+Every claim takes the per-network frame of lth_core.analysis.results.summary_frame and
 returns plain numbers plus a verdict string, so a report can put the measured
 value beside the paper's. Verdicts are one of HOLDS, FAILS, UNCLEAR (the data
 do not separate the effect from trial-to-trial noise) or NOT_MEASURABLE (the
 budget censors it, or the run lacks what it needs). The definitions of "below
-dense" live in lth_core.spread, those of learning speed in lth_core.speed.
+dense" live in lth_core.analysis.spread, those of learning speed in lth_core.analysis.speed.
 Accuracies are fractions; percents are % of prunable weights remaining.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from lth_core.speed import NOT_MEASURABLE, REFERENCE_PERCENT, censored_share, speed_at
-from lth_core.spread import ACC, compare_to_dense, level_table, nearest_level, networks, paired_gap
+from lth_core.analysis.speed import NOT_MEASURABLE, REFERENCE_PERCENT, censored_share, speed_at
+from lth_core.analysis.spread import ACC, compare_to_dense, level_table, nearest_level, networks, paired_gap
 
 HOLDS, FAILS, UNCLEAR = "holds", "does not hold", "unclear"
 SMALL_PERCENT = 20.0  # (e) compares iterative and one-shot pruning below this % remaining

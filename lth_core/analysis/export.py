@@ -1,10 +1,10 @@
 """A report of one run that travels: one self-contained HTML file, a PDF and slide-sized PNGs.
 
 The HTML holds the config, every chart (interactive; plotly.js is inlined once, so it opens from
-disk with no network), what to look for in each (lth_core.captions), the numbers per level and
-arm, and the paper's claims with their spread (lth_core.claims). The PDF is headless Chromium
+disk with no network), what to look for in each (lth_core.charts.captions), the numbers per level and
+arm, and the paper's claims with their spread (lth_core.analysis.claims). The PDF is headless Chromium
 printing the same report with each chart as a static PNG; the PNGs are each chart at 1920x1080
-(kaleido). Everything comes from the store through lth_core.results, .charts and .claims, the
+(kaleido). Everything comes from the store through lth_core.analysis.results, .charts and .claims, the
 same code the app's pages call.
 """
 from __future__ import annotations
@@ -22,10 +22,12 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from lth_core import captions, charts, claims, results, speed, spread
-from lth_core.chart_style import ARM_NAMES, ARM_ORDER
-from lth_core.experiment import percent_ladder
-from lth_core.store import Store
+from lth_core.charts import captions, results as charts
+
+from lth_core.analysis import claims, results, speed, spread
+from lth_core.charts.style import ARM_NAMES, ARM_ORDER
+from lth_core.lottery.experiment import percent_ladder
+from lth_core.store.run_store import Store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -111,7 +113,7 @@ def _speed(r: dict | None, label: str) -> list[str]:
 
 
 def claim_rows(found: dict) -> list[dict]:
-    """One row per claim of lth_core.claims.all_claims: {claim, statement, verdict, numbers, spread}."""
+    """One row per claim of lth_core.analysis.claims.all_claims: {claim, statement, verdict, numbers, spread}."""
     rows = []
     for k in sorted(found):
         c, nums, sp = found[k], [], ""

@@ -12,13 +12,13 @@ import torch
 from torch import nn
 
 from lth_core.config import PruningConfig
-from lth_core.experiment import trial_seed
-from lth_core.masks import Masks, apply_, ones_like
-from lth_core.models import _BUILDERS, build, glorot_init_, prunable_layers
-from lth_core.pruning import prune, random_like
+from lth_core.lottery.experiment import trial_seed
+from lth_core.pruning.masks import Masks, apply_, ones_like
+from lth_core.models.architectures import _BUILDERS, build, glorot_init_, prunable_layers
+from lth_core.pruning.magnitude import prune, random_like
 from lth_core.registry import get_arch_info
-from lth_core.store import Corrupt, Store
-from lth_core.training import evaluate
+from lth_core.store.run_store import Corrupt, Store
+from lth_core.training.loop import evaluate
 
 
 def layer_labels(arch: str) -> dict[str, str]:

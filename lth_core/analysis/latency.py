@@ -25,8 +25,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lth_core.masks import Masks, apply_
-from lth_core.tasks import sync
+from lth_core.pruning.masks import Masks, apply_
+from lth_core.lottery.tasks import sync
 
 
 @dataclass(frozen=True)

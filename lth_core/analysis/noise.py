@@ -17,10 +17,10 @@ import math
 
 import torch
 
-from lth_core.masks import Masks
-from lth_core.models import build, prunable_layers
+from lth_core.pruning.masks import Masks
+from lth_core.models.architectures import build, prunable_layers
 from lth_core.seeds import derive_seed
-from lth_core.stability import accuracy, load_masked_
+from lth_core.analysis.stability import accuracy, load_masked_
 
 
 def layer_std(weight: torch.Tensor, mask: torch.Tensor) -> float:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lth_core.early_stop import is_censored
-from lth_core.experiment import level_arms
-from lth_core.store import Corrupt, Store
-from lth_core.training import History
+from lth_core.analysis.early_stop import is_censored
+from lth_core.lottery.experiment import level_arms
+from lth_core.store.run_store import Corrupt, Store
+from lth_core.training.loop import History
 
 SUMMARY_METRICS = ("early_stop_iteration", "early_stop_smoothed", "test_acc_at_early_stop", "final_test_acc",
                    "train_acc", "train_acc_at_early_stop", "val_acc_at_early_stop", "val_loss_at_early_stop")
@@ -38,7 +38,7 @@ def _percent(rec: dict) -> float:
 
 def summary_frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per (level, arm, trial): early stopping (with its censoring flags, see
-    lth_core.early_stop) and accuracies. train_measured is False for older records whose
+    lth_core.analysis.early_stop) and accuracies. train_measured is False for older records whose
     training accuracy is the running minibatch proxy, not a measurement."""
     config = store.config(run_id)
     iters = config.training.iterations
@@ -103,7 +103,7 @@ def curves_frame(store: Store, run_id: str) -> pd.DataFrame:
 
 def layers_frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per (trial, level, arm, layer): surviving weights and % remaining."""
-    from lth_core.models import layer_sizes
+    from lth_core.models.architectures import layer_sizes
     order = list(layer_sizes(store.config(run_id).arch))  # input to output, not alphabetical
     rows = []
     for rec in records(store, run_id):

@@ -8,7 +8,7 @@ later (sparser) level run: a dip that recovers is noise, not a fall. It *holds d
 to X%* when X% is the sparsest level before that fall (or the sparsest level run, if it
 never falls). It is *clearly above* dense when every trial is at or above the dense mean.
 
-Input: the per-network frame of lth_core.results.summary_frame (rows with
+Input: the per-network frame of lth_core.analysis.results.summary_frame (rows with
 shared_dense=True are ignored). Accuracies are fractions; percents are % of prunable
 weights remaining.
 """

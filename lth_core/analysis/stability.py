@@ -12,7 +12,7 @@ Every floating entry of the state is interpolated, BatchNorm running statistics 
 (a simplification: the paper's networks that have BatchNorm interpolate them too, rather
 than recomputing them on training data). Pure: no store, no Streamlit.
 
-Also home of the two small steps every evaluation-only analysis shares (lth_core.noise):
+Also home of the two small steps every evaluation-only analysis shares (lth_core.analysis.noise):
 rebuild a masked network from a stored state, and measure its accuracy.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lth_core.masks import Masks, apply_
-from lth_core.models import build
-from lth_core.training import evaluate
+from lth_core.pruning.masks import Masks, apply_
+from lth_core.models.architectures import build
+from lth_core.training.loop import evaluate
 
 
 def masked_network(arch: str, dropout: float, state: dict, masks: Masks, device="cpu") -> nn.Module:
@@ -40,7 +40,7 @@ def load_masked_(model: nn.Module, state: dict, masks: Masks) -> nn.Module:
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of (x, y) classified correctly, in [0, 1]: correct / len(y), computed exactly as
-    training's evaluation records test_acc (lth_core.training.evaluate, same chunks)."""
+    training's evaluation records test_acc (lth_core.training.loop.evaluate, same chunks)."""
     _, correct = evaluate(model, x, y)
     return int(correct) / len(y)
 

@@ -1,10 +1,10 @@
 """Beyond the paper, drawn: pruning criteria and masks found at initialisation, each with a
 "what to look for" caption whose verdicts are computed from the run (structured pruning and
-stability: lth_core.charts_stability).
+stability: lth_core.charts.stability).
 
-Input is lth_core.results.summary_frame (one row per level, arm and trial; accuracies are
+Input is lth_core.analysis.results.summary_frame (one row per level, arm and trial; accuracies are
 fractions, drawn as %; percent_remaining is the % of prunable weights left, drawn on the
-paper's reversed log axis). Every comparison goes through lth_core.spread: an arm is called
+paper's reversed log axis). Every comparison goes through lth_core.analysis.spread: an arm is called
 above or below another only when every trial agrees on the sign (spread.paired_gap) *and*
 the two min..max bands over trials do not overlap; otherwise the caption says the difference
 is within the spread. With one trial it says "single trial, no spread". Pure Plotly, no
@@ -16,8 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lth_core import spread
-from lth_core.chart_style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, CRITERIA_ARMS,
+from lth_core.analysis import spread
+from lth_core.charts.style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, CRITERIA_ARMS,
                                   DENSE_COLOR, base_layout, rgba, sparsity_axis)
 from lth_core.config import AT_INIT, arm_family, check_parts
 

@@ -1,6 +1,6 @@
 """Pure Plotly builders for looking inside a ticket, and the Learn page's toy network.
 
-Inputs come from lth_core.results.layers_frame and lth_core.inspection; no
+Inputs come from lth_core.analysis.results.layers_frame and lth_core.analysis.inspection; no
 Streamlit here.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lth_core.chart_style import ARM_COLORS, DENSE_COLOR, RUN_COLORS, base_layout
+from lth_core.charts.style import ARM_COLORS, DENSE_COLOR, RUN_COLORS, base_layout
 
 POSITIVE, NEGATIVE = "#4C78A8", "#E45756"   # weight signs in the network drawing
 HEAT = "Viridis"                             # perceptually uniform, readable on light and dark

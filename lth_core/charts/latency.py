@@ -2,7 +2,7 @@
 and a "what to look for" caption whose findings are computed from the measurement.
 
 Input: the records of scripts/bench_latency.py (docs/bench/latency_cpu.json, key "records"):
-one dict per (arch, batch, IMP round, kind) with the Timing fields of lth_core.latency
+one dict per (arch, batch, IMP round, kind) with the Timing fields of lth_core.analysis.latency
 (seconds per forward pass of one batch) and the % of prunable weights remaining.
 Pure Plotly and pandas, no Streamlit.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from lth_core.chart_style import ARM_COLORS, DENSE_COLOR, base_layout, rgba, sparsity_axis
+from lth_core.charts.style import ARM_COLORS, DENSE_COLOR, base_layout, rgba, sparsity_axis
 
 KINDS = ("dense", "masked", "sparse_csr", "structured")
 KIND_NAMES = {"dense": "Dense network (timed beside each level)",

@@ -3,7 +3,7 @@
 Input is analyses.noise_frame (one row per trial, level, arm, scale, draw; accuracies as
 fractions, drawn as %). One panel per chosen level; in each, one line per arm (mean over
 trials and draws) with a min..max band over trials and draws. Arms keep their colours of
-every other chart (lth_core.chart_style); arms it does not know (new ones) get a colour from
+every other chart (lth_core.charts.style); arms it does not know (new ones) get a colour from
 RUN_COLORS and their own name. Pure Plotly, no Streamlit.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lth_core.analyses import noise_summary
-from lth_core.chart_style import ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, RUN_COLORS, base_layout, rgba
+from lth_core.analysis.analyses import noise_summary
+from lth_core.charts.style import ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, RUN_COLORS, base_layout, rgba
 
 PANELS_PER_ROW = 3
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "triangle-down", "pentagon", "hexagon", "cross")

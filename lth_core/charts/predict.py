@@ -2,13 +2,13 @@
 the accuracy-vs-sparsity figure, and the class's guesses as a histogram beside the truth.
 
 Guesses and truths are % of prunable weights remaining, or None for "never, within this run"
-(lth_core.guesses, lth_core.spread.compare_to_dense's falls_below_at).
+(lth_core.store.guesses, lth_core.analysis.spread.compare_to_dense's falls_below_at).
 """
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lth_core.chart_style import ARM_COLORS, ARM_NAMES, base_layout
+from lth_core.charts.style import ARM_COLORS, ARM_NAMES, base_layout
 
 SHORT = {"ticket": "ticket", "reinit": "re-init"}
 

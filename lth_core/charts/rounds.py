@@ -4,7 +4,7 @@ Panels, kept in step by the frames: the % remaining ladder (the current level
 highlighted), the ticket's accuracy vs sparsity (points appear round by round),
 the first layer's mask image, and the histogram of kept vs pruned initial
 weights. Each panel's traces are taken from the existing single-chart builders
-(lth_core.charts, lth_core.charts_inside), so the look and hover texts match the
+(lth_core.charts.results, lth_core.charts.inside), so the look and hover texts match the
 other pages. Pure Plotly, no Streamlit.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lth_core.chart_style import ARM_COLORS, ARM_NAMES, DENSE_COLOR, base_layout, rgba, sparsity_axis
-from lth_core.charts import accuracy_vs_sparsity, ladder_chart
-from lth_core.charts_inside import first_layer_image, init_histogram
+from lth_core.charts.style import ARM_COLORS, ARM_NAMES, DENSE_COLOR, base_layout, rgba, sparsity_axis
+from lth_core.charts.results import accuracy_vs_sparsity, ladder_chart
+from lth_core.charts.inside import first_layer_image, init_histogram
 
 MAX_SIDE = 48           # the mask image is block-averaged down to at most this many cells a side
 FRAME_MS = 900          # time per round when playing: slow enough to read on a projector
@@ -82,7 +82,7 @@ def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label
     """The animated four-panel figure.
 
     percents: % remaining per level of the whole ladder (data.config_ladder); agg: the
-    run's lth_core.results.aggregate (only the ticket arm is drawn); levels: the levels to
+    run's lth_core.analysis.results.aggregate (only the ticket arm is drawn); levels: the levels to
     play, ascending, one frame each (named 'L<level>'); maps[k]: inspection.first_layer_map
     of levels[k]'s mask; splits[k]: inspection.init_split (kept, pruned) θ₀ of one layer at
     levels[k]; start: the level shown before Play (default the first)."""

@@ -1,6 +1,6 @@
 """Beyond the paper, drawn (part 2): structured tickets against their controls, and stability
 to SGD noise (linear mode connectivity) for reset vs rewinding, each with a caption whose
-verdicts are computed from the runs (the rules of lth_core.charts_beyond and lth_core.spread).
+verdicts are computed from the runs (the rules of lth_core.charts.beyond and lth_core.analysis.spread).
 
 Structured input: results.summary_frame of a run with granularity 'neurons' or 'filters' (and
 optionally one unstructured run of the same network to overlay). Stability input: the frames
@@ -14,12 +14,12 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from lth_core import spread
-from lth_core.chart_style import DENSE_COLOR, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
-from lth_core.charts_beyond import (add_line, arm_line, close_caption, compare, dense_line, direction, gap_text,
+from lth_core.analysis import spread
+from lth_core.charts.style import DENSE_COLOR, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
+from lth_core.charts.beyond import (add_line, arm_line, close_caption, compare, dense_line, direction, gap_text,
                                     pct_text, present, sparsest_common)
-from lth_core.results import summary_frame
-from lth_core.store import Corrupt, Store
+from lth_core.analysis.results import summary_frame
+from lth_core.store.run_store import Corrupt, Store
 
 STABLE_PP = 2.0  # Frankle et al. 2020 call a network stable when its error barrier is below 2 points
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "pentagon", "star")

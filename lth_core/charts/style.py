@@ -60,7 +60,7 @@ GRID = "rgba(128,128,128,0.25)"
 CRITERIA_ARMS = tuple(_CRITERIA)
 AT_INIT_ARMS = tuple(a for m in _AT_INIT for a in (m, f"{m}_shuffle", f"{m}_reinit"))
 ARM_ORDER = PAPER_ARMS + CRITERIA_ARMS + AT_INIT_ARMS + ("ticket_copy",)
-# the arms drawn together on one chart (lth_core.charts_beyond): each pair must stay apart for
+# the arms drawn together on one chart (lth_core.charts.beyond): each pair must stay apart for
 # every colour-vision deficiency, by colour or by both dash and marker (tests/test_accessibility.py)
 CHART_GROUPS = {"paper": PAPER_ARMS, "criteria": ("ticket", "reinit", "random", *CRITERIA_ARMS),
                 **{f"at_init:{m}": ("ticket", "reinit", m, f"{m}_shuffle", f"{m}_reinit") for m in _AT_INIT},

@@ -5,11 +5,11 @@ validation), batch 60, Adam 1.2e-3, 3 levels (dense + 2 rounds at 20%, output
 10%), `--iterations` per level, validation and test every 100 iterations.
 
 Parts, each repeated `--repeats` times in this one process (medians reported):
-- engine:     lth_core.experiment.run, everything included (store, masks, progress);
+- engine:     lth_core.lottery.experiment.run, everything included (store, masks, progress);
 - plain:      a minimal loop over in-memory tensors, masks multiplied in after each step;
 - dataloader: torchvision's per-sample PIL -> ToTensor pipeline through a DataLoader;
 - parallel:   6 networks (ticket + random re-init x 3 trials) of one level, trained one
-              after another, stacked, and on worker processes (lth_core.bench_parallel).
+              after another, stacked, and on worker processes (lth_core.cli.bench_parallel).
 """
 from __future__ import annotations
 
@@ -26,16 +26,16 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from lth_core import bench_parallel
+from lth_core.cli import bench_parallel
 from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
-from lth_core.data import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
-from lth_core.experiment import run
-from lth_core.masks import apply_, ones_like
-from lth_core.models import build, prunable_layers
-from lth_core.pruning import prune
-from lth_core.store import Store
-from lth_core.tasks import default_processes, get_data, resolve_device, sync
-from lth_core.training import evaluate, make_optimizer
+from lth_core.data.datasets import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
+from lth_core.lottery.experiment import run
+from lth_core.pruning.masks import apply_, ones_like
+from lth_core.models.architectures import build, prunable_layers
+from lth_core.pruning.magnitude import prune
+from lth_core.store.run_store import Store
+from lth_core.lottery.tasks import default_processes, get_data, resolve_device, sync
+from lth_core.training.loop import evaluate, make_optimizer
 
 EVAL_EVERY = 100
 

@@ -220,8 +220,9 @@ def _progress_bar(store, run_id, stop: threading.Event):
 
 
 def cmd_run(a) -> int:
-    from lth_core import experiment, results
-    from lth_core.store import Store, StoreUnwritable, default_store_root
+    from lth_core.lottery import experiment
+    from lth_core.analysis import results
+    from lth_core.store.run_store import Store, StoreUnwritable, default_store_root
     try:
         config = config_from_args(a)
     except ValueError as exc:  # ConfigError and registry errors name the field and the allowed values
@@ -257,8 +258,8 @@ def cmd_run(a) -> int:
 
 
 def cmd_list(a) -> int:
-    from lth_core.runs import list_runs
-    from lth_core.store import Store, default_store_root
+    from lth_core.store.runs import list_runs
+    from lth_core.store.run_store import Store, default_store_root
     rows = list_runs(Store(a.store or default_store_root()))
     if a.json:
         print(json.dumps(rows))
@@ -274,8 +275,8 @@ def cmd_list(a) -> int:
 
 
 def cmd_work(a) -> int:
-    from lth_core import experiment
-    from lth_core.store import Corrupt, Store, default_store_root, validate_run_id
+    from lth_core.lottery import experiment
+    from lth_core.store.run_store import Corrupt, Store, default_store_root, validate_run_id
     store = Store(a.store or default_store_root())
     try:
         run_id = validate_run_id(a.run_id)
@@ -290,14 +291,14 @@ def cmd_work(a) -> int:
                f"experiment again to recreate it ({exc})")
         store.set_status(run_id, "failed", why[:500])
         raise Corrupt(why) from None
-    from lth_core.tasks import resolve_device
+    from lth_core.lottery.tasks import resolve_device
     if resolve_device(config.device) == "cpu":
         # Single-threaded, like the pool's workers: a run's numbers then do not depend on how many
         # processes computed which task (a resumed run equals an uninterrupted one), and the job
         # manager's workers do not oversubscribe the cores they share.
         import torch
         torch.set_num_threads(1)
-    from lth_core.store import AlreadyRunning
+    from lth_core.store.run_store import AlreadyRunning
     import os
     import time
     # the worker's own start record (the job manager sends stdout to the run's worker.log): one line
@@ -333,8 +334,8 @@ def _stop_at_deadline(store, run_id: str, deadline_s: float) -> None:
 
 
 def cmd_gallery(a) -> int:
-    from lth_core import gallery
-    from lth_core.store import Store, default_store_root, validate_run_id
+    from lth_core.store import gallery
+    from lth_core.store.run_store import Store, default_store_root, validate_run_id
     store = Store(a.store or default_store_root())
     for rid in a.run_ids:
         try:
@@ -349,9 +350,10 @@ def cmd_gallery(a) -> int:
 
 
 def cmd_report(a) -> int:
-    from lth_core import export, gallery
-    from lth_core.runs import locate
-    from lth_core.store import Store, default_store_root, validate_run_id
+    from lth_core.analysis import export
+    from lth_core.store import gallery
+    from lth_core.store.runs import locate
+    from lth_core.store.run_store import Store, default_store_root, validate_run_id
     try:
         run_id = validate_run_id(a.run_id)
     except ValueError as exc:
@@ -376,7 +378,7 @@ def cmd_report(a) -> int:
     return 0
 
 
-# --- analyse: evaluation-only analyses of a stored run (lth_core.analyses) -----------------
+# --- analyse: evaluation-only analyses of a stored run (lth_core.analysis.analyses) -----------------
 def _list_of(name, kind):
     """A comma list of `kind` (int or float) values, e.g. 0,3,6."""
     def parse(text: str) -> list:
@@ -412,9 +414,11 @@ def _add_analyse_parser(sub) -> None:
 
 
 def cmd_analyse(a) -> int:
-    from lth_core import analyses, analysis_jobs, gallery
-    from lth_core.runs import locate
-    from lth_core.store import Store, default_store_root, validate_run_id
+    from lth_core.analysis import analyses
+    from lth_core.execution import analysis_jobs
+    from lth_core.store import gallery
+    from lth_core.store.runs import locate
+    from lth_core.store.run_store import Store, default_store_root, validate_run_id
     try:
         run_id = validate_run_id(a.run_id)
     except ValueError as exc:
@@ -449,15 +453,15 @@ def _one_line(exc) -> str:
 
 
 def main(argv=None) -> int:
-    from lth_core.data import DataUnavailable
-    from lth_core.store import AlreadyRunning, Corrupt
+    from lth_core.data.datasets import DataUnavailable
+    from lth_core.store.run_store import AlreadyRunning, Corrupt
     try:
         try:
             a = build_parser().parse_args(argv)
         except SystemExit as exc:  # only -h/--help exit here (errors raise UsageError): help was printed
             return exc.code if isinstance(exc.code, int) else 0
         if a.command == "bench":
-            from lth_core.bench import main as bench_main
+            from lth_core.cli.bench import main as bench_main
             return bench_main(a)
         return {"run": cmd_run, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery,
                 "report": cmd_report, "analyse": cmd_analyse}[a.command](a)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lth_core.atomic import atomic_torch_save
+from lth_core.store.atomic import atomic_torch_save
 from lth_core.registry import get_dataset_info
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")

@@ -10,8 +10,8 @@ At most one process computes one run + parameters at a time: whoever computes
   <store>/<run_id>/analysis/noise-<hash>.status.json  queued | running (+ fraction) | done | failed (+ message)
   <store>/<run_id>/analysis/noise-<hash>.log          the background process's output
 
-where <hash> names the parameters (lth_core.analyses.param_hash). The worker's data
-memory is capped like a run's (lth_core.jobs, $LTH_WORKER_MEMORY_GB).
+where <hash> names the parameters (lth_core.analysis.analyses.param_hash). The worker's data
+memory is capped like a run's (lth_core.execution.jobs, $LTH_WORKER_MEMORY_GB).
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from lth_core.analyses import AnalysisError, check_ready, compute_noise, noise_params, param_hash, read_noise
-from lth_core.jobs import _exited, _limit_memory
-from lth_core.store import AlreadyRunning, Corrupt, Store, file_locked, flock_file
+from lth_core.analysis.analyses import AnalysisError, check_ready, compute_noise, noise_params, param_hash, read_noise
+from lth_core.execution.jobs import _exited, _limit_memory
+from lth_core.store.run_store import AlreadyRunning, Corrupt, Store, file_locked, flock_file
 
 LOCK_WAIT_S = 5.0   # a new worker waits this long for the starter that spawned it to let go of the lock
 _children: list[subprocess.Popen] = []  # spawned here; polled so that finished ones are reaped
@@ -121,7 +121,7 @@ def start_noise(store: Store, run_id: str, levels=None, scales=None, draws=None,
             with open(log, "ab") as out:
                 proc = subprocess.Popen(command(store, run_id, params, data_dir), stdout=out, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True,
-                                        cwd=str(Path(__file__).resolve().parents[1]))
+                                        cwd=str(Path(__file__).resolve().parents[2]))
             _children.append(proc)
             _limit_memory(proc.pid)
             _set_status(store, run_id, params, "queued", proc.pid)

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lth_core.config import ExperimentConfig
-from lth_core.experiment import is_complete
+from lth_core.lottery.experiment import is_complete
 from lth_core.resources import min_free_disk_gb, worker_memory_bytes
-from lth_core.store import AlreadyRunning, Store
+from lth_core.store.run_store import AlreadyRunning, Store
 
 POLL_S = 0.3
 EXIT_TAKEN = 75  # `work` exit code: another live process holds the run's lock (EX_TEMPFAIL)
@@ -410,7 +410,7 @@ class JobManager:
         log = self.store.run_dir(job.run_id) / "worker.log"
         with open(log, "ab") as out:
             job.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True, cwd=str(Path(__file__).resolve().parents[1]))
+                                        start_new_session=True, cwd=str(Path(__file__).resolve().parents[2]))
         _limit_memory(job.proc.pid)
         job.state, job.started = "running", time.time()
         self.started_count += 1

@@ -12,18 +12,18 @@ only in mask and initial weights.
 
 Beyond the paper (docs/BEYOND.md), a run may also train, per level:
   imp_<criterion> - an IMP ticket of its own chain whose rounds keep weights by another
-                    criterion (lth_core.criteria), from the same dense network;
-  <method>        - a mask found at initialisation (lth_core.at_init) at the level's counts,
+                    criterion (lth_core.pruning.criteria), from the same dense network;
+  <method>        - a mask found at initialisation (lth_core.pruning.at_init) at the level's counts,
                     trained from theta_0; <method>_shuffle / <method>_reinit its sanity checks;
   ticket_copy     - at stability_levels, the ticket again with another minibatch order; the
-                    error along the line between the two (lth_core.stability) is stored as
+                    error along the line between the two (lth_core.analysis.stability) is stored as
                     t<trial>/L<level>/stability.json.
 Every trained network's final weights are stored (final_<arm>.st) for analyses that only
-evaluate (lth_core.noise). The pruning granularity may be structured (lth_core.structured).
+evaluate (lth_core.analysis.noise). The pruning granularity may be structured (lth_core.pruning.structured).
 
 Work proceeds level by level; the tasks of one level (all trials, all arms)
 are independent: on a CPU they run in parallel worker processes, on a GPU they
-train stacked into one computation (lth_core.batched). Every finished task is
+train stacked into one computation (lth_core.training.batched). Every finished task is
 written to the store at once, so an interrupted run resumes where it stopped
 and a finished run is served from the store without training.
 """
@@ -34,16 +34,16 @@ import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
-from lth_core.batched import execute_stacked, groups
-from lth_core.at_init import at_init_mask
+from lth_core.training.batched import execute_stacked, groups
+from lth_core.pruning.at_init import at_init_mask
 from lth_core.config import COPY_ARM, ExperimentConfig, arm_family, check_parts
-from lth_core.masks import ones_like
-from lth_core.models import build, layer_sizes, prunable_layers
-from lth_core.pruning import counts_after, prune, prune_by_counts, random_like
-from lth_core.structured import prune_units, random_units
-from lth_core.store import Corrupt, Store
-from lth_core.training import TRAIN_MEASURE
-from lth_core.tasks import (TaskSpec, default_processes, derive_seed, execute, make_pool, resolve_device,
+from lth_core.pruning.masks import ones_like
+from lth_core.models.architectures import build, layer_sizes, prunable_layers
+from lth_core.pruning.magnitude import counts_after, prune, prune_by_counts, random_like
+from lth_core.pruning.structured import prune_units, random_units
+from lth_core.store.run_store import Corrupt, Store
+from lth_core.training.loop import TRAIN_MEASURE
+from lth_core.lottery.tasks import (TaskSpec, default_processes, derive_seed, execute, make_pool, resolve_device,
                             stacks_networks)
 
 import torch
@@ -79,9 +79,9 @@ def batch_of(config: ExperimentConfig, level: int, arm: str) -> int:
 
 def percent_ladder(config: ExperimentConfig) -> list[float]:
     """% of prunable weights remaining at levels 0..rounds, known before anything runs."""
-    from lth_core.pruning import ladder
+    from lth_core.pruning.magnitude import ladder
     if config.pruning.granularity != "unstructured":
-        from lth_core.structured import ladder as structured_ladder
+        from lth_core.pruning.structured import ladder as structured_ladder
         model = build(config.arch, 0)
         return structured_ladder(model.state_dict(), prunable_layers(model), config.pruning)
     sizes = layer_sizes(config.arch)
@@ -241,8 +241,8 @@ class _Run:
     def measure_stability(self, batch: int) -> None:
         """After a level's batch: the error along the line between the ticket and its copy, at
         every stability level whose two networks are now trained (evaluation only)."""
-        from lth_core.stability import interpolation
-        from lth_core.tasks import get_data
+        from lth_core.analysis.stability import interpolation
+        from lth_core.lottery.tasks import get_data
         for level in self.c.stability_levels:
             if batch_of(self.c, level, COPY_ARM) != batch:
                 continue
@@ -290,9 +290,9 @@ class _Run:
 
 def snip_batches(config: ExperimentConfig, data_dir, seed: int) -> list:
     """SNIP's minibatches: the first SNIP_BATCHES of a seeded order, on the CPU."""
-    from lth_core.at_init import SNIP_BATCHES
-    from lth_core.tasks import get_data
-    from lth_core.training import minibatches
+    from lth_core.pruning.at_init import SNIP_BATCHES
+    from lth_core.lottery.tasks import get_data
+    from lth_core.training.loop import minibatches
     data = get_data(config.dataset, str(data_dir) if data_dir else None, "cpu")
     order = minibatches(len(data.x_train), config.training.batch_size, seed, "cpu")
     return [(data.x_train[i], data.y_train[i]) for i in (next(order) for _ in range(SNIP_BATCHES))]

@@ -4,7 +4,7 @@ A TaskSpec is plain data (config pieces, weights, mask, seeds), so it runs the
 same in this process or in a worker process. On a CPU, several single-threaded
 worker processes train independent networks (trials, controls) at once; this
 beats one multi-threaded process for small networks. On a GPU they train
-in-process, stacked into one computation (lth_core.batched), with the data
+in-process, stacked into one computation (lth_core.training.batched), with the data
 resident on the device.
 """
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 import torch
 
 from lth_core.config import ConfigError, TrainingConfig
-from lth_core.data import Data, load
-from lth_core.masks import Masks, apply_
-from lth_core.models import build
+from lth_core.data.datasets import Data, load
+from lth_core.pruning.masks import Masks, apply_
+from lth_core.models.architectures import build
 from lth_core.seeds import derive_seed  # noqa: F401  (re-exported: experiment and scripts use it from here)
-from lth_core.training import train
+from lth_core.training.loop import train
 
 LIVE_EVERY_S = 1.0  # at most one live-progress write per second per task
 
@@ -83,7 +83,7 @@ def live_writer(spec: TaskSpec):
     """on_eval callback writing the task's live progress (at most once a second), or None."""
     if not spec.store_root:
         return None
-    from lth_core.store import Store
+    from lth_core.store.run_store import Store
     store, last = Store(spec.store_root), [0.0]
 
     def on_eval(step, metrics):
@@ -125,7 +125,7 @@ def default_processes(device: str) -> int:
 
 
 def stacks_networks(device: str) -> bool:
-    """Train a level's networks as one stacked computation (lth_core.batched)? Yes on CUDA,
+    """Train a level's networks as one stacked computation (lth_core.training.batched)? Yes on CUDA,
     where one small network leaves the device mostly idle; no on a CPU, where single-threaded
     worker processes were measured faster (docs/PERFORMANCE.md). $LTH_STACK=1 or 0 overrides."""
     env = os.environ.get("LTH_STACK")

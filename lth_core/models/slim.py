@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lth_core.masks import Masks, apply_
-from lth_core.models import build, prunable_layers
+from lth_core.pruning.masks import Masks, apply_
+from lth_core.models.architectures import build, prunable_layers
 
 SUPPORTED = ("mlp1d", "lenet300", "conv2", "conv4", "conv6")
 

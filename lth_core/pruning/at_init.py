@@ -1,7 +1,7 @@
 """Masks found at initialisation, before any training: the "find them earlier" question.
 
 Each method scores theta_0 alone and keeps the top weights at exactly the counts IMP would
-have at the same level (lth_core.pruning.counts_after: layer-wise or global, the output layer
+have at the same level (lth_core.pruning.magnitude.counts_after: layer-wise or global, the output layer
 at its own rate), so an at-init arm and the IMP ticket of a level have the same sparsity.
 
   magnitude_init  |theta_0|
@@ -20,8 +20,8 @@ import torch
 from torch.nn import functional as F
 
 from lth_core.config import AT_INIT, PruningConfig
-from lth_core.masks import Masks
-from lth_core.pruning import counts_after, prune_by_counts
+from lth_core.pruning.masks import Masks
+from lth_core.pruning.magnitude import counts_after, prune_by_counts
 
 SNIP_BATCHES = 10
 SYNFLOW_STEPS = 100

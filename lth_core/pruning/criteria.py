@@ -10,7 +10,7 @@ theta_k when rewinding) and the weights it was trained to (w_f). Higher score = 
                           (a layer, or the pooled layers of global pruning), so keeping the
                           top n is "both above a threshold" with the count exact.
 
-Scores are only ever compared among surviving weights (lth_core.pruning keeps pruned
+Scores are only ever compared among surviving weights (lth_core.pruning.magnitude keeps pruned
 ones pruned), so a pruned weight's score is irrelevant.
 """
 from __future__ import annotations

@@ -3,17 +3,17 @@
 Pruning only ever removes still-alive weights, and removes exactly
 round(rate x alive) of them per layer (layer-wise) or over the pooled layers
 (global). The output layer is always pruned layer-wise at output_rate. Which
-weights go is decided by the config's criterion (lth_core.criteria; magnitude
+weights go is decided by the config's criterion (lth_core.pruning.criteria; magnitude
 by default); whole units go instead when its granularity is structured
-(lth_core.structured).
+(lth_core.pruning.structured).
 """
 from __future__ import annotations
 
 import torch
 
 from lth_core.config import PruningConfig
-from lth_core.criteria import scores as criterion_scores
-from lth_core.masks import Masks
+from lth_core.pruning.criteria import scores as criterion_scores
+from lth_core.pruning.masks import Masks
 
 
 def layer_rates(kinds: dict[str, str], cfg: PruningConfig) -> dict[str, float]:
@@ -43,7 +43,7 @@ def prune(weights: dict[str, torch.Tensor], masks: Masks, kinds: dict[str, str],
     overrides cfg.criterion (a run's extra criteria arms)."""
     criterion = criterion or cfg.criterion
     if cfg.granularity != "unstructured":
-        from lth_core.structured import prune_units
+        from lth_core.pruning.structured import prune_units
         return prune_units(weights, masks, kinds, cfg, init, criterion)
     sc = criterion_scores(criterion, weights, init, masks, scopes(masks, kinds, cfg))
     return prune_by_counts(sc, masks, kinds, cfg, next_counts(masks, kinds, cfg), scored=True)
@@ -73,7 +73,7 @@ def next_counts(masks: Masks, kinds: dict[str, str], cfg: PruningConfig) -> dict
 def prune_by_counts(weights: dict[str, torch.Tensor], masks: Masks, kinds: dict[str, str],
                     cfg: PruningConfig, keep: dict, scored: bool = False) -> Masks:
     """Keep the largest-magnitude alive weights so that `keep` counts survive (scored=True:
-    `weights` are already scores, higher kept, e.g. from lth_core.criteria)."""
+    `weights` are already scores, higher kept, e.g. from lth_core.pruning.criteria)."""
     if not scored:
         weights = {n: w.detach().abs() for n, w in weights.items() if n in masks}
     new: Masks = {}

@@ -4,7 +4,7 @@ A unit is a hidden neuron of a fully connected layer (row i of its weight) or a 
 conv layer (weight[j, :, :, :]). When a unit goes, its incoming row and its outgoing weights
 in the next layer go with it: the next Linear layer's column i, the next conv's input channel j,
 or, after the flatten, the columns of channel j's spatial positions. Masks stay element masks of
-the usual shape (lth_core.masks), so training, storage and every chart work unchanged.
+the usual shape (lth_core.pruning.masks), so training, storage and every chart work unchanged.
 
   neurons  hidden fc neurons go whole; conv layers (if any) are pruned weight by weight
   filters  conv filters go whole, and hidden fc neurons too (the whole network can be slimmed)
@@ -21,8 +21,8 @@ import dataclasses
 import torch
 
 from lth_core.config import GRANULARITIES, PruningConfig  # noqa: F401  (GRANULARITIES re-exported)
-from lth_core.criteria import scores as criterion_scores
-from lth_core.masks import Masks
+from lth_core.pruning.criteria import scores as criterion_scores
+from lth_core.pruning.masks import Masks
 
 
 def unit_layers(kinds: dict[str, str], granularity: str) -> list[str]:
@@ -42,7 +42,7 @@ def _rate(kind: str, cfg: PruningConfig) -> float:
 
 def units_after(alive: int, rate: float, rounds: int) -> int:
     """Units left of `alive` after `rounds` rounds at `rate` (each removes round(rate x alive))."""
-    from lth_core.pruning import n_to_prune
+    from lth_core.pruning.magnitude import n_to_prune
     for _ in range(rounds):
         alive -= n_to_prune(alive, rate)
     return alive
@@ -68,7 +68,7 @@ def prune_units(weights: dict, masks: Masks, kinds: dict[str, str], cfg: Pruning
                 init: dict | None, criterion: str, rounds: int = 1) -> Masks:
     """`rounds` rounds' worth of structured pruning in one step (1: an IMP round; the level:
     one-shot pruning from the dense network)."""
-    from lth_core.pruning import next_counts, prune_by_counts
+    from lth_core.pruning.magnitude import next_counts, prune_by_counts
     el = criterion_scores(criterion, weights, init, masks, [[n] for n in masks])
     whole = unit_layers(kinds, cfg.granularity)
     new = dict(masks)
@@ -101,7 +101,7 @@ def _keep_top(scores: torch.Tensor, alive: torch.Tensor, n_remove: int) -> torch
 def random_units(masks: Masks, kinds: dict[str, str], granularity: str, generator: torch.Generator) -> Masks:
     """A random structured mask with the same number of units (and so of weights) in every layer:
     the random-pruning control of a structured ticket. Layers drawn in network order."""
-    from lth_core.pruning import random_like
+    from lth_core.pruning.magnitude import random_like
     whole = unit_layers(kinds, granularity)
     single = [n for n, k in kinds.items() if k == "conv" and n not in whole]
     base = {n: torch.ones_like(m) for n, m in masks.items()}

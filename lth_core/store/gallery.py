@@ -12,10 +12,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from lth_core.experiment import is_complete
-from lth_core.store import Store
+from lth_core.lottery.experiment import is_complete
+from lth_core.store.run_store import Store
 
-GALLERY_ROOT = Path(__file__).resolve().parents[1] / "gallery"
+GALLERY_ROOT = Path(__file__).resolve().parents[2] / "gallery"
 KEEP = ("config.json", "status.json")
 # The reproduction's full-length Fashion-MNIST run (docs/REPRODUCTION.md): 5 trials, 20,000 iterations
 # per round, uncensored early stops. The Learn page opens it in one click.

@@ -1,7 +1,7 @@
 """Predict, then reveal: a student's guess of where each arm falls below dense, kept anonymously.
 
 A guess names, per arm ("ticket", "reinit"), the % remaining from which the arm falls clearly
-below the dense network, as lth_core.spread defines it (compare_to_dense's falls_below_at), or
+below the dense network, as lth_core.analysis.spread defines it (compare_to_dense's falls_below_at), or
 None for "never, within this run". A guessed % must be one of the run's pruned levels
 (its % remaining ladder, the dense level excluded); anything else raises GuessError.
 
@@ -20,7 +20,7 @@ import re
 import secrets
 from pathlib import Path
 
-from lth_core.store import Corrupt, Store, validate_run_id
+from lth_core.store.run_store import Corrupt, Store, validate_run_id
 
 ARMS = ("ticket", "reinit")
 FOLDER = "guesses"

@@ -32,9 +32,9 @@ import torch
 from safetensors.numpy import load as st_load_np
 from safetensors.numpy import save as st_save_np
 
-from lth_core.atomic import atomic_write_bytes
+from lth_core.store.atomic import atomic_write_bytes
 from lth_core.config import ExperimentConfig
-from lth_core.masks import Masks, pack, unpack
+from lth_core.pruning.masks import Masks, pack, unpack
 
 LOCK_WAIT_S = 0.5  # how long lock() retries before AlreadyRunning (a real holder keeps it for the whole run)
 RUN_ID_RE = re.compile(r"\A[0-9a-f]{16}\Z")  # \Z, not $: "$" also matches before a trailing newline

@@ -1,8 +1,8 @@
 """What the store holds: one status row per run, for `list` and the app's Runs page."""
 from __future__ import annotations
 
-from lth_core.gallery import NOTES
-from lth_core.store import Corrupt, Store
+from lth_core.store.gallery import NOTES
+from lth_core.store.run_store import Corrupt, Store
 
 
 def run_row(store: Store, run_id: str, check_files: bool = True) -> dict:

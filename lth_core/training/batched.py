@@ -19,10 +19,10 @@ import torch
 from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
 
-from lth_core.masks import apply_
-from lth_core.models import build, has_buffers
-from lth_core.tasks import TaskSpec, get_data, live_writer
-from lth_core.training import (History, cpu_copy, eval_chunk, is_eval_step, make_optimizer, measurements,
+from lth_core.pruning.masks import apply_
+from lth_core.models.architectures import build, has_buffers
+from lth_core.lottery.tasks import TaskSpec, get_data, live_writer
+from lth_core.training.loop import (History, cpu_copy, eval_chunk, is_eval_step, make_optimizer, measurements,
                                minibatches, set_lr, splits)
 
 

@@ -1,7 +1,7 @@
 """The training loop: masked SGD/Adam on in-memory tensors, measured every eval_every steps.
 
 The learning rate follows lr_at (linear warm-up, then step drops at the milestones); image
-batches are augmented on their device when the config asks (lth_core.augment).
+batches are augmented on their device when the config asks (lth_core.data.augment).
 
 Pruned weights get a zero gradient before every optimizer step, so they stay
 exactly zero and their optimizer state (Adam moments, momentum) stays zero.
@@ -16,11 +16,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lth_core.augment import crop_flip, draws
+from lth_core.data.augment import crop_flip, draws
 from lth_core.config import TrainingConfig
-from lth_core.data import Data
-from lth_core.early_stop import argmin_index, smoothed_argmin_index
-from lth_core.masks import Masks
+from lth_core.data.datasets import Data
+from lth_core.analysis.early_stop import argmin_index, smoothed_argmin_index
+from lth_core.pruning.masks import Masks
 from lth_core.seeds import derive_seed
 
 # Examples per forward pass at evaluation time. On a CPU, chunks that stay in cache are
