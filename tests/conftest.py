@@ -75,14 +75,15 @@ def fashion_mnist(fashion_mnist_available, data_dir):
 @pytest.fixture
 def executed(monkeypatch):
     """Keys of the tasks experiment.run trains in this process (processes=1), in order."""
+    from lth_core.lottery import tasks
     keys: list[str] = []
-    real = experiment.execute
+    real = tasks.execute
 
     def counting(spec):
         keys.append(spec.key)
         return real(spec)
 
-    monkeypatch.setattr(experiment, "execute", counting)
+    monkeypatch.setattr(tasks, "execute", counting)
     return keys
 
 

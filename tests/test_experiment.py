@@ -22,7 +22,7 @@ LEVELS = (1, 2)
 def run_recording(config, root, data_dir, processes=1, **kw):
     """Run config into a new Store at root; return (store, run id, {task key: the TaskSpec trained})."""
     specs = {}
-    real = experiment.execute
+    real = tasks.execute
 
     def recording(spec):
         specs[spec.key] = copy.deepcopy(spec)
@@ -30,7 +30,7 @@ def run_recording(config, root, data_dir, processes=1, **kw):
 
     store = Store(root)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(experiment, "execute", recording)
+        mp.setattr(tasks, "execute", recording)
         rid = experiment.run(config, store, data_dir=data_dir, processes=processes, **kw)
     return store, rid, specs
 
@@ -144,7 +144,7 @@ def test_second_identical_run_is_served_from_store(full, data_dir, monkeypatch):
     def no_training(*a, **k):
         raise AssertionError("trained although the run is complete in the store")
 
-    for mod, name in ((experiment, "execute"), (tasks, "execute"), (training, "train")):
+    for mod, name in ((tasks, "execute"), (training, "train")):
         monkeypatch.setattr(mod, name, no_training)
     assert experiment.run(store.config(rid), store, data_dir=data_dir, processes=1) == rid
 
@@ -180,7 +180,7 @@ def test_resume_trains_only_missing_tasks(interrupted, data_dir, executed):
     """Resuming must not retrain what the store already holds (hours, for the paper's settings)."""
     config, store = interrupted
     experiment.run(config, store, data_dir=data_dir, processes=1)
-    assert executed == ["t0-L01-reinit", "t0-L02-ticket", "t0-L02-reinit"]
+    assert sorted(executed) == ["t0-L01-reinit", "t0-L02-reinit", "t0-L02-ticket"]
 
 
 def test_resumed_run_equals_uninterrupted_run(interrupted, data_dir, tmp_path):

@@ -21,20 +21,17 @@ Beyond the paper (docs/BEYOND.md), a run may also train, per level:
 Every trained network's final weights are stored (final_<arm>.st) for analyses that only
 evaluate (lth_core.analysis.noise). The pruning granularity may be structured (lth_core.pruning.structured).
 
-Work proceeds level by level; the tasks of one level (all trials, all arms)
-are independent: on a CPU they run in parallel worker processes, on a GPU they
-train stacked into one computation (lth_core.training.batched). Every finished task is
-written to the store at once, so an interrupted run resumes where it stopped
+Networks train as soon as what they start from is stored (lth_core.lottery.graph,
+lth_core.lottery.driver): the ticket chain first, the controls and other trials on
+the cores left; an executor (lth_core.execution) decides where. Every finished task
+is written to the store at once, so an interrupted run resumes where it stopped
 and a finished run is served from the store without training.
 """
 from __future__ import annotations
 
-import shutil
 import time
-from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
-from lth_core.training.batched import execute_stacked, groups
 from lth_core.pruning.at_init import at_init_mask
 from lth_core.config import COPY_ARM, ExperimentConfig, arm_family, check_parts
 from lth_core.pruning.masks import ones_like
@@ -43,8 +40,7 @@ from lth_core.pruning.magnitude import counts_after, prune, prune_by_counts, ran
 from lth_core.pruning.structured import prune_units, random_units
 from lth_core.store.run_store import Corrupt, Store
 from lth_core.training.loop import TRAIN_MEASURE
-from lth_core.lottery.tasks import (TaskSpec, default_processes, derive_seed, execute, make_pool, resolve_device,
-                            stacks_networks)
+from lth_core.lottery.tasks import TaskSpec, derive_seed, resolve_device
 
 import torch
 
@@ -91,14 +87,15 @@ def percent_ladder(config: ExperimentConfig) -> list[float]:
 class _Run:
     """The state of one run while it computes: what is in the store, what is missing."""
 
-    def __init__(self, config: ExperimentConfig, store: Store, data_dir, device: str):
+    def __init__(self, config: ExperimentConfig, store: Store, data_dir, device: str, *,
+                 epoch: float | None = None, at_init_cache: dict | None = None):
         self.c, self.store, self.data_dir, self.device = config, store, data_dir, device
         self.run_id = config.run_id()
         model = build(config.arch, 0)
         self.kinds = prunable_layers(model)
         self.sizes = {n: p.numel() for n, p in model.named_parameters() if n in self.kinds}
-        self.epoch = time.time()
-        self._at_init: dict = {}
+        self.epoch = time.time() if epoch is None else epoch
+        self._at_init: dict = {} if at_init_cache is None else at_init_cache
 
     # --- store access that treats damage as absence ------------------------
     def _ok(self, reader, rel):
@@ -171,7 +168,7 @@ class _Run:
 
     def at_init(self, trial, level, method):
         """The mask `method` finds on theta_0 at this level's counts (computed once per run)."""
-        key = (trial, level, method)
+        key = (self.run_id, trial, level, method)
         if key not in self._at_init:
             model = build(self.c.arch, 0, self.c.training.dropout)
             model.load_state_dict(self.theta0(trial))
@@ -238,26 +235,22 @@ class _Run:
                     and self._ok(self.store.read_masks, rel) is None and self.mask(trial, level) is not None:
                 self.store.write_masks(self.run_id, rel, self.spec(trial, level, arm).masks)
 
-    def measure_stability(self, batch: int) -> None:
-        """After a level's batch: the error along the line between the ticket and its copy, at
-        every stability level whose two networks are now trained (evaluation only)."""
+    def measure_stability(self, trial: int, level: int) -> None:
+        """The error along the line between the ticket and its copy at a stability level, once
+        both networks are trained and stored (evaluation only; nothing when either is missing)."""
         from lth_core.analysis.stability import interpolation
         from lth_core.lottery.tasks import get_data
-        for level in self.c.stability_levels:
-            if batch_of(self.c, level, COPY_ARM) != batch:
-                continue
-            for trial in range(self.c.trials):
-                rel, base = f"t{trial}/L{level:02d}/stability.json", f"t{trial}/L{level:02d}"
-                if self._ok(self.store.read_json, rel) is not None:
-                    continue
-                a = self._ok(self.store.read_state, f"{base}/final_ticket.st")
-                b = self._ok(self.store.read_state, f"{base}/final_{COPY_ARM}.st")
-                if a is None or b is None:
-                    continue
-                data = get_data(self.c.dataset, str(self.data_dir) if self.data_dir else None, self.device)
-                out = interpolation(self.c.arch, self.c.training.dropout, a, b, self.mask(trial, level),
-                                    data.x_test, data.y_test)
-                self.store.write_json(self.run_id, rel, {"trial": trial, "level": level, **out})
+        rel, base = f"t{trial}/L{level:02d}/stability.json", f"t{trial}/L{level:02d}"
+        if level not in self.c.stability_levels or self._ok(self.store.read_json, rel) is not None:
+            return
+        a = self._ok(self.store.read_state, f"{base}/final_ticket.st")
+        b = self._ok(self.store.read_state, f"{base}/final_{COPY_ARM}.st")
+        if a is None or b is None:
+            return
+        data = get_data(self.c.dataset, str(self.data_dir) if self.data_dir else None, self.device)
+        out = interpolation(self.c.arch, self.c.training.dropout, a, b, self.mask(trial, level),
+                            data.x_test, data.y_test)
+        self.store.write_json(self.run_id, rel, {"trial": trial, "level": level, **out})
 
     def persist(self, trial, level, arm, spec: TaskSpec, result: dict) -> None:
         """Write a finished task; downstream artifacts first, metrics last."""
@@ -314,105 +307,42 @@ def is_complete(config: ExperimentConfig, store: Store, run_id: str | None = Non
 
 
 def run(config: ExperimentConfig, store: Store, *, data_dir: Path | None = None,
-        processes: int | None = None, on_progress=None) -> str:
+        processes: int | None = None, on_progress=None, executor=None) -> str:
     """Compute (or resume) a run in the store; returns its run id.
 
-    processes: worker processes for the tasks of a level (None: every core on a CPU).
+    executor: who trains the networks (lth_core.execution); default, this machine with
+    `processes` cores (None: every core on a CPU; the networks stacked on a GPU).
     on_progress(progress_dict) is called as tasks finish and while they train.
     A run already complete in the store returns at once without training.
     """
+    from lth_core.lottery.driver import compute
     run_id = store.create(config)
     # complete and intact: served from the store. A damaged file that no metrics record depends on
-    # (theta_0, a control's mask, progress.json) still sends the run through _compute to rebuild it.
+    # (theta_0, a control's mask, progress.json) still sends the run through compute to rebuild it.
     if is_complete(config, store) and not store.damaged_files(run_id):
         if store.status(run_id)["state"] != "done":
             with store.lock(run_id):
                 store.set_status(run_id, "done")
         return run_id
     device = resolve_device(config.device)
+    own = executor is None
+    if own:
+        from lth_core.execution.select import local_executor
+        executor = local_executor(device, processes, warm=((config.dataset,), str(data_dir) if data_dir else None))
     with store.lock(run_id):
         store.set_status(run_id, "running")
         try:
-            _compute(config, store, data_dir, device, processes, on_progress)
+            failures = compute([_Run(config, store, data_dir, device)], executor, on_progress)
+            if failures:
+                raise failures[0]
         except KeyboardInterrupt:
             store.set_status(run_id, "cancelled", "interrupted by the user")
             raise
         except BaseException as exc:
             store.set_status(run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
             raise
+        finally:
+            if own:
+                executor.close()
         store.set_status(run_id, "done")
     return run_id
-
-
-def _compute(config, store, data_dir, device, processes, on_progress) -> None:
-    r = _Run(config, store, data_dir, device)
-    shutil.rmtree(store.run_dir(r.run_id) / "live", ignore_errors=True)
-    total = sum(task_steps(config, lv, arm) for _, lv, arm in planned_tasks(config))
-    done = sum(task_steps(config, lv, arm) for t, lv, arm in planned_tasks(config)
-               if r.metrics(t, lv, arm) is not None)
-    state = {"done": done}
-
-    def report(level, extra=None):
-        prog = {"epoch": r.epoch, "started": r.epoch, "level": level, "levels": config.levels,
-                "network_iterations_done": state["done"], "network_iterations_total": total}
-        store.write_progress(r.run_id, prog)
-        if on_progress is not None:
-            on_progress(store.progress(r.run_id))
-
-    for trial in range(config.trials):
-        r.theta0(trial)  # regenerated from the trial's seed if missing or damaged (no training)
-    if processes is None:
-        processes = default_processes(device)
-    stack = stacks_networks(device)
-    pool = make_pool(processes) if processes > 1 and device == "cpu" and not stack else None
-    try:
-        for level in range(config.levels):
-            todo = [(t, lv, a) for t, lv, a in planned_tasks(config)
-                    if batch_of(config, lv, a) == level and not r.task_complete(t, lv, a)]
-            for trial in range(config.trials):
-                if level > 0:
-                    r.repair_control_masks(trial, level)
-            report(level)
-            specs = {t: r.spec(*t) for t in todo}
-            for task, result in _execute_all(specs, pool, stack, lambda: report(level)):
-                if r.metrics(*task) is not None:  # a re-run only to rebuild artifacts: progress already counted
-                    state["done"] -= task_steps(config, task[1], task[2])
-                r.persist(*task, specs[task], result)
-                # its steps now count as done: drop its live record so they are not counted twice
-                (store.run_dir(r.run_id) / "live" / f"{specs[task].key}.json").unlink(missing_ok=True)
-                state["done"] += task_steps(config, task[1], task[2])
-                report(level)
-            r.measure_stability(level)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _execute_all(specs: dict, pool, stack: bool, tick):
-    """Yield (task, result) as tasks finish: stacked into one computation per group,
-    in-process one after another, or on the pool.
-
-    With a pool, even a lone task goes to a (single-threaded) worker: a multi-threaded
-    process on a busy machine spin-waits for cores and trains many times slower.
-    A stacked group's results all come when the group finishes, so an interruption
-    loses that group's training in the current level (finished levels are kept).
-    """
-    if stack:
-        for group in groups(specs):
-            if len(group) == 1:
-                yield group[0], execute(specs[group[0]])
-                continue
-            yield from zip(group, execute_stacked([specs[t] for t in group]))
-        return
-    if pool is None:
-        for task, spec in specs.items():
-            yield task, execute(spec)
-        return
-    futures = {pool.submit(execute, spec): task for task, spec in specs.items()}
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-        for f in finished:
-            yield futures[f], f.result()
-        if not finished:
-            tick()

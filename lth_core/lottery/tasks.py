@@ -93,7 +93,7 @@ def live_writer(spec: TaskSpec):
             store.write_live(spec.run_id, spec.key, {
                 "epoch": spec.epoch, "steps": step - spec.start_iteration, "iteration": step,
                 "iterations": spec.training.iterations, "key": spec.key,
-                "val_acc": metrics["val_acc"], "test_acc": metrics["test_acc"]})
+                "val_acc": metrics["val_acc"], "test_acc": metrics["test_acc"], "pid": os.getpid()})
     return on_eval
 
 

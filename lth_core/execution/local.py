@@ -1,0 +1,154 @@
+"""Train tasks on this machine: in this process, on worker processes, or stacked on a GPU.
+
+- CPU: a network that has every core to itself (its level has one network, or the run has
+  one process) trains here, with every core's threads: no worker to start, no data to load
+  twice. Networks that share the cores train on single-threaded spawned worker processes,
+  created the first time two networks run at once (so a lone chain never pays their
+  start-up) and kept for the executor's life: a sweep's later runs find them warm.
+- CUDA (or $LTH_STACK=1): the ready networks train stacked into one computation
+  (lth_core.training.batched), here, with the data resident on the device.
+Either way a task reads its inputs from the store and writes its results there
+(lth_core.lottery.task_ref): only names and small summaries cross processes.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+import torch
+
+from lth_core.lottery.task_ref import TaskRef, run_task
+
+
+def _worker_init(threads: int, warm: tuple) -> None:
+    torch.set_num_threads(threads)
+    if warm:
+        warm_process(*warm)
+
+
+def warm_process(datasets: tuple, data_dir: str | None, device: str = "cpu") -> None:
+    """Pay a worker's one-off costs before its first task: the datasets in use, parsed and in
+    memory, and the optimizer's first step (which imports torch._dynamo, about a second)."""
+    from lth_core.lottery.tasks import get_data
+    from lth_core.training.loop import make_optimizer
+    from lth_core.config import TrainingConfig
+    for name in datasets:
+        try:
+            get_data(name, data_dir, device)
+        except Exception:  # a dataset that is not here: the task that needs it says so
+            pass
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt = make_optimizer([p], TrainingConfig())
+    p.sum().backward()
+    opt.step()
+
+
+def _result(value) -> Future:
+    f: Future = Future()
+    f.set_result(value)
+    return f
+
+
+def _error(exc: BaseException) -> Future:
+    f: Future = Future()
+    f.set_exception(exc)
+    return f
+
+
+class LocalExecutor:
+    """Up to `processes` networks at once on this machine (default: every core)."""
+
+    name = "local"
+
+    def __init__(self, processes: int | None = None, max_threads: int | None = None,
+                 warm: tuple | None = None):
+        self.capacity = max(1, processes or os.cpu_count() or 1)
+        self.max_threads = max_threads or self.capacity
+        self._warm = warm  # (datasets, data_dir): what the pool's workers load before their first task
+        self._pool: ProcessPoolExecutor | None = None
+
+    def threads_for(self, width: int) -> int:
+        """Threads of a network whose level has `width` networks: the cores shared among them."""
+        return max(1, min(self.max_threads, self.capacity // max(1, width)))
+
+    def start_pool(self) -> None:
+        """Start the worker processes now (a warm pool: their imports and data load happen here)."""
+        if self._pool is None and self.capacity > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=mp.get_context("spawn"),
+                                             initializer=_worker_init, initargs=(1, self._warm or ()))
+            for f in [self._pool.submit(os.getpid) for _ in range(self.capacity)]:
+                f.result()
+
+    def submit(self, ref: TaskRef) -> Future:
+        if self.capacity == 1 or ref.threads >= self.capacity:
+            try:  # the scheduler starts a network with every core only when nothing else runs
+                return _result(run_task(ref))
+            except Exception as exc:
+                return _error(exc)
+        if self._pool is None:
+            self.start_pool()
+        return self._pool.submit(run_task, ref)
+
+    def wait(self, futures, timeout: float):
+        return wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+class StackedExecutor:
+    """Every ready network at once, stacked by architecture and start iteration, in this process."""
+
+    name = "stacked"
+    capacity = 1 << 20
+
+    def __init__(self):
+        self._queued: list[tuple[TaskRef, Future]] = []
+
+    def threads_for(self, width: int) -> int:
+        return 1
+
+    def submit(self, ref: TaskRef) -> Future:
+        f: Future = Future()
+        self._queued.append((ref, f))
+        return f
+
+    def wait(self, futures, timeout: float):
+        from lth_core.lottery.experiment import _Run
+        from lth_core.store.run_store import Store
+        from lth_core.training.batched import execute_stacked, groups
+        from lth_core.lottery.tasks import execute
+        queued, self._queued = self._queued, []
+        runs, specs, refs = {}, {}, {}
+        for ref, f in queued:
+            try:
+                key = ref.config.run_id()
+                r = runs.setdefault(key, _Run(ref.config, Store(ref.store_root), ref.data_dir, ref.device,
+                                              epoch=ref.epoch))
+                if r.task_complete(*ref.node):
+                    f.set_result({"key": ref.key, "skipped": True})
+                    continue
+                specs[(key, ref.node)] = r.spec(*ref.node)
+                refs[(key, ref.node)] = (r, f)
+            except Exception as exc:
+                f.set_exception(exc)
+        for group in groups(specs):
+            try:
+                results = [execute(specs[group[0]])] if len(group) == 1 else \
+                    execute_stacked([specs[t] for t in group])
+                for task, result in zip(group, results):
+                    r, f = refs[task]
+                    r.persist(*task[1], specs[task], result)
+                    f.set_result({"key": specs[task].key, "skipped": False})
+            except Exception as exc:
+                for task in group:
+                    if not refs[task][1].done():
+                        refs[task][1].set_exception(exc)
+        done = {f for f in futures if f.done()}
+        return done, set(futures) - done
+
+    def close(self) -> None:
+        pass

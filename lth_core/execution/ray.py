@@ -1,0 +1,89 @@
+"""Train tasks on a Ray cluster: one Ray task per network.
+
+Chosen with `--executor ray` (or LTH_EXECUTOR=ray for the app's job manager); Ray is
+imported only here, so the local path never needs it. Joins the cluster at `address`
+(or $RAY_ADDRESS; none: Ray starts a local one for this process).
+
+- Storage: a task receives only a TaskRef (the config and which network) and reads and
+  writes the run store itself, so the store must be a path every node sees (a shared
+  filesystem, docs/SCALING.md). Nothing the store holds goes through Ray's object store.
+- Retries: a task whose worker dies is retried by Ray (`max_retries`); the retry finds its
+  results stored (skipped) or writes them again atomically: one result either way.
+- Threads: Ray sets OMP_NUM_THREADS per worker; each task sets torch's thread count
+  explicitly to its CPUs, so a network trains the same on every node.
+- Resources: `cpus_per_task` (default 1) and `gpus_per_task` (default 1 on CUDA, else 0;
+  fractions let several networks share one GPU).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import FIRST_COMPLETED, wait
+from pathlib import Path
+
+from lth_core.lottery.task_ref import TaskRef
+
+REPO = str(Path(__file__).resolve().parents[2])  # on every node's PYTHONPATH, so tasks import lth_core
+
+
+def _train(ref: TaskRef) -> dict:
+    """The Ray task: one network, from the store to the store; its result names the node."""
+    import ray
+    import torch
+    from lth_core.lottery.task_ref import run_task
+    torch.set_num_threads(max(1, ref.threads))  # Ray's OMP_NUM_THREADS is not torch's setting
+    out = run_task(ref)
+    out["node"] = ray.get_runtime_context().get_node_id()
+    return out
+
+
+class RayExecutor:
+    name = "ray"
+
+    def __init__(self, address: str | None = None, cpus_per_task: float | None = None,
+                 gpus_per_task: float | None = None, device: str = "cpu", max_retries: int = 3):
+        import ray
+        self._ray = ray
+        self._owns = not ray.is_initialized()
+        if self._owns:
+            ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(
+                         p for p in (REPO, os.environ.get("PYTHONPATH", "")) if p)}})
+        self.cpus = float(cpus_per_task) if cpus_per_task else 1.0
+        self.gpus = float(gpus_per_task) if gpus_per_task is not None else (1.0 if device == "cuda" else 0.0)
+        self.max_retries = max_retries
+        cluster_cpus = ray.cluster_resources().get("CPU", 1.0)
+        self.capacity = max(1, int(cluster_cpus))
+        self._remote = ray.remote(_train)
+        self._refs: dict = {}   # future -> ObjectRef, to cancel on close
+        self.nodes_used: set = set()
+
+    def threads_for(self, width: int) -> int:
+        """Every task trains with its own CPUs' threads, whatever its level's width (the cluster,
+        not one machine, is shared)."""
+        return max(1, int(self.cpus))
+
+    def submit(self, ref: TaskRef):
+        obj = self._remote.options(num_cpus=self.cpus, num_gpus=self.gpus, max_retries=self.max_retries,
+                                   retry_exceptions=False).remote(ref)
+        fut = obj.future()
+        self._refs[fut] = obj
+        fut.add_done_callback(self._note)
+        return fut
+
+    def _note(self, fut) -> None:
+        self._refs.pop(fut, None)
+        if not fut.cancelled() and fut.exception() is None:
+            self.nodes_used.add(fut.result().get("node"))
+
+    def wait(self, futures, timeout: float):
+        return wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+
+    def close(self) -> None:
+        for obj in list(self._refs.values()):
+            try:
+                self._ray.cancel(obj, force=True)
+            except Exception:  # already finished or its worker gone: nothing to cancel
+                pass
+        self._refs.clear()
+        if self._owns and self._ray.is_initialized():
+            self._ray.shutdown()

@@ -1,0 +1,35 @@
+"""Choosing an executor: by name, from the command line, the app's environment, or a sweep.
+
+Executors (`EXECUTORS`): `local` trains on this machine (lth_core.execution.local);
+`ray` hands each network to a Ray cluster as one task (lth_core.execution.ray), and
+imports Ray only when chosen, so the local path needs nothing beyond torch.
+"""
+from __future__ import annotations
+
+import os
+
+from lth_core.config import ConfigError
+
+EXECUTORS = ("local", "ray")
+
+
+def local_executor(device: str, processes: int | None = None, warm: tuple | None = None):
+    """This machine's executor for `device`: stacked networks on CUDA (or $LTH_STACK=1), else
+    up to `processes` networks at once (default: every core; $LTH_PROCS overrides)."""
+    from lth_core.execution.local import LocalExecutor, StackedExecutor
+    from lth_core.lottery.tasks import default_processes, stacks_networks
+    if stacks_networks(device):
+        return StackedExecutor()
+    return LocalExecutor(processes or default_processes(device), warm=warm)
+
+
+def make_executor(name: str, device: str, *, processes: int | None = None, ray_address: str | None = None,
+                  cpus_per_task: float | None = None, gpus_per_task: float | None = None, warm: tuple | None = None):
+    """The executor called `name`; ConfigError naming the allowed ones otherwise."""
+    if name == "local":
+        return local_executor(device, processes, warm)
+    if name == "ray":
+        from lth_core.execution.ray import RayExecutor
+        return RayExecutor(address=ray_address or os.environ.get("RAY_ADDRESS"), cpus_per_task=cpus_per_task,
+                           gpus_per_task=gpus_per_task, device=device)
+    raise ConfigError("executor", f"{name!r} is not an executor; allowed: {', '.join(EXECUTORS)}")

@@ -1,0 +1,115 @@
+"""Compute runs: hand their networks to an executor in dependency order, and keep the store current.
+
+One loop serves one run (`experiment.run`) or many (a sweep): the scheduler
+(lth_core.execution.scheduler) picks which networks start, the executor trains them
+and writes their results to the store, and this loop, as each one finishes, records
+progress, measures stability lines whose two networks are now stored, and lets the
+networks that waited on it start. A task that fails drops its run (the others go on).
+"""
+from __future__ import annotations
+
+import shutil
+
+from lth_core.config import COPY_ARM
+from lth_core.execution.scheduler import Plan, Scheduler
+from lth_core.lottery.experiment import _Run, planned_tasks, task_steps
+from lth_core.lottery.graph import chain_after, depends_on, width
+from lth_core.lottery.task_ref import TaskRef
+
+POLL_S = 1.0  # progress is rewritten at least this often while networks train
+
+
+class _Progress:
+    """progress.json of one run: network-iterations done of all planned."""
+
+    def __init__(self, r: _Run):
+        self.r, c = r, r.c
+        self.total = sum(task_steps(c, lv, arm) for _, lv, arm in planned_tasks(c))
+        self.done = sum(task_steps(c, lv, arm) for t, lv, arm in planned_tasks(c) if r.metrics(t, lv, arm) is not None)
+
+    def write(self, plan: Plan, on_progress) -> None:
+        r = self.r
+        open_levels = [n[1] for n in plan.nodes if n not in plan.done]
+        level = min(open_levels) if open_levels else r.c.levels - 1
+        r.store.write_progress(r.run_id, {
+            "epoch": r.epoch, "started": r.epoch, "level": level, "levels": r.c.levels,
+            "network_iterations_done": self.done, "network_iterations_total": self.total})
+        if on_progress is not None:
+            on_progress(r.store.progress(r.run_id))
+
+
+def _plan(r: _Run, executor) -> Plan:
+    c = r.c
+    nodes = planned_tasks(c)
+    return Plan(nodes=nodes, deps={n: depends_on(c, *n) for n in nodes},
+                priority={n: chain_after(c, n[1], n[2]) for n in nodes},
+                threads={n: executor.threads_for(width(c, n[1])) for n in nodes},
+                done={n for n in nodes if r.task_complete(*n)})
+
+
+def _prepare(r: _Run) -> None:
+    """Before any training: stale live records gone, theta_0 of every trial stored, control masks
+    and stability lines that need no training rebuilt."""
+    shutil.rmtree(r.store.run_dir(r.run_id) / "live", ignore_errors=True)
+    for trial in range(r.c.trials):
+        r.theta0(trial)  # regenerated from the trial's seed if missing or damaged (no training)
+        for level in range(1, r.c.levels):
+            if r.mask(trial, level) is not None:
+                r.repair_control_masks(trial, level)
+        for level in r.c.stability_levels:
+            r.measure_stability(trial, level)
+
+
+def _after(r: _Run, progress: _Progress, node: tuple, was_stored: bool) -> None:
+    """A network just finished: count its steps, drop its live record, and do what it unlocks."""
+    trial, level, arm = node
+    if not was_stored:  # a re-run only to rebuild artifacts is already counted
+        progress.done += task_steps(r.c, level, arm)
+    (r.store.run_dir(r.run_id) / "live" / f"t{trial}-L{level:02d}-{arm}.json").unlink(missing_ok=True)
+    if arm == "ticket" and level + 1 < r.c.levels:
+        r.repair_control_masks(trial, level + 1)
+    if arm in ("ticket", COPY_ARM):
+        r.measure_stability(trial, level)
+
+
+def compute(runs: list[_Run], executor, on_progress=None) -> dict[int, BaseException]:
+    """Train every missing network of `runs` (each already locked by the caller) on `executor`.
+    Returns {index in runs: the exception that stopped that run}; empty when all are complete.
+    on_progress(progress) is called for a run whenever its progress is written."""
+    for r in runs:
+        _prepare(r)
+    plans = [_plan(r, executor) for r in runs]
+    progress = [_Progress(r) for r in runs]
+    stored = [{n for n in p.nodes if r.metrics(*n) is not None} for p, r in zip(plans, runs)]
+    sched = Scheduler(plans, executor.capacity)
+    for i, p in enumerate(plans):
+        progress[i].write(p, on_progress)
+    futures: dict = {}
+    failures: dict[int, BaseException] = {}
+    while True:
+        for i, node, threads in sched.take():
+            r = runs[i]
+            ref = TaskRef(config=r.c, store_root=str(r.store.root),
+                          data_dir=str(r.data_dir) if r.data_dir else None, device=r.device,
+                          trial=node[0], level=node[1], arm=node[2], threads=threads, epoch=r.epoch)
+            futures[executor.submit(ref)] = (i, node)
+        if not futures:
+            break
+        finished, _ = executor.wait(set(futures), POLL_S)
+        for f in finished:
+            i, node = futures.pop(f)
+            exc = f.exception()
+            sched.finish(i, node, ok=exc is None)
+            if exc is not None:
+                sched.drop(i)
+                failures.setdefault(i, exc)
+                if all(p.dropped for p in plans):
+                    return failures  # nothing left worth waiting for; the caller closes the executor
+                continue
+            _after(runs[i], progress[i], node, node in stored[i])
+            progress[i].write(plans[i], on_progress)
+        if not finished:
+            for i, p in enumerate(plans):
+                if p.running:
+                    progress[i].write(p, on_progress)
+    return failures

@@ -1,0 +1,67 @@
+"""One network to train, named rather than carried: what an executor hands a worker.
+
+A TaskRef is a few hundred bytes: the run's config, where its store is, and which
+(trial, level, arm). The worker reads what the network starts from (theta_0, the mask)
+from the store, trains it, and writes everything it produced back to the store
+atomically (lth_core.lottery.experiment's persist: downstream files first, the metrics
+record last). So nothing big crosses a process or node boundary, a worker on another
+machine needs only the shared store, and a task that runs twice (a retry after its
+worker died) finds its work done, or overwrites it with the same bytes: one result.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from lth_core.config import ExperimentConfig
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    config: ExperimentConfig
+    store_root: str
+    data_dir: str | None
+    device: str
+    trial: int
+    level: int
+    arm: str
+    threads: int = 1          # torch intra-op threads for this network
+    epoch: float = 0.0        # identifies this attempt of the run in live progress
+
+    @property
+    def node(self) -> tuple:
+        return (self.trial, self.level, self.arm)
+
+    @property
+    def key(self) -> str:
+        return f"t{self.trial}-L{self.level:02d}-{self.arm}"
+
+
+_AT_INIT_CACHE: dict = {}  # (run_id, trial, level, method) -> mask: found once per worker process
+
+
+def run_task(ref: TaskRef) -> dict:
+    """Train one network from the store and persist it; {'key', 'skipped', 'seconds', 'pid'}.
+    A task whose results are already stored and intact is skipped (a retried task)."""
+    from lth_core.lottery.experiment import _Run
+    from lth_core.lottery.tasks import execute
+    from lth_core.store.run_store import Store
+
+    t0 = time.perf_counter()
+    r = _Run(ref.config, Store(ref.store_root), ref.data_dir, ref.device, epoch=ref.epoch,
+             at_init_cache=_AT_INIT_CACHE)
+    out = {"key": ref.key, "skipped": True, "seconds": 0.0, "pid": __import__("os").getpid()}
+    if r.task_complete(*ref.node):
+        return out
+    spec = r.spec(*ref.node)
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, ref.threads))
+    try:
+        result = execute(spec)
+    finally:
+        torch.set_num_threads(before)
+    r.persist(*ref.node, spec, result)
+    out.update(skipped=False, seconds=time.perf_counter() - t0)
+    return out
