@@ -1,8 +1,9 @@
 """Train tasks on this machine: in this process, on worker processes, or stacked on a GPU.
 
-- CPU: a network that has every core to itself (its level has one network, or the run has
-  one process) trains here, with every core's threads: no worker to start, no data to load
-  twice. Networks that share the cores train on single-threaded spawned worker processes,
+- CPU: a network that nothing else can train beside (the dense network of a lone trial, a
+  chain with no controls, or a run given one process) trains here: no worker to start, no
+  data to load twice. A level of one network big enough to gain from threads
+  (lth_core.lottery.graph.benefits_from_threads) trains with every core's threads. Networks that share the cores train on single-threaded spawned worker processes,
   created the first time two networks run at once (so a lone chain never pays their
   start-up) and kept for the executor's life: a sweep's later runs find them warm.
 - CUDA (or $LTH_STACK=1): the ready networks train stacked into one computation
@@ -81,8 +82,8 @@ class LocalExecutor:
                 f.result()
 
     def submit(self, ref: TaskRef) -> Future:
-        if self.capacity == 1 or ref.threads >= self.capacity:
-            try:  # the scheduler starts a network with every core only when nothing else runs
+        if self.capacity == 1 or ref.alone:
+            try:  # nothing else can train meanwhile: here, without a worker process to start
                 return _result(run_task(ref))
             except Exception as exc:
                 return _error(exc)

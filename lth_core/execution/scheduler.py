@@ -32,6 +32,7 @@ class Scheduler:
     def __init__(self, plans: list[Plan], capacity: int):
         self.plans, self.capacity = plans, max(1, int(capacity))
         self.busy = 0  # threads of the nodes running now
+        self.alone = False  # the last take() started the only network that could train
 
     def ready(self) -> list[tuple[int, tuple]]:
         """(plan index, node) of every node that may start now, in the order to start them."""
@@ -48,7 +49,9 @@ class Scheduler:
     def take(self) -> list[tuple[int, tuple, int]]:
         """Mark as running, and return, the nodes to start now: (plan index, node, threads)."""
         started = []
-        for i, n in self.ready():
+        ready = self.ready()
+        self.alone = not self.busy and len(ready) == 1  # the one network that can train now
+        for i, n in ready:
             threads = self.plans[i].threads[n]
             if self.busy and self.busy + threads > self.capacity:
                 break  # the next in line waits for cores (no overtaking: the critical path goes first)

@@ -9,12 +9,14 @@ networks that waited on it start. A task that fails drops its run (the others go
 from __future__ import annotations
 
 import shutil
+from contextlib import ExitStack
 
 from lth_core.config import COPY_ARM
 from lth_core.execution.scheduler import Plan, Scheduler
 from lth_core.lottery.experiment import _Run, planned_tasks, task_steps
-from lth_core.lottery.graph import chain_after, depends_on, width
+from lth_core.lottery.graph import benefits_from_threads, chain_after, depends_on, width
 from lth_core.lottery.task_ref import TaskRef
+from lth_core.store.run_store import AlreadyRunning
 
 POLL_S = 1.0  # progress is rewritten at least this often while networks train
 
@@ -43,7 +45,8 @@ def _plan(r: _Run, executor) -> Plan:
     nodes = planned_tasks(c)
     return Plan(nodes=nodes, deps={n: depends_on(c, *n) for n in nodes},
                 priority={n: chain_after(c, n[1], n[2]) for n in nodes},
-                threads={n: executor.threads_for(width(c, n[1])) for n in nodes},
+                threads={n: executor.threads_for(width(c, n[1])) if benefits_from_threads(c) else 1
+                         for n in nodes},
                 done={n for n in nodes if r.task_complete(*n)})
 
 
@@ -91,7 +94,8 @@ def compute(runs: list[_Run], executor, on_progress=None) -> dict[int, BaseExcep
             r = runs[i]
             ref = TaskRef(config=r.c, store_root=str(r.store.root),
                           data_dir=str(r.data_dir) if r.data_dir else None, device=r.device,
-                          trial=node[0], level=node[1], arm=node[2], threads=threads, epoch=r.epoch)
+                          trial=node[0], level=node[1], arm=node[2], threads=threads, epoch=r.epoch,
+                          alone=sched.alone)
             futures[executor.submit(ref)] = (i, node)
         if not futures:
             break
@@ -113,3 +117,48 @@ def compute(runs: list[_Run], executor, on_progress=None) -> dict[int, BaseExcep
                 if p.running:
                     progress[i].write(p, on_progress)
     return failures
+
+
+def run_many(configs: list, store, executor, *, data_dir=None, on_progress=None) -> dict:
+    """Compute every config not yet complete in `store`, all on one executor (so networks of several
+    runs share the cores). Each run is locked for the whole computation; only its lock holder writes
+    its status. Returns {run_id: 'done' | 'taken' (another process holds it) | the exception that
+    failed it}. KeyboardInterrupt marks the runs it stopped cancelled, then propagates."""
+    from lth_core.lottery.experiment import is_complete
+    from lth_core.lottery.tasks import resolve_device
+    out: dict = {}
+    with ExitStack() as locks:
+        runs = []
+        for config in configs:
+            run_id = store.create(config)
+            if run_id in out or any(r.run_id == run_id for r in runs):
+                continue
+            complete = is_complete(config, store) and not store.damaged_files(run_id)
+            try:
+                locks.enter_context(store.lock(run_id))
+            except AlreadyRunning:
+                out[run_id] = "done" if complete else "taken"  # its holder writes its status
+                continue
+            if complete:
+                if store.status(run_id)["state"] != "done":
+                    store.set_status(run_id, "done")
+                out[run_id] = "done"
+                continue
+            store.set_status(run_id, "running")
+            runs.append(_Run(config, store, data_dir, resolve_device(config.device)))
+        try:
+            failures = compute(runs, executor, on_progress) if runs else {}
+        except KeyboardInterrupt:
+            for r in runs:
+                store.set_status(r.run_id, "cancelled", "interrupted by the user")
+            raise
+        except BaseException as exc:
+            for r in runs:
+                store.set_status(r.run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        for i, r in enumerate(runs):
+            exc = failures.get(i)
+            store.set_status(r.run_id, "failed" if exc else "done",
+                             f"{type(exc).__name__}: {exc}"[:500] if exc else "")
+            out[r.run_id] = exc or "done"
+    return out

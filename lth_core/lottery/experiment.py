@@ -313,36 +313,28 @@ def run(config: ExperimentConfig, store: Store, *, data_dir: Path | None = None,
     executor: who trains the networks (lth_core.execution); default, this machine with
     `processes` cores (None: every core on a CPU; the networks stacked on a GPU).
     on_progress(progress_dict) is called as tasks finish and while they train.
-    A run already complete in the store returns at once without training.
+    A run already complete in the store returns at once without training. AlreadyRunning if
+    another process computes it; the exception that failed it otherwise.
     """
-    from lth_core.lottery.driver import compute
+    from lth_core.lottery.driver import run_many
+    from lth_core.store.run_store import AlreadyRunning
     run_id = store.create(config)
     # complete and intact: served from the store. A damaged file that no metrics record depends on
     # (theta_0, a control's mask, progress.json) still sends the run through compute to rebuild it.
-    if is_complete(config, store) and not store.damaged_files(run_id):
-        if store.status(run_id)["state"] != "done":
-            with store.lock(run_id):
-                store.set_status(run_id, "done")
+    if is_complete(config, store) and not store.damaged_files(run_id) and store.status(run_id)["state"] == "done":
         return run_id
-    device = resolve_device(config.device)
     own = executor is None
     if own:
         from lth_core.execution.select import local_executor
-        executor = local_executor(device, processes, warm=((config.dataset,), str(data_dir) if data_dir else None))
-    with store.lock(run_id):
-        store.set_status(run_id, "running")
-        try:
-            failures = compute([_Run(config, store, data_dir, device)], executor, on_progress)
-            if failures:
-                raise failures[0]
-        except KeyboardInterrupt:
-            store.set_status(run_id, "cancelled", "interrupted by the user")
-            raise
-        except BaseException as exc:
-            store.set_status(run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
-            raise
-        finally:
-            if own:
-                executor.close()
-        store.set_status(run_id, "done")
+        executor = local_executor(resolve_device(config.device), processes,
+                                  warm=((config.dataset,), str(data_dir) if data_dir else None))
+    try:
+        outcome = run_many([config], store, executor, data_dir=data_dir, on_progress=on_progress)[run_id]
+    finally:
+        if own:
+            executor.close()
+    if outcome == "taken":
+        raise AlreadyRunning(f"run {run_id} is already being computed by another process")
+    if isinstance(outcome, BaseException):
+        raise outcome
     return run_id

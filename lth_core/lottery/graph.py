@@ -44,3 +44,18 @@ def width(config: ExperimentConfig, level: int) -> int:
     in the steady state. A level of one network alone gets every core's threads."""
     from lth_core.lottery.experiment import level_arms
     return config.trials * len(level_arms(config, level))
+
+
+MIN_THREADED_WORK = 1e8  # parameters x batch size below which a second thread does not pay
+
+
+def benefits_from_threads(config: ExperimentConfig) -> bool:
+    """Is one network's step big enough for several threads to speed it up? Measured on 2 cores
+    (ms per step, 1 thread vs 2): conv2 at batch 60 (params x batch 2.6e8) 305-356 vs 172-190, so yes;
+    LeNet-300-100 at batch 60 (1.6e7) 2.3-2.5 vs 2.3-3.0 and the quick demo's MLP (2.5e7) 3.6-3.7 vs
+    2.9-3.6, so no, and with the other core busy their second thread spin-waits: 2.1 vs 9.8-10.6
+    and 3.9-4.1 vs 10.6-14.9. Below the bar a network trains single-threaded, wherever it runs."""
+    from lth_core.registry import DATASETS
+    from lth_core.resources import arch_profile
+    params = arch_profile(config.arch, DATASETS[config.dataset].input_shape)[2]
+    return params * config.training.batch_size >= MIN_THREADED_WORK

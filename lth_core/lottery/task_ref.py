@@ -28,6 +28,7 @@ class TaskRef:
     level: int
     arm: str
     threads: int = 1          # torch intra-op threads for this network
+    alone: bool = False       # nothing else can train until it is done (it may train in the caller)
     epoch: float = 0.0        # identifies this attempt of the run in live progress
 
     @property
