@@ -1,4 +1,4 @@
-"""The command line: `python -m lth_core run | list | work | gallery | report | bench | analyse`.
+"""The command line: `python -m lth_core run | sweep | list | work | gallery | report | bench | analyse`.
 
 A bad flag or value, or a store folder that cannot be written, exits with code 2
 and one line on stderr; a dataset that cannot be had exits with code 3 and says
@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--store", type=Path, help="store folder (default $LTH_STORE or ./runs)")
     r.add_argument("--data-dir", type=Path, help="data folder (default $LTH_DATA_DIR or ./data)")
     r.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    add_executor_flags(r)
+    from lth_core.cli.sweep import add_parser as add_sweep_parser
+    add_executor_flags(add_sweep_parser(sub))
     ls = sub.add_parser("list", help="list stored runs with their status")
     ls.add_argument("--store", type=Path)
     ls.add_argument("--json", action="store_true")
@@ -148,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--processes", type=_int("--processes", 1, 64))
     w.add_argument("--deadline-s", type=float, default=None,
                    help="stop after this many seconds and mark the run failed (the job manager's time limit)")
+    add_executor_flags(w)
     g = sub.add_parser("gallery", help="copy finished runs into the read-only gallery folder")
     g.add_argument("run_ids", nargs="+")
     g.add_argument("--store", type=Path)
@@ -168,6 +172,39 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma list of engine, plain, dataloader, parallel")
     _add_analyse_parser(sub)
     return p
+
+
+def _positive(name, zero: bool = False):
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not (v >= 0 if zero else v > 0) or math.isinf(v):
+            raise UsageError(f"{name} must be a number {'>= 0' if zero else '> 0'}, got {text!r}")
+        return v
+    return parse
+
+
+def add_executor_flags(parser) -> None:
+    """Where the networks train: --executor local (default, or $LTH_EXECUTOR) or ray, and Ray's settings."""
+    parser.add_argument("--executor", help="local (this machine, the default) or ray (a Ray cluster: "
+                                           "$RAY_ADDRESS or --ray-address; docs/SCALING.md); default $LTH_EXECUTOR")
+    parser.add_argument("--ray-address", help="the Ray cluster to join (default $RAY_ADDRESS; none: a local one)")
+    parser.add_argument("--cpus-per-task", type=_positive("--cpus-per-task"),
+                        help="Ray: CPUs (and torch threads) per network (default 1)")
+    parser.add_argument("--gpus-per-task", type=_positive("--gpus-per-task", zero=True),
+                        help="Ray: GPUs per network, fractions allowed (default 1 on CUDA, else 0)")
+
+
+def executor_from_args(a, device: str, warm: tuple | None = None):
+    """The executor the flags (or $LTH_EXECUTOR) choose; ConfigError names the allowed ones."""
+    import os
+    from lth_core.execution.select import make_executor
+    from lth_core.lottery.tasks import resolve_device
+    name = a.executor or os.environ.get("LTH_EXECUTOR", "").strip() or "local"
+    return make_executor(name, resolve_device(device), processes=a.processes, ray_address=a.ray_address,
+                         cpus_per_task=a.cpus_per_task, gpus_per_task=a.gpus_per_task, warm=warm)
 
 
 def preset_name(a) -> str:
@@ -240,9 +277,11 @@ def cmd_run(a) -> int:
     if sys.stderr.isatty():
         thread = threading.Thread(target=_progress_bar, args=(store, run_id, stop), daemon=True)
         thread.start()
+    executor = executor_from_args(a, config.device, warm=((config.dataset,), str(a.data_dir) if a.data_dir else None))
     try:
-        experiment.run(config, store, data_dir=a.data_dir, processes=a.processes)
+        experiment.run(config, store, data_dir=a.data_dir, executor=executor)
     finally:
+        executor.close()
         stop.set()
         if thread:
             thread.join()
@@ -306,11 +345,14 @@ def cmd_work(a) -> int:
     print(f"{START_RECORD} pid {os.getpid()} run {run_id} at {time.time():.3f}", flush=True)
     if a.deadline_s is not None and a.deadline_s > 0:
         _stop_at_deadline(store, run_id, a.deadline_s)
+    executor = executor_from_args(a, config.device, warm=((config.dataset,), str(a.data_dir) if a.data_dir else None))
     try:
-        experiment.run(config, store, data_dir=a.data_dir, processes=a.processes)
+        experiment.run(config, store, data_dir=a.data_dir, executor=executor)
     except AlreadyRunning as exc:  # its holder computes it and writes its status; the manager writes nothing
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_TAKEN
+    finally:
+        executor.close()
     return 0
 
 
@@ -463,7 +505,8 @@ def main(argv=None) -> int:
         if a.command == "bench":
             from lth_core.cli.bench import main as bench_main
             return bench_main(a)
-        return {"run": cmd_run, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery,
+        from lth_core.cli.sweep import cmd_sweep
+        return {"run": cmd_run, "sweep": cmd_sweep, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery,
                 "report": cmd_report, "analyse": cmd_analyse}[a.command](a)
     except (UsageError, ConfigError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)

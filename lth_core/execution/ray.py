@@ -44,10 +44,12 @@ class RayExecutor:
         import ray
         self._ray = ray
         self._owns = not ray.is_initialized()
+        # every task runs with this checkout on its PYTHONPATH (a shared path on a real cluster, or
+        # lth_core installed on each node), whoever started Ray
+        self._env = {"env_vars": {"PYTHONPATH": os.pathsep.join(
+            p for p in (REPO, os.environ.get("PYTHONPATH", "")) if p)}}
         if self._owns:
-            ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(
-                         p for p in (REPO, os.environ.get("PYTHONPATH", "")) if p)}})
+            ray.init(address=address or None, include_dashboard=False, log_to_driver=False)
         self.cpus = float(cpus_per_task) if cpus_per_task else 1.0
         self.gpus = float(gpus_per_task) if gpus_per_task is not None else (1.0 if device == "cuda" else 0.0)
         self.max_retries = max_retries
@@ -64,7 +66,7 @@ class RayExecutor:
 
     def submit(self, ref: TaskRef):
         obj = self._remote.options(num_cpus=self.cpus, num_gpus=self.gpus, max_retries=self.max_retries,
-                                   retry_exceptions=False).remote(ref)
+                                   retry_exceptions=False, runtime_env=self._env).remote(ref)
         fut = obj.future()
         self._refs[fut] = obj
         fut.add_done_callback(self._note)

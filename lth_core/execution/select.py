@@ -29,7 +29,12 @@ def make_executor(name: str, device: str, *, processes: int | None = None, ray_a
     if name == "local":
         return local_executor(device, processes, warm)
     if name == "ray":
-        from lth_core.execution.ray import RayExecutor
+        try:
+            from lth_core.execution.ray import RayExecutor
+            import ray  # noqa: F401
+        except ImportError:
+            raise ConfigError("executor", "ray is not installed here; install it with pip install 'ray>=2.40' "
+                                          "(docs/SCALING.md), or use --executor local") from None
         return RayExecutor(address=ray_address or os.environ.get("RAY_ADDRESS"), cpus_per_task=cpus_per_task,
                            gpus_per_task=gpus_per_task, device=device)
     raise ConfigError("executor", f"{name!r} is not an executor; allowed: {', '.join(EXECUTORS)}")

@@ -37,7 +37,7 @@ class _Progress:
             "epoch": r.epoch, "started": r.epoch, "level": level, "levels": r.c.levels,
             "network_iterations_done": self.done, "network_iterations_total": self.total})
         if on_progress is not None:
-            on_progress(r.store.progress(r.run_id))
+            on_progress({**r.store.progress(r.run_id), "run_id": r.run_id})
 
 
 def _plan(r: _Run, executor) -> Plan:
