@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from lth_core.charts import results as charts
+from lth_core.store.sweeps import list_sweeps, point_label
 from ui import data, presenter, runpick, state
+from ui.text import quoted
 from ui.boot import ensure_shell
 
 ensure_shell()  # a first visit straight to this page must still get app.py's shell
@@ -29,6 +31,36 @@ if not rows:
 labels = {r["run_id"]: runpick.row_label(r) for r in rows}
 ids = [r["run_id"] for r in rows]
 default = [r["run_id"] for r in rows if r["state"] == "done"][:3] or ids[:1]
+sweeps = {s["id"]: s for s in list_sweeps(*[s.root for s in state.stores()])}
+wanted = st.query_params.get("sweep")
+if wanted is not None and wanted not in sweeps:
+    st.warning(f"There is no sweep {quoted(wanted)} in this server's stores; "
+               f"{'choose one below' if sweeps else 'run one with python -m lth_core sweep'}.",
+               icon=":material/search_off:")
+    wanted = None
+sweep = None
+if sweeps:
+    options = [""] + list(sweeps)
+    picked = st.selectbox("Open a sweep (all its runs as one overlay)", options,
+                          index=options.index(wanted) if wanted else 0, key="compare_sweep",
+                          format_func=lambda s: "—" if not s else
+                          f"{sweeps[s]['name']} · {len(sweeps[s]['points'])} points · {s}")
+    if picked:
+        sweep = sweeps[picked]
+        if st.query_params.get("sweep") != picked:
+            st.query_params["sweep"] = picked
+    elif "sweep" in st.query_params:
+        del st.query_params["sweep"]
+if sweep is not None:  # the sweep's own labels: the values that vary between its points
+    for pt in sweep["points"]:
+        if pt["run_id"] in labels:
+            labels[pt["run_id"]] = f"{point_label(pt['values'])} · {pt['run_id'][:6]}"
+    default = list(dict.fromkeys(pt["run_id"] for pt in sweep["points"] if pt["run_id"] in labels))
+    missing = len({pt["run_id"] for pt in sweep["points"]}) - len(default)
+    if missing:
+        st.info(f"{missing} of this sweep's runs are not in the store yet (still to compute, or deleted).",
+                icon=":material/hourglass_top:")
+    st.session_state["compare_runs"] = default
 chosen = st.multiselect("Runs", ids, default=default, format_func=labels.get, key="compare_runs",
                         placeholder="Choose runs to compare")
 metric = st.radio("Measure", ["test_acc_at_early_stop", "early_stop_iteration", "final_test_acc"],
@@ -48,7 +80,8 @@ for run_id in chosen:
     agg = data.aggregate(store, run_id)
     if agg.empty:
         continue
-    series.append((f"{runpick.config_label(config)}{_beyond(config)} · {run_id[:6]}", agg))
+    name = labels[run_id] if sweep is not None else f"{runpick.config_label(config)}{_beyond(config)} · {run_id[:6]}"
+    series.append((name, agg))
     configs.append((run_id, config))
 if not series:
     st.info("None of the chosen runs has a finished level yet.", icon=":material/hourglass_top:")
