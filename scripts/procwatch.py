@@ -47,14 +47,15 @@ def ps_table() -> list[tuple[int, int, int, str]]:
 
 def work_processes(store_root: Path | str, table=None) -> dict[int, tuple[int, str]]:
     """{pid: (parent pid, run id)} of every process whose command line is
-    `... lth_core work <run_id> ... --store <store_root>`: workers and their not-yet-exec'd forks."""
+    `... lth_core work <run_id> ... --store <store_root>`: workers and their not-yet-exec'd forks. An idle
+    warm worker (`work --standby`) is not one until it takes a run and renames itself so."""
     root = str(Path(store_root).resolve())
     found = {}
     for pid, ppid, _, args in table if table is not None else ps_table():
         words = args.split()
         if "lth_core" in words and "work" in words and root in words:
             i = words.index("work")
-            if i + 1 < len(words):
+            if i + 1 < len(words) and re.fullmatch(r"[0-9a-f]{16}", words[i + 1]):  # not an idle warm worker
                 found[pid] = (ppid, words[i + 1])
     return found
 

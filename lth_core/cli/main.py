@@ -145,7 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--store", type=Path)
     ls.add_argument("--json", action="store_true")
     w = sub.add_parser("work", help="compute a queued run of the store (used by the app's job manager)")
-    w.add_argument("run_id")
+    w.add_argument("run_id", nargs="?", help="the run to compute (omitted with --standby: read from stdin)")
+    w.add_argument("--standby", action="store_true",
+                   help="warm up first (torch, data, worker processes), then read the run id from stdin "
+                        "(the app's warm workers)")
+    w.add_argument("--warm-dataset", default="mnist1d", help="with --standby: the dataset to load while waiting")
     w.add_argument("--store", type=Path)
     w.add_argument("--data-dir", type=Path)
     w.add_argument("--processes", type=_int("--processes", 1, 64))
@@ -314,15 +318,37 @@ def cmd_list(a) -> int:
 
 
 def cmd_work(a) -> int:
-    from lth_core.lottery import experiment
-    from lth_core.store.run_store import Corrupt, Store, default_store_root, validate_run_id
+    from lth_core.store.run_store import Store, default_store_root
     store = Store(a.store or default_store_root())
+    executor = None
+    if a.standby:
+        from lth_core.execution import standby
+        executor = standby.warm((a.warm_dataset,), str(a.data_dir) if a.data_dir else None, a.processes or 1)
+        a.run_id = standby.wait_for_run()
+        if a.run_id is None:  # the manager is gone before handing over a run: nothing to do
+            executor.close()
+            return 0
+    elif a.run_id is None:
+        raise UsageError("work needs a run id (or --standby)")
+    try:
+        return _work(a, store, executor)
+    finally:
+        if executor is not None:
+            executor.close()
+
+
+def _work(a, store, warm_executor) -> int:
+    from lth_core.lottery import experiment
+    from lth_core.store.run_store import Corrupt, validate_run_id
     try:
         run_id = validate_run_id(a.run_id)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if not store.has_run(run_id):
         raise UsageError(f"no run {run_id} in {store.root}")
+    if warm_executor is not None:
+        from lth_core.execution import standby
+        standby.become_worker(run_id, str(store.root), store.run_dir(run_id) / "worker.log")
     try:
         config = store.config(run_id)
     except (Corrupt, ValueError) as exc:  # config.json is the run's identity: nothing can be rebuilt from it
@@ -331,7 +357,8 @@ def cmd_work(a) -> int:
         store.set_status(run_id, "failed", why[:500])
         raise Corrupt(why) from None
     from lth_core.lottery.tasks import resolve_device
-    if resolve_device(config.device) == "cpu":
+    device = resolve_device(config.device)
+    if device == "cpu":
         # Single-threaded, like the pool's workers: a run's numbers then do not depend on how many
         # processes computed which task (a resumed run equals an uninterrupted one), and the job
         # manager's workers do not oversubscribe the cores they share.
@@ -345,14 +372,18 @@ def cmd_work(a) -> int:
     print(f"{START_RECORD} pid {os.getpid()} run {run_id} at {time.time():.3f}", flush=True)
     if a.deadline_s is not None and a.deadline_s > 0:
         _stop_at_deadline(store, run_id, a.deadline_s)
-    executor = executor_from_args(a, config.device, warm=((config.dataset,), str(a.data_dir) if a.data_dir else None))
+    warm_fits = warm_executor is not None and device == "cpu" and (a.executor or os.environ.get(
+        "LTH_EXECUTOR", "local")).strip() in ("", "local")
+    executor = warm_executor if warm_fits else \
+        executor_from_args(a, config.device, warm=((config.dataset,), str(a.data_dir) if a.data_dir else None))
     try:
         experiment.run(config, store, data_dir=a.data_dir, executor=executor)
     except AlreadyRunning as exc:  # its holder computes it and writes its status; the manager writes nothing
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_TAKEN
     finally:
-        executor.close()
+        if executor is not warm_executor:
+            executor.close()
     return 0
 
 

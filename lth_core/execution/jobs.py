@@ -41,6 +41,7 @@ from lth_core.store.run_store import AlreadyRunning, Store
 POLL_S = 0.3
 EXIT_TAKEN = 75  # `work` exit code: another live process holds the run's lock (EX_TEMPFAIL)
 STORE_LOCK = "manager.lock"  # in the store's root, held by the store's one job manager
+WARM_DATASETS = ("mnist1d", "fashion-mnist", "mnist")  # small enough to keep loaded in an idle worker
 
 _registry: dict[str, "JobManager"] = {}
 _registry_lock = threading.Lock()
@@ -62,8 +63,8 @@ def _is_worker(pid, run_id: str) -> bool:
     pid: pids are reused; a zombie's empty command line reads as gone)."""
     if not isinstance(pid, int) or pid <= 0:
         return False
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    try:  # a warm worker renames itself (one string with spaces): split on both
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ").split()
     except OSError:
         return False
     return "work" in args and run_id in args and any("lth_core" in a for a in args)
@@ -126,7 +127,7 @@ class JobManager:
     def __init__(self, store: Store, *, workers: int | None = None, max_jobs: int | None = None,
                  max_per_owner: int | None = None, timeout_s: float | None = None,
                  data_dir: Path | None = None, recover: bool = True, processes_per_job: int | None = None,
-                 max_per_address: int | None = None):
+                 max_per_address: int | None = None, warm_workers: int | None = None):
         cores = os.cpu_count() or 1
         self.store = store
         self.workers = workers or _env_int("LTH_WORKERS", max(1, cores // 2))
@@ -136,6 +137,13 @@ class JobManager:
         self.addresses: dict[str, str] = {}  # owner -> client address (note_address), for its limit
         self.timeout_s = timeout_s or _env_int("LTH_JOB_TIMEOUT_S", 3600)
         self.processes_per_job = processes_per_job or max(1, cores // self.workers)
+        # warm workers (lth_core.execution.standby): none when the networks train on a Ray cluster
+        ray = os.environ.get("LTH_EXECUTOR", "").strip() == "ray"
+        self.warm_workers = 0 if ray else (warm_workers if warm_workers is not None
+                                           else _env_int("LTH_WARM_WORKERS", 1, lo=0))
+        self.standbys: list[subprocess.Popen] = []
+        self.warm_dataset = "mnist1d"  # the quick demo's; then the dataset of the latest run asked for
+        self.handed_over = 0             # jobs started on a warm worker
         self.data_dir = data_dir
         self.jobs: dict[str, Job] = {}
         self.peak_running = 0
@@ -208,6 +216,8 @@ class JobManager:
             self.store.set_status(run_id, "queued")
             self.jobs[run_id] = Job(run_id, {owner}, owner=owner)
             self.messages.pop(run_id, None)
+            if config.dataset in WARM_DATASETS:
+                self.warm_dataset = config.dataset
         return run_id
 
     def cancel(self, run_id: str, owner: str | None = None) -> bool:
@@ -256,6 +266,9 @@ class JobManager:
             if kill:
                 for job in self.jobs.values():
                     self._kill_job(job)
+            for proc in self.standbys:  # idle: nothing of a run is lost
+                self._kill(proc)
+            self.standbys = []
             self.closed = True
             if self._store_fd is not None:
                 os.close(self._store_fd)  # releases the flock
@@ -269,9 +282,18 @@ class JobManager:
     # --- internals ------------------------------------------------------------
     def _claim_store(self) -> None:
         """Take the store-wide lock if no other manager holds it; on taking it, recover. A store
-        folder that does not exist yet is not created here (browsing leaves no trace): submit() does."""
-        if self._store_fd is not None or self.closed or self.store.readonly or not self.store.root.is_dir():
+        folder that does not exist yet is created here only for warm workers (LTH_WARM_WORKERS=0:
+        browsing leaves no trace, and submit() creates it)."""
+        if self._store_fd is not None or self.closed or self.store.readonly:
             return
+        if not self.store.root.is_dir():
+            if not self.warm_workers:
+                return
+            try:  # warm workers need the store's lock (and their log) before the first run is asked for
+                self.store.check_writable()
+                self.store.root.mkdir(parents=True, exist_ok=True)
+            except OSError:  # includes StoreUnwritable: submit() says so; nothing to warm
+                return
         try:
             fd = os.open(self.store.root / STORE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:  # an unwritable store: submit() says so; nothing to recover or run
@@ -389,6 +411,7 @@ class JobManager:
                     continue
                 running += 1
             self.peak_running = max(self.peak_running, running)
+            self._keep_warm(running)
 
     def _fail_to_start(self, job: Job, exc: Exception) -> None:
         """A job whose worker cannot start (run folder deleted, disk full, fork refused) leaves the
@@ -402,16 +425,46 @@ class JobManager:
             except OSError:  # the disk that refused the start may refuse this too; the message remains
                 pass
 
-    def _start(self, job: Job) -> None:
-        cmd = [sys.executable, "-m", "lth_core", "work", job.run_id, "--store", str(self.store.root.resolve()),
+    def _work_cmd(self, *args: str) -> list[str]:
+        cmd = [sys.executable, "-m", "lth_core", "work", *args, "--store", str(self.store.root.resolve()),
                "--processes", str(self.processes_per_job), "--deadline-s", str(self.timeout_s)]
-        if self.data_dir:
-            cmd += ["--data-dir", str(Path(self.data_dir).resolve())]
+        return cmd + (["--data-dir", str(Path(self.data_dir).resolve())] if self.data_dir else [])
+
+    def _spawn(self, cmd: list[str], out, stdin) -> subprocess.Popen:
+        """A worker process in its own process group (cancel kills the group), memory-capped."""
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=stdin, start_new_session=True,
+                                cwd=str(Path(__file__).resolve().parents[2]))
+        _limit_memory(proc.pid)
+        return proc
+
+    def _keep_warm(self, running: int) -> None:
+        """Start warm workers up to LTH_WARM_WORKERS, but only while a worker slot is free: warming
+        (torch imports, data loads) would otherwise take CPU from the runs training now."""
+        self.standbys = [p for p in self.standbys if p.poll() is None]
+        if running >= self.workers or len(self.standbys) >= self.warm_workers:
+            return
+        with open(self.store.root / "standby.log", "ab") as out:
+            self.standbys.append(self._spawn(self._work_cmd("--standby", "--warm-dataset", self.warm_dataset),
+                                             out, subprocess.PIPE))
+
+    def _start(self, job: Job) -> None:
+        """Hand the job to a warm worker if one is ready, else start a worker for it."""
+        self.standbys = [p for p in self.standbys if p.poll() is None]
+        if self.standbys:
+            proc = self.standbys.pop(0)
+            try:
+                proc.stdin.write(f"{job.run_id}\n".encode())
+                proc.stdin.close()
+            except OSError:  # it died just now: start a worker the usual way
+                self._kill(proc)
+            else:
+                job.proc, job.state, job.started = proc, "running", time.time()
+                self.started_count += 1
+                self.handed_over += 1
+                return
         log = self.store.run_dir(job.run_id) / "worker.log"
         with open(log, "ab") as out:
-            job.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True, cwd=str(Path(__file__).resolve().parents[2]))
-        _limit_memory(job.proc.pid)
+            job.proc = self._spawn(self._work_cmd(job.run_id), out, subprocess.DEVNULL)
         job.state, job.started = "running", time.time()
         self.started_count += 1
 
