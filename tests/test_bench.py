@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 def bench_report(fashion_mnist, data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     proc = subprocess.run([sys.executable, "-m", "lth_core", "bench", "--iterations", "100", "--repeats", "1",
-                           "--device", "cpu", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                           "--device", "cpu", "--out", str(out), "--parts",
+                           "cli,plain-process,trials-one,trials-all,engine,plain,dataloader,parallel"], cwd=ROOT, capture_output=True, text=True,
                           env={**{k: v for k, v in os.environ.items() if k != "LTH_STACK"}, "LTH_DATA_DIR": str(data_dir)},
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -44,7 +45,11 @@ def test_bench_times_every_part(bench_report):
     for part in ("engine", "plain", "dataloader"):
         p = report["parts"][part]
         assert len(p["runs_s"]) == 1 and p["median_s"] > 0 and f"\n{part} " in stdout
-    assert set(report["ratios"]) == {"engine/plain", "dataloader/engine", "parallel/sequential throughput"}
+    assert set(report["ratios"]) == {"engine/plain", "dataloader/engine", "parallel/sequential throughput",
+                                     "cli/plain-process", "trials one-after-another/scheduled"}
+    for part in ("cli", "plain-process", "trials-one", "trials-all"):  # whole processes, and the scheduler
+        assert report["parts"][part]["median_s"] > 0 and f"\n{part} " in stdout
+    assert report["parts"]["trials-one"]["network_iterations"] == 15 * 100  # 3 trials x (dense + 2 x 2)
     # ratios are taken within each repeat: with one repeat, that repeat's own ratio
     assert report["ratios"]["engine/plain"] == pytest.approx(
         report["parts"]["engine"]["runs_s"][0] / report["parts"]["plain"]["runs_s"][0])
@@ -67,5 +72,5 @@ def test_bench_parallel_modes_agree_with_sequential(bench_report):
 def test_bench_rejects_an_unknown_part(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "lth_core", "bench", "--parts", "engine,warp",
                            "--out", str(tmp_path / "b.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "warp" in proc.stderr and "allowed: engine, plain" in proc.stderr
+    assert proc.returncode == 2 and "warp" in proc.stderr and "allowed: cli, plain-process" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "b.json").exists()

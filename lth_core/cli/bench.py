@@ -4,7 +4,8 @@ Reference workload: LeNet-300-100 on Fashion-MNIST (55,000 train / 5,000
 validation), batch 60, Adam 1.2e-3, 3 levels (dense + 2 rounds at 20%, output
 10%), `--iterations` per level, validation and test every 100 iterations.
 
-Parts, each repeated `--repeats` times in this one process (medians reported):
+Parts, each repeated `--repeats` times, interleaved (medians reported; the whole-process parts and
+the scheduler's trials are in lth_core.cli.bench_process):
 - engine:     lth_core.lottery.experiment.run, everything included (store, masks, progress);
 - plain:      a minimal loop over in-memory tensors, masks multiplied in after each step;
 - dataloader: torchvision's per-sample PIL -> ToTensor pipeline through a DataLoader;
@@ -26,7 +27,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from lth_core.cli import bench_parallel
+from lth_core.cli import bench_parallel, bench_process
 from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
 from lth_core.data.datasets import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
 from lth_core.lottery.experiment import run
@@ -173,23 +174,34 @@ def paper_protocol_estimate(report: dict) -> float:
     return 50_000 / report["parts"]["engine"]["iterations_per_s"] + 16 * 2 * 50_000 / rate
 
 
+PARTS = ("cli", "plain-process", "open-lth", "trials-one", "trials-all", "engine", "plain", "dataloader", "parallel")
+DEFAULT_PARTS = "cli,plain-process,open-lth,trials-one,trials-all"
+
+
 def main(args) -> int:
     device = resolve_device(args.device)
     data_dir = args.data_dir
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    unknown = [p for p in parts if p not in ("engine", "plain", "dataloader", "parallel")]
+    unknown = [p for p in parts if p not in PARTS]
     if unknown:
-        raise ConfigError("--parts", f"unknown part {unknown[0]!r}; allowed: engine, plain, dataloader, parallel")
+        raise ConfigError("--parts", f"unknown part {unknown[0]!r}; allowed: {', '.join(PARTS)}")
+    if "open-lth" in parts and not args.open_lth:
+        parts.remove("open-lth")  # it needs a checkout of facebookresearch/open_lth (--open-lth PATH)
     its = args.iterations
     load_start = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     load("fashion-mnist", data_dir)  # parse / cache outside the timings
     dd = str(data_dir) if data_dir else None
     get_data("fashion-mnist", dd, device)  # the engine's in-process tasks reuse this copy
     time_engine(EVAL_EVERY, device, dd)  # one-off costs outside the timings (the optimizer's first step imports torch._dynamo)
-    timers = {"engine": lambda: time_engine(its, device, dd), "plain": lambda: time_plain(its, device, dd),
-              "dataloader": lambda: time_dataloader(its, device, dd)}
-    samples: dict[str, list] = {p: [] for p in parts}
     procs = default_processes(device)
+    timers = {"engine": lambda: time_engine(its, device, dd), "plain": lambda: time_plain(its, device, dd),
+              "dataloader": lambda: time_dataloader(its, device, dd),
+              "cli": lambda: bench_process.time_cli(its, data_dir),
+              "plain-process": lambda: bench_process.time_plain_process(its, data_dir),
+              "open-lth": lambda: bench_process.time_open_lth(args.open_lth, its, _fashion_dir(data_dir)),
+              "trials-one": lambda: bench_process.time_trials(its, data_dir, 1),
+              "trials-all": lambda: bench_process.time_trials(its, data_dir, max(2, procs))}
+    samples: dict[str, list] = {p: [] for p in parts}
     with tempfile.TemporaryDirectory() as tmp:
         specs = (bench_parallel.level_specs(reference_config(its, device), dd, device, Store(tmp))
                  if "parallel" in parts else None)
@@ -201,7 +213,7 @@ def main(args) -> int:
                     samples[p].append(timers[p]())
                 shown = samples[p][-1] if p != "parallel" else {k: round(v, 2) for k, v in samples[p][-1].items() if k != "diff"}
                 print(f"  repeat {rep + 1}/{args.repeats} {p}: {shown}", flush=True)
-    net_its = 3 * its
+    net_its = {p: bench_process.trials_network_iterations(its) if p.startswith("trials") else 3 * its for p in parts}
     report = {"load_average_1min_at_end": os.getloadavg()[0], "load_average_1min_at_start": load_start,
               "device": device, "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
               "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
@@ -210,18 +222,22 @@ def main(args) -> int:
     print(f"\nload average (1 min) at start {load_start:.1f}, at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"reference workload: LeNet-300-100, Fashion-MNIST, batch 60, 3 levels x {its} iterations, "
           f"eval every {EVAL_EVERY}; device {device}; medians of {args.repeats}")
-    print(f"{'part':<12}{'median s':>10}{'it/s':>10}   all runs (s)")
+    print(f"{'part':<14}{'median s':>10}{'it/s':>10}   all runs (s)")
     for p in parts:
         if p == "parallel":
             continue
         med = statistics.median(samples[p])
-        report["parts"][p] = {"median_s": med, "iterations_per_s": net_its / med, "runs_s": samples[p]}
-        print(f"{p:<12}{med:>10.2f}{net_its / med:>10.0f}   {', '.join(f'{s:.2f}' for s in samples[p])}")
+        report["parts"][p] = {"median_s": med, "iterations_per_s": net_its[p] / med, "runs_s": samples[p],
+                              "network_iterations": net_its[p]}
+        print(f"{p:<14}{med:>10.2f}{net_its[p] / med:>10.0f}   {', '.join(f'{s:.2f}' for s in samples[p])}")
     # Each ratio is taken within a repeat (its parts ran back to back, under the same machine
     # load), then the median over repeats: on a shared host this is steadier than a ratio of
     # medians taken from different repeats (which is also reported).
     ratios, per_repeat = {}, {}
-    for name, (a, b) in {"engine/plain": ("engine", "plain"), "dataloader/engine": ("dataloader", "engine")}.items():
+    pairs = {"cli/plain-process": ("cli", "plain-process"), "open-lth/cli": ("open-lth", "cli"),
+             "trials one-after-another/scheduled": ("trials-one", "trials-all"),
+             "engine/plain": ("engine", "plain"), "dataloader/engine": ("dataloader", "engine")}
+    for name, (a, b) in pairs.items():
         if {a, b} <= set(parts):
             per_repeat[name] = [x / y for x, y in zip(samples[a], samples[b])]
             ratios[name] = statistics.median(per_repeat[name])
@@ -242,3 +258,14 @@ def main(args) -> int:
     args.out.write_text(json.dumps(report, indent=1))
     print(f"figures written to {args.out}")
     return 0
+
+
+def _fashion_dir(data_dir) -> Path:
+    """Where the four Fashion-MNIST idx .gz files are (for open_lth's loader)."""
+    for folder in ((Path(data_dir) / "fashion-mnist") if data_dir else None, default_data_dir() / "fashion-mnist",
+                   DEBIAN_FASHION_MNIST):
+        if folder is not None and all((Path(folder) / f"{n}.gz").is_file() for n in (
+                "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")):
+            return Path(folder)
+    raise ConfigError("--open-lth", "open_lth reads Fashion-MNIST's idx .gz files; none were found "
+                                    f"(looked in the data folder and {DEBIAN_FASHION_MNIST})")

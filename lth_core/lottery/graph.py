@@ -51,10 +51,10 @@ MIN_THREADED_WORK = 1e8  # parameters x batch size below which a second thread d
 
 def benefits_from_threads(config: ExperimentConfig) -> bool:
     """Is one network's step big enough for several threads to speed it up? Measured on 2 cores
-    (ms per step, 1 thread vs 2): conv2 at batch 60 (params x batch 2.6e8) 305-356 vs 172-190, so yes;
-    LeNet-300-100 at batch 60 (1.6e7) 2.3-2.5 vs 2.3-3.0 and the quick demo's MLP (2.5e7) 3.6-3.7 vs
-    2.9-3.6, so no, and with the other core busy their second thread spin-waits: 2.1 vs 9.8-10.6
-    and 3.9-4.1 vs 10.6-14.9. Below the bar a network trains single-threaded, wherever it runs."""
+    (scripts/bench_threads.py, docs/PERFORMANCE.md): conv2 at batch 60 (parameters x batch 2.6e8) gains
+    from a second thread; LeNet-300-100 at batch 60 (1.6e7) and the quick demo's MLP (2.5e7) do not, and
+    with the other core busy their second thread spin-waits. Below the bar a network trains
+    single-threaded, wherever it runs."""
     from lth_core.registry import DATASETS
     from lth_core.resources import arch_profile
     params = arch_profile(config.arch, DATASETS[config.dataset].input_shape)[2]

@@ -1,0 +1,137 @@
+"""Write the measured tables of docs/PERFORMANCE.md from the benchmarks' JSON (no number typed by hand).
+
+Reads docs/bench/scheduler.json (`python -m lth_core bench`), docs/bench/ray.json
+(scripts/bench_ray.py), docs/bench/startup.json (scripts/startup_cost.py) and
+docs/repro/quick_demo_timing.json (scripts/time_quick_demo.py), and replaces the text between
+`<!-- measured:start -->` and `<!-- measured:end -->` in docs/PERFORMANCE.md.
+
+    python scripts/performance_tables.py
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+START, END = "<!-- measured:start -->", "<!-- measured:end -->"
+DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
+
+
+def _load(rel: str) -> dict | None:
+    path = ROOT / rel
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _runs(xs) -> str:
+    return ", ".join(f"{x:.2f}" for x in xs)
+
+
+def bench_section(b: dict) -> list[str]:
+    parts, ratios, per = b["parts"], b["ratios"], b["ratios_per_repeat"]
+    its = b["iterations_per_level"]
+    out = [f"### Whole processes and the scheduler: `python -m lth_core bench` ({b['repeats']} repeats, "
+           f"{its:,} iterations per level)",
+           f"Load average (1 min) {b['load_average_1min_at_start']:.1f} at the start and "
+           f"{b['load_average_1min_at_end']:.1f} at the end, on {b['cores']} cores; torch {b['torch']}. "
+           f"Figures: [bench/scheduler.json](bench/scheduler.json).", "",
+           "| part | runs (s) | median s | network-iterations/s |", "|---|---|---|---|"]
+    names = {"cli": "command line, default settings (whole process)",
+             "plain-process": "plain PyTorch loop (whole process)",
+             "open-lth": "facebookresearch/open_lth (whole process)",
+             "trials-one": "ticket + re-init × 3 trials, one network after another",
+             "trials-all": "ticket + re-init × 3 trials, the scheduler on every core"}
+    for key, label in names.items():
+        if key in parts:
+            p = parts[key]
+            out.append(f"| {label} | {_runs(p['runs_s'])} | {p['median_s']:.2f} | {p['iterations_per_s']:.0f} |")
+    out += ["", "| ratio, within each repeat | per repeat | median | target |", "|---|---|---|---|"]
+    targets = {"cli/plain-process": "≤ 1.00", "open-lth/cli": "(reported)",
+               "trials one-after-another/scheduled": "≥ 1.8 (throughput gain)"}
+    for key, target in targets.items():
+        if key in ratios:
+            out.append(f"| {key} | {_runs(per[key])} | **{ratios[key]:.2f}** | {target} |")
+    return out
+
+
+def ray_section(r: dict) -> list[str]:
+    return [f"### Ray's overhead: `scripts/bench_ray.py` ({len(r['local_s'])} repeats, alternated)",
+            f"A sweep of {r['configs']} quick-preset runs ({r['networks']} networks) on {r['cores']} cores: "
+            f"the local executor against a local 1-node Ray cluster with as many CPUs (started once in "
+            f"{r['ray_cluster_start_s']:.1f} s, not timed). Figures: [bench/ray.json](bench/ray.json).", "",
+            "| executor | runs (s) | median s |", "|---|---|---|",
+            f"| local | {_runs(r['local_s'])} | {r['median_local_s']:.2f} |",
+            f"| Ray, 1 node | {_runs(r['ray_s'])} | {r['median_ray_s']:.2f} |", "",
+            f"Ray / local within each repeat: {_runs(r['ratio_ray_over_local_per_repeat'])}; median "
+            f"**{r['median_ratio']:.2f}** (target ≤ 1.10)."]
+
+
+def startup_section(s: dict) -> list[str]:
+    c = s["components_median_s"]
+    q = s["quick_demo_median_s"]
+    return ["### Workers' start-up: `scripts/startup_cost.py`",
+            f"Median of {len(s['components'])} fresh processes: importing torch {c['import_torch_s']:.2f} s, "
+            f"the engine {c['import_engine_s']:.2f} s, loading MNIST-1D from its cache {c['load_data_s']:.2f} s, "
+            f"the first optimizer (torch.optim imports torch._dynamo) {c['first_optimizer_s']:.2f} s, "
+            f"starting 2 warm worker processes {c['start_2_warm_workers_s']:.2f} s; the whole process "
+            f"{c['whole_process_s']:.2f} s. A warm worker pays all of it before the click.", "",
+            "| quick demo through the job manager | first point (dense network stored) | done |",
+            "|---|---|---|",
+            f"| a worker started for the run | {q['cold']['first_point_s']:.2f} s | {q['cold']['done_s']:.2f} s |",
+            f"| a warm worker | {q['warm']['first_point_s']:.2f} s | {q['warm']['done_s']:.2f} s |", "",
+            "Figures: [bench/startup.json](bench/startup.json)."]
+
+
+def demo_section(d: dict) -> list[str]:
+    rows = d.get("repeats", [])
+    return ["### The quick demo in a real browser: `scripts/time_quick_demo.py`",
+            f"Chromium clicks \"Try it: quick demo\" on a fresh server that has been up {d.get('settle_s', 0):.0f} s "
+            "(so its warm worker is warm, as on a class server) and waits for the live chart's points.", "",
+            "| | runs (s) | median |", "|---|---|---|",
+            f"| click to first point | {_runs([r['first_point_s'] for r in rows])} | **{d['median']['first_point_s']:.2f} s** "
+            f"(target ≤ 3) |",
+            f"| click to last point | {_runs([r['last_point_s'] for r in rows])} | **{d['median']['last_point_s']:.2f} s** "
+            f"(target ≤ 10) |", "", "Figures: [repro/quick_demo_timing.json](repro/quick_demo_timing.json)."]
+
+
+def threads_section(d: dict) -> list[str]:
+    n = d["cores"]
+    out = [f"### One network, 1 thread against {n}: `scripts/bench_threads.py`",
+           "ms per training step on random data of each preset's shape (median); \"threaded\" is the "
+           "scheduler's choice for it. Figures: [bench/threads.json](bench/threads.json).", "",
+           f"| network (preset, batch) | other core | 1 thread | {n} threads | threaded |", "|---|---|---|---|---|"]
+    for r in d["rows"]:
+        out.append(f"| {r['arch']} ({r['preset']}, {r['batch']}) | {'busy' if r['other_core_busy'] else 'idle'} | "
+                   f"{r['ms_1_thread']:.2f} | {r[f'ms_{n}_threads']:.2f} | {'yes' if r['threaded'] else 'no'} |")
+    return out
+
+
+def main() -> int:
+    lines: list[str] = []
+    for rel, section in (("docs/bench/scheduler.json", bench_section), ("docs/repro/quick_demo_timing.json", demo_section),
+                         ("docs/bench/startup.json", startup_section), ("docs/bench/ray.json", ray_section),
+                         ("docs/bench/threads.json", threads_section)):
+        data = _load(rel)
+        if data is not None:
+            lines += section(data) + [""]
+        else:
+            lines += [f"({rel} is not measured yet.)", ""]
+    text = DOC.read_text()
+    i, j = text.index(START) + len(START), text.index(END)
+    DOC.write_text(text[:i] + "\n" + "\n".join(lines) + text[j:])
+    demo = _load("docs/repro/quick_demo_timing.json")
+    if demo is not None:  # the README's one sentence about the demo's speed
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        i, j = text.index(DEMO_START) + len(DEMO_START), text.index(DEMO_END)
+        readme.write_text(text[:i] + (
+            f"on 2 CPU cores the first point appears {demo['median']['first_point_s']:.1f} s after the click and "
+            f"the last {demo['median']['last_point_s']:.1f} s after it (median of {len(demo['repeats'])}, measured "
+            f"in Chromium by `scripts/time_quick_demo.py`, with the server's warm worker ready)") + text[j:])
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
