@@ -33,21 +33,24 @@ from lth_core.training.loop import make_optimizer  # noqa: E402
 PRESETS = {"quick": 300, "lenet-fmnist": 300, "conv2-cifar10": 15}  # preset: steps timed
 
 
-def ms_per_step(preset: str, threads: int, steps: int) -> float:
+def ms_per_step(preset: str, threads: int, steps: int, device: str = "cpu", warmup: int = 5) -> float:
+    """Median milliseconds of one optimizer step (forward, backward, update) of the preset's network."""
     c = get_preset(preset)
     torch.set_num_threads(threads)
-    model = build(c.arch, 0)
+    model = build(c.arch, 0).to(device)
     opt = make_optimizer(model.parameters(), c.training)
-    x = torch.randn(c.training.batch_size, *DATASETS[c.dataset].input_shape)
-    y = torch.randint(0, 10, (c.training.batch_size,))
+    x = torch.randn(c.training.batch_size, *DATASETS[c.dataset].input_shape, device=device)
+    y = torch.randint(0, 10, (c.training.batch_size,), device=device)
     times = []
-    for i in range(steps + 5):
+    for i in range(steps + warmup):
         t = time.perf_counter()
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if i >= 5:
+        if device == "cuda":
+            torch.cuda.synchronize()
+        if i >= warmup:
             times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
 

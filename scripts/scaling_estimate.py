@@ -13,47 +13,26 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
-from torch.nn import functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_threads import ms_per_step  # noqa: E402
 from lth_core.lottery.experiment import planned_tasks, task_steps  # noqa: E402
-from lth_core.models.architectures import build  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
-from lth_core.training.loop import make_optimizer  # noqa: E402
 
 START, END = "<!-- estimate:start -->", "<!-- estimate:end -->"
 
 
 def step_seconds(preset: str, device: str, threads: int, steps: int) -> float:
-    """Median seconds of one optimizer step (forward, backward, update) on random data of the shape."""
-    c = get_preset(preset)
-    torch.set_num_threads(threads)
-    from lth_core.registry import DATASETS
-    shape = DATASETS[c.dataset].input_shape
-    model = build(c.arch, 0).to(device)
-    opt = make_optimizer(model.parameters(), c.training)
-    x = torch.randn(c.training.batch_size, *shape, device=device)
-    y = torch.randint(0, 10, (c.training.batch_size,), device=device)
-    times = []
-    for i in range(steps + 1):
-        t = time.perf_counter()
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        if i:  # the first step pays one-off costs
-            times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    """Median seconds of one optimizer step on random data of the preset's shape (the first step,
+    which pays one-off costs, left out)."""
+    return ms_per_step(preset, threads, steps, device, warmup=1) / 1000
 
 
 def protocol(preset: str, trials: int) -> dict:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lth_core.execution.jobs import LimitReached
+from helpers import wait_for
 from lth_core.presets import get_preset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -22,14 +23,6 @@ from procwatch import Sampler, worker_processes  # noqa: E402  (the load test's 
 
 TINY = get_preset("quick").replace(iterations=20, eval_every=10, rounds=1)
 LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds=1)  # outlives every test
-
-
-def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.05):
-    end = time.monotonic() + timeout_s
-    while not (value := predicate()):
-        assert time.monotonic() < end, f"timed out after {timeout_s} s waiting for {what}"
-        time.sleep(poll_s)
-    return value
 
 
 def group_alive(pgid: int) -> bool:

@@ -34,6 +34,6 @@ def test_ray_executor_suite_on_a_two_node_cluster_in_a_loopback_namespace():
                           env={**os.environ, "LTH_RAY_NETNS": "1"}, timeout=1200)
     tail = (proc.stdout + proc.stderr)[-6000:]
     assert proc.returncode == 0, tail
-    assert "3 passed" in proc.stdout and "skipped" not in proc.stdout, tail
+    assert "4 passed" in proc.stdout and "skipped" not in proc.stdout, tail
     left = subprocess.run(["pgrep", "-f", "raylet|gcs_server"], capture_output=True, text=True).stdout.split()
     assert not left, f"Ray processes left running: {left}"

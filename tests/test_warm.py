@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from lth_core.execution.jobs import JobManager, _is_worker
+from helpers import wait_for
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 
@@ -20,17 +21,8 @@ TINY = get_preset("quick").replace(iterations=20, eval_every=10, rounds=1)
 LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds=1)
 
 
-def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.05):
-    end = time.monotonic() + timeout_s
-    while not (value := predicate()):
-        assert time.monotonic() < end, f"timed out after {timeout_s} s waiting for {what}"
-        time.sleep(poll_s)
-    return value
-
-
-def group_alive(pgid: int) -> bool:
-    """Any process of the group still running (zombies do not count: a killed warm worker's own
-    worker processes are reparented to pid 1, which reaps them when it gets to it)."""
+def _processes():
+    """(pid, state, parent pid, process group) of every process, from /proc."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -38,9 +30,13 @@ def group_alive(pgid: int) -> bool:
             except OSError:
                 continue
             fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-                return True
-    return False
+            yield int(entry.name), fields[0], int(fields[1]), int(fields[2])
+
+
+def group_alive(pgid: int) -> bool:
+    """Any process of the group still running (zombies do not count: a killed warm worker's own
+    worker processes are reparented to pid 1, which reaps them when it gets to it)."""
+    return any(pgrp == pgid and state not in ("Z", "X") for _, state, _, pgrp in _processes())
 
 
 def _warm_manager(manager, **kw):
@@ -125,16 +121,7 @@ def test_a_warm_worker_starts_under_the_memory_limit(manager, monkeypatch):
 
 
 def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
+    return [p for p, _, parent, _ in _processes() if parent == pid]
 
 
 def test_a_new_manager_adopts_a_warm_worker_whose_server_died(tmp_path, mnist1d):

@@ -213,6 +213,17 @@ def executor_from_args(a, device: str, warm: tuple | None = None):
                          cpus_per_task=a.cpus_per_task, gpus_per_task=a.gpus_per_task, warm=warm)
 
 
+def writable_store(a):
+    """The store of --store (else $LTH_STORE or ./runs); UsageError naming it if it cannot be written."""
+    from lth_core.store.run_store import Store, StoreUnwritable, default_store_root
+    store = Store(a.store or default_store_root())
+    try:
+        store.check_writable()
+    except StoreUnwritable as exc:
+        raise UsageError(f"{exc}; choose another folder with --store or LTH_STORE") from None
+    return store
+
+
 def preset_name(a) -> str:
     """The preset the run starts from: --preset, else base_preset of --dataset / --arch."""
     return a.preset or base_preset(a.dataset, a.arch)
@@ -265,16 +276,11 @@ def _progress_bar(store, run_id, stop: threading.Event):
 def cmd_run(a) -> int:
     from lth_core.lottery import experiment
     from lth_core.analysis import results
-    from lth_core.store.run_store import Store, StoreUnwritable, default_store_root
     try:
         config = config_from_args(a)
     except ValueError as exc:  # ConfigError and registry errors name the field and the allowed values
         raise UsageError(str(exc)) from None
-    store = Store(a.store or default_store_root())
-    try:
-        store.check_writable()
-    except StoreUnwritable as exc:
-        raise UsageError(f"{exc}; choose another folder with --store or LTH_STORE") from None
+    store = writable_store(a)
     if a.preset is None and (a.dataset or a.arch):
         print(f"note: no --preset given; settings without a flag come from preset {preset_name(a)!r}",
               file=sys.stderr)
@@ -317,95 +323,6 @@ def cmd_list(a) -> int:
         print(f"{r['run_id']}  {r['state']}{extra}{why}  {r['dataset']}/{r['arch']}  "
               f"{r['levels']} levels  controls={','.join(r['controls']) or '-'}")
     return 0
-
-
-def cmd_work(a) -> int:
-    from lth_core.store.run_store import Store, default_store_root
-    store = Store(a.store or default_store_root())
-    executor = None
-    if a.standby:
-        from lth_core.execution import standby
-        executor = standby.warm((a.warm_dataset,), str(a.data_dir) if a.data_dir else None, a.processes or 1)
-        a.run_id = standby.wait_for_run()
-        if a.run_id is None:  # the manager is gone before handing over a run: nothing to do
-            executor.close()
-            return 0
-    elif a.run_id is None:
-        raise UsageError("work needs a run id (or --standby)")
-    try:
-        return _work(a, store, executor)
-    finally:
-        if executor is not None:
-            executor.close()
-
-
-def _work(a, store, warm_executor) -> int:
-    from lth_core.lottery import experiment
-    from lth_core.store.run_store import Corrupt, validate_run_id
-    try:
-        run_id = validate_run_id(a.run_id)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if not store.has_run(run_id):
-        raise UsageError(f"no run {run_id} in {store.root}")
-    if warm_executor is not None:
-        from lth_core.execution import standby
-        standby.become_worker(run_id, str(store.root), store.run_dir(run_id) / "worker.log")
-    try:
-        config = store.config(run_id)
-    except (Corrupt, ValueError) as exc:  # config.json is the run's identity: nothing can be rebuilt from it
-        why = (f"config.json is damaged, so the run cannot be rebuilt from the store; start the same "
-               f"experiment again to recreate it ({exc})")
-        store.set_status(run_id, "failed", why[:500])
-        raise Corrupt(why) from None
-    from lth_core.lottery.tasks import resolve_device
-    device = resolve_device(config.device)
-    if device == "cpu":
-        # Single-threaded, like the pool's workers: a run's numbers then do not depend on how many
-        # processes computed which task (a resumed run equals an uninterrupted one), and the job
-        # manager's workers do not oversubscribe the cores they share.
-        import torch
-        torch.set_num_threads(1)
-    from lth_core.store.run_store import AlreadyRunning
-    import os
-    import time
-    # the worker's own start record (the job manager sends stdout to the run's worker.log): one line
-    # per worker process, so a load test counts starts from the workers, not from sampling `ps`
-    print(f"{START_RECORD} pid {os.getpid()} run {run_id} at {time.time():.3f}", flush=True)
-    if a.deadline_s is not None and a.deadline_s > 0:
-        _stop_at_deadline(store, run_id, a.deadline_s)
-    warm_fits = warm_executor is not None and device == "cpu" and (a.executor or os.environ.get(
-        "LTH_EXECUTOR", "local")).strip() in ("", "local")
-    executor = warm_executor if warm_fits else \
-        executor_from_args(a, config.device, warm=((config.dataset,), str(a.data_dir) if a.data_dir else None))
-    try:
-        experiment.run(config, store, data_dir=a.data_dir, executor=executor)
-    except AlreadyRunning as exc:  # its holder computes it and writes its status; the manager writes nothing
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_TAKEN
-    finally:
-        if executor is not warm_executor:
-            executor.close()
-    return 0
-
-
-def _stop_at_deadline(store, run_id: str, deadline_s: float) -> None:
-    """The worker enforces its own time limit, so it stops even when the server that started it
-    died: at the deadline it writes failed (it holds the run's lock: it is the run's owner, and a
-    run that finished meanwhile keeps done), then kills its process group (its task pool with it)."""
-    import os
-    import signal
-
-    def stop(signum, frame):
-        why = f"stopped: exceeded the time limit of {deadline_s:g} s per run"
-        if store.is_locked(run_id) and store.status(run_id).get("state") == "running":
-            store.set_status(run_id, "failed", why)
-        print(f"error: {why}", file=sys.stderr, flush=True)
-        if os.getpgid(0) == os.getpid():  # its own process group (the job manager starts it so)
-            os.killpg(os.getpid(), signal.SIGKILL)
-        os._exit(EXIT_FAILED)
-    signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, deadline_s)
 
 
 def cmd_gallery(a) -> int:
@@ -539,6 +456,7 @@ def main(argv=None) -> int:
             from lth_core.cli.bench import main as bench_main
             return bench_main(a)
         from lth_core.cli.sweep import cmd_sweep
+        from lth_core.cli.work import cmd_work
         return {"run": cmd_run, "sweep": cmd_sweep, "list": cmd_list, "work": cmd_work, "gallery": cmd_gallery,
                 "report": cmd_report, "analyse": cmd_analyse}[a.command](a)
     except (UsageError, ConfigError) as exc:

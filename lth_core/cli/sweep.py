@@ -171,21 +171,16 @@ def _bar(totals: dict, stop: threading.Event):
 def cmd_sweep(a) -> int:
     import json
 
-    from lth_core.cli.main import UsageError, executor_from_args
+    from lth_core.cli.main import UsageError, executor_from_args, writable_store
     from lth_core.lottery.driver import run_many
     from lth_core.lottery.experiment import planned_tasks, task_steps
-    from lth_core.store.run_store import Store, StoreUnwritable, default_store_root
     from lth_core.store.sweeps import point_label, write_sweep
     try:
         spec = load_spec(a.file, a.preset, a.set, a.grid, a.name)
         points = expand(spec)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
-    store = Store(a.store or default_store_root())
-    try:
-        store.check_writable()
-    except StoreUnwritable as exc:
-        raise UsageError(f"{exc}; choose another folder with --store or LTH_STORE") from None
+    store = writable_store(a)
     recs = [{"values": v, "run_id": c.run_id()} for v, c in points]
     name = spec["name"] or " × ".join(spec["grid"]) or "sweep"
     if a.dry_run:

@@ -17,6 +17,7 @@ imported only here, so the local path never needs it. Joins the cluster at `addr
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
@@ -49,7 +50,11 @@ class RayExecutor:
         self._env = {"env_vars": {"PYTHONPATH": os.pathsep.join(
             p for p in (REPO, os.environ.get("PYTHONPATH", "")) if p)}}
         if self._owns:
-            ray.init(address=address or None, include_dashboard=False, log_to_driver=False)
+            address = address or os.environ.get("RAY_ADDRESS") or None
+            if address:  # join a cluster (its own settings stand)
+                ray.init(address=address, log_to_driver=False)
+            else:  # a cluster of this machine alone, for this process
+                ray.init(include_dashboard=False, log_to_driver=False)
         self.cpus = float(cpus_per_task) if cpus_per_task else 1.0
         self.gpus = float(gpus_per_task) if gpus_per_task is not None else (1.0 if device == "cuda" else 0.0)
         self.max_retries = max_retries
@@ -58,6 +63,7 @@ class RayExecutor:
         self._remote = ray.remote(_train)
         self._refs: dict = {}   # future -> ObjectRef, to cancel on close
         self.nodes_used: set = set()
+        self.submitted = 0
 
     def threads_for(self, width: int) -> int:
         """Every task trains with its own CPUs' threads, whatever its level's width (the cluster,
@@ -69,6 +75,7 @@ class RayExecutor:
                                    retry_exceptions=False, runtime_env=self._env).remote(ref)
         fut = obj.future()
         self._refs[fut] = obj
+        self.submitted += 1
         fut.add_done_callback(self._note)
         return fut
 
@@ -81,6 +88,8 @@ class RayExecutor:
         return wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
 
     def close(self) -> None:
+        if self.submitted:  # one line for the log (a job manager's worker.log): where the networks went
+            print(f"ray: {self.submitted} tasks on {len(self.nodes_used)} node(s)", file=sys.stderr, flush=True)
         for obj in list(self._refs.values()):
             try:
                 self._ray.cancel(obj, force=True)

@@ -95,7 +95,7 @@ def compute(runs: list[_Run], executor, on_progress=None) -> dict[int, BaseExcep
             ref = TaskRef(config=r.c, store_root=str(r.store.root),
                           data_dir=str(r.data_dir) if r.data_dir else None, device=r.device,
                           trial=node[0], level=node[1], arm=node[2], threads=threads, epoch=r.epoch,
-                          alone=sched.alone)
+                          alone=sched.alone, eval_threads=executor.threads_for(width(r.c, node[1])))
             futures[executor.submit(ref)] = (i, node)
         if not futures:
             break

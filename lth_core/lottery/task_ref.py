@@ -27,7 +27,8 @@ class TaskRef:
     trial: int
     level: int
     arm: str
-    threads: int = 1          # torch intra-op threads for this network
+    threads: int = 1          # torch intra-op threads for this network's training steps
+    eval_threads: int = 1     # and for its evaluations (large batches: they gain from threads)
     alone: bool = False       # nothing else can train until it is done (it may train in the caller)
     epoch: float = 0.0        # identifies this attempt of the run in live progress
 
@@ -57,6 +58,7 @@ def run_task(ref: TaskRef) -> dict:
     if r.task_complete(*ref.node):
         return out
     spec = r.spec(*ref.node)
+    spec.eval_threads = ref.eval_threads
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, ref.threads))
     try:

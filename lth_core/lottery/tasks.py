@@ -65,6 +65,7 @@ class TaskSpec:
     store_root: str | None = None  # where to write iteration progress (live/<key>.json of run_id)
     run_id: str | None = None
     epoch: float = 0.0        # identifies this attempt of the run in live progress
+    eval_threads: int = 0     # torch threads while evaluating (0: the training's own)
 
 
 _DATA_CACHE: dict = {}
@@ -105,7 +106,7 @@ def execute(spec: TaskSpec) -> dict:
     model = apply_(model.to(spec.device), spec.masks)
     history, snapshot = train(model, spec.masks, data, spec.training, spec.data_seed,
                               start_iteration=spec.start_iteration, snapshot_at=spec.snapshot_at,
-                              on_eval=live_writer(spec))
+                              on_eval=live_writer(spec), eval_threads=spec.eval_threads)
     out = {"key": spec.key, "history": history.to_dict(), "snapshot": snapshot, "final": None}
     if spec.want_final:
         out["final"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}

@@ -119,13 +119,15 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.
 
 
 def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed: int, *,
-          start_iteration: int = 0, snapshot_at: int | None = None, on_eval=None):
+          start_iteration: int = 0, snapshot_at: int | None = None, on_eval=None, eval_threads: int = 0):
     """Train `model` (already on data's device, pruned weights already zero).
 
     seed: orders the minibatches (and seeds their augmentation). start_iteration: steps
     already counted (rewinding trains the remaining iterations - k). snapshot_at: also return
     a CPU copy of the weights after that many steps (theta_k). on_eval(iteration, metrics) is called at
-    each evaluation point; it may raise to stop training.
+    each evaluation point; it may raise to stop training. eval_threads: torch threads for the
+    evaluations (0: the training's own); evaluation is large-batch work that gains from threads
+    where a small network's training steps do not (docs/PERFORMANCE.md).
     Returns (History, snapshot or None).
     """
     device = data.x_train.device
@@ -156,7 +158,11 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
             snapshot = cpu_copy(model.state_dict())
         if is_eval_step(step, cfg):
             model.eval()  # dropout off, BatchNorm in inference: every split measured the same way
+            own = torch.get_num_threads()
+            if eval_threads:
+                torch.set_num_threads(eval_threads)
             sums = [evaluate(model, x, y) for x, y in splits(data)]
+            torch.set_num_threads(own)
             model.train()
             point = history.record(step, *measurements(data, torch.stack(
                 [torch.stack([loss.float(), correct.float()]) for loss, correct in sums]).tolist()))

@@ -100,3 +100,25 @@ def test_a_sweep_spreads_over_both_nodes_and_completes(cluster, tmp_path, data_d
     done = run_many(configs, Store(root), ex, data_dir=data_dir)
     ex.close()
     assert set(done.values()) == {"done"} and len(ex.nodes_used) == 2
+
+
+def test_the_apps_job_manager_hands_runs_to_the_cluster(cluster, tmp_path, data_dir, monkeypatch):
+    """LTH_EXECUTOR=ray: the job manager's worker becomes a Ray driver for the cluster at RAY_ADDRESS
+    (no warm workers then), and the run completes there."""
+    from helpers import wait_for
+    from lth_core.execution.jobs import JobManager
+    monkeypatch.setenv("LTH_EXECUTOR", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", cluster.address)
+    monkeypatch.setenv("LTH_DATA_DIR", str(data_dir))
+    root = tmp_path / "store"
+    root.mkdir()
+    jm = JobManager(Store(root), recover=False)
+    try:
+        assert jm.warm_workers == 0
+        rid = jm.submit(tiny_config(controls=("reinit",)), owner="me")
+        wait_for(lambda: jm.store.status(rid).get("state") in ("done", "failed"), 240, "the run to end")
+        log = (jm.store.run_dir(rid) / "worker.log").read_text()
+        assert jm.store.status(rid)["state"] == "done", log[-2000:]
+        assert "ray: 5 tasks on" in log, log[-2000:]  # dense + 2 levels x (ticket, re-init)
+    finally:
+        jm.shutdown()
