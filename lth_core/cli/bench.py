@@ -36,7 +36,7 @@ from lth_core.models.architectures import build, prunable_layers
 from lth_core.pruning.magnitude import prune
 from lth_core.store.run_store import Store
 from lth_core.lottery.tasks import default_processes, get_data, resolve_device, sync
-from lth_core.training.loop import evaluate, make_optimizer
+from lth_core.training.loop import evaluate, make_optimizer, splits
 
 EVAL_EVERY = 100
 
@@ -102,10 +102,10 @@ def time_plain(iterations: int, device: str, data_dir) -> float:
             pos += 60
             _masked_step(model, opt, dev_masks, data.x_train[idx], data.y_train[idx])
             if (it + 1) % EVAL_EVERY == 0:
-                model.eval()  # the engine's evaluation (in its chunk size): the same arithmetic
-                vals = [*evaluate(model, data.x_val, data.y_val), evaluate(model, data.x_test, data.y_test)[1]]
+                model.eval()  # the engine's evaluation (splits and chunk size): the same arithmetic
+                sums = [evaluate(model, x, y) for x, y in splits(data)]  # validation, test, training subset
                 model.train()
-                torch.stack([v.float() for v in vals]).tolist()
+                torch.stack([torch.stack([loss.float(), correct.float()]) for loss, correct in sums]).tolist()
         if level < 2:
             masks = prune(model.state_dict(), masks, kinds, cfg.pruning)
     sync(device)

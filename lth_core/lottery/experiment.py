@@ -170,6 +170,8 @@ class _Run:
         """The mask `method` finds on theta_0 at this level's counts (computed once per run)."""
         key = (self.run_id, trial, level, method)
         if key not in self._at_init:
+            if any(k[0] != self.run_id for k in self._at_init):  # a worker's cache holds one run's masks
+                self._at_init.clear()
             model = build(self.c.arch, 0, self.c.training.dropout)
             model.load_state_dict(self.theta0(trial))
             batches = snip_batches(self.c, self.data_dir, derive_seed(trial_seed(self.c, trial), "snip")) \
