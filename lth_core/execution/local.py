@@ -95,8 +95,14 @@ class LocalExecutor:
         return wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
 
     def close(self) -> None:
+        """Stop the worker processes now: a network still training on one (the run was interrupted or
+        failed) would otherwise train on, orphaned; the store resumes it from its last finished network."""
         if self._pool is not None:
+            procs = list(getattr(self._pool, "_processes", {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
             self._pool = None
 
 
