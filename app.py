@@ -48,4 +48,5 @@ with st.sidebar:
         st.warning(f"New runs cannot be stored: {problem}", icon=":material/folder_off:")
 presenter.inject_css()
 with errors.guard():  # a damaged, deleted or unwritable store file gives a message, not a traceback
+    state.warm_up()
     page.run()

@@ -154,6 +154,7 @@ def test_a_job_that_cannot_start_fails_with_its_reason_and_the_queue_goes_on(man
     """A broken first job must not raise on every tick and wedge the queue: it fails, the next one starts."""
     import lth_core.execution.jobs as jobs
     monkeypatch.setattr(jobs, "POLL_S", 3600)  # no ticks of its own: the test drives them
+    monkeypatch.setattr(jobs, "WAKE_ON_SUBMIT", False)
     jm = manager(workers=1)
     broken, fine = jm.submit(LONG.replace(seed=0), owner="a"), jm.submit(LONG.replace(seed=1), owner="b")
     break_start(jm, broken, monkeypatch)

@@ -27,6 +27,7 @@ LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setattr(jobs, "POLL_S", 3600)  # no ticks of its own: the test drives them
+    monkeypatch.setattr(jobs, "WAKE_ON_SUBMIT", False)
     return Store(tmp_path / "store")
 
 

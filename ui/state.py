@@ -72,6 +72,13 @@ def _manager(root: str) -> JobManager:
 _manager.clear = lambda: None
 
 
+def warm_up() -> None:
+    """Make the job manager on the server's first page, so its warm workers (LTH_WARM_WORKERS,
+    default 1) are warm before the first student asks for a run; nothing when they are off."""
+    if os.environ.get("LTH_WARM_WORKERS", "").strip() != "0":
+        manager()
+
+
 def store() -> Store:
     """The writable store (the job manager's)."""
     return manager().store

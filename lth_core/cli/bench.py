@@ -49,10 +49,11 @@ def reference_config(iterations: int, device: str) -> ExperimentConfig:
 
 
 def time_engine(iterations: int, device: str, data_dir) -> float:
-    """Wall seconds of a full engine run into a fresh store (data already in memory)."""
+    """Wall seconds of a full engine run into a fresh store (data already in memory), with the
+    engine's default executor: one network per level, so each trains here, no worker processes."""
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        run(reference_config(iterations, device), Store(tmp), data_dir=data_dir, processes=1)
+        run(reference_config(iterations, device), Store(tmp), data_dir=data_dir)
         return time.perf_counter() - t
 
 
@@ -174,8 +175,8 @@ def paper_protocol_estimate(report: dict) -> float:
     return 50_000 / report["parts"]["engine"]["iterations_per_s"] + 16 * 2 * 50_000 / rate
 
 
-PARTS = ("cli", "plain-process", "open-lth", "trials-one", "trials-all", "engine", "plain", "dataloader", "parallel")
-DEFAULT_PARTS = "cli,plain-process,open-lth,trials-one,trials-all"
+PARTS = ("cli", "plain-process", "open-lth", "trials-one", "trials-all", "pool-start", "engine", "plain", "dataloader",
+         "parallel")
 
 
 def main(args) -> int:
@@ -200,7 +201,8 @@ def main(args) -> int:
               "plain-process": lambda: bench_process.time_plain_process(its, data_dir),
               "open-lth": lambda: bench_process.time_open_lth(args.open_lth, its, _fashion_dir(data_dir)),
               "trials-one": lambda: bench_process.time_trials(its, data_dir, 1),
-              "trials-all": lambda: bench_process.time_trials(its, data_dir, max(2, procs))}
+              "trials-all": lambda: bench_process.time_trials(its, data_dir, max(2, procs)),
+              "pool-start": lambda: bench_process.time_pool_start(data_dir, max(2, procs))}
     samples: dict[str, list] = {p: [] for p in parts}
     with tempfile.TemporaryDirectory() as tmp:
         specs = (bench_parallel.level_specs(reference_config(its, device), dd, device, Store(tmp))
@@ -213,7 +215,8 @@ def main(args) -> int:
                     samples[p].append(timers[p]())
                 shown = samples[p][-1] if p != "parallel" else {k: round(v, 2) for k, v in samples[p][-1].items() if k != "diff"}
                 print(f"  repeat {rep + 1}/{args.repeats} {p}: {shown}", flush=True)
-    net_its = {p: bench_process.trials_network_iterations(its) if p.startswith("trials") else 3 * its for p in parts}
+    net_its = {p: bench_process.trials_network_iterations(its) if p.startswith("trials") else
+               0 if p == "pool-start" else 3 * its for p in parts}
     report = {"load_average_1min_at_end": os.getloadavg()[0], "load_average_1min_at_start": load_start,
               "device": device, "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
               "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
@@ -227,9 +230,11 @@ def main(args) -> int:
         if p == "parallel":
             continue
         med = statistics.median(samples[p])
-        report["parts"][p] = {"median_s": med, "iterations_per_s": net_its[p] / med, "runs_s": samples[p],
+        report["parts"][p] = {"median_s": med, "iterations_per_s": net_its[p] / med if net_its[p] else None,
+                              "runs_s": samples[p],
                               "network_iterations": net_its[p]}
-        print(f"{p:<14}{med:>10.2f}{net_its[p] / med:>10.0f}   {', '.join(f'{s:.2f}' for s in samples[p])}")
+        rate = f"{net_its[p] / med:>10.0f}" if net_its[p] else f"{'-':>10}"
+        print(f"{p:<14}{med:>10.2f}{rate}   {', '.join(f'{s:.2f}' for s in samples[p])}")
     # Each ratio is taken within a repeat (its parts ran back to back, under the same machine
     # load), then the median over repeats: on a shared host this is steadier than a ratio of
     # medians taken from different repeats (which is also reported).

@@ -172,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=Path("bench_results.json"))
     b.add_argument("--data-dir", type=Path)
     b.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    b.add_argument("--parts", default="cli,plain-process,open-lth,trials-one,trials-all",
-                   help="comma list of cli, plain-process, open-lth, trials-one, trials-all, engine, plain, "
-                        "dataloader, parallel (docs/PERFORMANCE.md)")
+    b.add_argument("--parts", default="cli,plain-process,open-lth,trials-one,trials-all,pool-start",
+                   help="comma list of cli, plain-process, open-lth, trials-one, trials-all, pool-start, engine, "
+                        "plain, dataloader, parallel (docs/PERFORMANCE.md)")
     b.add_argument("--open-lth", type=Path, help="a checkout of facebookresearch/open_lth, timed on the same workload")
     _add_analyse_parser(sub)
     return p

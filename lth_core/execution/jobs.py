@@ -39,6 +39,7 @@ from lth_core.resources import min_free_disk_gb, worker_memory_bytes
 from lth_core.store.run_store import AlreadyRunning, Store
 
 POLL_S = 0.3
+WAKE_ON_SUBMIT = True  # a submitted job starts at once, not at the next poll (tests that drive ticks turn it off)
 EXIT_TAKEN = 75  # `work` exit code: another live process holds the run's lock (EX_TEMPFAIL)
 STORE_LOCK = "manager.lock"  # in the store's root, held by the store's one job manager
 WARM_DATASETS = ("mnist1d", "fashion-mnist", "mnist")  # small enough to keep loaded in an idle worker
@@ -151,6 +152,7 @@ class JobManager:
         self.messages: dict[str, str] = {}   # run_id -> why it stopped, for the page
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by submit: start the job now, not at the next poll
         self.closed = False
         self._recover_pending = recover
         self._store_fd: int | None = None
@@ -216,6 +218,8 @@ class JobManager:
             self.store.set_status(run_id, "queued")
             self.jobs[run_id] = Job(run_id, {owner}, owner=owner)
             self.messages.pop(run_id, None)
+            if WAKE_ON_SUBMIT:
+                self._wake.set()
             if config.dataset in WARM_DATASETS:
                 self.warm_dataset = config.dataset
         return run_id
@@ -261,6 +265,7 @@ class JobManager:
         """Stop the manager thread (and, by default, its workers; their runs resume later) and
         give up the store to the next manager."""
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=5)
         with self._lock:
             if kill:
@@ -362,7 +367,11 @@ class JobManager:
             pass
 
     def _loop(self) -> None:
-        while not self._stop.wait(POLL_S):
+        while True:
+            self._wake.wait(POLL_S)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self._tick()
             except Exception as exc:  # keep the manager alive; the message reaches the page
