@@ -42,7 +42,7 @@ def bench_section(b: dict, name: str, note: str) -> list[str]:
              "plain-process": "plain PyTorch loop (whole process)",
              "open-lth": "facebookresearch/open_lth (whole process)",
              "trials-one": "ticket + re-init × 3 trials, one network after another",
-             "trials-all": "ticket + re-init × 3 trials, the scheduler on every core (workers started before)",
+             "trials-all": "ticket + re-init × 3 trials, the scheduler on every core",
              "pool-start": "starting and warming the 2 worker processes (once per run; a warm worker's are ready)"}
     for key, label in names.items():
         if key in parts:
