@@ -146,10 +146,41 @@ def _shown(*names: str) -> bool:
 
 def _widget(name: str, draw, *args, off: bool = False, **kwargs):
     """Draw widget `name` with st.<draw>, disabled if the link locks it (or `off`: it cannot apply now);
-    if the link hides it, its value without drawing it."""
+    if the link hides it, its value without drawing it.
+
+    The widget's own default is the form's current value (_fallback), so a widget whose state is lost
+    comes back as the form was, not at its minimum."""
     if link().hidden(name):
         return st.session_state[W + name]
-    return draw(*args, key=W + name, disabled=off or link().locked(name), **kwargs)
+    return draw(*args, key=W + name, disabled=off or link().locked(name),
+                **_fallback(draw, args, st.session_state.get(W + name)), **kwargs)
+
+
+def _fallback(draw, args: tuple, now) -> dict:
+    """The default argument of st.<draw> that equals `now`, the widget's value in this session.
+
+    A keyed widget takes its value from the session; its default is used only where that state is
+    gone. Under load (30 browsers on 2 cores) the browser re-created some of the Run page's widgets
+    without their state and sent back each one's default, so every number fell to its minimum and the
+    form described another experiment (docs/RELIABILITY.md, section 1). With the current value as the
+    default, such a widget keeps its value. A key is the widget's identity, so a changing default does
+    not make a new widget."""
+    if now is None:
+        return {}
+    if draw is st.number_input:
+        lo, hi = args[1], args[2]
+        kind = float if isinstance(lo, float) or isinstance(hi, float) else int
+        return {"value": kind(min(max(now, lo), hi))}
+    if draw is st.checkbox:
+        return {"value": bool(now)}
+    if draw is st.text_input:
+        return {"value": str(now)}
+    options = list(args[1])
+    if draw in (st.selectbox, st.radio):
+        return {"index": options.index(now)} if now in options else {}
+    if draw in (st.pills, st.multiselect):
+        return {"default": [o for o in now if o in options]}
+    return {}
 
 
 ADVANCED = ("optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum", "weight_decay", "warmup",
