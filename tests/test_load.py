@@ -22,20 +22,6 @@ import procwatch  # noqa: E402
 from conftest import tiny_config  # noqa: E402
 
 SESSIONS, CONFIGS, WORKERS = 6, 2, 2
-# An open defect (issue #11; docs/RELIABILITY.md, section 1): under load, a Run page can lose its form values
-# (its widgets fall back to their minimums), so it describes another experiment and never shows its finished
-# run, although that run is done in the store. Only that exact failure is marked as expected; any other
-# failure of these checks still fails.
-FORM_STATE_DEFECT = ("known open defect (issue #11): a Run page lost its form values under load and never showed "
-                     "its finished run, which is done in the store")
-
-
-def _expect_only_the_known_defect(report) -> None:
-    """xfail when every failed session failed the known way and every run is done; else nothing."""
-    errors = report["session_errors"]
-    if errors and report["runs_done"] == CONFIGS and all(
-            any("the page never showed it" in e for e in errs) for errs in errors.values()):
-        pytest.xfail(f"{FORM_STATE_DEFECT}: {errors}")
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +38,6 @@ def report(data_dir, mnist1d):
 @pytest.mark.browser
 def test_every_session_renders_starts_and_finishes_without_error(report):
     """Six students at once: each page loads, Start works, the finished run shows, no error box."""
-    if report["sessions_ok"] != SESSIONS:
-        _expect_only_the_known_defect(report)
     assert report["sessions_ok"] == SESSIONS, report["session_errors"]
 
 
@@ -61,8 +45,6 @@ def test_every_session_renders_starts_and_finishes_without_error(report):
 def test_every_session_saw_the_finished_state(report):
     """The finish check is real: every page showed the element drawn only for a done run, and at
     least one session per config pressed an enabled Start (the others joined its run)."""
-    if report["sessions_saw_finished"] != SESSIONS:
-        _expect_only_the_known_defect(report)
     assert report["sessions_saw_finished"] == SESSIONS
     assert CONFIGS <= report["sessions_pressed_start"] <= SESSIONS
 
@@ -86,16 +68,12 @@ def test_worker_processes_stay_within_the_bound(report):
 def test_the_server_refuses_cross_site_websockets_and_sets_the_xsrf_cookie(report):
     """A page on another site cannot drive a student's session; Streamlit's XSRF cookie is set."""
     assert report["websocket_status_cross_site"] == 403 and report["websocket_status_same_origin"] == 101
-    if report["xsrf_cookie_sessions"] != SESSIONS:
-        _expect_only_the_known_defect(report)
     assert report["xsrf_cookie_sessions"] == SESSIONS
 
 
 @pytest.mark.browser
 def test_the_full_check_passes(report):
     """The script's own verdict on the figures it reports."""
-    if load_test.check(report):
-        _expect_only_the_known_defect(report)
     assert load_test.check(report) == []
     assert report["usable_p95_s"] is not None
 
