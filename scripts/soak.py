@@ -1,6 +1,10 @@
 """Soak: a class's traffic, compressed, against the real server on 127.0.0.1 (issue 11).
 
-    python scripts/soak.py --minutes 20 --users 6 --json docs/reliability/soak.json
+    python scripts/soak.py --actions 1800 --minutes 60 --users 6 --json docs/reliability/soak-2.json
+
+How much traffic: a class of 30 students, each clicking about once every 2 minutes for 2 hours,
+makes 30 * 120 / 2 = 1,800 actions, the default of --actions. The soak stops after that many
+actions, or after --minutes (a cap), whichever comes first.
 
 One server (LTH_WORKERS=2, LTH_JOB_TIMEOUT_S=180 so no run holds a worker for long) and one
 Chromium with `--users` virtual students, each a browser context that loops until the time is up,
@@ -10,11 +14,14 @@ run to finish; reload the page; open another page (Results of a stored run, Comp
 Learn, Rounds, Inside); open a bad address (markdown in a parameter, absurd numbers, a path in a
 run id, an unknown page or preset); or leave and come back as a new session (a new context).
 
+The bound on the server's memory is stated before the run (--rss-bound-mb, default 1024): the
+run fails if the server's RSS ever exceeds it.
+
 Every `--sample-s` seconds the server's RSS (alone, and with its workers), its thread count and the
 number of workers go into the series. Reported: actions by kind, sessions opened, exception boxes
 (Streamlit's, which a user must never see) and error boxes (messages: expected for bad addresses),
 JavaScript errors, tracebacks in the server's log, runs by final state, and the memory series
-with its bound. Exit code 1 on a traceback, an exception box or a broken page.
+with its bound. Exit code 1 on a traceback, an exception box, or memory above the bound.
 """
 from __future__ import annotations
 
@@ -75,7 +82,8 @@ class MemorySeries(threading.Thread):
 class Tally:
     """What the virtual students did and saw."""
 
-    def __init__(self):
+    def __init__(self, budget: int | None = None):
+        self.budget = budget               # stop after this many actions (None: only the time limit)
         self.actions: dict[str, int] = {}
         self.sessions = 0
         self.exceptions: list[str] = []    # Streamlit exception boxes: never acceptable
@@ -85,6 +93,10 @@ class Tally:
 
     def did(self, kind: str) -> None:
         self.actions[kind] = self.actions.get(kind, 0) + 1
+
+    def spent(self) -> bool:
+        """Whether the class's traffic (the action budget) has been played."""
+        return self.budget is not None and sum(self.actions.values()) >= self.budget
 
 
 async def _settle(page, timeout_ms: int) -> None:
@@ -103,7 +115,7 @@ async def _student(browser, base: str, end: float, rng: random.Random, tally: Ta
     """One virtual student: random actions until `end` (monotonic s), new sessions now and then."""
     presets = list(PRESETS)
     context = page = None
-    while time.monotonic() < end:
+    while time.monotonic() < end and not tally.spent():
         if page is None:
             context = await browser.new_context(viewport={"width": 1280, "height": 900})
             page = await context.new_page()
@@ -180,18 +192,19 @@ def _bound(rows: list[list]) -> dict:
             "threads_last": rows[-1][3]}
 
 
-def run_soak(minutes: float, users: int, seed: int, sample_s: float, workers: int = 2) -> dict:
+def run_soak(minutes: float, users: int, seed: int, sample_s: float, workers: int = 2,
+             actions: int | None = None, rss_bound_mb: float = 1024) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="lth-soak-"))
     root = (tmp / "store").resolve()
     root.mkdir()
-    tally = Tally()
+    tally = Tally(actions)
     server, port = start_server(root, workers, tmp / "server.log", extra_env={"LTH_JOB_TIMEOUT_S": "180"})
     series = MemorySeries(server.pid, root, sample_s)
     series.start()
     t0 = time.monotonic()
     try:
         def note_runs():  # stored runs become Results pages to visit
-            while time.monotonic() - t0 < minutes * 60:
+            while time.monotonic() - t0 < minutes * 60 and not tally.spent():
                 tally.run_ids.update(p.name for p in root.iterdir() if len(p.name) == 16)
                 time.sleep(5)
         threading.Thread(target=note_runs, daemon=True).start()
@@ -213,7 +226,7 @@ def run_soak(minutes: float, users: int, seed: int, sample_s: float, workers: in
         if s == "failed":
             failed[rid] = str(st_.get("reason", ""))[:300]
     report = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - (time.monotonic() - t0))),
-              "minutes": minutes, "users": users, "seed": seed, "workers": workers, "cores": os.cpu_count(),
+              "minutes": minutes, "actions_asked": actions, "rss_bound_mb": rss_bound_mb, "users": users, "seed": seed, "workers": workers, "cores": os.cpu_count(),
               "wall_s": round(time.monotonic() - t0, 1), "actions": tally.actions,
               "actions_total": sum(tally.actions.values()), "sessions_opened": tally.sessions,
               "exception_boxes": len(tally.exceptions), "exception_examples": tally.exceptions[:10],
@@ -229,18 +242,25 @@ def run_soak(minutes: float, users: int, seed: int, sample_s: float, workers: in
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=20)
+    ap.add_argument("--minutes", type=float, default=60, help="stop after this long at the latest")
+    ap.add_argument("--actions", type=int, default=1800,
+                    help="stop after this many actions (1,800: a class of 30 clicking every 2 minutes for 2 hours)")
+    ap.add_argument("--rss-bound-mb", type=float, default=1024, help="the server's memory must stay below this")
     ap.add_argument("--users", type=int, default=6, help="virtual students at once")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sample-s", type=float, default=5.0, help="seconds between memory samples")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
-    report = run_soak(a.minutes, a.users, a.seed, a.sample_s)
+    for name in ("minutes", "actions", "users", "sample_s", "rss_bound_mb"):
+        if getattr(a, name) <= 0:
+            ap.error(f"--{name.replace('_', '-')} must be positive, not {getattr(a, name)}")
+    report = run_soak(a.minutes, a.users, a.seed, a.sample_s, actions=a.actions, rss_bound_mb=a.rss_bound_mb)
     text = json.dumps(report, indent=1)
     if a.json:
         a.json.write_text(text)
     print(json.dumps({k: v for k, v in report.items() if k != "series"}, indent=1))
-    bad = report["server_tracebacks"] or report["exception_boxes"]
+    bad = report["server_tracebacks"] or report["exception_boxes"] or \
+        report["memory"]["rss_peak_mb"] > report["rss_bound_mb"]
     return 1 if bad else 0
 
 
