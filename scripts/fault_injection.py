@@ -37,6 +37,7 @@ from reliability_checks import (compare, finished_records, server_log_facts, sta
                                 worker_of)
 from reliability_server import kill_store_workers, start_server, stop_server
 
+from lth_core.execution.stall import STALL_S
 from lth_core.store.run_store import Store
 
 ITERATIONS = 150  # per level: the quick preset (5 levels x 2 networks) in about 10 s on an idle machine
@@ -168,6 +169,13 @@ def worker_stop(tmp: Path, browser, limit_s: int = 120) -> dict:
             later = rb.status_text(page)
             r = {"stopped_at_s_after_start": round(t_stop - t_start, 1), "page_when_stopped": first,
                  "page_10s_later": later}
+            try:  # the page's own notice: the worker's process group has used no CPU for STALL_S
+                page.locator(".st-key-run_live_stalled").first.wait_for(state="visible",
+                                                                         timeout=int((STALL_S + 45) * 1000))
+                r["stall_notice_after_s"] = round(time.monotonic() - t_stop, 1)
+                r["page_stall_notice"] = rb.status_text(page)
+            except Exception:  # never shown: reported as such
+                r["stall_notice_after_s"] = None
             if how == "cancelled_from_its_page":
                 t0 = time.monotonic()
                 page.locator(".st-key-run_live_cancel button").first.click()

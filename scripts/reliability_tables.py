@@ -126,9 +126,10 @@ def soak_table() -> str:
 
 
 def _faults() -> dict:
-    """docs/reliability/faults.json, with faults-server-kill.json (a rerun of that scenario) over it."""
+    """docs/reliability/faults.json, with the reruns of single scenarios over it: faults-server-kill.json,
+    then faults-rerun.json (the stopped worker and the full disk, after the page learned to name them)."""
     out = {}
-    for name in ("faults.json", "faults-server-kill.json"):
+    for name in ("faults.json", "faults-server-kill.json", "faults-rerun.json"):
         path = DATA / name
         if path.is_file():
             data = json.loads(path.read_text())
@@ -143,7 +144,8 @@ def _kept(c: dict) -> str:
             + ("none lost or rewritten" if not bad else f"**{len(c['lost'])} lost, {len(c['rewritten'])} rewritten**"))
 
 
-ICONS = {"error", "check_circle", "pause_circle", "folder_off", "inventory_2", "timer", "group", "warning", "info"}
+ICONS = {"error", "check_circle", "pause_circle", "folder_off", "inventory_2", "timer", "group", "warning", "info",
+         "hourglass_disabled"}
 
 
 def _said(texts) -> str:
@@ -166,7 +168,10 @@ def faults_table() -> str:
         t, c = w["left_to_time_limit"], w["cancelled_from_its_page"]
         rows.append(f"| SIGSTOP of a running worker, left alone (`LTH_JOB_TIMEOUT_S={w['time_limit_s']}`) | "
                     f"the progress bar stops: {_said(t['page_when_stopped'])}, 10 s later {_said(t['page_10s_later'])};"
-                    f" at {t['ended_at_s_after_start']:g} s from the start: {_said(t['page_after'])} | worker gone: "
+                    + (f" {t['stall_notice_after_s']:g} s after the stop: {_said(t['page_stall_notice'])};"
+                       if t.get("stall_notice_after_s") is not None else
+                       " no notice that it is stuck;" if "stall_notice_after_s" in t else "")
+                    + f" at {t['ended_at_s_after_start']:g} s from the start: {_said(t['page_after'])} | worker gone: "
                     f"{'yes' if t['worker_gone'] else 'no'}; Resume: {t['final_state']} | {_kept(t['finished_levels'])} |")
         rows.append(f"| SIGSTOP, then **Cancel run** on its page | the same frozen bar; Cancel took {c['cancel_took_s']:g} s: "
                     f"{_said(c['page_after'])} | worker gone: {'yes' if c['worker_gone'] else 'no'}; Resume: {c['final_state']} "
@@ -178,7 +183,7 @@ def faults_table() -> str:
                     f"{_said(d['default_floor']['page'])} | {d['default_floor']['runs_created']} runs created | - |")
         rows.append(f"| the same tmpfs, floor 0, filled ({r['filled_bytes'] / 2**20:.0f} MiB) while a run trains | "
                     f"the worker dies on `No space left on device` (in its worker.log; the status write fails too, so "
-                    f"the run reads {r['state_on_full_disk']}); a page opened then: "
+                    f"the stored status reads {r['state_on_full_disk']}); a page opened then: "
                     f"{_said(r['fresh_page_on_full_disk']['status'])} | filler deleted, Resume: {r['final_state']}; "
                     f"damaged files {len(r['damaged_files'])}, leftover temp files {len(r['leftover_tmp_files'])} "
                     f"| {_kept(r['finished_levels'])} |")

@@ -11,8 +11,9 @@ import streamlit as st
 
 from lth_core.charts import results as charts
 from lth_core.estimate import format_duration
+from lth_core.execution.stall import STALL_S
 from lth_core.store.run_store import Store
-from ui import data, errors, presenter, state
+from ui import data, errors, presenter, state, text
 
 ACTIVE = ("queued", "running")
 SHARED_NOTE = "Other sessions asked for this same run, so it keeps training for them; you no longer wait for it."
@@ -32,10 +33,14 @@ def run_state(store: Store, run_id: str) -> dict:
         holder = mgr.jobs.get(run_id)
         owners = set(holder.owners) if holder is not None else set()
         mine = state.owner() in owners or owners <= {"recovered"}  # others' runs are not ours to stop
-        return {"state": job, "reason": "", "position": mgr.queue_position(run_id), "cancellable": mine}
+        return {"state": job, "reason": "", "position": mgr.queue_position(run_id), "cancellable": mine,
+                "idle_s": mgr.idle_s(run_id)}
     if s == "queued":  # queued in the store but held by no manager: nothing will run it
         s, st_ = "interrupted", {"reason": "it was queued but no worker holds it; press Start to queue it again"}
-    return {"state": s, "reason": st_.get("reason", ""), "position": None, "cancellable": False}
+    reason = st_.get("reason", "")
+    if s == "interrupted" and mgr is not None and mgr.messages.get(run_id):
+        reason = mgr.messages[run_id]  # the manager saw why its worker ended (e.g. a full disk) but could not store it
+    return {"state": s, "reason": reason, "position": None, "cancellable": False}
 
 
 def panel(run_id: str, store: Store, *, chart: bool = True, key: str = "live") -> dict:
@@ -76,17 +81,23 @@ def _status_line(info: dict, prog: dict, ladder: list[float], key: str) -> None:
         eta = prog.get("eta_s")
         left = f" · about {format_duration(eta)} left" if eta is not None and eta > 0 and frac > 0.02 else ""
         st.progress(min(frac, 1.0), text=f"Running · training {where} · {frac:.0%} done{left}")
+        idle = info.get("idle_s")
+        if idle is not None and idle >= STALL_S:  # keyed: the fault-injection script reads it
+            with st.container(key=f"{key}_stalled"):
+                st.warning(f"No progress: the worker has used no processor time for {format_duration(idle)}, so it "
+                           "looks stopped or stuck. The run's time limit will end it; **Cancel run** ends it now "
+                           "and frees its place for others.", icon=":material/hourglass_disabled:")
     elif s == "done":  # keyed: the load test waits for .st-key-<panel key>_finished, shown only here
         with st.container(key=f"{key}_finished"):
             st.success("Finished: every level is trained and stored.", icon=":material/check_circle:")
     elif s == "failed":
-        st.error(f"The run failed: {info['reason'] or 'no reason recorded'}.\n\n"
+        st.error(f"The run failed: {text.plain(info['reason']) or 'no reason recorded'}.\n\n"
                  "Press **Start** to try again; levels already finished are kept.", icon=":material/error:")
     elif s in ("cancelled", "interrupted"):
-        st.warning(f"The run is {s}: {info['reason'] or 'no reason recorded'}.\n\n"
+        st.warning(f"The run is {s}: {text.plain(info['reason']) or 'no reason recorded'}.\n\n"
                    "Press **Start** to resume it; levels already finished are kept.", icon=":material/pause_circle:")
     else:
-        st.error(f"The run's status is {s}: {info['reason']}", icon=":material/error:")
+        st.error(f"The run's status is {s}: {text.plain(info['reason'])}", icon=":material/error:")
 
 
 def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:

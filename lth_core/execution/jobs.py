@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lth_core.config import ExperimentConfig
+from lth_core.execution.exits import disk_was_full
+from lth_core.execution.stall import StallWatch
 from lth_core.lottery.experiment import is_complete
 from lth_core.resources import min_free_disk_gb, worker_memory_bytes
 from lth_core.store.run_store import AlreadyRunning, Store
@@ -143,6 +145,9 @@ class JobManager:
         self.warm_workers = 0 if ray else (warm_workers if warm_workers is not None
                                            else _env_int("LTH_WARM_WORKERS", 1, lo=0))
         self.standbys: list[subprocess.Popen] = []
+        # a worker whose process group uses no CPU looks stuck (lth_core.execution.stall); on Ray the
+        # worker rightly waits while remote processes train, so it is not watched there
+        self.stalls = None if ray else StallWatch()
         self.warm_dataset = "mnist1d"  # the quick demo's; then the dataset of the latest run asked for
         self.handed_over = 0             # jobs started on a warm worker
         self.data_dir = data_dir
@@ -390,6 +395,8 @@ class JobManager:
                     continue
                 code = job.proc.poll() if job.proc is not None else None
                 if code is None:
+                    if self.stalls is not None:
+                        self.stalls.sample(run_id, job.proc.pid if job.proc is not None else job.pid)
                     if now - job.started > self.timeout_s:
                         self._kill_job(job)
                         why = f"stopped: exceeded the time limit of {self.timeout_s} s per run"
@@ -402,11 +409,9 @@ class JobManager:
                 if code == EXIT_TAKEN:  # another live process computes it and writes its status
                     self.messages[run_id] = "another process is computing this run"
                 elif code != 0:
-                    st = self.store.status(run_id)
-                    if st.get("state") not in ("failed", "cancelled") and self._may_write(run_id):
-                        why = f"worker process ended with code {code}"
-                        self.store.set_status(run_id, "failed", why)
-                    self.messages[run_id] = self.store.status(run_id).get("reason", "")
+                    self._worker_failed(run_id, code)
+            if self.stalls is not None:
+                self.stalls.keep_only(self.jobs)
             if not self.holds_store:
                 return  # another manager holds the store: it starts the workers
             running = sum(1 for j in self.jobs.values() if j.state == "running")
@@ -421,6 +426,29 @@ class JobManager:
                 running += 1
             self.peak_running = max(self.peak_running, running)
             self._keep_warm(running)
+
+    def _worker_failed(self, run_id: str, code: int) -> None:
+        """A worker exited with an error: mark the run failed with why, unless its status already says
+        (the worker wrote it) or another process holds it. A full disk is named: the worker could not
+        write why, and the status write here may fail too, so the page also gets the message."""
+        st = self.store.status(run_id)
+        if st.get("state") in ("failed", "cancelled"):
+            self.messages[run_id] = st.get("reason", "")
+            return
+        why = f"worker process ended with code {code}"
+        if disk_was_full(self.store.run_dir(run_id) / "worker.log"):
+            why = ("the server's disk is full (No space left on device), so the run could not store its "
+                   "results; levels already finished are kept. Free space, then press Resume")
+        self.messages[run_id] = why
+        if self._may_write(run_id):
+            try:
+                self.store.set_status(run_id, "failed", why)
+            except OSError:  # the full disk refuses this too: the message above is what the page shows
+                pass
+
+    def idle_s(self, run_id: str) -> float | None:
+        """Seconds since the worker of a running job last used CPU time (None: not known)."""
+        return None if self.stalls is None or run_id not in self.jobs else self.stalls.idle_s(run_id)
 
     def _fail_to_start(self, job: Job, exc: Exception) -> None:
         """A job whose worker cannot start (run folder deleted, disk full, fork refused) leaves the
