@@ -6,8 +6,10 @@
 Each table sits between `<!-- BEGIN generated:NAME -->` and `<!-- END generated:NAME -->` in the
 document, so the numbers there are the JSON files' and never typed by hand:
 - load: every docs/reliability/load-*.json (scripts/load_test.py --json), one row per run, with
-  load_test.check()'s verdict, then min / median / max over the runs;
-- soak: docs/reliability/soak.json (scripts/soak.py --json), the memory bound and the tallies.
+  load_test.check()'s verdict, then min / median / max over the runs; load-before: the same for
+  docs/reliability/before-fix/load-*.json, the runs made before the Run form's fix;
+- soak: every docs/reliability/soak-*.json (scripts/soak.py --json), one column each: the memory
+  bound and the tallies.
 """
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ from load_test import check
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 DATA = DOCS / "reliability"
+BEFORE = DATA / "before-fix"  # the load runs made before the Run form kept its values under load
 
 
-def _runs() -> list[tuple[str, dict]]:
-    files = sorted(DATA.glob("load-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+def _runs(folder: Path = DATA) -> list[tuple[str, dict]]:
+    files = sorted(folder.glob("load-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
     return [(p.stem.split("-", 1)[1], json.loads(p.read_text())) for p in files]
 
 
@@ -33,13 +36,13 @@ def _fmt(v) -> str:
     return "-" if v is None else f"{v:g}" if isinstance(v, (int, float)) else str(v)
 
 
-def load_table() -> str:
+def load_table(folder: Path = DATA) -> str:
     rows = ["| run | started (UTC) | verdict | sessions that saw their run finish, no error | pressed Start "
             "| worker starts / runs trained (start records) | workers seen in ps (children of the server) "
             "/ forks ignored | peak workers (bound 2) | runs done | usable p50 / p95 s | finished p50 / max s "
             "| peak server RSS MB | load avg before / peak | server tracebacks |",
             "|" + "---|" * 14]
-    for name, r in _runs():
+    for name, r in _runs(folder):
         bad = [b if not b.startswith(f"{r['sessions_ok']}/") else
                f"{r['sessions'] - r['sessions_ok']} sessions did not see their run finish" for b in check(r)]
         verdict = "**pass**" if not bad else "**fail**: " + "; ".join(b[:80] for b in bad)
@@ -50,6 +53,24 @@ def load_table() -> str:
                     f"| {_fmt(r['done_p50_s'])} / {_fmt(r['done_max_s'])} | {_fmt(r['peak_server_rss_mb'])} "
                     f"| {_fmt(r['load_avg_before'])} / {_fmt(r['load_avg_peak'])} | {r['server_tracebacks']} |")
     return "\n".join(rows)
+
+
+def load_verdict(folder: Path = DATA) -> str:
+    """One generated sentence: how many runs passed, and the totals behind it."""
+    runs = [r for _, r in _runs(folder)]
+    if not runs:
+        return "(no load run measured yet)"
+    passed = sum(1 for r in runs if not check(r))
+    ok, total = sum(r["sessions_ok"] for r in runs), sum(r["sessions"] for r in runs)
+    failed = ", ".join(str(r["sessions"] - r["sessions_ok"]) for r in runs)
+    one_per = all(r["worker_starts"] == r["runs_trained"] == r["configs"] == r["runs_done"] for r in runs)
+    loads = [r["load_avg_peak"] for r in runs]
+    return (f"**{passed} of {len(runs)} runs passed.** {ok} of {total} sessions saw their run finish with no "
+            f"error (sessions that did not, per run: {failed}); "
+            f"{'every run had exactly one worker start per experiment and every run done' if one_per else '**not every run had one worker start per experiment with every run done**'}; "
+            f"peak workers {max(r['peak_workers'] for r in runs)} (bound {runs[0]['workers_bound']}); "
+            f"server tracebacks {sum(r['server_tracebacks'] for r in runs)}; 1-minute load average at peak "
+            f"{min(loads):g} to {max(loads):g}; dates {', '.join(sorted({r['started_at'][:10] for r in runs}))}.")
 
 
 SPREAD = [("time until the page is usable, p50 (s)", "usable_p50_s"),
@@ -96,32 +117,46 @@ def _slope(rows: list) -> float:
     return 60 * sum((r[0] - mx) * (r[1] - my) for r in half) / sum((r[0] - mx) ** 2 for r in half)
 
 
-def soak_table() -> str:
-    path = DATA / "soak.json"
-    if not path.is_file():
-        return "(no soak measured yet)"
-    s = json.loads(path.read_text())
+def _soak_rows(s: dict) -> list[tuple[str, str]]:
+    """(figure, value) for one soak's report."""
     m = s["memory"]
     acts = ", ".join(f"{k} {v}" for k, v in sorted(s["actions"].items()))
-    rows = ["| figure | soak |", "|---|---|",
-            f"| started (UTC) / wall time | {s['started_at'][11:16]} / {s['wall_s']:g} s ({s['minutes']:g} min asked) |",
-            f"| virtual students at once / sessions opened | {s['users']} / {s['sessions_opened']} |",
-            f"| actions in all | {s['actions_total']} ({acts}) |",
-            f"| runs in the store at the end, by state | {', '.join(f'{k} {v}' for k, v in s['runs_by_state'].items())} |",
-            f"| server RSS: first sample / peak / last (MB) | {m['rss_first_mb']:g} / {m['rss_peak_mb']:g} / "
-            f"{m['rss_last_mb']:g} |",
-            f"| server RSS: mean of the first / last quarter of the samples (MB) | {m['rss_first_quarter_mean_mb']:g}"
-            f" / {m['rss_last_quarter_mean_mb']:g} (growth {m['growth_last_vs_first_quarter_mb']:+g}) |",
-            f"| peak RSS of the server with its workers (MB) | {m['tree_rss_peak_mb']:g} |",
-            f"| server threads: peak / last | {m['threads_peak']} / {m['threads_last']} |",
-            f"| server RSS, mean over each 5 minutes (MB) | {_windows(s['series'])} |",
-            f"| server RSS growth over the second half, least-squares slope (MB per minute) | {_slope(s['series']):+.1f} |",
-            f"| memory samples | {m['samples']} (every {s['series'][1][0] - s['series'][0][0]:g} s) |"
-            if len(s["series"]) > 1 else f"| memory samples | {m['samples']} |",
-            f"| exception boxes (Streamlit's, never acceptable) | {s['exception_boxes']} |",
-            f"| error boxes (messages, e.g. for a bad address) | {s['error_boxes']} |",
-            f"| pages that broke or timed out, JavaScript errors | {s['broken']} |",
-            f"| tracebacks in the server's log | {s['server_tracebacks']} |"]
+    asked = f"{s['actions_asked']:,} actions or {s['minutes']:g} min" if s.get("actions_asked") else f"{s['minutes']:g} min"
+    bound = s.get("rss_bound_mb")
+    rows = [("started (UTC) / wall time", f"{s['started_at'][:10]} {s['started_at'][11:16]} / {s['wall_s']:g} s "
+                                          f"({asked} asked)"),
+            ("virtual students at once / sessions opened", f"{s['users']} / {s['sessions_opened']}"),
+            ("actions in all", f"{s['actions_total']} ({acts})"),
+            ("runs in the store at the end, by state", ", ".join(f"{k} {v}" for k, v in s["runs_by_state"].items())),
+            ("server RSS: first sample / peak / last (MB)", f"{m['rss_first_mb']:g} / {m['rss_peak_mb']:g} / "
+                                                            f"{m['rss_last_mb']:g}"),
+            ("bound stated before the run (MB) / held", f"{bound:g} / {'yes' if m['rss_peak_mb'] <= bound else '**no**'}"
+             if bound else "- (none stated by the script then; 1 GB in the text)"),
+            ("server RSS: mean of the first / last quarter of the samples (MB)",
+             f"{m['rss_first_quarter_mean_mb']:g} / {m['rss_last_quarter_mean_mb']:g} "
+             f"(growth {m['growth_last_vs_first_quarter_mb']:+g})"),
+            ("peak RSS of the server with its workers (MB)", f"{m['tree_rss_peak_mb']:g}"),
+            ("server threads: peak / last", f"{m['threads_peak']} / {m['threads_last']}"),
+            ("server RSS, mean over each 5 minutes (MB)", _windows(s["series"])),
+            ("server RSS growth over the second half, least-squares slope (MB per minute)", f"{_slope(s['series']):+.1f}"),
+            ("memory samples", f"{m['samples']}"),
+            ("exception boxes (Streamlit's, never acceptable)", f"{s['exception_boxes']}"),
+            ("error boxes (messages, e.g. for a bad address)", f"{s['error_boxes']}"),
+            ("pages that broke or timed out, JavaScript errors", f"{s['broken']}"),
+            ("tracebacks in the server's log", f"{s['server_tracebacks']}")]
+    return rows
+
+
+def soak_table() -> str:
+    """One column per docs/reliability/soak-*.json, in the order of their numbers."""
+    files = sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    if not files:
+        return "(no soak measured yet)"
+    soaks = [_soak_rows(json.loads(p.read_text())) for p in files]
+    rows = ["| figure | " + " | ".join(f"soak {p.stem.split('-', 1)[1]}" for p in files) + " |",
+            "|---|" + "---|" * len(files)]
+    for i, (label, _) in enumerate(soaks[0]):
+        rows.append(f"| {label} | " + " | ".join(s[i][1] for s in soaks) + " |")
     return "\n".join(rows)
 
 
@@ -216,7 +251,9 @@ def faults_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"load": load_table, "load-spread": spread_table, "faults": faults_table, "soak": soak_table}
+TABLES = {"load": load_table, "load-verdict": load_verdict, "load-spread": spread_table,
+          "load-before": lambda: load_table(BEFORE), "load-before-verdict": lambda: load_verdict(BEFORE),
+          "faults": faults_table, "soak": soak_table}
 
 
 def write(doc: Path) -> list[str]:
