@@ -84,9 +84,11 @@ def _status_line(info: dict, prog: dict, ladder: list[float], key: str) -> None:
         idle = info.get("idle_s")
         if idle is not None and idle >= STALL_S:  # keyed: the fault-injection script reads it
             with st.container(key=f"{key}_stalled"):
+                now = ("**Cancel run** ends it now and frees its place for others" if info.get("cancellable")
+                       else "the session that started it can cancel it now")
                 st.warning(f"No progress: the worker has used no processor time for {format_duration(idle)}, so it "
-                           "looks stopped or stuck. The run's time limit will end it; **Cancel run** ends it now "
-                           "and frees its place for others.", icon=":material/hourglass_disabled:")
+                           f"looks stopped or stuck. The run's time limit will end it; {now}.",
+                           icon=":material/hourglass_disabled:")
     elif s == "done":  # keyed: the load test waits for .st-key-<panel key>_finished, shown only here
         with st.container(key=f"{key}_finished"):
             st.success("Finished: every level is trained and stored.", icon=":material/check_circle:")
