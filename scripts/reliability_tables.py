@@ -217,9 +217,9 @@ def faults_table() -> str:
         rows.append(f"| store on a {d['tmpfs_size'].rstrip('m')} MB tmpfs, default free-disk floor (1 GB), Start pressed | "
                     f"{_said(d['default_floor']['page'])} | {d['default_floor']['runs_created']} runs created | - |")
         rows.append(f"| the same tmpfs, floor 0, filled ({r['filled_bytes'] / 2**20:.0f} MiB) while a run trains | "
-                    f"the worker dies on `No space left on device` (in its worker.log; the status write fails too, so "
-                    f"the stored status reads {r['state_on_full_disk']}); a page opened then: "
-                    f"{_said(r['fresh_page_on_full_disk']['status'])} | filler deleted, Resume: {r['final_state']}; "
+                    f"the worker dies on `No space left on device` (in its worker.log); stored status: "
+                    f"{r['state_on_full_disk']}; the page that was open: {_said(r['page_on_full_disk'])}; a page opened "
+                    f"then: {_said(r['fresh_page_on_full_disk']['status'])} | filler deleted, Resume: {r['final_state']}; "
                     f"damaged files {len(r['damaged_files'])}, leftover temp files {len(r['leftover_tmp_files'])} "
                     f"| {_kept(r['finished_levels'])} |")
     if "read_only" in f:
@@ -251,9 +251,85 @@ def faults_table() -> str:
     return "\n".join(rows)
 
 
+def _all_kept(f: dict) -> tuple[int, int, int]:
+    """(records compared, lost, rewritten) over every compare() record in the fault scenarios."""
+    found = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            if "lost" in v and "rewritten" in v and "finished_before" in v:
+                found.append(v)
+            else:
+                for x in v.values():
+                    walk(x)
+    walk(f)
+    return (sum(c["finished_before"] for c in found), sum(len(c["lost"]) for c in found),
+            sum(len(c["rewritten"]) for c in found))
+
+
+def _fault_tracebacks(f: dict) -> int:
+    return sum(v.get("tracebacks", 0) for sc in f.values() for v in
+               ([sc["server_log"]] if "server_log" in sc else []) + list(sc.get("server_logs", [])
+               if isinstance(sc.get("server_logs"), list) else sc.get("server_logs", {}).values()))
+
+
+def holds() -> str:
+    """Section 6's list of what holds, every number read from the JSON files."""
+    out = []
+    runs = [r for _, r in _runs()]
+    if runs:
+        passed = sum(1 for r in runs if not check(r))
+        one_per = all(r["worker_starts"] == r["runs_trained"] == r["configs"] == r["runs_done"] for r in runs)
+        out.append(f"- **Every page shows its run's finish, one training per unique experiment, at most "
+                   f"`LTH_WORKERS` at once**: {passed} of {len(runs)} load runs of {runs[0]['sessions']} simultaneous "
+                   f"browser sessions passed; {sum(r['sessions_ok'] for r in runs)} of {sum(r['sessions'] for r in runs)}"
+                   f" sessions saw their own run finish with no error; "
+                   + ("exactly one worker start per experiment in every run, every run done" if one_per else
+                      "**not** one worker start per experiment in every run")
+                   + f"; never more than {max(r['peak_workers'] for r in runs)} workers (bound {runs[0]['workers_bound']}).")
+        ws = sorted({str(r.get("websocket_status_cross_site")) for r in runs})
+        out.append(f"- **Cross-site WebSockets refused**: status {', '.join(ws)} in the {len(runs)} load runs.")
+    f = _faults()
+    if f:
+        n, lost, rewritten = _all_kept(f)
+        out.append(f"- **No finished network lost** over {len(f)} fault scenarios (worker killed or stopped, server "
+                   f"killed, disk full, read-only store): {n} metrics records hashed before the faults, "
+                   f"{lost} lost, {rewritten} rewritten afterwards.")
+        t = f.get("worker_stop", {}).get("left_to_time_limit", {})
+        if "stall_notice_after_s" in t and t["stall_notice_after_s"] is None:
+            out.append(f"- **A stuck worker is not named**: no page said so before the time limit "
+                       f"({f['worker_stop']['time_limit_s']} s).")
+        if t.get("stall_notice_after_s") is not None:
+            out.append(f"- **A stuck worker is named**: the page said so {t['stall_notice_after_s']:g} s after the "
+                       f"worker was stopped, long before the time limit ({f['worker_stop']['time_limit_s']} s).")
+        d = f.get("disk_full", {}).get("filled_while_training", {})
+        said = " ".join(d.get("page_on_full_disk", []) + d.get("fresh_page_on_full_disk", {}).get("status", []))
+        if d:
+            named = "disk" in said.lower() and "full" in said.lower()
+            out.append(f"- **A disk that fills during a run is {'named' if named else 'not named'}**: the stored "
+                       f"status reads {d['state_on_full_disk']}, and a page opened then says "
+                       + _said(d.get("fresh_page_on_full_disk", {}).get("status", [])) + ".")
+    soaks = sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    tb = sum(r["server_tracebacks"] for r in runs) + _fault_tracebacks(f)
+    boxes = 0
+    if soaks:
+        last = json.loads(soaks[-1].read_text())
+        tb += sum(json.loads(p.read_text())["server_tracebacks"] for p in soaks)
+        boxes = sum(json.loads(p.read_text())["exception_boxes"] for p in soaks)
+        m, bound = last["memory"], last.get("rss_bound_mb")
+        out.append(f"- **Server memory** (soak {soaks[-1].stem.split('-', 1)[1]}: {last['actions_total']:,} actions, "
+                   f"{last['sessions_opened']} sessions, {last['wall_s'] / 60:.0f} min): peak {m['rss_peak_mb']:g} MB"
+                   + (f" against a bound of {bound:g} MB stated before the run ({'held' if m['rss_peak_mb'] <= bound else '**exceeded**'})"
+                      if bound else "")
+                   + f"; over the second half it moved {_slope(last['series']):+.1f} MB per minute (least squares).")
+    out.append(f"- **No tracebacks**: {tb} in the servers' logs over every load run, fault scenario and soak; "
+               f"{boxes} Streamlit exception boxes seen by the soaks.")
+    return "\n".join(out)
+
+
 TABLES = {"load": load_table, "load-verdict": load_verdict, "load-spread": spread_table,
           "load-before": lambda: load_table(BEFORE), "load-before-verdict": lambda: load_verdict(BEFORE),
-          "faults": faults_table, "soak": soak_table}
+          "faults": faults_table, "soak": soak_table, "holds": holds}
 
 
 def write(doc: Path) -> list[str]:

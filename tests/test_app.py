@@ -17,7 +17,7 @@ from lth_core.cli import main as cli
 from lth_core.lottery import experiment
 from lth_core.presets import PRESETS, get_preset
 from lth_core.store.run_store import Store
-from ui import params
+from ui import params, text
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -280,7 +280,7 @@ def test_a_failed_run_shows_its_reason_and_can_be_resumed(finished, tmp_path, mo
     try:
         at = open_page("pages/results.py", {"run": run_id})
         assert_clean(at)
-        assert any("DataUnavailable: no network" in e.value for e in at.error)
+        assert any(text.plain("DataUnavailable: no network") in e.value for e in at.error)  # escaped as typed
         config = Store(copy).config(run_id)
         at = open_page("pages/run.py", params.params_from_values(params.values_from_config(config)))
         assert_clean(at)
