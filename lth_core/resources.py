@@ -46,12 +46,16 @@ def max_memory_gb() -> float:
 @lru_cache(maxsize=None)
 def arch_profile(arch: str, input_shape: tuple) -> tuple[int, int, int]:
     """(activation elements summed over leaf modules, largest single output, parameters) for one
-    example of `input_shape` through `arch`; measured with forward hooks on the meta device."""
+    example of `input_shape` through `arch`; measured with forward hooks, one example on the CPU.
+
+    The model is built on the meta device and then given uninitialised CPU storage: a forward pass on
+    meta tensors would import torch._dynamo and triton into the server (about 150 MB that stays),
+    while a real one costs milliseconds and its tensors are freed afterwards."""
     import torch
 
     from lth_core.models.architectures import _BUILDERS
     with torch.device("meta"):
-        model = _BUILDERS[arch](0.0)
+        model = _BUILDERS[arch](0.0).to_empty(device="cpu")
     sizes: list[int] = []
 
     def hook(_module, _inputs, output):
@@ -61,7 +65,7 @@ def arch_profile(arch: str, input_shape: tuple) -> tuple[int, int, int]:
     handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
     model.eval()
     with torch.no_grad():
-        model(torch.empty((1, *input_shape), device="meta"))
+        model(torch.zeros((1, *input_shape), device="cpu"))
     for h in handles:
         h.remove()
     return sum(sizes), max(sizes + [int(torch.Size(input_shape).numel())]), sum(

@@ -160,6 +160,33 @@ def soak_table() -> str:
     return "\n".join(rows)
 
 
+def soak_verdict() -> str:
+    """Generated sentences on the latest soak: traffic covered, defects seen, memory against its bound."""
+    files = sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    if not files:
+        return "(no soak measured yet)"
+    s, name = json.loads(files[-1].read_text()), files[-1].stem.split("-", 1)[1]
+    m, bound, slope = s["memory"], s.get("rss_bound_mb"), _slope(s["series"])
+    asked = s.get("actions_asked")
+    covered = (f"{s['actions_total']:,} of the {asked:,} actions asked" if asked else f"{s['actions_total']:,} actions")
+    clean = s["exception_boxes"] == s["broken"] == s["server_tracebacks"] == 0
+    text = (f"**Soak {name}**: {covered}, in {s['wall_s'] / 60:.0f} minutes, over {s['sessions_opened']} sessions; "
+            f"exception boxes {s['exception_boxes']}, broken pages {s['broken']}, tracebacks in the server's log "
+            f"{s['server_tracebacks']}{'' if clean else ' (**a defect**)'}. ")
+    if bound:
+        text += (f"The server's RSS peaked at {m['rss_peak_mb']:g} MB against the bound of {bound:g} MB stated before "
+                 f"the run: {'held' if m['rss_peak_mb'] <= bound else '**exceeded**'}. ")
+    text += f"Mean RSS per 5 minutes: {_windows(s['series'])} MB; "
+    if slope > 0.05:
+        text += f"over the second half it still grew {slope:+.1f} MB per minute (least squares)"
+        hours = (bound - m["rss_last_quarter_mean_mb"]) / slope / 60 if bound else None
+        text += (f", a rate that would reach the bound after about {max(hours, 0):.1f} more hours of such traffic."
+                 if hours is not None else ".")
+    else:
+        text += f"over the second half its least-squares slope was {slope:+.1f} MB per minute: no growth."
+    return text
+
+
 def _faults() -> dict:
     """docs/reliability/faults.json, with the reruns of single scenarios over it: faults-server-kill.json,
     then faults-rerun.json (the stopped worker and the full disk, after the page learned to name them)."""
@@ -329,7 +356,8 @@ def holds() -> str:
 
 TABLES = {"load": load_table, "load-verdict": load_verdict, "load-spread": spread_table,
           "load-before": lambda: load_table(BEFORE), "load-before-verdict": lambda: load_verdict(BEFORE),
-          "faults": faults_table, "soak": soak_table, "holds": holds}
+          "faults": faults_table, "soak": soak_table, "soak-verdict": soak_verdict,
+          "holds": holds}
 
 
 def write(doc: Path) -> list[str]:

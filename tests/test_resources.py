@@ -51,6 +51,25 @@ def test_every_preset_fits_the_default_memory_limit(monkeypatch):
         ExperimentConfig.from_dict(config.to_dict())  # validated again under the default limit
 
 
+def test_validating_every_architecture_imports_neither_dynamo_nor_triton():
+    """The estimate runs in the server for every form: it must not pull in torch's compiler stack, which
+    a forward pass on meta tensors did (about 150 MB of the server's memory, for good)."""
+    import subprocess
+    import sys
+    probe = ("import sys\n"
+             "from lth_core.registry import DATASETS\n"
+             "from lth_core.models.architectures import _BUILDERS\n"
+             "from lth_core.resources import peak_bytes\n"
+             "shapes = {'mlp1d': (40,), 'lenet300': DATASETS['mnist'].input_shape}\n"
+             "for arch in _BUILDERS:\n"
+             "    assert peak_bytes(arch, shapes.get(arch, DATASETS['cifar10'].input_shape), 60) > 0\n"
+             "print(sorted(m for m in ('torch._dynamo', 'triton') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
 def test_a_worker_runs_under_a_hard_data_memory_limit(manager, monkeypatch):
     monkeypatch.setenv("LTH_WORKER_MEMORY_GB", "3")
     jm = manager(workers=1)
