@@ -271,10 +271,7 @@ def faults_table() -> str:
         rows.append(f"| SIGKILL of the server (statuses at the kill: {at_kill}); a new server on the same store "
                     f"| after the restart: {pages} | without any click: {alone}; worker starts per run: {starts} "
                     f"| {kept} |")
-    tracebacks = sum(v.get("tracebacks", 0) for sc in f.values() for v in
-                     ([sc["server_log"]] if "server_log" in sc else []) + list(sc.get("server_logs", [])
-                     if isinstance(sc.get("server_logs"), list) else sc.get("server_logs", {}).values()))
-    rows.append(f"\nTracebacks in the servers' logs over all these scenarios: {tracebacks}.")
+    rows.append(f"\nTracebacks in the servers' logs over all these scenarios: {_fault_tracebacks(f)}.")
     return "\n".join(rows)
 
 
