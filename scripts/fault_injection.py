@@ -56,7 +56,7 @@ def resume_and_finish(browser, port: int, seed: int, timeout_s: float = 600) -> 
     state. Returns what it saw first and whether it saw the run finish."""
     page = browser.session()
     url = rb.run_url(port, seed, ITERATIONS)
-    seen = rb.look(page, url)
+    seen = rb.look(page, url, ready=rb.USABLE)  # its buttons, not only the status above them: drawn first
     if seen.get("start_enabled"):
         rb.press_start(page)
     try:

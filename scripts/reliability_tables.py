@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from load_test import check
+from soak import second_half_slope as _slope
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 DATA = DOCS / "reliability"
@@ -110,13 +111,6 @@ def _windows(rows: list, width_s: float = 300) -> str:
     return " → ".join(means)
 
 
-def _slope(rows: list) -> float:
-    """Least-squares slope of server RSS (MB per minute) over the second half of the series."""
-    half = rows[len(rows) // 2:]
-    mx, my = statistics.mean(r[0] for r in half), statistics.mean(r[1] for r in half)
-    return 60 * sum((r[0] - mx) * (r[1] - my) for r in half) / sum((r[0] - mx) ** 2 for r in half)
-
-
 def _soak_rows(s: dict) -> list[tuple[str, str]]:
     """(figure, value) for one soak's report."""
     m = s["memory"]
@@ -130,8 +124,11 @@ def _soak_rows(s: dict) -> list[tuple[str, str]]:
             ("runs in the store at the end, by state", ", ".join(f"{k} {v}" for k, v in s["runs_by_state"].items())),
             ("server RSS: first sample / peak / last (MB)", f"{m['rss_first_mb']:g} / {m['rss_peak_mb']:g} / "
                                                             f"{m['rss_last_mb']:g}"),
-            ("bound stated before the run (MB) / held", f"{bound:g} / {'yes' if m['rss_peak_mb'] <= bound else '**no**'}"
+            ("RSS bound stated before the run (MB) / held", f"{bound:g} / {'yes' if m['rss_peak_mb'] <= bound else '**no**'}"
              if bound else "- (none stated by the script then; 1 GB in the text)"),
+            ("growth bound stated before the run (MB per minute) / held",
+             f"{s['growth_bound_mb_per_min']:g} / {'yes' if _slope(s['series']) <= s['growth_bound_mb_per_min'] else '**no**'}"
+             if s.get("growth_bound_mb_per_min") is not None else "- (none stated)"),
             ("server RSS: mean of the first / last quarter of the samples (MB)",
              f"{m['rss_first_quarter_mean_mb']:g} / {m['rss_last_quarter_mean_mb']:g} "
              f"(growth {m['growth_last_vs_first_quarter_mb']:+g})"),
@@ -160,31 +157,42 @@ def soak_table() -> str:
     return "\n".join(rows)
 
 
-def soak_verdict() -> str:
-    """Generated sentences on the latest soak: traffic covered, defects seen, memory against its bound."""
-    files = sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
-    if not files:
-        return "(no soak measured yet)"
-    s, name = json.loads(files[-1].read_text()), files[-1].stem.split("-", 1)[1]
+def _soak_sentences(s: dict, name: str) -> str:
+    """One soak in sentences: traffic covered, defects seen (named), memory against the bounds it stated."""
     m, bound, slope = s["memory"], s.get("rss_bound_mb"), _slope(s["series"])
+    growth_bound = s.get("growth_bound_mb_per_min")
     asked = s.get("actions_asked")
     covered = (f"{s['actions_total']:,} of the {asked:,} actions asked" if asked else f"{s['actions_total']:,} actions")
     clean = s["exception_boxes"] == s["broken"] == s["server_tracebacks"] == 0
     text = (f"**Soak {name}**: {covered}, in {s['wall_s'] / 60:.0f} minutes, over {s['sessions_opened']} sessions; "
             f"exception boxes {s['exception_boxes']}, broken pages {s['broken']}, tracebacks in the server's log "
-            f"{s['server_tracebacks']}{'' if clean else ' (**a defect**)'}. ")
+            f"{s['server_tracebacks']}")
+    if clean:
+        text += ". "
+    else:
+        seen = [str(x) for x in s.get("exception_examples", []) + s.get("broken_examples", [])][:3]
+        text += f" (**not clean**: {'; '.join(f'`{x}`' for x in seen)}). "
     if bound:
         text += (f"The server's RSS peaked at {m['rss_peak_mb']:g} MB against the bound of {bound:g} MB stated before "
                  f"the run: {'held' if m['rss_peak_mb'] <= bound else '**exceeded**'}. ")
     text += f"Mean RSS per 5 minutes: {_windows(s['series'])} MB; "
-    if slope > 0.05:
-        text += f"over the second half it still grew {slope:+.1f} MB per minute (least squares)"
-        hours = (bound - m["rss_last_quarter_mean_mb"]) / slope / 60 if bound else None
-        text += (f", a rate that would reach the bound after about {max(hours, 0):.1f} more hours of such traffic."
-                 if hours is not None else ".")
+    text += f"over the second half its least-squares slope was {slope:+.1f} MB per minute"
+    if growth_bound is not None:
+        text += (f", against the growth bound of {growth_bound:g} MB per minute stated before the run: "
+                 f"{'held' if slope <= growth_bound else '**exceeded**'}.")
+    elif slope > 0.05:
+        text += ", still growing."
     else:
-        text += f"over the second half its least-squares slope was {slope:+.1f} MB per minute: no growth."
+        text += ": no growth."
     return text
+
+
+def soak_verdict() -> str:
+    """Generated sentences on every soak, in the order of their numbers."""
+    files = sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    if not files:
+        return "(no soak measured yet)"
+    return "\n\n".join(_soak_sentences(json.loads(p.read_text()), p.stem.split("-", 1)[1]) for p in files)
 
 
 def _faults() -> dict:

@@ -438,7 +438,7 @@ class JobManager:
         why = f"worker process ended with code {code}"
         if disk_was_full(self.store.run_dir(run_id) / "worker.log"):
             why = ("the server's disk is full (No space left on device), so the run could not store its "
-                   "results; levels already finished are kept. Free space, then press Resume")
+                   "results; free space before resuming")
         self.messages[run_id] = why
         if self._may_write(run_id):
             try:
