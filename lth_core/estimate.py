@@ -10,9 +10,12 @@ share the worker processes, so it takes ceil(tasks / processes) task durations.
 """
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 from torch.nn import functional as F
@@ -111,6 +114,35 @@ def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1
     return cost
 
 
+class EstimateUnavailable(RuntimeError):
+    """The step cost could not be measured (the measuring process failed or took too long)."""
+
+
+def measure_apart(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1,
+                  timeout_s: float = 120) -> Cost:
+    """measure() in a process of its own, for the app's server. Building a torch optimizer imports
+    torch._dynamo, and through it Triton and Inductor, which then stay in the process for good
+    (about 150 MB measured on the server); a server that only draws pages never needs them. Costs one
+    start of Python with torch (a few seconds), once per argument set: cached like measure()."""
+    key = (arch, int(batch_size), device, int(threads))
+    if key in _CACHE:
+        return _CACHE[key]
+    cmd = [sys.executable, "-m", "lth_core.estimate", arch, str(int(batch_size)), device, str(int(threads))]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise EstimateUnavailable(f"timing {arch} took over {timeout_s:g} s") from None
+    except OSError as exc:
+        raise EstimateUnavailable(f"could not start the timing process ({exc.strerror or exc})") from None
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1][:200]
+        raise EstimateUnavailable(f"the timing process ended with code {out.returncode}: {last}")
+    cost = Cost(**json.loads(lines[-1]))
+    _CACHE[key] = cost
+    return cost
+
+
 def planned_steps(config: ExperimentConfig) -> int:
     """Optimizer steps the whole run takes: every planned network (the dense one, each arm at each level,
     the stability copies) from its own start (rewound networks train iterations - k), over all trials."""
@@ -158,3 +190,8 @@ def format_duration(seconds: float | None) -> str:
     if s < 86400 * 2:
         return f"{s // 3600} h {(s % 3600) // 60:02d} min"
     return f"{s / 86400:.1f} days"
+
+
+if __name__ == "__main__":  # measure_apart's child: python -m lth_core.estimate ARCH BATCH DEVICE THREADS
+    _arch, _batch, _device, _threads = sys.argv[1:5]
+    print(json.dumps(asdict(measure(_arch, int(_batch), device=_device, threads=int(_threads)))))

@@ -353,7 +353,10 @@ def holds() -> str:
                    f"{last['sessions_opened']} sessions, {last['wall_s'] / 60:.0f} min): peak {m['rss_peak_mb']:g} MB"
                    + (f" against a bound of {bound:g} MB stated before the run ({'held' if m['rss_peak_mb'] <= bound else '**exceeded**'})"
                       if bound else "")
-                   + f"; over the second half it moved {_slope(last['series']):+.1f} MB per minute (least squares).")
+                   + f"; over the second half it moved {_slope(last['series']):+.1f} MB per minute (least squares)"
+                   + (f" against a bound of {last['growth_bound_mb_per_min']:g} stated before the run "
+                      f"({'held' if _slope(last['series']) <= last['growth_bound_mb_per_min'] else '**exceeded**'})."
+                      if last.get("growth_bound_mb_per_min") is not None else "."))
     out.append(f"- **No tracebacks**: {tb} in the servers' logs over every load run, fault scenario and soak; "
                f"{boxes} Streamlit exception boxes seen by the soaks.")
     return "\n".join(out)

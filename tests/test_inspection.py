@@ -93,6 +93,30 @@ def test_toy_network_prunes_exact_counts_and_is_seeded():
     assert (a["theta0"][hidden] == b["theta0"][hidden]).all() and a["ticket_acc"] == b["ticket_acc"]
 
 
+def test_the_toys_written_out_adam_takes_torchs_steps():
+    """inspection.adam_steps (the server's toy network trains without torch's optimizer) against
+    torch.optim.Adam from the same start, with one weight masked: the same weights after 50 steps."""
+    import torch
+    from torch import nn
+    gen = torch.Generator().manual_seed(1)
+    x, y = torch.randn(30, 4, generator=gen), torch.randint(0, 3, (30,), generator=gen)
+    nets = [nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3)) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    start = nets[0][0].weight.detach().clone()
+    mask = {"0.weight": (torch.rand(6, 4, generator=gen) > 0.5).float()}
+    inspection.adam_steps(nets[0], mask, lambda: nn.functional.cross_entropy(nets[0](x), y), 50, lr=0.03)
+    opt = torch.optim.Adam(nets[1].parameters(), lr=0.03)
+    for _ in range(50):
+        opt.zero_grad()
+        nn.functional.cross_entropy(nets[1](x), y).backward()
+        nets[1][0].weight.grad.mul_(mask["0.weight"])
+        opt.step()
+    for (name, a), b in zip(nets[0].state_dict().items(), nets[1].state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), (name, (a - b).abs().max())
+    moved = (nets[0][0].weight.detach() - start).abs()
+    assert moved[mask["0.weight"] == 0].max() == 0 and moved[mask["0.weight"] == 1].min() > 1e-4
+
+
 def test_step_cost_is_measured_and_cached():
     """A real timing, positive, and served from the cache the second time."""
     first = estimate.measure("mlp1d", 60, steps=5, budget_s=1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lth_core.config import ConfigError, ExperimentConfig
-from lth_core.estimate import estimate_seconds, format_duration, measure, planned_steps, worker_layout
+from lth_core.estimate import EstimateUnavailable, estimate_seconds, format_duration, measure_apart, planned_steps, worker_layout
 from lth_core.lottery.experiment import planned_tasks
 from lth_core.lottery.tasks import resolve_device
 from ui import state
@@ -12,7 +12,8 @@ from ui import state
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _cost(arch: str, batch_size: int, device: str, threads: int):
-    return measure(arch, batch_size, device=device, threads=threads)
+    """Timed in a process of its own, so the server never imports torch's compiler stack."""
+    return measure_apart(arch, batch_size, device=device, threads=threads)
 
 
 LONG_S = 2 * 3600  # warn above this: a class will not wait for it
@@ -26,8 +27,11 @@ def describe(config: ExperimentConfig) -> str:
         return f"no estimate: {exc}"
     mgr = state.manager()
     processes, threads = worker_layout(device, mgr.processes_per_job)
-    with st.spinner(f"Timing {config.arch} on this machine (once per network and batch size)…"):
-        cost = _cost(config.arch, config.training.batch_size, device, threads)
+    try:
+        with st.spinner(f"Timing {config.arch} on this machine (once per network and batch size)…"):
+            cost = _cost(config.arch, config.training.batch_size, device, threads)
+    except EstimateUnavailable as exc:  # not cached: the next visit tries again
+        return f"no estimate: {exc}"
     seconds = estimate_seconds(config, cost, processes)
     if seconds > LONG_S:
         st.warning(f"This run would take about {format_duration(seconds)} here. For a lesson, cut the "
