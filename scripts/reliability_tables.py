@@ -197,7 +197,8 @@ def soak_verdict() -> str:
 
 def _faults() -> dict:
     """docs/reliability/faults.json, with the reruns of single scenarios over it: faults-server-kill.json,
-    then faults-rerun.json (the stopped worker and the full disk, after the page learned to name them)."""
+    then faults-rerun.json (the stopped worker and the full disk, measured again after the page learned to name
+    them; faults-rerun-1.json, the rerun before the script waited for Resume, is kept but not read)."""
     out = {}
     for name in ("faults.json", "faults-server-kill.json", "faults-rerun.json"):
         path = DATA / name
