@@ -144,9 +144,19 @@ def _soak_rows(s: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _soak_files() -> list:
+    """docs/reliability/soak-*.json, in the order of their numbers."""
+    return sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+
+
+def _held(value: float, bound: float) -> str:
+    """Whether a measured value stayed within the bound stated before its run."""
+    return "held" if value <= bound else "**exceeded**"
+
+
 def soak_table() -> str:
     """One column per docs/reliability/soak-*.json, in the order of their numbers."""
-    files = sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    files = _soak_files()
     if not files:
         return "(no soak measured yet)"
     soaks = [_soak_rows(json.loads(p.read_text())) for p in files]
@@ -174,12 +184,12 @@ def _soak_sentences(s: dict, name: str) -> str:
         text += f" (**not clean**: {'; '.join(f'`{x}`' for x in seen)}). "
     if bound:
         text += (f"The server's RSS peaked at {m['rss_peak_mb']:g} MB against the bound of {bound:g} MB stated before "
-                 f"the run: {'held' if m['rss_peak_mb'] <= bound else '**exceeded**'}. ")
+                 f"the run: {_held(m['rss_peak_mb'], bound)}. ")
     text += f"Mean RSS per 5 minutes: {_windows(s['series'])} MB; "
     text += f"over the second half its least-squares slope was {slope:+.1f} MB per minute"
     if growth_bound is not None:
         text += (f", against the growth bound of {growth_bound:g} MB per minute stated before the run: "
-                 f"{'held' if slope <= growth_bound else '**exceeded**'}.")
+                 f"{_held(slope, growth_bound)}.")
     elif slope > 0.05:
         text += ", still growing."
     else:
@@ -189,7 +199,7 @@ def _soak_sentences(s: dict, name: str) -> str:
 
 def soak_verdict() -> str:
     """Generated sentences on every soak, in the order of their numbers."""
-    files = sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    files = _soak_files()
     if not files:
         return "(no soak measured yet)"
     return "\n\n".join(_soak_sentences(json.loads(p.read_text()), p.stem.split("-", 1)[1]) for p in files)
@@ -342,22 +352,22 @@ def holds() -> str:
             out.append(f"- **A disk that fills during a run is {'named' if named else 'not named'}**: the stored "
                        f"status reads {d['state_on_full_disk']}, and a page opened then says "
                        + _said(d.get("fresh_page_on_full_disk", {}).get("status", [])) + ".")
-    soaks = sorted(DATA.glob("soak-*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    soaks = _soak_files()
     tb = sum(r["server_tracebacks"] for r in runs) + _fault_tracebacks(f)
     boxes = 0
     if soaks:
         last = json.loads(soaks[-1].read_text())
         tb += sum(json.loads(p.read_text())["server_tracebacks"] for p in soaks)
         boxes = sum(json.loads(p.read_text())["exception_boxes"] for p in soaks)
-        m, bound = last["memory"], last.get("rss_bound_mb")
+        m, bound, slope = last["memory"], last.get("rss_bound_mb"), _slope(last["series"])
+        growth_bound = last.get("growth_bound_mb_per_min")
         out.append(f"- **Server memory** (soak {soaks[-1].stem.split('-', 1)[1]}: {last['actions_total']:,} actions, "
                    f"{last['sessions_opened']} sessions, {last['wall_s'] / 60:.0f} min): peak {m['rss_peak_mb']:g} MB"
-                   + (f" against a bound of {bound:g} MB stated before the run ({'held' if m['rss_peak_mb'] <= bound else '**exceeded**'})"
+                   + (f" against a bound of {bound:g} MB stated before the run ({_held(m['rss_peak_mb'], bound)})"
                       if bound else "")
-                   + f"; over the second half it moved {_slope(last['series']):+.1f} MB per minute (least squares)"
-                   + (f" against a bound of {last['growth_bound_mb_per_min']:g} stated before the run "
-                      f"({'held' if _slope(last['series']) <= last['growth_bound_mb_per_min'] else '**exceeded**'})."
-                      if last.get("growth_bound_mb_per_min") is not None else "."))
+                   + f"; over the second half it moved {slope:+.1f} MB per minute (least squares)"
+                   + (f" against a bound of {growth_bound:g} stated before the run ({_held(slope, growth_bound)})."
+                      if growth_bound is not None else "."))
     out.append(f"- **No tracebacks**: {tb} in the servers' logs over every load run, fault scenario and soak; "
                f"{boxes} Streamlit exception boxes seen by the soaks.")
     return "\n".join(out)

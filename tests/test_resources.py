@@ -56,7 +56,7 @@ def _compiler_modules_after(probe: str) -> list[str]:
     import ast
     import subprocess
     import sys
-    code = probe + "\nprint(sorted(m for m in ('torch._dynamo', 'triton') if m in sys.modules))\n"
+    code = probe + "\nimport sys\nprint(sorted(m for m in ('torch._dynamo', 'triton') if m in sys.modules))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stderr[-2000:]
@@ -67,7 +67,6 @@ def test_validating_every_architecture_imports_neither_dynamo_nor_triton():
     """The estimate runs in the server for every form: it must not pull in torch's compiler stack, which
     a forward pass on meta tensors did (about 150 MB of the server's memory, for good)."""
     assert _compiler_modules_after(
-        "import sys\n"
         "from lth_core.registry import DATASETS\n"
         "from lth_core.models.architectures import _BUILDERS\n"
         "from lth_core.resources import peak_bytes\n"
@@ -81,7 +80,6 @@ def test_the_run_pages_time_estimate_imports_neither_dynamo_nor_triton():
     Triton) into the server for good. The page's cost function must time it in another process, and
     still return a real measurement."""
     assert _compiler_modules_after(
-        "import sys\n"
         "from ui.estimates import _cost\n"
         "cost = _cost('lenet300', 60, 'cpu', 1)\n"
         "assert cost.step_s > 0 and cost.eval_s_per_example > 0 and cost.steps_timed >= 3, cost\n") == []
@@ -90,7 +88,6 @@ def test_the_run_pages_time_estimate_imports_neither_dynamo_nor_triton():
 def test_the_learn_pages_toy_network_imports_neither_dynamo_nor_triton():
     """The Learn page trains a toy network in the server; with torch.optim.Adam that imported torch._dynamo."""
     assert _compiler_modules_after(
-        "import sys\n"
         "from lth_core.analysis.inspection import toy_imp\n"
         "toy = toy_imp(seed=0, rate=0.5)\n"
         "assert toy['dense_acc'] > 0.5, toy['dense_acc']\n") == []
