@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lth_core.analysis import claims, early_stop, speed  # noqa: E402
+from lth_core.analysis import claims, early_stop, speed, spread, stats  # noqa: E402
 
 from lth_core.store import gallery
 from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES  # noqa: E402
@@ -51,8 +51,11 @@ RUNS = (("fashion-mnist-full", "headline"), ("fashion-mnist", "shortened"), ("mn
 def constants() -> dict:
     """The rule constants the prose cites (lth_core's and this report's), formatted."""
     return {"censor": share(early_stop.CENSOR_FRACTION), "window": early_stop.SMOOTH_WINDOW,
-            "reference": pct(speed.REFERENCE_PERCENT), "margin": share(speed.MARGIN),
-            "small": pct(claims.SMALL_PERCENT), "train_eval": its(TRAIN_EVAL_EXAMPLES)}
+            "reference": pct(speed.REFERENCE_PERCENT), "small": pct(claims.SMALL_PERCENT),
+            "train_eval": its(TRAIN_EVAL_EXAMPLES), "confidence": share(stats.CONFIDENCE), "alpha": f"{stats.ALPHA:g}",
+            "margin_points": f"{stats.MARGIN_POINTS:g}", "min_trials": stats.MIN_TRIALS,
+            "correction": stats.CORRECTION, "premise": share(claims.TRAIN_PREMISE),
+            "censored_limit": share(spread.CENSORED_LIMIT)}
 
 
 def render(runs: list[dict], pilot: dict | None, figures: dict, walls: dict, intro: str,
@@ -64,9 +67,9 @@ def render(runs: list[dict], pilot: dict | None, figures: dict, walls: dict, int
     parts = ["# Reproducing the lottery ticket findings", "",
              intro.format(run_list=run_list(runs, pilot), **constants()), "",
              "## The claims, measured", "",
-             "Each cell: the verdict, the numbers behind it, and their spread over trials (\"trials a to b\": the "
-             "lowest and highest trial). Where a cell says \"at X%\" for one of the paper's levels, X is the level "
-             "run nearest to it.", "", claims_table(runs), ""]
+             "Each cell: the verdict, and the numbers behind it: differences are paired by trial, with their "
+             f"{share(stats.CONFIDENCE)} confidence interval and the number of trials n. Where a cell says \"at X%\" for "
+             "one of the paper's levels, X is the level run nearest to it.", "", claims_table(runs), ""]
     parts += ["Verdicts by run:", ""] + [f"- {run_label(f)} ({f['role']}): {verdict_summary(f)}." for f in runs] + [""]
     if head:
         parts += ["In plain words, on the headline run:", ""] + [f"- {s}" for s in (plain(head, k) for k in "abcdef")

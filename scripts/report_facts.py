@@ -64,18 +64,18 @@ def facts(store: Store, run_id: str, key: str, role: str) -> dict:
                "dense_by_seed": {int(r.seed): float(r.early_stop_iteration)
                                  for r in nets[nets.level == 0].itertuples()}}
     for name, level in (("reference", spread.nearest_level(summary, speed.REFERENCE_PERCENT)),
-                        ("paper_gain", spread.nearest_level(summary, PAPER["gain_at"])),
-                        ("best", None if ticket.empty else int(ticket.loc[ticket["mean"].idxmax()].level))):
-        if level is not None and derived["dense"] is not None:
-            r = ticket[ticket.level == level].iloc[0]
-            derived[name] = {"percent": float(r.percent_remaining), "gain": 100 * (r["mean"] - r.dense),
-                             "lo": 100 * (r["min"] - r.dense), "hi": 100 * (r["max"] - r.dense)}
-    derived["above_levels"] = int(ticket.above.sum()) if len(ticket) else 0
+                        ("paper_gain", spread.nearest_level(summary, PAPER["gain_at"]))):
+        if level is not None and derived["dense"] is not None:  # ticket - its own trial's dense network, points
+            g = spread.paired_gap(summary, level, "ticket", "dense")
+            derived[name] = {"percent": float(ticket[ticket.level == level].percent_remaining.iloc[0]),
+                             **g.as_dict()}
+    derived["above_levels"] = int((ticket.clear == 1).sum()) if len(ticket) else 0  # Holm over the levels
+    derived["below_levels"] = int((ticket.clear == -1).sum()) if len(ticket) else 0
     gap = (nets.early_stop_iteration - nets.early_stop_smoothed).abs()
     derived["argmin_gap"] = {"mean": float(gap.mean()), "max": float(gap.max()),
                              "evals": float(gap.mean() / config.training.eval_every)} if len(gap) else None
     if "reinit" in config.controls and len(levels) > 1:
-        derived["ticket_vs_reinit"] = spread.paired_gap(summary, levels[-1]["level"], "ticket", "reinit")
+        derived["ticket_vs_reinit"] = spread.paired_gap(summary, levels[-1]["level"], "ticket", "reinit").as_dict()
     return _native({"key": key, "role": role, "run_id": run_id, "config": config.to_dict(),
                     "complete": is_complete(config, store, run_id), "ladder": ladder,
                     "measured_train": bool(nets.train_measured.all()), "claims": c, "derived": derived,

@@ -8,6 +8,8 @@ browser skips; under CI=true it fails (tests/test_browser.py's _require_browser)
 """
 from __future__ import annotations
 
+import html
+
 import shutil
 import subprocess
 
@@ -15,7 +17,7 @@ import pytest
 
 from lth_core.charts import captions
 
-from lth_core.analysis import claims, export, results
+from lth_core.analysis import stats, claims, export, results
 
 from lth_core.store import gallery
 from lth_core.cli.main import main
@@ -60,7 +62,7 @@ def test_claims_rows_match_lth_core_claims(report, store):
     for r in rows:
         assert r["verdict"] == found[r["claim"]]["verdict"] and r["numbers"]
     assert report.count("<tr class=claim>") == len(found)
-    assert "3 trials, min to max" in report  # the spread beside the verdicts
+    assert html.escape(stats.RULES, quote=True) in report  # how sure the verdicts are, stated once above them
 
 
 @pytest.mark.parametrize("argv, says", [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lth_core.analysis import claims, early_stop, results, speed
+from lth_core.analysis import claims, early_stop, results, speed, spread, stats
 
 from lth_core.lottery import experiment
 from lth_core.config import ExperimentConfig
@@ -113,7 +113,8 @@ def tiny(mnist1d, data_dir, tmp_path_factory):
 def allowed(tiny) -> set[str]:
     paper = report_facts.PAPER_PROTOCOL.values()
     consts = [*report_facts.PAPER.values(), *(v for v in paper if not isinstance(v, str)),
-              early_stop.CENSOR_FRACTION, early_stop.SMOOTH_WINDOW, speed.REFERENCE_PERCENT, speed.MARGIN,
+              early_stop.CENSOR_FRACTION, early_stop.SMOOTH_WINDOW, speed.REFERENCE_PERCENT, stats.ALPHA,
+              stats.CONFIDENCE, stats.MARGIN_POINTS, stats.MIN_TRIALS, claims.TRAIN_PREMISE, spread.CENSORED_LIMIT,
               claims.SMALL_PERCENT, report_facts.PILOT_FRACTION, TRAIN_EVAL_EXAMPLES, 0.25, 1.5]  # gallery MB, wall min
     return spellings([*leaves(tiny["runs"]), *leaves(tiny["pilot"]), *leaves(tiny["quick"]), *consts])
 

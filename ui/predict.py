@@ -15,7 +15,7 @@ from lth_core.charts import predict as charts_predict
 
 from lth_core.store import guesses
 
-from lth_core.analysis import spread
+from lth_core.analysis import spread, stats
 from lth_core.charts.style import ARM_NAMES
 from ui import presenter, state
 
@@ -58,7 +58,7 @@ def _form(run_id: str, config, ladder) -> None:
     mine = current(run_id) or {}
     with st.form(f"predict_{run_id}", border=True):
         st.markdown("**Predict, then reveal.** Before you look: from how many % of weights remaining will each "
-                    "network be *clearly below* the full network's accuracy (every trial below it, from there on)?")
+                    "network be *clearly below* the full network's accuracy (paired by trial, at that level and every sparser one)?")
         picks = {arm: st.select_slider(f"{ARM_NAMES[arm]} falls below dense from", options,
                                        value=mine.get(arm, options[len(options) // 2]), format_func=_label,
                                        key=f"guess_{arm}_{run_id}") for arm in arms}
@@ -78,6 +78,12 @@ def _form(run_id: str, config, ladder) -> None:
 def truth(summary, config) -> dict:
     """Per guessable arm: where it really falls below dense (spread.compare_to_dense; None: never)."""
     return {arm: spread.compare_to_dense(summary, arm)["falls_below_at"] for arm in arms_for(config)}
+
+
+def too_few(summary, config) -> str | None:
+    """'too few trials to tell (n = k)' when the run cannot say where an arm falls (None: it can)."""
+    n = min((spread.compare_to_dense(summary, arm)["trials"] for arm in arms_for(config)), default=0)
+    return None if n >= stats.MIN_TRIALS else f"{stats.TOO_FEW} (n = {n})"
 
 
 def panel(run_id: str, config, ladder, summary) -> bool:
@@ -105,7 +111,11 @@ def overlay(fig, run_id: str):
 def reveal(run_id: str, config, ladder, summary) -> None:
     """One sentence: how close this session's guess was (nothing without a guess)."""
     mine = current(run_id)
-    if mine:
+    if mine and too_few(summary, config):
+        st.info(f"This run has {too_few(summary, config)}: it cannot say where each network falls below dense, so "
+                f"there is nothing to reveal yet. A run with {stats.MIN_TRIALS} or more trials can.",
+                icon=":material/target:")
+    elif mine:
         text = guesses.closeness(mine, truth(summary, config), ladder, NAMES)
         st.success(text[:1].upper() + text[1:], icon=":material/target:")
 
@@ -119,8 +129,11 @@ def class_view(run_id: str, config, ladder, summary) -> None:
         st.caption("No guesses yet. Share this page's link with `guess=required` to collect them.")
         return
     rows = {arm: guesses.distribution(found, ladder, arm) for arm in arms}
-    real = truth(summary, config)
+    real = None if too_few(summary, config) else truth(summary, config)
     presenter.show(charts_predict.guess_histogram(rows, real), key="class_guesses", filename=f"guesses-{run_id}")
+    if too_few(summary, config):
+        st.caption(f"No truth to compare with: this run has {too_few(summary, config)}.")
+        return
     st.caption("Truth (outlined bar): " + "; ".join(f"{NAMES[a]} falls below dense from {_label(real[a])}"
                                                     if real[a] is not None else f"{NAMES[a]} never falls below"
                                                     for a in arms) + ".")

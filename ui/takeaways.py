@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from lth_core.analysis import results, speed, spread
+from lth_core.analysis import results, speed, spread, stats
 from lth_core.charts.style import ARM_NAMES, ARM_ORDER
 from ui import presenter
 
@@ -15,45 +15,52 @@ def _points(v: float) -> str:
     return f"{v:+.1f} points"
 
 
-def _spread(gap: dict) -> str:
-    if gap["trials"] <= 1:
-        return "single trial, no spread"
-    return f"{gap['min']:+.1f} to {gap['max']:+.1f} over {gap['trials']} trials"
+def _gap_note(gap: stats.Paired) -> str:
+    """The part of a tile that says how sure it is: the interval, or that there are too few trials."""
+    if not gap.enough or gap.low is None:
+        return gap.note()
+    return f"{100 * stats.CONFIDENCE:.0f}% CI {gap.low:+.1f} to {gap.high:+.1f}"
 
 
 def metrics(summary: pd.DataFrame, config) -> None:
-    """Up to four headline numbers, each read off the stored results with the shared, spread-
-    and censoring-aware definitions of lth_core.analysis.spread and lth_core.analysis.speed."""
+    """Up to four headline numbers, each read off the stored results with the shared, paired and
+    censoring-aware definitions of lth_core.analysis.spread, speed and claims."""
     dense = spread.dense_accuracy(summary)
     if dense is None:
         return
     note = dict(delta_color="off", delta_arrow="off", border=True)
     cols = [c for _ in range(2) for c in st.columns(2)] if presenter.active() else st.columns(4)
-    cols[0].metric("Dense network", f"{100 * dense:.1f}%", "test accuracy", **note,
-                   help="Test accuracy at early stopping of the unpruned network, mean over trials.")
+    cols[0].metric("Dense network", f"{100 * dense:.1f}%", "test accuracy at early stop", **note,
+                   help="Test accuracy at early stopping (minimum validation loss) of the unpruned network, "
+                        "mean over trials.")
     cmp = spread.compare_to_dense(summary, "ticket")
     table = spread.level_table(summary, "ticket")
     if table.empty:
         return
-    if cmp["holds_down_to"] is not None:
-        row = table[table.percent_remaining == cmp["holds_down_to"]].iloc[0]
-        cols[1].metric("Smallest winning ticket", f"{cmp['holds_down_to']:.3g}%",
-                       f"{_points(100 * (row['mean'] - dense))} vs dense · {cmp['spread']}", **note,
-                       help="The sparsest level (% of weights remaining) before the ticket falls clearly below "
-                            "the dense network for good: clearly below means every trial under the dense mean, "
-                            "at that level and every sparser one. A dip that recovers does not count.")
+    rule = ("At least as good as dense means: paired by trial with its own dense network, the "
+            f"{100 * stats.CONFIDENCE:.0f}% confidence interval of the difference lies above -{stats.MARGIN_POINTS:g} "
+            f"points, at that level and every denser one. Fewer than {stats.MIN_TRIALS} trials give no verdict.")
+    if not cmp["enough"]:
+        cols[1].metric("Smallest winning ticket", "too few trials", f"n = {cmp['trials']}; needs {stats.MIN_TRIALS}",
+                       **note, help=rule)
+    elif cmp["as_good_down_to"] is not None:
+        row = table[table.percent_remaining == cmp["as_good_down_to"]].iloc[0]
+        gap = spread.paired_gap(summary, int(row.level), "ticket", "dense")
+        cols[1].metric("Smallest winning ticket", f"{cmp['as_good_down_to']:.3g}%",
+                       f"{_points(gap.mean)} vs dense · {_gap_note(gap)}", **note, help=rule)
     else:
-        cols[1].metric("Smallest winning ticket", "none", "clearly below dense from the first round", **note,
-                       help="Every trial of the ticket is below the dense network's mean at every pruned level.")
+        where = f"scan stops at {cmp['not_shown_at']:.3g}%" if cmp["not_shown_at"] is not None else "no level"
+        low = f" · CI to {cmp['not_shown_low']:+.1f}" if cmp["not_shown_low"] is not None else ""
+        cols[1].metric("Smallest winning ticket", "not shown", where + low, **note, help=rule)
     sparsest = int(table.level.iloc[-1])
     if "reinit" in config.controls:
         gap = spread.paired_gap(summary, sparsest, "ticket", "reinit")
-        if gap["trials"]:
-            verdict = " · every trial" if gap["clearly_better"] and gap["trials"] > 1 else ""
-            cols[2].metric("Ticket vs random re-init", _points(gap["mean"]),
-                           f"at {table.percent_remaining.iloc[-1]:.3g}% · {_spread(gap)}{verdict}", **note,
+        if gap.n:
+            cols[2].metric("Ticket vs random re-init", _points(gap.mean),
+                           f"at {table.percent_remaining.iloc[-1]:.3g}% · {_gap_note(gap)}", **note,
                            help="Test accuracy of the ticket minus its randomly re-initialised copy (same mask), "
-                                "at the sparsest finished level, paired by trial: mean, and the range over trials.")
+                                "at the sparsest finished level, paired by trial: the mean difference and its "
+                                f"{100 * stats.CONFIDENCE:.0f}% confidence interval.")
     sp = speed.speed_at(summary)
     if sp is not None:
         vs = sp["vs_dense"]
@@ -61,11 +68,12 @@ def metrics(summary: pd.DataFrame, config) -> None:
         delta = (f"at {sp['percent_remaining']:.3g}% · {vs['verdict']}" if vs["ratio"] is not None else
                  "most networks still improving when training ended")
         cols[3].metric("Ticket learning speed", value, delta, **note,
-                       help=f"The dense network's early-stopping iteration (minimum validation loss) divided by the "
-                            f"ticket's, at the level nearest {speed.REFERENCE_PERCENT}% remaining (the paper's: 38% "
-                            "earlier there). Only networks whose minimum falls before the last 10% of training "
-                            "count; when more than half of either group is still improving at the end, the "
-                            "budget is too short to measure it.")
+                       help=f"How many times earlier the ticket reaches its minimum validation loss than its own "
+                            f"dense network, at the level nearest {speed.REFERENCE_PERCENT}% remaining (the "
+                            "paper's: 38% earlier there): the geometric mean of the per-trial ratios, counting "
+                            "only trials where neither network's minimum falls in the last 10% of training. "
+                            "When more than half of either group is still improving at the end, the budget is "
+                            "too short to measure it. The report's claim (b) reads the same numbers.")
 
 
 def _pct(v) -> str:
@@ -75,23 +83,31 @@ def _pct(v) -> str:
 def dense_sentences(summary: pd.DataFrame, config) -> None:
     """What this run's accuracy chart shows, in words, with the shared definitions (lth_core.analysis.spread)."""
     arms = [a for a in ("ticket", *config.controls) if a in set(summary.arm)]
-    parts = []
+    parts, trials = [], None
     for arm in arms:
         c = spread.compare_to_dense(summary, arm)
         if not c["levels_run"]:
             continue
+        trials = c["trials"] if trials is None else min(trials, c["trials"])
         name = "the ticket" if arm == "ticket" else ARM_NAMES[arm].split(" (")[0].lower()
-        if c["falls_below_at"] is None:
-            text = f"{name} never falls clearly below dense (checked down to {_pct(c['holds_down_to'])})"
-        else:
+        if not c["enough"]:
+            continue
+        if c["falls_below_at"] is not None:
             text = f"{name} falls clearly below dense from {_pct(c['falls_below_at'])} on"
-        if c["mean_below_at"] is not None and c["mean_below_at"] != c["falls_below_at"]:
-            text += (f", although its mean dips below dense at {_pct(c['mean_below_at'])}: not in every trial, "
-                     "or not for good")
+        elif c["as_good_down_to"] is not None:
+            text = f"{name} is at least as good as dense down to {_pct(c['as_good_down_to'])}"
+        else:
+            text = f"{name} is never clearly below dense (checked down to {_pct(c['sparsest'])})"
+        if c["falls_below_at"] is None and c["as_good_down_to"] is not None \
+                and c["as_good_down_to"] != c["sparsest"]:
+            text += f" and never clearly below it down to {_pct(c['sparsest'])}"
         parts.append(text)
-    if parts:
-        trials = spread.compare_to_dense(summary, "ticket")["spread"]
-        st.markdown(f"**In this run** ({trials}): " + "; ".join(parts) + ".")
+    if trials is not None and trials < stats.MIN_TRIALS:
+        st.markdown(f"**In this run**: {stats.TOO_FEW} (n = {trials}); with {stats.MIN_TRIALS} or more trials "
+                    "the page says where each network falls below dense. The chart shows the values as measured.")
+    elif parts:
+        st.markdown(f"**In this run** ({trials} trials, paired, {100 * stats.CONFIDENCE:.0f}% confidence, Holm over "
+                    "the levels): " + "; ".join(parts) + ".")
 
 
 def speed_sentence(summary: pd.DataFrame) -> None:
@@ -104,21 +120,10 @@ def speed_sentence(summary: pd.DataFrame) -> None:
                      for a, v in share.items())
     parts = []
     for key, other in (("vs_dense", "the dense network"), ("vs_reinit", "its random re-init")):
-        if key not in sp:
-            continue
-        vs = sp[key]
-        if vs["ratio"] is None:
-            parts.append(f"against {other}, {speed.NOT_MEASURABLE}")
-            continue
-        rng = (f"per trial {min(vs['trial_ratios']):.2f}× to {max(vs['trial_ratios']):.2f}×"
-               if len(vs["trial_ratios"]) > 1 else "single trial, no spread")
-        text = {"earlier": f"{vs['ratio']:.2f}× earlier than {other}",
-                "later": f"later than {other} ({1 / vs['ratio']:.2f}× as many iterations)",
-                }.get(vs["verdict"], f"no clear difference from {other} ({vs['ratio']:.2f}×)")
-        parts.append(f"{text} ({rng})")
-    st.markdown(f"**In this run**, at {_pct(sp['percent_remaining'])} remaining, the ticket reached its minimum "
-                f"validation loss " + "; ".join(parts) + f". Still improving when training ended (censored, left "
-                f"out): {cens}.")
+        if key in sp:
+            parts.append(f"against {other}, {speed.describe(sp[key])}")
+    st.markdown(f"**In this run**, at {_pct(sp['percent_remaining'])} remaining, the ticket's minimum validation "
+                f"loss: " + "; ".join(parts) + f". Still improving when training ended (censored, left out): {cens}.")
 
 
 def budget_warning(summary: pd.DataFrame, config) -> None:

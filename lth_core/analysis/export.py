@@ -24,7 +24,7 @@ from plotly.offline import get_plotlyjs
 
 from lth_core.charts import captions, results as charts
 
-from lth_core.analysis import claims, results, speed, spread
+from lth_core.analysis import claims, results, speed, spread, stats
 from lth_core.charts.style import ARM_NAMES, ARM_ORDER
 from lth_core.lottery.experiment import percent_ladder
 from lth_core.store.run_store import Store
@@ -97,67 +97,54 @@ def _pts(x) -> str:
 def _speed(r: dict | None, label: str) -> list[str]:
     if r is None:
         return [f"{label}: no pruned level yet"]
-    out = []
-    for key, other in (("vs_dense", "dense"), ("vs_reinit", "re-init")):
-        v = r.get(key)
-        if v is None:
-            continue
-        s = f"{label}, at {r['percent_remaining']:.3g}% vs {other}: {v['verdict']}"
-        if v.get("earlier_percent") is not None:
-            s += f" ({v['earlier_percent']:.0f}% earlier on average"
-            if v.get("trial_ratios"):
-                s += f"; per trial {min(v['trial_ratios']):.2f}x to {max(v['trial_ratios']):.2f}x"
-            s += ")"
-        out.append(f"{s} [{v['spread']}]")
-    return out
+    return [f"{label}, at {r['percent_remaining']:.3g}% vs {other}: {speed.describe(r[key])}"
+            for key, other in (("vs_dense", "dense"), ("vs_reinit", "re-init")) if r.get(key) is not None]
+
+
+def _gap(g: dict | None, what: str) -> list[str]:
+    return [] if g is None else [f"{what}: {g['text']}"]
 
 
 def claim_rows(found: dict) -> list[dict]:
-    """One row per claim of lth_core.analysis.claims.all_claims: {claim, statement, verdict, numbers, spread}."""
+    """One row per claim of lth_core.analysis.claims.all_claims: {claim, statement, verdict, numbers}; how
+    sure each verdict is follows lth_core.analysis.stats.RULES, stated once above the table."""
     rows = []
     for k in sorted(found):
-        c, nums, sp = found[k], [], ""
+        c, nums = found[k], []
         if k == "a":
-            nums = [f"dense {100 * c['dense_acc']:.2f}%" if c.get("dense_acc") is not None else "no dense yet",
-                    f"holds down to {_pct(c.get('holds_down_to'))} remaining",
-                    f"falls below dense at {_pct(c.get('falls_below_at'))}"]
-            if c.get("best_acc") is not None:
-                nums.append(f"best {100 * c['best_acc']:.2f}% at {c['best_at_percent']:.3g}% "
-                            f"({_pts(c['best_gain_points'])})")
-            sp = c.get("spread", "")
+            nums = [f"dense {100 * c['dense_acc']:.2f}% (test, at early stop)" if c.get("dense_acc") is not None
+                    else "no dense yet"]
+            if c.get("reference_percent") is not None:
+                nums += _gap(c["reference_gap"], f"ticket - dense at {c['reference_percent']:.3g}%")
+                nums += [f"at least as good as dense down to {_pct(c.get('as_good_down_to'))}",
+                         f"falls clearly below dense from {_pct(c.get('falls_below_at'))}",
+                         f"clearly above dense at {len(c['clearly_above_at'])} of {c['levels_run']} levels"]
         elif k == "b":
             nums = _speed(c["raw"], "raw") + _speed(c["smoothed"], "smoothed")
-            share = c.get("censored_share", {})
-            if share:
-                nums.append("censored: " + ", ".join(f"{ARM_NAMES.get(a, a)} {100 * v:.0f}%"
-                                                     for a, v in share.items()))
-            sp = "per trial, where measurable"
         elif k == "c":
-            nums = [f"re-init below dense at {_pct(c['reinit_below_dense_at'])}",
-                    f"ticket below dense at {_pct(c['ticket_below_dense_at'])}"]
-            sp = c.get("spread", "")
+            nums = [f"re-init falls clearly below dense from {_pct(c['reinit_below_dense_at'])}",
+                    f"ticket falls clearly below dense from {_pct(c['ticket_below_dense_at'])}"]
+            if c.get("sparsest_percent") is not None:
+                nums += _gap(c.get("ticket_vs_reinit_at_sparsest"), f"ticket - re-init at {c['sparsest_percent']:.3g}%")
         elif k in "de":
             nums = [f"ticket clearly better at {c['ticket_clearly_better_levels']} of {c['levels']} levels, "
-                    f"clearly worse at {c['ticket_clearly_worse_levels']}",
-                    f"mean gap {_pts(c['mean_gap_points'])}",
-                    f"gap at the smallest {_pts(c['gap_at_smallest_points'])}"]
-            lo = [g["min"] for g in c["per_level"] if g.get("min") is not None]
-            hi = [g["max"] for g in c["per_level"] if g.get("max") is not None]
-            if lo and hi:
-                nums.append(f"per-trial gaps from {min(lo):+.2f} to {max(hi):+.2f} points")
-            sp = c["per_level"][0]["spread"] if c["per_level"] else ""
+                    f"clearly worse at {c['ticket_clearly_worse_levels']}"]
+            g = c.get("gap_at_smallest")
+            if g is not None:
+                nums.append(f"at the sparsest, {g['percent_remaining']:.3g}%: {g['text']}")
         elif k == "f":
-            if c.get("reason"):
-                nums = [c["reason"]]
-            else:
-                nums = [f"at {c['percent_remaining']:.3g}%: gap dense {c['dense_gap_points']:.2f}, ticket "
-                        f"{c['ticket_gap_points']:.2f} points", f"test {_pts(c['test_gain_points'])}"]
-                if c.get("gap_change_min") is not None:
-                    nums.append(f"gap change per trial {c['gap_change_min']:+.2f} to "
-                                f"{c['gap_change_max']:+.2f} points")
-            sp = spread.spread_note(c.get("trials", 0)) if "trials" in c else ""
-        rows.append({"claim": k, "statement": CLAIMS.get(k, k), "verdict": c["verdict"], "numbers": nums,
-                     "spread": sp})
+            nums = [c[key] for key in ("reason", "premise") if c.get(key)]
+            if c.get("dense_gap_points") is not None:
+                nums += [f"at {c['percent_remaining']:.3g}%, end of training: training accuracy dense "
+                         f"{100 * c['dense_train_acc']:.2f}%, ticket {100 * c['ticket_train_acc']:.2f}%",
+                         f"train - test gap dense {c['dense_gap_points']:.2f}, ticket {c['ticket_gap_points']:.2f} "
+                         "points"] + _gap(c.get("gap_change"), "gap change (ticket - dense)")
+        if isinstance(c.get("censored_share"), float):
+            nums.append(f"censored: {100 * c['censored_share']:.0f}% of the networks compared")
+        elif isinstance(c.get("censored_share"), dict) and c["censored_share"]:
+            nums.append("censored: " + ", ".join(f"{ARM_NAMES.get(a, a)} {100 * v:.0f}%"
+                                                 for a, v in c["censored_share"].items()))
+        rows.append({"claim": k, "statement": CLAIMS.get(k, k), "verdict": c["verdict"], "numbers": nums})
     return rows
 
 
@@ -207,14 +194,12 @@ def render_html(store: Store, run_id: str, images: dict | None = None, figs: dic
     for note in results.measurement_notes(summary):
         parts.append(f"<p class=caption>{e(note)}</p>")
     parts.append("<h2>The claims, measured</h2>")
-    parts.append(f"<p class=caption>{e(captions.CLAIMS)}</p><table class=claims><tr><th class=l>claim</th>"
-                 "<th class=l>statement</th><th class=l>verdict</th><th class=l>numbers</th>"
-                 "<th class=l>spread</th></tr>")
+    parts.append(f"<p class=caption>{e(captions.CLAIMS)} {e(stats.RULES)}</p><table class=claims><tr>"
+                 "<th class=l>claim</th><th class=l>statement</th><th class=l>verdict</th><th class=l>numbers</th></tr>")
     for r in claim_rows(claims.all_claims(summary)):
         parts.append(f"<tr class=claim><td class=l>({r['claim']})</td><td class=l>{e(r['statement'])}</td>"
                      f"<td class='l {_verdict_class(r['verdict'])}'>{e(r['verdict'])}</td>"
-                     f"<td class='l nums'>{'<br>'.join(e(n) for n in r['numbers'])}</td>"
-                     f"<td class=l>{e(r['spread'])}</td></tr>")
+                     f"<td class='l nums'>{'<br>'.join(e(n) for n in r['numbers'])}</td></tr>")
     parts.append("</table>")
     for i, (name, fig) in enumerate(figs.items(), start=1):
         parts.append(f"<section class=chart><h2>{i} · {e(FIGURES[name])}</h2>")

@@ -12,42 +12,52 @@ Input: the per-network frame of lth_core.analysis.results.summary_frame.
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
-from lth_core.analysis.spread import networks, nearest_level, spread_note
+from lth_core.analysis import stats
+from lth_core.analysis.spread import CENSORED_LIMIT, group, networks, nearest_level
 
 REFERENCE_PERCENT = 21.1   # the paper's reference level (round 7 of LeNet-300-100 at 20%)
-MARGIN = 0.10              # a speed-up of less than 10% is within one evaluation interval's noise
 NOT_MEASURABLE = "not measurable with this budget"
+EARLIER, LATER, NO_CLEAR = "earlier", "later", "no clear difference"
 
 
 def _group(summary: pd.DataFrame, level: int, arm: str, column: str, censored: str) -> dict:
-    d = networks(summary)
-    g = d[(d.level == level) & (d.arm == arm)] if level > 0 else d[(d.level == 0) & (d.arm == "ticket")]
+    g = group(summary, level, arm)
     ok = g[~g[censored].astype(bool)]
     n, n_cens = len(g), int(g[censored].astype(bool).sum())
-    return {"networks": n, "censored": n_cens, "measurable": n > 0 and n_cens <= n / 2,
+    return {"networks": n, "censored": n_cens, "measurable": n > 0 and n_cens <= CENSORED_LIMIT * n,
             "mean_iteration": float(ok[column].mean()) if len(ok) else None,
             "by_trial": {int(t): float(v) for t, v in zip(ok.trial, ok[column])}}
 
 
 def _compare(fast: dict, slow: dict) -> dict:
-    """slow / fast as an 'x times earlier' ratio, with per-trial ratios and a verdict."""
-    out = {"ratio": None, "earlier_percent": None, "trial_ratios": [], "verdict": NOT_MEASURABLE,
-           "spread": spread_note(0)}
+    """How many times earlier `fast` stops than `slow`: the geometric mean of the per-trial ratios
+    slow / fast over trials where neither is censored, with its confidence interval (stats, on log
+    ratios), and a verdict: earlier / later when the interval excludes 1, else no clear difference."""
+    out = {"ratio": None, "low": None, "high": None, "earlier_percent": None, "trial_ratios": [],
+           "pairs": 0, "verdict": NOT_MEASURABLE, "spread": spread_note_pairs(0)}
     if not (fast["measurable"] and slow["measurable"]):
         return out
-    ratio = slow["mean_iteration"] / fast["mean_iteration"]
-    pairs = [slow["by_trial"][t] / fast["by_trial"][t] for t in fast["by_trial"] if t in slow["by_trial"]]
-    out.update(ratio=ratio, earlier_percent=100 * (1 - fast["mean_iteration"] / slow["mean_iteration"]),
-               trial_ratios=pairs, spread=spread_note(len(pairs)))
-    if ratio > 1 + MARGIN and all(p > 1 for p in pairs):
-        out["verdict"] = "earlier"
-    elif ratio < 1 / (1 + MARGIN) and all(p < 1 for p in pairs):
-        out["verdict"] = "later"
-    else:
-        out["verdict"] = "no clear difference"
+    pairs = [slow["by_trial"][t] / fast["by_trial"][t] for t in sorted(fast["by_trial"]) if t in slow["by_trial"]]
+    pairs = [p for p in pairs if p > 0 and math.isfinite(p)]
+    r = stats.paired([math.log(p) for p in pairs])
+    out.update(pairs=r.n, trial_ratios=pairs, spread=spread_note_pairs(r.n))
+    if r.mean is None:
+        return out
+    out.update(ratio=math.exp(r.mean), earlier_percent=100 * (1 - math.exp(-r.mean)))
+    if not r.enough:
+        out["verdict"] = f"{stats.TOO_FEW} (n = {r.n})"
+        return out
+    out.update(low=math.exp(r.low), high=math.exp(r.high))
+    out["verdict"] = EARLIER if r.low > 0 else LATER if r.high < 0 else NO_CLEAR
     return out
+
+
+def spread_note_pairs(n: int) -> str:
+    return stats.paired([0.0] * n).note() if n else "no uncensored pairs"
 
 
 def speed_at(summary: pd.DataFrame, percent: float = REFERENCE_PERCENT, smoothed: bool = False) -> dict | None:
@@ -78,3 +88,14 @@ def censored_share(summary: pd.DataFrame) -> dict:
     d = networks(summary).copy()
     d.loc[d.level == 0, "arm"] = "dense"
     return {arm: float(g.censored.mean()) for arm, g in d.groupby("arm")}
+
+
+def describe(vs: dict) -> str:
+    """One comparison of speed_at in words: the page, the report and the README all use this."""
+    if vs["ratio"] is None:
+        return vs["verdict"]
+    ratio = f"{vs['ratio']:.2f}× as early (geometric mean of {vs['pairs']} uncensored trial pairs"
+    if vs["low"] is None:
+        rng = f"; trials {min(vs['trial_ratios']):.2f}× to {max(vs['trial_ratios']):.2f}×" if vs["pairs"] > 1 else ""
+        return f"{ratio}{rng}): {vs['verdict']}"
+    return f"{ratio}; {100 * stats.CONFIDENCE:.0f}% CI {vs['low']:.2f}× to {vs['high']:.2f}×): {vs['verdict']}"

@@ -1,16 +1,19 @@
-"""Spread-aware comparisons with the dense network: the one definition every page, takeaway,
-report and README sentence uses.
+"""Comparisons with the dense network along a curve: the one definition every page, takeaway,
+report and README sentence uses. The statistics (pairing, interval, Holm, margin, minimum trials)
+are lth_core.analysis.stats's; this module applies them to a run's levels.
 
-An arm is *clearly below* dense at a level when every trial is below the dense network's
-mean test accuracy (with one trial: its value is; that is then "single trial, no spread").
-It *falls below dense from X%* when it is clearly below at the level of X% and at every
-later (sparser) level run: a dip that recovers is noise, not a fall. It *holds dense down
-to X%* when X% is the sparsest level before that fall (or the sparsest level run, if it
-never falls). It is *clearly above* dense when every trial is at or above the dense mean.
+At each pruned level an arm is compared with its own trial's dense network (paired by trial):
+- *clearly below / above* dense: Holm-corrected over the levels of the curve (stats.clearly);
+- *at least as good as* dense: non-inferior within stats.MARGIN_POINTS (stats.at_least_as_good);
+- *falls below dense from X%*: clearly below at X% and at every sparser level run (a dip that
+  recovers is noise, not a fall);
+- *at least as good down to X%* (the smallest winning ticket): at least as good at X% and at every
+  denser pruned level.
+With fewer than stats.MIN_TRIALS trials none of these is claimed: the numbers are shown as they are.
 
 Input: the per-network frame of lth_core.analysis.results.summary_frame (rows with
-shared_dense=True are ignored). Accuracies are fractions; percents are % of prunable
-weights remaining.
+shared_dense=True are ignored). Accuracies are fractions; gaps are points (percentage points);
+percents are % of prunable weights remaining.
 """
 from __future__ import annotations
 
@@ -18,7 +21,10 @@ import math
 
 import pandas as pd
 
+from lth_core.analysis import stats
+
 ACC = "test_acc_at_early_stop"
+CENSORED_LIMIT = 0.5  # more than half of a comparison's networks censored: not measurable with this budget
 
 
 def networks(summary: pd.DataFrame) -> pd.DataFrame:
@@ -27,16 +33,21 @@ def networks(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def spread_note(trials: int) -> str:
-    """How much spread a comparison over `trials` trials can show."""
-    if trials <= 0:
-        return "no trials to compare"
-    return "single trial, no spread" if trials == 1 else f"{trials} trials, min to max"
+    """How much a comparison over `trials` paired trials can tell (stats.Paired.note)."""
+    return stats.paired([0.0] * trials).note() if trials else "no trials to compare"
+
+
+def group(summary: pd.DataFrame, level: int, arm: str) -> pd.DataFrame:
+    """The networks of one arm at one level; arm 'dense' (or level 0) is the dense network."""
+    d = networks(summary)
+    if arm == "dense" or level == 0:
+        return d[(d.level == 0) & (d.arm == "ticket")]
+    return d[(d.level == level) & (d.arm == arm)]
 
 
 def dense_accuracy(summary: pd.DataFrame, metric: str = ACC) -> float | None:
     """Mean over trials of the dense network's `metric` (None until it is trained)."""
-    d = networks(summary)
-    d = d[(d.level == 0) & (d.arm == "ticket")]
+    d = group(summary, 0, "dense")
     return float(d[metric].mean()) if len(d) else None
 
 
@@ -49,65 +60,86 @@ def nearest_level(summary: pd.DataFrame, percent: float) -> int | None:
     return int((pct.map(math.log) - math.log(percent)).abs().idxmin())
 
 
-def level_table(summary: pd.DataFrame, arm: str, metric: str = ACC) -> pd.DataFrame:
-    """Per pruned level of `arm`: mean, min, max over trials, the dense mean, and whether
-    the arm is clearly below or clearly above dense there (see the module docstring)."""
-    dense = dense_accuracy(summary, metric)
+def censored_fraction(summary: pd.DataFrame, pairs: list[tuple[int, str]]) -> float:
+    """Share of censored networks (still improving when training ended) among the (level, arm) groups
+    (0 for a frame without censoring flags: it states none)."""
+    if "censored" not in summary:
+        return 0.0
+    flags = pd.concat([group(summary, lv, arm).censored.astype(bool) for lv, arm in pairs]) if pairs else []
+    return float(flags.mean()) if len(flags) else 0.0
+
+
+def paired_diffs(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str = ACC) -> pd.Series:
+    """`arm` minus `other` at one level, in points, per trial (trials missing either side dropped)."""
+    a = group(summary, level, arm).set_index("trial")[metric]
+    b = group(summary, level, other).set_index("trial")[metric]
+    return (100 * (a - b)).dropna()
+
+
+def paired_gap(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str = ACC) -> stats.Paired:
+    """`arm` minus `other` at one level, points, paired by trial, with its confidence interval."""
+    return stats.paired(paired_diffs(summary, level, arm, other, metric))
+
+
+def level_table(summary: pd.DataFrame, arm: str, metric: str = ACC, other: str = "dense") -> pd.DataFrame:
+    """Per pruned level of `arm` against `other` (default: its trial's dense network): the arm's mean,
+    min and max, the paired gap (points) with its interval, the Holm-corrected direction over the
+    levels (clear: +1 above, -1 below, 0 neither), non-inferiority, and the censored share."""
     d = networks(summary)
     d = d[(d.arm == arm) & (d.level > 0)]
-    cols = ["level", "percent_remaining", "trials", "mean", "min", "max", "dense", "below", "above"]
-    if d.empty or dense is None:
+    cols = ["level", "percent_remaining", "trials", "mean", "min", "max", "other", "gap", "low", "high", "p",
+            "clear", "as_good", "censored"]
+    if d.empty or group(summary, 0, other).empty:
         return pd.DataFrame(columns=cols)
-    g = d.groupby("level")
-    t = pd.DataFrame({"percent_remaining": g.percent_remaining.mean(), "trials": g.trial.nunique(),
-                      "mean": g[metric].mean(), "min": g[metric].min(), "max": g[metric].max()})
-    t["dense"] = dense
-    t["below"] = t["max"] < dense      # every trial below the dense mean
-    t["above"] = t["min"] >= dense     # every trial at or above it
-    return t.reset_index()[cols].sort_values("level", ignore_index=True)
+    rows = []
+    for level, g in d.groupby("level"):
+        gap = paired_gap(summary, level, arm, other, metric)
+        rows.append({"level": int(level), "percent_remaining": float(g.percent_remaining.mean()),
+                     "trials": gap.n, "mean": float(g[metric].mean()), "min": float(g[metric].min()),
+                     "max": float(g[metric].max()), "other": float(group(summary, level, other)[metric].mean()),
+                     "gap": gap.mean, "low": gap.low, "high": gap.high, "p": gap.p, "_paired": gap,
+                     "as_good": stats.at_least_as_good(gap),
+                     "censored": censored_fraction(summary, [(level, arm), (level, other)])})
+    t = pd.DataFrame(rows).sort_values("level", ignore_index=True)
+    t["clear"] = stats.clearly(list(t.pop("_paired")))
+    return t[cols]
 
 
 def compare_to_dense(summary: pd.DataFrame, arm: str, metric: str = ACC) -> dict:
-    """Where `arm` falls below dense for good, and down to where it holds (module docstring).
+    """Where `arm` falls below dense for good, and down to where it is at least as good (module docstring).
 
-    falls_below_at: % remaining from which it is clearly below at every later level (None: never);
-    holds_down_to: the sparsest % before that (None: it falls at the first pruned level);
-    mean_below_at: % of the first level whose mean is below dense (noise included: shown for contrast).
-    """
+    falls_below_at: % remaining from which it is clearly below at every sparser level (None: never);
+    as_good_down_to: the sparsest % with every level down to it at least as good (None: not the first);
+        the levels are tested in a fixed order, densest first, stopping at the first that is not shown
+        (a fixed-sequence procedure: family-wise error at most stats.ALPHA without correction);
+    not_shown_at, not_shown_low: that first level not shown, and its interval's lower end (points);
+    mean_below_at: % of the first level whose mean gap is negative (noise included: shown for contrast);
+    enough: at least stats.MIN_TRIALS paired trials at every level (otherwise no verdict at all)."""
     t = level_table(summary, arm, metric)
     trials = int(t.trials.min()) if len(t) else 0
     out = {"arm": arm, "dense_acc": dense_accuracy(summary, metric), "trials": trials,
-           "spread": spread_note(trials), "levels_run": len(t), "falls_below_at": None,
-           "holds_down_to": None, "mean_below_at": None}
+           "enough": trials >= stats.MIN_TRIALS, "spread": spread_note(trials), "levels_run": len(t),
+           "sparsest": float(t.percent_remaining.iloc[-1]) if len(t) else None,
+           "falls_below_at": None, "as_good_down_to": None, "not_shown_at": None, "not_shown_low": None,
+           "mean_below_at": None}
     if t.empty:
         return out
-    below = list(t.below)
+    below = [c == -1 for c in t.clear]
     start = len(below)
     while start > 0 and below[start - 1]:
         start -= 1
     if start < len(below):
         out["falls_below_at"] = float(t.percent_remaining.iloc[start])
-    if start > 0:
-        out["holds_down_to"] = float(t.percent_remaining.iloc[start - 1])
-    first_mean = t[t["mean"] < t["dense"]]
+    good = 0
+    while good < len(t) and bool(t.as_good.iloc[good]):
+        good += 1
+    if good:
+        out["as_good_down_to"] = float(t.percent_remaining.iloc[good - 1])
+    if good < len(t):  # where the scan from the densest level stopped, and how low its interval reaches
+        out["not_shown_at"] = float(t.percent_remaining.iloc[good])
+        low = t.low.iloc[good]
+        out["not_shown_low"] = None if low is None or pd.isna(low) else float(low)
+    first_mean = t[t.gap < 0]
     if len(first_mean):
         out["mean_below_at"] = float(first_mean.percent_remaining.iloc[0])
     return out
-
-
-def paired_gap(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str = ACC) -> dict:
-    """`arm` minus `other` at one level, in points, paired by trial: mean, min, max and
-    whether every trial agrees on the sign ('clearly' better / worse)."""
-    d = networks(summary)
-    a = d[(d.level == level) & (d.arm == arm)].set_index("trial")[metric]
-    if other == "dense":
-        b = d[(d.level == 0) & (d.arm == "ticket")].set_index("trial")[metric]
-    else:
-        b = d[(d.level == level) & (d.arm == other)].set_index("trial")[metric]
-    gap = (100 * (a - b)).dropna()
-    if gap.empty:
-        return {"trials": 0, "mean": None, "min": None, "max": None, "clearly_better": False,
-                "clearly_worse": False, "spread": spread_note(0)}
-    return {"trials": len(gap), "mean": float(gap.mean()), "min": float(gap.min()), "max": float(gap.max()),
-            "clearly_better": bool((gap > 0).all()), "clearly_worse": bool((gap < 0).all()),
-            "spread": spread_note(len(gap))}

@@ -4,11 +4,10 @@ stability: lth_core.charts.stability).
 
 Input is lth_core.analysis.results.summary_frame (one row per level, arm and trial; accuracies are
 fractions, drawn as %; percent_remaining is the % of prunable weights left, drawn on the
-paper's reversed log axis). Every comparison goes through lth_core.analysis.spread: an arm is called
-above or below another only when every trial agrees on the sign (spread.paired_gap) *and*
-the two min..max bands over trials do not overlap; otherwise the caption says the difference
-is within the spread. With one trial it says "single trial, no spread". Pure Plotly, no
-Streamlit.
+paper's reversed log axis). Every comparison is paired by trial (spread.paired_gap) and judged by
+lth_core.analysis.stats: above or below only where the paired test says so (Holm-corrected where a
+caption counts levels); with fewer than stats.MIN_TRIALS trials a gap is a direction, not a
+verdict. Pure Plotly, no Streamlit.
 """
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lth_core.analysis import spread
+from lth_core.analysis import spread, stats
 from lth_core.charts.style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, CRITERIA_ARMS,
                                   DENSE_COLOR, base_layout, rgba, sparsity_axis)
 from lth_core.config import AT_INIT, arm_family, check_parts
@@ -45,21 +44,21 @@ def arm_line(summary: pd.DataFrame, arm: str, metric: str = ACC) -> pd.DataFrame
 
 
 def compare(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str = ACC) -> dict:
-    """`arm` against `other` at one level: spread.paired_gap (points, paired by trial) plus verdict:
-    'above' / 'below' (two or more trials, every trial's gap of one sign and the min..max bands
-    apart), 'within' (the spread does not separate them), 'single' (one trial: no spread, no
-    verdict; the gap's sign is only a direction), or 'none' (nothing to compare)."""
+    """`arm` against `other` at one level, paired by trial (spread.paired_gap, points) plus verdict:
+    'above' / 'below' (the paired t-test at stats.ALPHA rejects no difference), 'within' (it does
+    not), 'single' (fewer than stats.MIN_TRIALS trials: the gap's sign is only a direction), or
+    'none' (nothing to compare). One level, one test: a caption that scans levels uses clear_levels."""
     g = spread.paired_gap(summary, level, arm, other, metric)
-    d = spread.networks(summary)
-    a = d[(d.level == level) & (d.arm == arm)][metric]
-    b = d[(d.level == level) & (d.arm == other)][metric]
-    verdict = "none" if not g["trials"] else "single" if g["trials"] == 1 else "within"
-    if verdict == "within":
-        if g["clearly_better"] and a.min() > b.max():
-            verdict = "above"
-        elif g["clearly_worse"] and a.max() < b.min():
-            verdict = "below"
-    return {**g, "verdict": verdict, "level": level}
+    verdict = "none" if not g.n else "single" if not g.enough else "within"
+    if verdict == "within" and g.p is not None and g.p <= stats.ALPHA:
+        verdict = "above" if g.mean > 0 else "below"
+    return {"trials": g.n, "mean": g.mean, "min": g.minimum, "max": g.maximum, "low": g.low, "high": g.high,
+            "p": g.p, "paired": g, "verdict": verdict, "level": level}
+
+
+def clear_levels(summary: pd.DataFrame, levels: list[int], arm: str, other: str, metric: str = ACC) -> list[int]:
+    """Per level: +1 `arm` clearly above `other`, -1 clearly below, 0 neither, Holm over `levels`."""
+    return stats.clearly([spread.paired_gap(summary, lv, arm, other, metric) for lv in levels])
 
 
 def sparsest_common(summary: pd.DataFrame, arms) -> int | None:
@@ -81,26 +80,26 @@ def pct_text(summary: pd.DataFrame, level: int) -> str:
 
 
 def gap_text(c: dict) -> str:
-    """'+2.1 points, min +0.5 to max +3.0 over 3 trials' or '+2.1 points, single trial, no spread'."""
+    """'+2.1 points (95% CI +0.5 to +3.0, n = 5)', or '+2.1 points, n = 2' with too few trials."""
     if not c["trials"]:
         return "not measured"
-    if c["trials"] == 1:
-        return f"{c['mean']:+.1f} points"
-    return f"{c['mean']:+.1f} points, min {c['min']:+.1f} to max {c['max']:+.1f} over {c['trials']} trials"
+    if c["trials"] < stats.MIN_TRIALS or c["low"] is None:
+        return f"{c['mean']:+.1f} points, n = {c['trials']}"
+    return stats.ci_text(c["paired"], digits=1)
 
 
 def direction(c: dict, other: str) -> str:
-    """A one-trial gap, said as a direction only (SINGLE_NOTE closes the caption)."""
+    """A gap from too few trials, said as a direction only (SINGLE_NOTE closes the caption)."""
     return f"{'higher than' if c['mean'] > 0 else 'lower than' if c['mean'] < 0 else 'level with'} {other}"
 
 
-SINGLE_NOTE = ("Single trial, no spread: each gap is one measurement, a direction rather than a verdict; "
+SINGLE_NOTE = (f"With fewer than {stats.MIN_TRIALS} trials a gap is a direction, not a verdict: "
                "more trials would show whether it holds.")
 
 
 def close_caption(parts: list[str], compared: list[dict]) -> str:
-    """The caption's sentences, with SINGLE_NOTE when one of the comparisons it states had one trial."""
-    return " ".join(parts + ([SINGLE_NOTE] if any(c["trials"] == 1 for c in compared) else []))
+    """The caption's sentences, with SINGLE_NOTE when one of the comparisons it states had too few trials."""
+    return " ".join(parts + ([SINGLE_NOTE] if any(c["trials"] < stats.MIN_TRIALS for c in compared) else []))
 
 
 def edge_color(arm: str) -> str:
@@ -196,8 +195,8 @@ def criteria_caption(summary: pd.DataFrame) -> str:
                         "within": "not clearly above it here",
                         "single": direction(r, "re-init")}[r["verdict"]])
         held = spread.compare_to_dense(summary, arm)
-        if held["holds_down_to"] is not None:
-            text += f"; it holds the dense accuracy down to {held['holds_down_to']:.3g}%"
+        if held["as_good_down_to"] is not None:
+            text += f"; it is at least as good as dense down to {held['as_good_down_to']:.3g}%"
         parts.append(text + ".")
     return close_caption(parts, compared)
 

@@ -16,7 +16,8 @@ GAP = ("Dotted lines: accuracy on training examples; solid: on unseen test examp
        "between them: a smaller gap means the network generalises better.")
 NUMBERS = ("Means over trials (min and max beside them); test accuracy is read at the early-stopping iteration "
            "(minimum validation loss), as in the paper.")
-CLAIMS = ("The paper's claims measured on this run. Verdicts: holds, does not hold, unclear (within the spread "
-          "between trials), or not measurable with this budget.")
+CLAIMS = ("The paper's claims measured on this run. Verdicts: holds, does not hold, unclear (the trials do not "
+          "separate the effect from noise), too few trials to tell, not measurable with this budget (most networks "
+          "were still improving when training ended), or not comparable (the paper's premise is not met).")
 
 CHARTS = {"accuracy": ACCURACY, "early-stop": EARLY_STOP, "curves": CURVES, "gap": GAP}

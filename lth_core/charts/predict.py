@@ -35,14 +35,14 @@ def with_guesses(fig: go.Figure, guess: dict) -> go.Figure:
     return out
 
 
-def guess_histogram(rows_by_arm: dict, truth: dict, title: str | None = None) -> go.Figure:
+def guess_histogram(rows_by_arm: dict, truth: dict | None, title: str | None = None) -> go.Figure:
     """Bars: how many guesses named each level (rows_by_arm[arm] from guesses.distribution),
     grouped by arm; the true level's bar is outlined and labelled "truth"."""
     fig = base_layout(go.Figure(), title=title)
     for arm, rows in rows_by_arm.items():
         labels = [label for label, _, _ in rows]
         counts = [n for _, _, n in rows]
-        hit = [p == truth.get(arm) for _, p, _ in rows]
+        hit = [truth is not None and p == truth.get(arm) for _, p, _ in rows]  # None: too few trials to know
         fig.add_trace(go.Bar(x=labels, y=counts, name=ARM_NAMES.get(arm, arm), marker_color=ARM_COLORS.get(arm),
                              marker_line=dict(width=[3 if h else 0 for h in hit], color="#222222"),
                              text=["truth" if h else "" for h in hit], textposition="outside"))

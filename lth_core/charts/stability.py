@@ -14,9 +14,9 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from lth_core.analysis import spread
+from lth_core.analysis import spread, stats
 from lth_core.charts.style import DENSE_COLOR, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
-from lth_core.charts.beyond import (add_line, arm_line, close_caption, compare, dense_line, direction, gap_text,
+from lth_core.charts.beyond import (add_line, arm_line, clear_levels, close_caption, compare, dense_line, direction, gap_text,
                                     pct_text, present, sparsest_common)
 from lth_core.analysis.results import summary_frame
 from lth_core.store.run_store import Corrupt, Store
@@ -56,11 +56,12 @@ STRUCTURED_LITERATURE = ("What to look for: whole units are removed, so the netw
 
 
 def _bands_apart(a: pd.Series, b: pd.Series) -> str:
-    """Unpaired (different runs): 'above' / 'below' when the min..max bands do not overlap and each
-    side has two or more trials, 'single' with one trial, else 'within'."""
-    if min(len(a), len(b)) < 2:
+    """Unpaired (different runs): 'above' / 'below' when Welch's test (stats.unpaired) rejects no
+    difference, 'single' with fewer than stats.MIN_TRIALS trials on a side, else 'within'."""
+    if min(len(a), len(b)) < stats.MIN_TRIALS:
         return "single"
-    return "above" if a.min() > b.max() else "below" if a.max() < b.min() else "within"
+    p = stats.unpaired(list(a), list(b))
+    return "within" if p is None or p > stats.ALPHA else "above" if a.mean() > b.mean() else "below"
 
 
 def structured_caption(summary: pd.DataFrame, other: pd.DataFrame | None = None) -> str:
@@ -79,7 +80,7 @@ def structured_caption(summary: pd.DataFrame, other: pd.DataFrame | None = None)
                          "below": "re-init is clearly better.",
                          "within": "within the spread, as the literature found.",
                          "single": f"the ticket is {direction(c, 're-init')}."}[c["verdict"]])
-        ahead = [lv for lv in levels if compare(summary, lv, "ticket", "reinit")["verdict"] == "above"]
+        ahead = [lv for lv, c in zip(levels, clear_levels(summary, levels, "ticket", "reinit")) if c == 1]
         if ahead and len(levels) > 1:
             parts.append(f"The ticket is clearly above re-init at {len(ahead)} of {len(levels)} pruned levels.")
     elif present(summary, ("ticket",)):
@@ -95,10 +96,11 @@ def structured_caption(summary: pd.DataFrame, other: pd.DataFrame | None = None)
             gap = 100 * (a.mean() - b.mean())
             parts.append(f"Against the unstructured ticket at {o[o.level == olv].percent_remaining.mean():.3g}% "
                          f"(nearest level), the structured one is {gap:+.1f} points " + {
-                             "above": "and clearly above it (bands apart).",
-                             "below": "and clearly below it (bands apart): removing whole units costs accuracy.",
-                             "within": "(bands overlap: within the spread).",
-                             "single": "(single trial, no spread: a direction, not a verdict)."}[v])
+                             "above": "and clearly above it (Welch's test, unpaired: different runs).",
+                             "below": "and clearly below it (Welch's test, unpaired): removing whole units costs "
+                                      "accuracy.",
+                             "within": "(not told apart from it: Welch's test, unpaired).",
+                             "single": f"(fewer than {stats.MIN_TRIALS} trials: a direction, not a verdict)."}[v])
     return close_caption(parts, compared)
 
 
@@ -237,10 +239,10 @@ def stability_caption(runs, arch: str | None = None) -> str:
         sparsest = line.sort_values("level").iloc[-1]
         if label.startswith("reset") and arch in SHALLOW + DEEP and sparsest.level > 0:
             expected = "stable" if arch in SHALLOW else "unstable"
-            got = _word(sparsest) if sparsest.trials > 1 else None
+            got = _word(sparsest) if sparsest.trials >= stats.MIN_TRIALS else None
             parts.append(f"For this {'shallow' if arch in SHALLOW else 'deep'} network the literature expects the "
                          f"sparse ticket reset to θ₀ to be {expected}: " + (
-                             "with one trial this is no verdict." if got is None else
+                             f"with fewer than {stats.MIN_TRIALS} trials this is no verdict." if got is None else
                              "this run agrees." if got == expected else
                              "the trials fall on both sides, so this run cannot say." if got == "borderline" else
                              "this run disagrees."))
@@ -248,8 +250,8 @@ def stability_caption(runs, arch: str | None = None) -> str:
         (la, a), (lb, b) = lines[0], lines[1]
         ra = a.loc[a.percent_remaining.idxmin()]
         rb = b.loc[(b.percent_remaining - ra.percent_remaining).abs().idxmin()]
-        if min(ra.trials, rb.trials) < 2:
-            v = "with a single trial there is no spread, so this is a direction, not a verdict"
+        if min(ra.trials, rb.trials) < stats.MIN_TRIALS:
+            v = f"with fewer than {stats.MIN_TRIALS} trials this is a direction, not a verdict"
         elif ra["min"] > rb["max"]:
             v = f"the bands are apart: {lb} is clearly more stable"
         elif ra["max"] < rb["min"]:
