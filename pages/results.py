@@ -6,7 +6,7 @@ import streamlit as st
 
 from lth_core.charts import results as charts
 
-from lth_core.analysis import results
+from lth_core.analysis import results, stats
 from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
 from ui import data, presenter, progress, runpick, takeaways
 from ui import predict
@@ -57,8 +57,8 @@ st.markdown("**What to look for:** start at 100% on the left and move right as t
             "The blue ticket line staying at (or above) the dotted dense-network line means the small network "
             "learns as well as the big one. A control line falling below the ticket shows what the ticket "
             "needs: its own starting weights (re-init) or its own connections (random pruning). "
-            "Trust a gap only where the bands separate: a line counts as *below* dense only where every trial "
-            "is below it, from that level on.")
+            f"The bands show the spread over trials; the sentence below decides, paired by trial with "
+            f"{100 * stats.CONFIDENCE:.0f}% confidence, and gives no verdict with fewer than {stats.MIN_TRIALS} trials.")
 takeaways.dense_sentences(summary, config)
 predict.reveal(run_id, config, ladder, summary)
 

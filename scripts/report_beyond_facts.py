@@ -1,12 +1,12 @@
 """Every number docs/BEYOND.md prints, computed from stored runs (scripts/report_beyond.py writes
-the document from these). Comparisons use lth_core.analysis.spread: an arm is *clearly* better or worse
-than another at a level only when every trial agrees (paired by trial); otherwise the two are
-within their spread."""
+the document from these). Comparisons are paired by trial and judged by lth_core.analysis.stats: an
+arm is *clearly* better or worse than another at a level only where the paired t-test says so,
+Holm-corrected over the levels a statement scans, and never with fewer than stats.MIN_TRIALS trials."""
 from __future__ import annotations
 
 import pandas as pd
 
-from lth_core.analysis import results, spread
+from lth_core.analysis import results, spread, stats
 from lth_core.config import COPY_ARM
 from lth_core.store.run_store import Corrupt, Store
 
@@ -31,14 +31,18 @@ def arm_stats(summary: pd.DataFrame, arm: str, level: int) -> dict | None:
 
 
 def gaps(summary: pd.DataFrame, arm: str, other: str) -> list[dict]:
-    """Per pruned level, `arm` minus `other` in points, paired by trial (lth_core.analysis.spread.paired_gap)."""
-    return [{"level": lv, "percent": p, **spread.paired_gap(summary, lv, arm, other)} for lv, p in levels(summary)]
+    """Per pruned level, `arm` minus `other` in points, paired by trial (spread.paired_gap), with its
+    interval, and `clear` (+1 / -1 / 0) Holm-corrected over these levels (stats.clearly)."""
+    rows = [(lv, p, spread.paired_gap(summary, lv, arm, other)) for lv, p in levels(summary)]
+    clear = stats.clearly([g for _, _, g in rows])
+    return [{"level": lv, "percent": p, **g.as_dict(), "trials": g.n, "clear": c}
+            for (lv, p, g), c in zip(rows, clear)]
 
 
 def clear_levels(gap_rows: list[dict], key: str) -> list[float]:
-    """% remaining of the levels where every trial agrees (key: 'clearly_better' or 'clearly_worse');
-    a single trial has no spread to agree over, so it never counts as clear."""
-    return [g["percent"] for g in gap_rows if g[key] and g["trials"] > 1]
+    """% remaining of the levels where the ticket is clearly better (key 'clearly_better') or worse
+    ('clearly_worse'), as gaps() judged them; never with fewer than stats.MIN_TRIALS trials."""
+    return [g["percent"] for g in gap_rows if g["clear"] == (1 if key == "clearly_better" else -1)]
 
 
 def run_facts(store: Store, run_id: str) -> dict:

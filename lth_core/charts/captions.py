@@ -5,7 +5,8 @@ from __future__ import annotations
 ACCURACY = ("Read from 100% remaining on the left towards smaller networks on the right. A ticket line at or "
             "above the dotted dense line means the pruned network learns as well as the full one. A control "
             "falling below the ticket shows what the ticket needs: its own initial weights (re-init) or its own "
-            "connections (random pruning). A gap counts only where the bands (min to max over trials) separate.")
+            "connections (random pruning). The bands show the spread (min to max over trials); whether a gap counts "
+            "is decided by the paired test in the claims table, not by eye.")
 EARLY_STOP = ("The iteration of lowest validation loss: lower means faster learning, but only for filled "
               "markers. A hollow marker, or a point in the grey band (the last 10% of training), is censored: most "
               "networks were still improving, so the point shows the budget, not the speed.")
