@@ -50,7 +50,11 @@ CRITERIA = ("magnitude", "magnitude_increase", "movement", "large_init_large_fin
 GRANULARITIES = ("unstructured", "neurons", "filters")
 STRUCTURED_ARCHS = {"neurons": ("mlp1d", "lenet300", "conv2", "conv4", "conv6"), "filters": ("conv2", "conv4", "conv6")}
 AT_INIT = ("snip", "synflow", "magnitude_init")  # masks from theta_0 alone (lth_core.pruning.at_init)
-CHECKS = ("shuffle", "reinit")  # sanity checks of an at-init mask: shuffled per layer; re-initialised
+CHECKS = ("shuffle", "reinit", "invert")  # sanity checks of an at-init mask: shuffled per layer; re-initialised;
+#                                         inverted (the lowest scores kept instead: Frankle et al. 2021)
+AT_INIT_SCOPES = ("global", "layer")  # how an at-init method spends its budget: ranking every prunable layer
+#   together, choosing its own layer proportions (the methods' papers); or at IMP's per-layer counts
+LEGACY_AT_INIT_SCOPE = "layer"  # what runs stored before the field existed did (hashed without the field)
 COPY_ARM = "ticket_copy"  # the ticket trained again with another minibatch order (stability_levels)
 
 
@@ -205,6 +209,7 @@ class ExperimentConfig:
     criteria: tuple = ()         # extra IMP tickets, one per criterion (CRITERIA), as arms 'imp_<criterion>'
     at_init: tuple = ()          # masks found at initialisation (AT_INIT), as arms of the same names
     at_init_checks: tuple = ()   # sanity checks (CHECKS) of each at-init mask, as arms '<method>_<check>'
+    at_init_scope: str = "global"  # AT_INIT_SCOPES: the total count ranked over every layer, or IMP's per-layer counts
     stability_levels: tuple = ()  # levels (0..rounds) where the ticket trains twice (COPY_ARM) to measure
     #                               linear mode connectivity (lth_core.analysis.stability)
 
@@ -288,6 +293,7 @@ class ExperimentConfig:
                                           f"{', '.join(c for c in CRITERIA if c != self.pruning.criterion)}")
         if self.at_init_checks and not self.at_init:
             raise ConfigError("at_init_checks", "checks need an at-init method to check; set at_init too")
+        _check_choice("at_init_scope", self.at_init_scope, AT_INIT_SCOPES)
         gran = self.pruning.granularity
         if gran != "unstructured":
             if self.arch not in STRUCTURED_ARCHS[gran]:
@@ -357,6 +363,8 @@ class ExperimentConfig:
         if extra:
             raise ConfigError(sorted(extra)[0], f"unknown field; allowed: {', '.join(sorted(known))}")
         d = dict(d)
+        if d.get("at_init") and "at_init_scope" not in d:  # stored before the field: IMP's per-layer counts
+            d["at_init_scope"] = LEGACY_AT_INIT_SCOPE
         for key, sub in (("pruning", PruningConfig), ("training", TrainingConfig)):
             if key in d and isinstance(d[key], dict):
                 sub_known = {f.name for f in dataclasses.fields(sub)}
@@ -380,6 +388,10 @@ class ExperimentConfig:
             holder = d if section is None else d[section]
             if holder[name] == _default(section, name):
                 del holder[name]
+        # at_init_scope changes nothing without at-init arms, and its legacy value is how runs stored
+        # before it existed were computed: in both cases it is left out, so their ids stay valid
+        if not self.at_init or self.at_init_scope == LEGACY_AT_INIT_SCOPE:
+            del d["at_init_scope"]
         payload = json.dumps({"schema": schema, "config": d}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -223,15 +223,15 @@ def at_init_methods(summary: pd.DataFrame) -> list[str]:
 
 
 def at_init_figure(summary: pd.DataFrame, all_percents=None, title: str | None = None) -> go.Figure:
-    """One panel per at-init method: its mask, its two sanity checks (layers shuffled, re-
-    initialised; lighter, dotted and dashed), against the IMP ticket and its re-init."""
+    """One panel per at-init method: its mask, its sanity checks (layers shuffled, re-initialised,
+    scores inverted; lighter, dotted, dashed and dash-dotted), against the IMP ticket and its re-init."""
     methods = at_init_methods(summary) or list(AT_INIT[:1])
     fig = make_subplots(rows=1, cols=len(methods), shared_yaxes=True, horizontal_spacing=0.03,
                         subplot_titles=[short(m) for m in methods])
     base_layout(fig, title=title, height=440, panels=True)
     shown = set()
     for i, m in enumerate(methods, start=1):
-        for arm in present(summary, ("reinit", "ticket", f"{m}_reinit", f"{m}_shuffle", m)):
+        for arm in present(summary, ("reinit", "ticket", f"{m}_reinit", f"{m}_shuffle", f"{m}_invert", m)):
             add_line(fig, arm_line(summary, arm), arm, row=1, col=i, showlegend=arm not in shown,
                       width=3 if arm in (m, "ticket") else 2)
             shown.add(arm)
@@ -288,7 +288,10 @@ AT_INIT_LITERATURE = ("What to look for: a mask found at initialisation costs no
                       "are we missing the mark?\") found that SNIP, SynFlow and magnitude at init do about as well "
                       "as their own layer-shuffled and re-initialised versions, so they learn only how sparse each "
                       "layer should be, and fall short of IMP; the IMP ticket, unlike them, loses accuracy when "
-                      "re-initialised. Cheaper but worse shows as a point to the left and lower.")
+                      "re-initialised. Each method here chooses its own layer proportions (all layers ranked "
+                      "together, as SNIP and SynFlow define it), so the shuffled check keeps those proportions. "
+                      "Their third check inverts the scores (the lowest kept): a method whose scores matter beats "
+                      "its inversion. Cheaper but worse shows as a point to the left and lower.")
 
 
 def at_init_caption(summary: pd.DataFrame) -> str:
@@ -301,10 +304,17 @@ def at_init_caption(summary: pd.DataFrame) -> str:
     for m in methods:
         level = sparsest_common(summary, (m,))
         sents = []
-        for check, what in (("shuffle", "layers-shuffled"), ("reinit", "re-initialised")):
+        for check, what in (("shuffle", "layers-shuffled"), ("reinit", "re-initialised"), ("invert", "inverted")):
             if sparsest_common(summary, (m, f"{m}_{check}")) == level:
                 c = compare(summary, level, m, f"{m}_{check}")
                 compared.append(c)
+                if check == "invert":
+                    sents.append(f"against its inverted scores ({gap_text(c)}) " + {
+                        "above": "it is clearly better: its scores carry information",
+                        "below": "it is clearly worse than its own inversion: its ranking hurts here",
+                        "within": "it is not told apart from its inversion: no sign here that its scores matter",
+                        "single": "it is " + direction(c, "its inversion")}[c["verdict"]])
+                    continue
                 sents.append(f"against its {what} check ({gap_text(c)}) " + {
                     "above": "it is clearly better: it fails the check, its mask carries more than per-layer "
                              "sparsity here, unlike the literature",

@@ -50,6 +50,8 @@ for _m, (_c, _n, _s, _shuffle, _reinit) in _AT_INIT.items():
     ARM_DASH[f"{_m}_shuffle"], ARM_SYMBOL[f"{_m}_shuffle"] = "dot", _shuffle
     ARM_COLORS[f"{_m}_reinit"], ARM_NAMES[f"{_m}_reinit"] = _tint(_c), f"{_n.split(' (')[0]}, re-initialised (check)"
     ARM_DASH[f"{_m}_reinit"], ARM_SYMBOL[f"{_m}_reinit"] = "dash", _reinit
+    ARM_COLORS[f"{_m}_invert"], ARM_NAMES[f"{_m}_invert"] = _tint(_c), f"{_n.split(' (')[0]}, scores inverted (check)"
+    ARM_DASH[f"{_m}_invert"], ARM_SYMBOL[f"{_m}_invert"] = "dashdot", "triangle-down"
 # the stability copy: the ticket again, another minibatch order
 ARM_COLORS["ticket_copy"], ARM_NAMES["ticket_copy"] = _tint(ARM_COLORS["ticket"]), "Ticket, second copy (stability)"
 ARM_DASH["ticket_copy"], ARM_SYMBOL["ticket_copy"] = "dot", "hexagram"
@@ -58,12 +60,13 @@ RUN_COLORS = ("#3B82F6", "#F28E2B", "#2CA58D", "#E15759", "#B07AA1", "#EDC948", 
               "#9C755F", "#59A14F")
 GRID = "rgba(128,128,128,0.25)"
 CRITERIA_ARMS = tuple(_CRITERIA)
-AT_INIT_ARMS = tuple(a for m in _AT_INIT for a in (m, f"{m}_shuffle", f"{m}_reinit"))
+AT_INIT_ARMS = tuple(a for m in _AT_INIT for a in (m, f"{m}_shuffle", f"{m}_reinit", f"{m}_invert"))
 ARM_ORDER = PAPER_ARMS + CRITERIA_ARMS + AT_INIT_ARMS + ("ticket_copy",)
 # the arms drawn together on one chart (lth_core.charts.beyond): each pair must stay apart for
 # every colour-vision deficiency, by colour or by both dash and marker (tests/test_accessibility.py)
 CHART_GROUPS = {"paper": PAPER_ARMS, "criteria": ("ticket", "reinit", "random", *CRITERIA_ARMS),
-                **{f"at_init:{m}": ("ticket", "reinit", m, f"{m}_shuffle", f"{m}_reinit") for m in _AT_INIT},
+                **{f"at_init:{m}": ("ticket", "reinit", m, f"{m}_shuffle", f"{m}_reinit", f"{m}_invert")
+                   for m in _AT_INIT},
                 "at_init_methods": ("ticket", *_AT_INIT), "stability": ("ticket", "ticket_copy")}
 OVERLAY_COLOR = "#59A14F"  # a second run drawn over a chart's arms (structured vs unstructured)
 

@@ -85,7 +85,9 @@ BEYOND_FLAGS = (
     ("--criteria", "extra IMP tickets by other criteria, as arms: comma list of magnitude, magnitude_increase, "
                    "movement, large_init_large_final (or none)"),
     ("--at-init", "masks found at initialisation, as arms: comma list of snip, synflow, magnitude_init (or none)"),
-    ("--at-init-checks", "sanity checks of each at-init mask: comma list of shuffle, reinit (or none)"),
+    ("--at-init-checks", "sanity checks of each at-init mask: comma list of shuffle, reinit, invert (or none)"),
+    ("--at-init-scope", "how an at-init mask spends its budget: global (default: every layer ranked together, as "
+                        "SNIP and SynFlow define it) or layer (IMP's per-layer counts)"),
     ("--stability-levels", "levels where the ticket trains twice to measure its stability (linear mode "
                            "connectivity): comma list, e.g. 0,2,4 (or none)"),
 )
@@ -233,7 +235,8 @@ def config_from_args(a) -> ExperimentConfig:
     """Preset, then every flag given, in that order of precedence."""
     c = get_preset(preset_name(a))
     top = {k: getattr(a, k) for k in ("dataset", "arch", "controls", "trials", "seed", "device", "criteria",
-                                      "at_init", "at_init_checks", "stability_levels") if getattr(a, k) is not None}
+                                      "at_init", "at_init_checks", "at_init_scope", "stability_levels")
+           if getattr(a, k) is not None}
     if "dataset" in top and "arch" not in top:
         fits = compatible_archs(top["dataset"])
         if fits and c.arch not in fits:
@@ -403,9 +406,44 @@ def _add_analyse_parser(sub) -> None:
     nz.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
     nz.add_argument("--data-dir", type=Path)
     nz.add_argument("--json", action="store_true", help="print the stored record as one JSON object")
+    ni = kinds.add_parser("noise-init", help="the paper's protocol: Gaussian noise on the ticket's initial weights, "
+                                             "then retrained; compared with the ticket and its re-init, paired by "
+                                             "trial (stored with the run; trains one network per trial, level and "
+                                             "scale)")
+    ni.add_argument("run_id")
+    ni.add_argument("--levels", type=_list_of("--levels", int), required=True, help="comma list of pruned levels")
+    ni.add_argument("--scales", type=_list_of("--scales", float),
+                    help="comma list of noise scales > 0, relative to each layer's initialisation std "
+                         "(default 0.5,1,2)")
+    ni.add_argument("--store", type=Path, help="store holding the run (default $LTH_STORE or ./runs)")
+    ni.add_argument("--data-dir", type=Path)
+
+
+def cmd_noise_init(a) -> int:
+    from lth_core.analysis import noise_init, stats
+    from lth_core.store.run_store import Store, default_store_root, validate_run_id
+    try:
+        run_id = validate_run_id(a.run_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    store = Store(a.store or default_store_root())
+    if not store.has_run(run_id):
+        raise UsageError(f"no run {run_id} in {store.root} (the gallery is read-only: copy the run to a store)")
+    try:
+        noise_init.compute(store, run_id, a.levels, a.scales or noise_init.DEFAULT_SCALES, a.data_dir)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for r in noise_init.comparisons(store, run_id).itertuples():
+        parts = [f"vs {arm}: {stats.ci_text(getattr(r, f'vs_{arm}'))}" for arm in ("ticket", "reinit")
+                 if isinstance(getattr(r, f"vs_{arm}", None), stats.Paired)]
+        print(f"level {r.level} ({r.percent_remaining:.3g}%), noise x{r.scale:g}: {100 * r.perturbed:.2f}%; "
+              + "; ".join(parts))
+    return 0
 
 
 def cmd_analyse(a) -> int:
+    if a.analysis == "noise-init":
+        return cmd_noise_init(a)
     from lth_core.analysis import analyses
     from lth_core.execution import analysis_jobs
     from lth_core.store import gallery

@@ -14,7 +14,8 @@ Beyond the paper (docs/BEYOND.md), a run may also train, per level:
   imp_<criterion> - an IMP ticket of its own chain whose rounds keep weights by another
                     criterion (lth_core.pruning.criteria), from the same dense network;
   <method>        - a mask found at initialisation (lth_core.pruning.at_init) at the level's counts,
-                    trained from theta_0; <method>_shuffle / <method>_reinit its sanity checks;
+                    trained from theta_0; <method>_shuffle / <method>_reinit / <method>_invert its
+                  sanity checks (lth_core.pruning.at_init);
   ticket_copy     - at stability_levels, the ticket again with another minibatch order; the
                     error along the line between the two (lth_core.analysis.stability) is stored as
                     t<trial>/L<level>/stability.json.
@@ -166,9 +167,10 @@ class _Run:
         """A new seeded initialisation (re-init arms)."""
         return build(self.c.arch, seed, self.c.training.dropout).state_dict()
 
-    def at_init(self, trial, level, method):
-        """The mask `method` finds on theta_0 at this level's counts (computed once per run)."""
-        key = (self.run_id, trial, level, method)
+    def at_init(self, trial, level, method, invert: bool = False):
+        """The mask `method` finds on theta_0 at this level's count (computed once per run); invert:
+        the inversion check's mask (the lowest scores kept)."""
+        key = (self.run_id, trial, level, method, invert)
         if key not in self._at_init:
             if any(k[0] != self.run_id for k in self._at_init):  # a worker's cache holds one run's masks
                 self._at_init.clear()
@@ -176,7 +178,8 @@ class _Run:
             model.load_state_dict(self.theta0(trial))
             batches = snip_batches(self.c, self.data_dir, derive_seed(trial_seed(self.c, trial), "snip")) \
                 if method == "snip" else None
-            self._at_init[key] = at_init_mask(method, model, self.kinds, self.c.pruning, level, batches)
+            self._at_init[key] = at_init_mask(method, model, self.kinds, self.c.pruning, level, batches,
+                                              scope=self.c.at_init_scope, invert=invert)
         return self._at_init[key]
 
     def arm_masks_init(self, trial, level, arm):
@@ -205,6 +208,8 @@ class _Run:
         if family == "at_init":
             return self.at_init(trial, level, arm), self.theta0(trial)
         method, check = check_parts(arm)
+        if check == "invert":
+            return self.at_init(trial, level, method, invert=True), self.theta0(trial)
         found = self.at_init(trial, level, method)
         if check == "shuffle":
             return random_like(found, torch.Generator().manual_seed(derive_seed(seed, "shuffle", method, level))), \

@@ -1,8 +1,14 @@
 """Masks found at initialisation, before any training: the "find them earlier" question.
 
-Each method scores theta_0 alone and keeps the top weights at exactly the counts IMP would
-have at the same level (lth_core.pruning.magnitude.counts_after: layer-wise or global, the output layer
-at its own rate), so an at-init arm and the IMP ticket of a level have the same sparsity.
+Each method scores theta_0 alone and keeps the top-scoring weights, as many in all as IMP keeps at the
+same level (lth_core.pruning.magnitude.counts_after), so an at-init arm and the IMP ticket of a level have
+the same sparsity. How the budget is spent (the config's at_init_scope):
+  global  every prunable layer ranked together: each method chooses its own layer proportions, as
+          SNIP and SynFlow define it (SynFlow exists because layer-wise budgets can collapse a layer);
+  layer   at IMP's exact per-layer counts (the variant runs stored before the field used).
+The inversion check (Frankle et al. 2021, "Pruning neural networks at initialization: why are we
+missing the mark?") keeps the lowest-scoring weights instead, at the same counts: a method whose
+scores matter should lose when inverted.
 
   magnitude_init  |theta_0|
   snip            |g * theta_0|, g the loss gradient summed over SNIP_BATCHES minibatches
@@ -15,11 +21,12 @@ at its own rate), so an at-init arm and the IMP ticket of a level have the same 
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import torch
 from torch.nn import functional as F
 
-from lth_core.config import AT_INIT, PruningConfig
+from lth_core.config import AT_INIT, AT_INIT_SCOPES, PruningConfig
 from lth_core.pruning.masks import Masks
 from lth_core.pruning.magnitude import counts_after, prune_by_counts
 
@@ -27,20 +34,35 @@ SNIP_BATCHES = 10
 SYNFLOW_STEPS = 100
 
 
+def budget(sizes: dict[str, int], kinds: dict[str, str], cfg: PruningConfig, level: int, scope: str):
+    """(kinds, cfg, counts) to rank with at IMP level `level`: IMP's own per-layer counts (scope
+    'layer'), or one pool of every prunable layer holding IMP's total count (scope 'global')."""
+    keep = counts_after(sizes, kinds, cfg, level)
+    if scope == "layer":
+        return kinds, cfg, keep
+    if scope != "global":
+        raise ValueError(f"unknown at-init scope {scope!r}; allowed: {', '.join(AT_INIT_SCOPES)}")
+    pooled = {n: "fc" for n in kinds}  # any kind but "output" joins the global pool
+    return pooled, dataclasses.replace(cfg, strategy="global"), {"_pool": sum(keep.values())}
+
+
 def at_init_mask(method: str, model: torch.nn.Module, kinds: dict[str, str], cfg: PruningConfig, level: int,
-                 batches=None) -> Masks:
-    """The mask `method` finds on `model` (holding theta_0, on the CPU) at IMP level `level`'s counts.
-    batches: (inputs, labels) minibatches, needed by snip only."""
+                 batches=None, scope: str = "global", invert: bool = False) -> Masks:
+    """The mask `method` finds on `model` (holding theta_0, on the CPU) with IMP level `level`'s count.
+    batches: (inputs, labels) minibatches, needed by snip only. invert: keep the lowest scores."""
     params = dict(model.named_parameters())
     sizes = {n: params[n].numel() for n in kinds}
     ones = {n: torch.ones_like(params[n], dtype=torch.bool) for n in kinds}
-    keep = counts_after(sizes, kinds, cfg, level)
+    rank_kinds, rank_cfg, keep = budget(sizes, kinds, cfg, level, scope)
+    sign = -1.0 if invert else 1.0
     if method == "magnitude_init":
-        return prune_by_counts({n: params[n].detach() for n in kinds}, ones, kinds, cfg, keep)
+        scores = {n: sign * params[n].detach().abs() for n in kinds}
+        return prune_by_counts(scores, ones, rank_kinds, rank_cfg, keep, scored=True)
     if method == "snip":
-        return prune_by_counts(snip_scores(model, kinds, batches), ones, kinds, cfg, keep, scored=True)
+        scores = {n: sign * v for n, v in snip_scores(model, kinds, batches).items()}
+        return prune_by_counts(scores, ones, rank_kinds, rank_cfg, keep, scored=True)
     if method == "synflow":
-        return synflow_mask(model, kinds, cfg, sizes, keep)
+        return synflow_mask(model, kinds, rank_kinds, rank_cfg, sizes, keep, sign)
     raise ValueError(f"unknown at-init method {method!r}; allowed: {', '.join(AT_INIT)}")
 
 
@@ -54,8 +76,10 @@ def snip_scores(model: torch.nn.Module, kinds: dict[str, str], batches) -> dict:
     return {n: (params[n].grad * params[n]).detach().abs() for n in kinds}
 
 
-def synflow_mask(model: torch.nn.Module, kinds: dict[str, str], cfg: PruningConfig, sizes: dict, keep: dict) -> Masks:
-    """Iterative SynFlow: SYNFLOW_STEPS rescorings, the survivors shrinking geometrically to `keep`."""
+def synflow_mask(model: torch.nn.Module, kinds: dict[str, str], rank_kinds: dict[str, str], cfg: PruningConfig,
+                 sizes: dict, keep: dict, sign: float = 1.0) -> Masks:
+    """Iterative SynFlow: SYNFLOW_STEPS rescorings, the survivors shrinking geometrically to `keep`
+    (counts per rank_kinds' grouping; sign -1 ranks the lowest scores first: the inversion check)."""
     net = copy.deepcopy(model).double().eval()  # float64: the product of many |weights| overflows less
     with torch.no_grad():
         for p in net.state_dict().values():
@@ -63,7 +87,7 @@ def synflow_mask(model: torch.nn.Module, kinds: dict[str, str], cfg: PruningConf
                 p.abs_()
     params = dict(net.named_parameters())
     masks = {n: torch.ones_like(params[n], dtype=torch.bool) for n in kinds}
-    full = counts_after(sizes, kinds, cfg, 0)
+    full = counts_after(sizes, rank_kinds, cfg, 0)
     x = torch.ones((1, *input_shape(net)), dtype=torch.float64)
     orig = {n: params[n].detach().clone() for n in kinds}
     for step in range(1, SYNFLOW_STEPS + 1):
@@ -72,12 +96,12 @@ def synflow_mask(model: torch.nn.Module, kinds: dict[str, str], cfg: PruningConf
                 params[n].copy_(orig[n] * masks[n])
         net.zero_grad()
         net(x).sum().backward()
-        score = {n: (params[n].grad * params[n]).detach().abs() for n in kinds}
+        score = {n: sign * (params[n].grad * params[n]).detach().abs() for n in kinds}
         frac = step / SYNFLOW_STEPS
         target = {k: int(round(full[k] * (keep[k] / full[k]) ** frac)) if full[k] else 0 for k in keep}
         if step == SYNFLOW_STEPS:
             target = keep
-        masks = prune_by_counts(score, masks, kinds, cfg, target, scored=True)
+        masks = prune_by_counts(score, masks, rank_kinds, cfg, target, scored=True)
     return masks
 
 
