@@ -152,6 +152,15 @@ class PruningConfig:
         _check_number("rounds", rounds, 1, MAX_ROUNDS, integer=True)
         return 1.0 - (1.0 - target) ** (1.0 / rounds)
 
+    @staticmethod
+    def rounds_until(rate: float, target: float) -> int:
+        """The fewest rounds at `rate` per round (in (0, 1)) that prune at least `target` in total (in
+        (0, 1)), at most MAX_ROUNDS: the rounds of a lesson where only the rate changes."""
+        _check_number("rate", rate, 0, 1, integer=False, lo_open=True, hi_open=True)
+        _check_number("target", target, 0, 1, integer=False, lo_open=True, hi_open=True)
+        exact = math.log(1.0 - target) / math.log(1.0 - rate)
+        return max(1, min(MAX_ROUNDS, math.ceil(exact - 1e-9)))
+
 
 @dataclass(frozen=True)
 class TrainingConfig:

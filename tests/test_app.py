@@ -172,6 +172,17 @@ def test_target_sparsity_shows_the_derived_rate(empty_store):
     assert "**50.00%** of the surviving weights" in texts(at)
 
 
+def test_rate_until_a_size_derives_the_rounds(empty_store):
+    """rate + target in the address: the rounds follow, so a lesson that changes only the rate keeps its size."""
+    at = open_page("pages/run.py", {"preset": "quick", "rate": "0.2", "target": "0.95", "trials": "3", "only": "rate"})
+    assert_clean(at)
+    assert at.radio(key="f_schedule").value == "until"
+    assert "**14 rounds** prune at least 95%" in texts(at)
+    at.number_input(key="f_rate").set_value(50.0).run()
+    assert "**5 rounds** prune at least 95%" in texts(at)
+    assert at.query_params["rate"] == "0.5" and at.query_params["target"] == "0.95" and "rounds" not in at.query_params
+
+
 def test_start_submits_the_config_the_controls_describe(empty_store):
     """Setting widgets and pressing Start stores exactly the matching config."""
     at = open_page("pages/run.py")

@@ -77,13 +77,13 @@ def test_large_init_large_final_keeps_weights_large_at_both_ends():
 
 @pytest.mark.parametrize("method", ["snip", "synflow", "magnitude_init"])
 @pytest.mark.parametrize("strategy", ["layerwise", "global"])
-def test_at_init_masks_have_imps_counts(method, strategy, mnist1d):
-    """An at-init mask has exactly the per-layer (or pooled) counts IMP has at the same level."""
+def test_at_init_masks_at_layer_scope_have_imps_counts(method, strategy, mnist1d):
+    """At scope 'layer' an at-init mask has exactly the per-layer (or pooled) counts IMP has at the same level."""
     model, kinds, state = _net("mlp1d")
     cfg = PruningConfig(rate=0.5, rounds=4, strategy=strategy)
     batches = [(mnist1d.x_train[i * 50:(i + 1) * 50], mnist1d.y_train[i * 50:(i + 1) * 50]) for i in range(3)]
     level = 3
-    mask = at_init_mask(method, model, kinds, cfg, level, batches)
+    mask = at_init_mask(method, model, kinds, cfg, level, batches, scope="layer")
     want = counts_after({n: state[n].numel() for n in kinds}, kinds, cfg, level)
     got = {n: int(m.sum()) for n, m in mask.items()}
     if strategy == "layerwise":
@@ -93,15 +93,44 @@ def test_at_init_masks_have_imps_counts(method, strategy, mnist1d):
         assert all(got[n] == want[n] for n in kinds if kinds[n] == "output")
 
 
-def test_snip_keeps_the_largest_sensitivities(mnist1d):
-    """SNIP's mask keeps the weights with the largest |g * theta_0| of each layer."""
+@pytest.mark.parametrize("method", ["snip", "synflow", "magnitude_init"])
+def test_global_scope_keeps_imps_total_and_chooses_its_own_layers(method, mnist1d):
+    """At scope 'global' (the default) the total count equals IMP's, while the layers' shares are the method's."""
+    model, kinds, state = _net("lenet300")
+    cfg = PruningConfig(rate=0.2, rounds=10)
+    batches = [(torch.randn(60, 784), torch.randint(0, 10, (60,)))]
+    mask = at_init_mask(method, model, kinds, cfg, 10, batches)
+    want = counts_after({n: state[n].numel() for n in kinds}, kinds, cfg, 10)
+    got = {n: int(m.sum()) for n, m in mask.items()}
+    assert sum(got.values()) == sum(want.values()) and got != want
+
+
+def test_snip_keeps_the_largest_sensitivities_over_all_layers(mnist1d):
+    """SNIP's mask keeps the weights with the largest |g * theta_0| of the whole network."""
     model, kinds, _ = _net("mlp1d")
     batches = [(mnist1d.x_train[:100], mnist1d.y_train[:100])]
     cfg = PruningConfig(rate=0.5, rounds=2)
     mask = at_init_mask("snip", model, kinds, cfg, 1, batches)
     sc = snip_scores(model, kinds, batches)
-    for n in kinds:
-        assert sc[n][mask[n]].min() >= sc[n][~mask[n]].max()
+    kept = torch.cat([sc[n][mask[n]] for n in kinds])
+    dropped = torch.cat([sc[n][~mask[n]] for n in kinds])
+    assert kept.min() >= dropped.max()
+
+
+@pytest.mark.parametrize("scope", ["global", "layer"])
+def test_inversion_keeps_the_lowest_scores_at_the_same_counts(scope, mnist1d):
+    """The inversion check keeps exactly the weights the method ranks lowest, as many per group as the method."""
+    model, kinds, _ = _net("mlp1d")
+    cfg = PruningConfig(rate=0.5, rounds=2)
+    mask = at_init_mask("magnitude_init", model, kinds, cfg, 2, scope=scope)
+    inv = at_init_mask("magnitude_init", model, kinds, cfg, 2, scope=scope, invert=True)
+    params = dict(model.named_parameters())
+    assert sum(int(m.sum()) for m in inv.values()) == sum(int(m.sum()) for m in mask.values())
+    groups = [[n] for n in kinds] if scope == "layer" else [list(kinds)]
+    for names in groups:
+        kept = torch.cat([params[n].detach().abs()[inv[n]] for n in names])
+        dropped = torch.cat([params[n].detach().abs()[~inv[n]] for n in names])
+        assert kept.max() <= dropped.min()
 
 
 def test_synflow_is_data_free_and_deterministic():

@@ -6,7 +6,7 @@ import pytest
 from lth_core.analysis import claims, results
 
 from lth_core.store import gallery
-from lth_core.config import SCHEMA_VERSION
+from lth_core.config import SCHEMA_VERSION, ExperimentConfig
 
 STORE = gallery.gallery_store()
 OLD = [rid for rid in STORE.run_ids() if STORE.config(rid).schema_of(rid) == 1]
@@ -59,3 +59,13 @@ def test_headline_dense_networks_stop_before_sixty_percent_of_the_budget():
 def test_every_gallery_run_still_hashes_to_its_folder(run_id):
     """Config fields added since (ADDED_FIELDS, e.g. criteria, granularity) leave every stored id unchanged."""
     assert STORE.config(run_id).schema_of(run_id) is not None
+
+
+def test_at_init_scope_keeps_stored_ids_and_separates_new_runs():
+    """A config stored before at_init_scope existed loads as 'layer' with its old id; 'global' is a new run;
+    a run without at-init arms hashes as it always did."""
+    legacy = STORE.config("d8fc91b11065e990")  # the at-init example stored before the field
+    assert legacy.at_init_scope == "layer" and legacy.run_id() == "d8fc91b11065e990"
+    assert legacy.replace(at_init_scope="global").run_id() != legacy.run_id()
+    plain = ExperimentConfig()
+    assert plain.replace(at_init_scope="layer").run_id() == plain.run_id()

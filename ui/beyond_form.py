@@ -26,8 +26,8 @@ BEYOND_HELP = {
                "init), trained at the ticket's sizes: cheaper to find, but as good? Each adds one network per "
                "level and trial. Only when pruning single weights.",
     "at_init_checks": "The literature's sanity checks of each mask found at init: the same mask shuffled within "
-                      "each layer, and on fresh random weights. If they do as well, only the layer sizes mattered. "
-                      "Choose a mask above first.",
+                      "each layer, on fresh random weights, and with its scores inverted (the lowest kept). If they "
+                      "do as well, only the layer sizes mattered. Choose a mask above first.",
     "stability_levels": "At these levels the ticket trains a second time with another order of minibatches; the "
                         "error along the straight line between the two shows whether training is stable (Frankle "
                         "et al. 2020). One extra network per chosen level and trial.",
@@ -73,7 +73,7 @@ def _draw(fits: tuple, rounds: int, widget, now: dict) -> None:
     widget("at_init", st.pills, "Masks found at initialisation", list(AT_INIT), selection_mode="multi",
            format_func=CONTROL_SHORT.get, help=BEYOND_HELP["at_init"], off=now["granularity"] != "unstructured")
     widget("at_init_checks", st.pills, "Checks of those masks", list(CHECKS), selection_mode="multi",
-           format_func={"shuffle": "shuffled per layer", "reinit": "re-initialised"}.get,
+           format_func={"shuffle": "shuffled per layer", "reinit": "re-initialised", "invert": "scores inverted"}.get,
            help=BEYOND_HELP["at_init_checks"], off=not now["at_init"])
     widget("stability_levels", st.multiselect, "Stability at levels", list(range(rounds + 1)),
            placeholder="none", help=BEYOND_HELP["stability_levels"],

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core.config import CONTROLS, ConfigError, TrainingConfig, parse_milestones
+from lth_core.config import CONTROLS, ConfigError, PruningConfig, TrainingConfig, parse_milestones
 from lth_core.data.datasets import availability
 from lth_core.models.architectures import layer_sizes
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image
@@ -96,14 +96,15 @@ def _schedule_changed() -> None:
     s, n = st.session_state, st.session_state[W + "rounds"]
     if s[W + "schedule"] == "target":
         s[W + "target"] = 100 * (1 - (1 - s[W + "rate"] / 100) ** n)
-    else:
+    elif s[W + "schedule"] == "rate":
         s[W + "rate"] = round(100 * (1 - (1 - s[W + "target"] / 100) ** (1 / n)), 4)
+    # until: the rate and the total both stay; the rounds follow from them
 
 
 def _rate_pct() -> float:
     """The per-round rate (%) the pruning widgets describe now."""
     s = st.session_state
-    if s[W + "schedule"] == "rate":
+    if s[W + "schedule"] in ("rate", "until"):
         return s[W + "rate"]
     return 100 * (1 - (1 - s[W + "target"] / 100) ** (1 / s[W + "rounds"]))
 
@@ -218,23 +219,36 @@ def render() -> dict:
 
     if _shown("rate", "rounds", "strategy", "reset"):
         st.markdown("##### 2 · Pruning")
-    schedule = _widget("schedule", st.radio, "Say how much to prune as", ["rate", "target"], horizontal=True,
+    schedule = _widget("schedule", st.radio, "Say how much to prune as", list(params.SCHEDULES), horizontal=True,
                        on_change=_schedule_changed,
-                       format_func={"rate": "a rate per round", "target": "a target sparsity"}.get)
+                       format_func={"rate": "a rate per round", "target": "a target sparsity",
+                                    "until": "a rate, until a size"}.get)
     c1, c2 = st.columns(2)
-    with c2:
-        rounds = _widget("rounds", st.number_input, "Rounds", 1, params.INT_RANGES["rounds"][1], step=1,
-                         help="Pruning rounds after the dense run; each adds one sparsity level.")
-    with c1:
-        if schedule == "rate":
+    if schedule == "until":  # the rounds follow from the rate and the total: change the rate alone
+        with c1:
             rate = _widget("rate", st.number_input, "Prune per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
-                           help="Share of the surviving weights removed each round (the paper: 20%). "
-                                "The output layer is pruned at half this rate, as in the paper.") / 100
-            target = 1 - (1 - rate) ** rounds
-        else:
-            target = _widget("target", st.number_input, "Prune in total (%)", 0.1, 99.9, step=5.0, format="%.1f",
-                             help="Share of the weights removed after the last round.") / 100
-            rate = 1 - (1 - target) ** (1 / rounds)
+                           help="Share of the surviving weights removed each round (the paper: 20%).") / 100
+        with c2:
+            target = _widget("target", st.number_input, "Until pruned in total (%)", 0.1, 99.9, step=5.0,
+                             format="%.1f", help="Rounds continue until at least this share is pruned.") / 100
+        rounds = PruningConfig.rounds_until(rate, target)
+        if _shown("rate", "target"):
+            st.caption(f"At {100 * rate:.3g}% per round, **{rounds} round{'s' * (rounds > 1)}** prune at least "
+                       f"{100 * target:.3g}% ({100 * (1 - rate) ** rounds:.3g}% of each hidden layer remains).")
+    else:
+        with c2:
+            rounds = _widget("rounds", st.number_input, "Rounds", 1, params.INT_RANGES["rounds"][1], step=1,
+                             help="Pruning rounds after the dense run; each adds one sparsity level.")
+        with c1:
+            if schedule == "rate":
+                rate = _widget("rate", st.number_input, "Prune per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
+                               help="Share of the surviving weights removed each round (the paper: 20%). "
+                                    "The output layer is pruned at half this rate, as in the paper.") / 100
+                target = 1 - (1 - rate) ** rounds
+            else:
+                target = _widget("target", st.number_input, "Prune in total (%)", 0.1, 99.9, step=5.0,
+                                 format="%.1f", help="Share of the weights removed after the last round.") / 100
+                rate = 1 - (1 - target) ** (1 / rounds)
     if schedule == "target" and _shown("target"):
         st.caption(f"Each round prunes 1 − (1 − P)^(1/n) = 1 − (1 − {target:.3g})^(1/{rounds}) = "
                    f"**{100 * rate:.2f}%** of the surviving weights.")

@@ -71,11 +71,21 @@ def defaults() -> dict:
     return values_from_config(get_preset(DEFAULT_PRESET))
 
 
+SCHEDULES = ("rate", "target", "until")  # a rate per round; a total over n rounds; a rate until a total
+
+
 def per_round_rate(v: dict) -> float:
     """The fc rate per round: given directly, or 1 - (1 - P)^(1/n) for a target P over n rounds."""
     if v["schedule"] == "target":
         return PruningConfig.rate_for_target(v["target"], v["rounds"])
     return v["rate"]
+
+
+def rounds_of(v: dict) -> int:
+    """The rounds: given, or (schedule 'until') the fewest at the rate that prune the target in total."""
+    if v["schedule"] == "until":
+        return PruningConfig.rounds_until(v["rate"], v["target"])
+    return v["rounds"]
 
 
 def with_arch_pruning(v: dict) -> dict:
@@ -97,7 +107,7 @@ def milestones_text(ms) -> str:
 
 def config_from_values(v: dict) -> ExperimentConfig:
     """The experiment the form describes; raises ConfigError naming the bad field."""
-    pruning = PruningConfig(strategy=v["strategy"], rate=per_round_rate(v), rounds=v["rounds"],
+    pruning = PruningConfig(strategy=v["strategy"], rate=per_round_rate(v), rounds=rounds_of(v),
                             conv_rate=v["conv_rate"] if v["custom_rates"] else None,
                             output_rate=v["output_rate"] if v["custom_rates"] else None,
                             criterion=v["criterion"], granularity=v["granularity"])
@@ -120,11 +130,13 @@ def _num(x: float) -> str:
 def params_from_values(v: dict) -> dict[str, str]:
     """The query string for the form: every control that shapes the config, explicitly."""
     p = {"dataset": v["dataset"], "arch": v["arch"]}
-    if v["schedule"] == "target":
+    if v["schedule"] in ("target", "until"):
         p["target"] = _num(v["target"])
-    else:
+    if v["schedule"] in ("rate", "until"):
         p["rate"] = _num(v["rate"])
-    p.update(rounds=str(v["rounds"]), strategy=v["strategy"])
+    if v["schedule"] != "until":  # until: the rounds follow from the rate and the target
+        p["rounds"] = str(v["rounds"])
+    p["strategy"] = v["strategy"]
     if v["custom_rates"]:
         p.update(conv_rate=_num(v["conv_rate"]), output_rate=_num(v["output_rate"]))
     p.update(rewind=str(v["rewind"]), controls=",".join(v["controls"]) or "none", trials=str(v["trials"]),
@@ -225,8 +237,9 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
             problems.append(f"URL parameter `lr_milestones`: {quoted(qp['lr_milestones'])} is not allowed; allowed: "
                             f"none, or a comma list of at most {MAX_MILESTONES} strictly increasing iterations in "
                             f"[1, {MAX_ITERATIONS - 1}] (e.g. 56240,84360).")
-    if "rate" in qp and "target" in qp:
-        problems.append("URL parameters `rate` and `target` were both given; allowed: one of them. Using `rate`.")
+    if "rate" in qp and "target" in qp and "rounds" in qp:
+        problems.append("URL parameters `rate`, `target` and `rounds` were all given; allowed: two of them (`rate` "
+                        "and `target`: the rounds follow). Ignoring `rounds`.")
     for name in INT_RANGES:
         if name in qp:
             x = _parse_number(name, qp[name], problems, integer=True)
@@ -235,13 +248,17 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
         if name in qp:
             x = _parse_number(name, qp[name], problems, integer=False)
             v[name] = base[name] if x is None else x
-    if "rate" in qp:
+    if "rate" in qp and "target" in qp:  # a rate until a total: the rounds follow (a lesson on the rate alone)
+        rate = _parse_fraction("rate", qp["rate"], problems) or base["rate"]
+        target = _parse_fraction("target", qp["target"], problems) or base["target"]
+        v.update(schedule="until", rate=rate, target=target, rounds=PruningConfig.rounds_until(rate, target))
+    elif "rate" in qp:
         v["schedule"], v["rate"] = "rate", _parse_fraction("rate", qp["rate"], problems) or base["rate"]
     elif "target" in qp:
         x = _parse_fraction("target", qp["target"], problems)
         if x is not None:
             v["schedule"], v["target"] = "target", x
-    if "rate" in qp or "rounds" in qp:
+    if ("rate" in qp or "rounds" in qp) and v["schedule"] != "until":
         v["target"] = round(1 - (1 - v["rate"]) ** v["rounds"], 6)
     for name in ("conv_rate", "output_rate"):
         if name in qp:
