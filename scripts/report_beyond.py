@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from lth_core.analysis import stats  # noqa: E402
 from lth_core.store import gallery  # noqa: E402
 from lth_core.lottery.experiment import is_complete  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
@@ -142,53 +143,84 @@ def criteria_section(f: dict, preset: str) -> list[str]:
     return out
 
 
+def too_few(f: dict) -> str | None:
+    """'too few trials to tell (n = 2)' for a run with fewer than stats.MIN_TRIALS trials, else None."""
+    return f"{stats.TOO_FEW} (n = {f['trials']})" if f["trials"] < stats.MIN_TRIALS else None
+
+
+CHECK_WORDS = {"shuffle": "shuffled within layers", "reinit": "re-initialised", "invert": "with its scores inverted"}
+
+
 def at_init_section(f: dict, preset: str) -> list[str]:
     s = f["summary"]
     methods = [m for m in METHOD_WORDS if m in set(s.arm)]
     labels = {"ticket": "IMP ticket", "reinit": "IMP re-init", "random": "IMP shuffled (random)",
-             **METHOD_WORDS, **{f"{m}_shuffle": f"{METHOD_WORDS[m]} shuffled" for m in methods},
-             **{f"{m}_reinit": f"{METHOD_WORDS[m]} re-init" for m in methods}}
+              **METHOD_WORDS}
+    scope = f["config"].at_init_scope
     out = [f"## {SECTION['at_init']}. Tickets found at initialisation", "",
            f"**What the literature found.** SNIP ({cite('snip')}), SynFlow ({cite('synflow')}) and magnitude at "
-           f"init find a mask from θ₀ alone, at no training cost. {cite('pai')} found that these masks do as well when each "
-           "layer's mask is shuffled or the weights re-initialised (they survive the sanity checks: what they "
-           "find is mostly how sparse each layer should be), and that they fall short of IMP tickets, which do "
+           "init find a mask from θ₀ alone, at no training cost. SNIP and SynFlow rank every layer's weights "
+           "together, so each method chooses how sparse each layer becomes (SynFlow was designed against the "
+           f"layer collapse that fixed layer budgets invite). {cite('pai')} found that these masks do as well when "
+           "each layer's mask is shuffled or the weights re-initialised (they survive the sanity checks: what "
+           "they find is mostly how sparse each layer should be), that inverting their scores (keeping the "
+           "lowest) tells whether the ranking itself matters, and that they fall short of IMP tickets, which do "
            "not survive the checks. The cost to find a mask: IMP spends one full training per round; a mask at "
            "initialisation spends none.", "",
-           "**What this run shows.** " + header(f, preset), ""]
-    arms = ["ticket", "reinit", "random"] + methods
-    out += table(f, arms, labels) + [""]
-    survives = []
+           "**What this run shows.** " + header(f, preset) + " " + (
+               "Each at-init method ranks all layers together at the IMP ticket's total count (its own layer "
+               "proportions), so its shuffled check keeps those proportions and IMP's random-pruning control "
+               "keeps IMP's." if scope == "global" else
+               "Each at-init method keeps IMP's exact per-layer counts (the legacy variant), so its shuffled check "
+               "equals random pruning at IMP's proportions."), ""]
+    out += table(f, ["ticket", "reinit", "random"] + methods, labels) + [""]
+    few = too_few(f)
+    if few:
+        out += [f"With {trials(f['trials'])} this run gives no verdict ({few}); the table shows the values "
+                "as measured.", "", "**Command.** `" + command(preset) + "`.", ""]
+        return out
+    survives, inverted_loses = [], []
     for m in methods:
-        checks = [c for c in (f"{m}_shuffle", f"{m}_reinit") if c in set(s.arm)]
         words = []
         held = True
-        for c in checks:
-            g = gaps(s, m, c)
-            worse_levels = clear_levels(g, "clearly_better")
-            held &= not worse_levels
-            words.append(f"the mask clearly beats its {'shuffled' if c.endswith('shuffle') else 're-initialised'} "
-                         f"version at {pcts(worse_levels)}")
+        for check in ("shuffle", "reinit", "invert"):
+            arm = f"{m}_{check}"
+            if arm not in set(s.arm):
+                continue
+            g = gaps(s, m, arm)
+            better = clear_levels(g, "clearly_better")
+            if check == "invert":
+                inverted_loses.append(bool(better))
+                words.append(f"it clearly beats its inversion at {pcts(better)}")
+                continue
+            held &= not better
+            words.append(f"it clearly beats its version {CHECK_WORDS[check]} at {pcts(better)}")
         survives.append(held)
         vs = gaps(s, "ticket", m)
         out.append(f"- **{METHOD_WORDS[m]}**: " + "; ".join(words) + f". The IMP ticket is clearly better than "
                    f"it at {pcts(clear_levels(vs, 'clearly_better'))} and clearly worse at "
                    f"{pcts(clear_levels(vs, 'clearly_worse'))}.")
-    imp = [clear_levels(gaps(s, "ticket", c), "clearly_better") for c in ("reinit", "random") if c in set(s.arm)]
-    out.append(f"- The IMP ticket beats its own checks clearly at: re-init {pcts(imp[0]) if imp else 'n/a'}; "
-               f"shuffled {pcts(imp[1]) if len(imp) > 1 else 'n/a'}.")
-    agree = all(survives) and all(imp)
-    out += ["", "**Where this differs, and why it might.** " + (
-        "As in Frankle et al., every at-init mask here survives its checks (no level where it clearly beats its "
-        "shuffled or re-initialised version), while the IMP ticket clearly beats its own at some levels."
-        if agree else
-        "Not every finding carries over: " + ("some at-init mask clearly beats a check of its own at some level "
-                                              "(it found more than per-layer sparsity there). " if not all(survives)
-                                              else "") +
-        ("the IMP ticket never clearly beats one of its checks here. " if not all(imp) else "") +
-        f"This example runs {names(f['config'])} with a short budget (so it fits minutes of CPU), with "
-        f"{trials(f['trials'])}; the literature's results are on {CIFAR} and ImageNet convnets."), "",
-            "**Command.** `" + command(preset) + "`.", ""]
+    imp = {c: clear_levels(gaps(s, "ticket", c), "clearly_better") for c in ("reinit", "random") if c in set(s.arm)}
+    out.append("- The IMP ticket beats its own controls clearly at: " + "; ".join(
+        f"{'re-init' if c == 'reinit' else 'random pruning'} {pcts(v)}" for c, v in imp.items()) + ".")
+    out.append(f"- \"Clearly\" here: paired by trial, Holm-corrected over the {len(f['levels'])} pruned levels "
+               f"of each comparison ({stats.RULES})")
+    pieces = []
+    pieces.append("every at-init mask survives its shuffle and re-init checks here (no level where it clearly "
+                  "beats them), as Frankle et al. found" if all(survives) else
+                  "some at-init mask clearly beats its shuffled or re-initialised version at some level (listed "
+                  "above): there it found more than each layer's sparsity, unlike Frankle et al.'s finding")
+    if inverted_loses:
+        pieces.append("the inversion check separates " + (
+            "every method from its inversion at some level (their rankings matter)" if all(inverted_loses) else
+            "only some methods from their inversions (listed above)"))
+    pieces.append("the IMP ticket clearly beats its re-init at some level" if imp.get("reinit") else
+                  "the IMP ticket never clearly beats its re-init here, so this run does not show the contrast "
+                  "the literature reports")
+    out += ["", "**Where this differs, and why it might.** " + "; ".join(pieces) + ". " +
+            f"This example runs {names(f['config'])} with {trials(f['trials'])}, at a budget fixed before any "
+            f"pruned network trained (docs/beyond/at_init_pilot.json); the literature's results are on {CIFAR} "
+            "and ImageNet convnets.", "", "**Command.** `" + command(preset) + "`.", ""]
     return out
 
 
@@ -202,6 +234,9 @@ def structured_section(f: dict, preset: str, unstructured: dict | None) -> list[
            "a fresh initialisation do as well as the pruned ones: structured tickets do not beat re-init.", "",
            "**What this run shows.** " + header(f, preset), ""]
     out += table(f, ["ticket", "reinit", "random"], labels) + [""]
+    if too_few(f):
+        return out + [f"With {trials(f['trials'])} this run gives no verdict ({too_few(f)}); the table shows the "
+                      "values as measured.", "", "**Command.** `" + command(preset) + "`.", ""] + speed_lines() + [""]
     r, rnd = gaps(s, "ticket", "reinit"), gaps(s, "ticket", "random")
     better_r = clear_levels(r, "clearly_better")
     out.append(f"- The structured ticket against its re-init: clearly better at {pcts(better_r)}; clearly worse "
@@ -254,8 +289,9 @@ def stability_section(runs: list[tuple[str, dict, str]]) -> list[str]:
         verdicts.append(f"{label}: " + (f"unstable in every trial at {', '.join(unstable)}" if unstable else
                                         "no level unstable in every trial")
                         + (f", unstable in some trials at {', '.join(mixed)}" if mixed else "")
-                        + (f", stable in every trial elsewhere" if unstable or mixed else
+                        + (", stable in every trial elsewhere" if unstable or mixed else
                            ", stable in every trial at every level"))
+    few = [f"{label}: {too_few(f)}" for label, f, _ in runs if too_few(f)]
     net = names(runs[0][1]["config"]) if runs else ""
     out += ["", "**Where this differs, and why it might.** " + (
         f"Taking a barrier under {STABLE_POINTS:g} points of test error as stable (the threshold Frankle et al. use), "
@@ -264,7 +300,9 @@ def stability_section(runs: list[tuple[str, dict, str]]) -> list[str]:
         "copies into different basins; the rewound column shows whether starting from iteration k removes that. "
         + "These runs are short (" + ", ".join(
             f"{f['config'].training.iterations:,} iterations per round, {100 * f['censored']:.0f}% of networks still "
-            f"improving at the end" for _, f, _ in runs[:1]) + ") and have few trials." if per_run else "No stability records yet."), "",
+            f"improving at the end" for _, f, _ in runs[:1]) + ") and have few trials"
+        + (f"; as a verdict, {'; '.join(few)}: the per-trial descriptions above are measurements, not findings."
+           if few else ".") if per_run else "No stability records yet."), "",
             "**Commands.** " + "; ".join(f"`{command(p)}`" for _, _, p in runs) + ".", ""]
     return out
 
@@ -287,7 +325,8 @@ def main(argv=None) -> int:
              "what the literature found, what this project's own gallery examples show (with their trials and "
              "spread), where the two differ and why that might be, and the exact commands. Generated by "
              "`python3 scripts/report_beyond.py` from the stored runs; every number comes from them. \"Clearly\" "
-             "means every trial agrees, paired by trial (lth_core/analysis/spread.py); anything else is within the spread.",
+             f"follows lth_core/analysis/stats.py: {stats.RULES} A run with fewer than {stats.MIN_TRIALS} trials "
+             "gets no verdict.",
              "", "| question | preset | run id | networks | trials | wall time here | CPU time |",
              "|---|---|---|---|---|---|---|"]
     times = json.loads(WALLTIMES.read_text()) if WALLTIMES.is_file() else {}
@@ -301,8 +340,10 @@ def main(argv=None) -> int:
         lines += ["", times["_note"]]
     lines.append("")
     lines += ["**Old runs and shared links.** Each question is a config field (`pruning.criterion`, "
-              "`pruning.granularity`, `criteria`, `at_init`, `at_init_checks`, `stability_levels`) or an analysis "
-              "stored beside a run (`analysis/noise.json`). The new fields are listed in `ADDED_FIELDS` "
+              "`pruning.granularity`, `criteria`, `at_init`, `at_init_checks`, `at_init_scope`, `stability_levels`) or "
+              "an analysis stored beside a run (`analysis/noise.json`, `analysis/noise_init.json`). `at_init_scope` "
+              "is left out of the hash at its legacy value (IMP's per-layer counts, what runs stored before it "
+              "did) and when a run has no at-init arm. The new fields are listed in `ADDED_FIELDS` "
               "(lth_core/config.py): at their defaults they are left out of the run-id hash, exactly as runs were "
               "hashed before the fields existed, so every gallery run and every `?run=` link keeps its id, and "
               "`tests/test_schema.py` checks the committed gallery runs still hash to their folders. Set to "

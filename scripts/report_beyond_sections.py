@@ -1,5 +1,6 @@
-"""docs/BEYOND.md's sections on analyses computed beside a run: robustness to weight noise
-(lth_core.analysis.analyses, stored with the criteria example) and what structured pruning buys in speed
+"""docs/BEYOND.md's sections on analyses computed beside a run: robustness to noise, by two protocols
+(noise on the ticket's initialisation then retrained, lth_core.analysis.noise_init, on the at-init example;
+noise on trained weights, lth_core.analysis.analyses, on the criteria example) and what structured pruning buys in speed
 (the latency benchmark's JSON). Numbers come from the stored records only."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lth_core.analysis import analyses
+from lth_core.analysis import analyses, noise_init, stats
 from lth_core.store.run_store import Store
 from report_format import acc, pct, pts
 
@@ -34,59 +35,96 @@ def per_trial(frame: pd.DataFrame, level: int, arm: str, scale: float) -> pd.Ser
     return d.groupby("trial").accuracy.mean()
 
 
-def noise_section(f: dict, preset: str) -> list[str]:
+NOISE_INIT_LEVELS = (3, 5)  # at-init example: a middle level and the sparsest
+
+
+def _drop(frame: pd.DataFrame, level: int, arm: str, clean: float, scale: float) -> pd.Series:
+    """Per trial, points lost between scale `clean` and `scale` (mean over draws)."""
+    return 100 * (per_trial(frame, level, arm, clean) - per_trial(frame, level, arm, scale))
+
+
+def post_training_lines(f: dict) -> list[str]:
+    """Protocol B: noise on the trained weights, evaluation only (the criteria example's stored record)."""
     store = Store(f["store_root"])
     rec = noise_record(store, f["run_id"])
-    out = [f"## {SECTION_NOISE}. Robustness to weight noise", "",
-           "**What the literature found.** Explainers of the paper repeat that winning tickets are robust to "
-           "noise in their weights. Here each trained network gets Gaussian noise on its surviving weights, scaled "
-           "to each layer's standard deviation, at a grid of relative scales, several draws each, and is "
-           "evaluated on the test set (no training).", ""]
+    head = ["### B. Noise on the trained weights, evaluated without training", "",
+            "A different question from the paper's: each trained network gets Gaussian noise on its surviving "
+            "weights, scaled to each layer's standard deviation of surviving weights, at a grid of relative "
+            "scales, several draws each, and is evaluated on the test set. Magnitude pruning keeps the largest "
+            "weights, so a sparse layer's surviving weights spread wider than a dense layer's: the same relative "
+            "scale is a larger absolute disturbance for a ticket.", ""]
     if rec is None:
         levels = ",".join(map(str, NOISE_LEVELS))
-        return out + [f"Not computed yet: `python -m lth_core analyse noise {f['run_id']} --levels {levels}`.", ""]
+        return head + [f"Not computed yet: `python -m lth_core analyse noise {f['run_id']} --levels {levels}`.", ""]
     frame = analyses.noise_frame(rec)
     scales = rec["params"]["scales"]
-    top, mid = scales[-1], scales[len(scales) // 2]
-    draws = rec["params"]["draws"]
-    out += [f"**What this run shows.** The criteria example (`{f['run_id']}`), {f['trials']} trials, {draws} draws "
-            f"per scale. Test accuracy, mean over trials and draws (min to max over both):", "",
-            f"| level (% remaining) | network | clean | scale {mid:g} | scale {top:g} |", "|---|---|---|---|---|"]
+    clean, top, mid = scales[0], scales[-1], scales[len(scales) // 2]
+    out = head + [f"The criteria example (`{f['run_id']}`), {f['trials']} trials, {rec['params']['draws']} draws "
+                  f"per scale. Test accuracy, mean over trials and draws (min to max over both):", "",
+                  f"| level (% remaining) | network | clean | scale {mid:g} | scale {top:g} |", "|---|---|---|---|---|"]
     summary = analyses.noise_summary(frame)
     for (level, arm), g in summary.groupby(["level", "arm"]):
         if level > 0 and arm not in ARM_WORDS:
             continue
         cells = []
-        for s in (scales[0], mid, top):
-            row = g[g.scale == s].iloc[0]
+        for sc in (clean, mid, top):
+            row = g[g.scale == sc].iloc[0]
             cells.append(f"{acc(row['mean'])} ({acc(row['min'])} to {acc(row['max'])})")
         name = "dense" if level == 0 else ARM_WORDS[arm]
         out.append(f"| {int(level)} ({pct(g.percent_remaining.iloc[0])}) | {name} | " + " | ".join(cells) + " |")
     out.append("")
-    verdicts = []
-    for level in sorted(set(frame.level)):
-        if level == 0 or "reinit" not in set(frame[frame.level == level].arm):
-            continue
-        drop_t = per_trial(frame, level, "ticket", scales[0]) - per_trial(frame, level, "ticket", top)
-        drop_r = per_trial(frame, level, "reinit", scales[0]) - per_trial(frame, level, "reinit", top)
-        gap = (100 * (drop_r - drop_t)).dropna()
-        clearly = "clearly" if len(gap) > 1 and ((gap > 0).all() or (gap < 0).all()) else "not clearly"
-        side = "less" if gap.mean() > 0 else "more"
-        verdicts.append((level, clearly, side))
-        out.append(f"- Level {level}: at scale {top:g} the ticket loses {100 * drop_t.mean():.2f} points and its "
-                   f"re-init {100 * drop_r.mean():.2f}; the ticket loses {side} ({clearly}: paired by trial, "
-                   f"{pts(gap.min())} to {pts(gap.max())} points in the ticket's favour).")
-    dense_drop = 100 * (per_trial(frame, 0, "ticket", scales[0]) - per_trial(frame, 0, "ticket", top)).mean()
-    out.append(f"- The dense network loses {dense_drop:.2f} points at scale {top:g}.")
-    robust = [v for v in verdicts if v[1] == "clearly" and v[2] == "less"]
-    out += ["", "**Where this differs, and why it might.** " + (
-        "The ticket is clearly more robust than its re-init at " + ", ".join(f"level {v[0]}" for v in robust)
-        + ", in line with the claim." if robust else
-        "No level shows the ticket clearly more robust than its re-init: the claim is not supported by this "
-        "run. Noise here is relative to each layer's spread, so a sparse layer with few large weights and a "
-        f"dense one are perturbed alike; with {f['trials']} trials, small differences stay within the spread."), "",
-            f"**Command.** `python -m lth_core run --preset {preset}`, then `python -m lth_core analyse noise "
-            f"{f['run_id']} --levels {','.join(map(str, NOISE_LEVELS))}` (evaluation only).", ""]
+    dense = _drop(frame, 0, "ticket", clean, top)
+    for level in sorted(set(frame.level) - {0}):
+        ticket = _drop(frame, level, "ticket", clean, top)
+        vs_dense = stats.paired((ticket - dense).dropna())
+        line = (f"- Level {level}: at scale {top:g} the ticket loses {ticket.mean():.2f} points, the dense network "
+                f"{dense.mean():.2f}; the ticket's loss minus dense's, paired by trial: {stats.ci_text(vs_dense)}")
+        if "reinit" in set(frame[frame.level == level].arm):
+            vs_reinit = stats.paired((ticket - _drop(frame, level, "reinit", clean, top)).dropna())
+            line += f"; minus its re-init's: {stats.ci_text(vs_reinit)}"
+        out.append(line + ".")
+    return out + [""]
+
+
+def init_noise_lines(f: dict | None) -> list[str]:
+    """Protocol A: noise on the ticket's initial weights, then retrained (the at-init example's records)."""
+    head = ["### A. Noise on the ticket's initialisation, then retrained (the paper's protocol)", "",
+            "The seeds' claim most likely comes from the paper's appendix on winning-ticket initialisation: "
+            "Gaussian noise is added to the ticket's *initial* weights and the ticket is trained again. Here the "
+            "noise on each surviving weight is scale × the standard deviation of its layer's initial weights, the "
+            "mask and the minibatch order stay the ticket's, and each perturbed ticket is compared, paired by "
+            f"trial, with the ticket itself and with its random re-initialisation ({noise_init.PROTOCOL}).", ""]
+    if f is None:
+        return head + ["Not computed yet: the at-init example is not stored.", ""]
+    store = Store(f["store_root"])
+    cmp = noise_init.comparisons(store, f["run_id"]) if noise_init.records(store, f["run_id"]) else pd.DataFrame()
+    if cmp.empty:
+        levels = ",".join(map(str, NOISE_INIT_LEVELS))
+        return head + [f"Not computed yet: `python -m lth_core analyse noise-init {f['run_id']} --levels {levels}`.",
+                       ""]
+    out = head + [f"The at-init example (`{f['run_id']}`, {f['trials']} trials). Test accuracy at early stop; the "
+                  "differences are paired by trial:", "",
+                  "| level (% remaining) | noise scale | perturbed ticket | ticket | re-init | perturbed − ticket | "
+                  "perturbed − re-init |", "|---|---|---|---|---|---|---|"]
+    for r in cmp.itertuples():
+        out.append(f"| {r.level} ({pct(r.percent_remaining)}) | {r.scale:g} | {acc(r.perturbed)} | {acc(r.ticket)} | "
+                   f"{acc(r.reinit)} | {stats.ci_text(r.vs_ticket)} | {stats.ci_text(r.vs_reinit)} |")
+    return out + [""]
+
+
+def noise_section(f: dict | None, preset: str, at_init: dict | None = None) -> list[str]:
+    out = [f"## {SECTION_NOISE}. Robustness to noise", "",
+           "**What the literature found.** Explainers of the paper repeat that winning tickets are robust to "
+           "noise in their weights. Two protocols answer two questions; each result below says which it follows.",
+           ""]
+    out += init_noise_lines(at_init)
+    if f is not None:
+        out += post_training_lines(f)
+    out += ["**Commands.** " + (f"`python -m lth_core analyse noise-init {at_init['run_id']} --levels "
+                                f"{','.join(map(str, NOISE_INIT_LEVELS))}` (trains one network per trial, level "
+                                "and scale); " if at_init else "")
+            + (f"`python -m lth_core run --preset {preset}`, then `python -m lth_core analyse noise {f['run_id']} "
+               f"--levels {','.join(map(str, NOISE_LEVELS))}` (evaluation only)." if f else ""), ""]
     return out
 
 
@@ -108,5 +146,8 @@ def speed_lines() -> list[str]:
 
 
 def extra_sections(found: dict) -> list[str]:
-    """The noise section (on the criteria example), when that example exists."""
-    return noise_section(found["criteria"], "beyond-criteria") if "criteria" in found else []
+    """The noise section: the paper's protocol on the at-init example, the post-training one on the criteria
+    example (each when its example exists)."""
+    if "criteria" not in found and "at_init" not in found:
+        return []
+    return noise_section(found.get("criteria"), "beyond-criteria", found.get("at_init"))

@@ -43,13 +43,24 @@ def test_every_planned_network_trained_once(beyond):
     assert experiment.is_complete(cfg, store)
 
 
-@pytest.mark.parametrize("arm", ["imp_movement", "imp_large_init_large_final", "snip", "synflow",
-                                 "snip_shuffle", "synflow_reinit", "random"])
+@pytest.mark.parametrize("arm", ["imp_movement", "imp_large_init_large_final", "random"])
 def test_new_arms_have_the_tickets_counts(beyond, arm):
-    """Every arm of a level prunes exactly as many weights per layer as the ticket."""
+    """Criteria and random pruning prune exactly as many weights per layer as the ticket."""
     store, rid, specs = beyond
     for level in (1, 2):
         assert _counts(specs[f"t0-L{level:02d}-{arm}"].masks) == _counts(specs[f"t0-L{level:02d}-ticket"].masks)
+
+
+@pytest.mark.parametrize("arm, method", [("snip", "snip"), ("synflow", "synflow"), ("snip_shuffle", "snip"),
+                                         ("synflow_reinit", "synflow")])
+def test_at_init_arms_keep_the_tickets_total_in_their_own_layer_shares(beyond, arm, method):
+    """An at-init mask (and each check of it) keeps the ticket's total count; its layer shares are its
+    method's own (ranked over all layers), which its checks keep."""
+    store, rid, specs = beyond
+    for level in (1, 2):
+        mine, ticket = _counts(specs[f"t0-L{level:02d}-{arm}"].masks), _counts(specs[f"t0-L{level:02d}-ticket"].masks)
+        assert sum(mine.values()) == sum(ticket.values())
+        assert mine == _counts(specs[f"t0-L{level:02d}-{method}"].masks)
 
 
 def test_criteria_chains_nest_and_start_from_the_dense_network(beyond):

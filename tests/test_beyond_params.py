@@ -137,7 +137,7 @@ def test_stability_copies_and_at_init_arms_add_their_networks():
 
 @pytest.mark.parametrize("name, shows", [
     ("beyond-criteria", ["+ 3 criteria", "stability at 4 levels"]),
-    ("beyond-at-init", ["+ SNIP, SynFlow, magnitude at init (shuffled, re-init checks)"]),
+    ("beyond-at-init", ["+ SNIP, SynFlow, magnitude at init (shuffled, re-init, inverted checks)"]),
     ("beyond-structured", ["30% of neurons/round × 6"]),
     ("quick", ["50%/round × 4 · vs re-init · 1 trial"]),
 ])

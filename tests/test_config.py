@@ -49,6 +49,7 @@ FIELD_CHANGES = {
     "criteria": dict(criteria=("movement",)),
     "at_init": dict(at_init=("snip",)),
     "at_init_checks": dict(at_init=("snip",), at_init_checks=("shuffle",)),
+    "at_init_scope": dict(at_init=("snip",), at_init_scope="layer"),  # global vs layer: tests/test_schema.py
     "stability_levels": dict(stability_levels=(1,)),
 }
 

@@ -1,6 +1,9 @@
 """Runs stored before a measurement changed keep their ids, open, and say what they lack."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from lth_core.analysis import claims, results
@@ -64,7 +67,8 @@ def test_every_gallery_run_still_hashes_to_its_folder(run_id):
 def test_at_init_scope_keeps_stored_ids_and_separates_new_runs():
     """A config stored before at_init_scope existed loads as 'layer' with its old id; 'global' is a new run;
     a run without at-init arms hashes as it always did."""
-    legacy = STORE.config("d8fc91b11065e990")  # the at-init example stored before the field
+    stored = json.loads((Path(__file__).parent / "data" / "legacy_at_init_config.json").read_text())["data"]
+    legacy = ExperimentConfig.from_dict(stored)  # the at-init example's config as stored before the field
     assert legacy.at_init_scope == "layer" and legacy.run_id() == "d8fc91b11065e990"
     assert legacy.replace(at_init_scope="global").run_id() != legacy.run_id()
     plain = ExperimentConfig()

@@ -17,7 +17,7 @@ from ui import errors, state
 CONTROL_SHORT = {"reinit": "re-init", "random": "random pruning", "oneshot": "one-shot", "magnitude": "magnitude",
                  "magnitude_increase": "magnitude increase", "movement": "movement",
                  "large_init_large_final": "large init, large final", "snip": "SNIP", "synflow": "SynFlow",
-                 "magnitude_init": "magnitude at init", "shuffle": "shuffled"}
+                 "magnitude_init": "magnitude at init", "shuffle": "shuffled", "invert": "inverted"}
 BEYOND_KEYS = ("criterion", "granularity", "criteria", "at_init", "at_init_checks", "stability_levels")
 
 

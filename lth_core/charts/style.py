@@ -39,19 +39,20 @@ _CRITERIA = {"imp_magnitude_increase": ("#8C564B", "Ticket: magnitude increase (
 # masks found at initialisation: one green hue family (dark, bright, olive: apart by colour alone);
 # each method's sanity checks are its lighter tint, dotted (shuffled layout, like random pruning)
 # or dashed (fresh weights, like random re-init)
-_AT_INIT = {"snip": ("#0E5E3A", "SNIP (mask at init)", "cross", "square-x", "square-cross"),
-            "synflow": ("#24BE70", "SynFlow (mask at init)", "x", "diamond-x", "diamond-cross"),
-            "magnitude_init": ("#8F9A10", "Magnitude at init (mask at init)", "hourglass", "circle-x", "circle-cross")}
+_AT_INIT = {"snip": ("#0E5E3A", "SNIP (mask at init)", "cross", "square-x", "square-cross", "triangle-down"),
+            "synflow": ("#24BE70", "SynFlow (mask at init)", "x", "diamond-x", "diamond-cross", "triangle-left"),
+            "magnitude_init": ("#8F9A10", "Magnitude at init (mask at init)", "hourglass", "circle-x", "circle-cross",
+                               "triangle-right")}
 for _arm, (_c, _n, _d, _s) in _CRITERIA.items():
     ARM_COLORS[_arm], ARM_NAMES[_arm], ARM_DASH[_arm], ARM_SYMBOL[_arm] = _c, _n, _d, _s
-for _m, (_c, _n, _s, _shuffle, _reinit) in _AT_INIT.items():
+for _m, (_c, _n, _s, _shuffle, _reinit, _invert) in _AT_INIT.items():
     ARM_COLORS[_m], ARM_NAMES[_m], ARM_DASH[_m], ARM_SYMBOL[_m] = _c, _n, "solid", _s
     ARM_COLORS[f"{_m}_shuffle"], ARM_NAMES[f"{_m}_shuffle"] = _tint(_c), f"{_n.split(' (')[0]}, layers shuffled (check)"
     ARM_DASH[f"{_m}_shuffle"], ARM_SYMBOL[f"{_m}_shuffle"] = "dot", _shuffle
     ARM_COLORS[f"{_m}_reinit"], ARM_NAMES[f"{_m}_reinit"] = _tint(_c), f"{_n.split(' (')[0]}, re-initialised (check)"
     ARM_DASH[f"{_m}_reinit"], ARM_SYMBOL[f"{_m}_reinit"] = "dash", _reinit
     ARM_COLORS[f"{_m}_invert"], ARM_NAMES[f"{_m}_invert"] = _tint(_c), f"{_n.split(' (')[0]}, scores inverted (check)"
-    ARM_DASH[f"{_m}_invert"], ARM_SYMBOL[f"{_m}_invert"] = "dashdot", "triangle-down"
+    ARM_DASH[f"{_m}_invert"], ARM_SYMBOL[f"{_m}_invert"] = "dashdot", _invert
 # the stability copy: the ticket again, another minibatch order
 ARM_COLORS["ticket_copy"], ARM_NAMES["ticket_copy"] = _tint(ARM_COLORS["ticket"]), "Ticket, second copy (stability)"
 ARM_DASH["ticket_copy"], ARM_SYMBOL["ticket_copy"] = "dot", "hexagram"

@@ -43,7 +43,7 @@ def add(store: Store, run_id: str, root: Path | None = None) -> Path:
         rel = path.relative_to(src)
         keep = str(rel) in KEEP or (len(rel.parts) == 3 and rel.parts[1].startswith("L")
                                     and (rel.suffix == ".json" or rel.name == "mask_ticket.st")) \
-            or str(rel) == "analysis/noise.json"  # computed analyses, not their jobs' status and logs
+            or str(rel) in ("analysis/noise.json", "analysis/noise_init.json")  # analyses, not their jobs' logs
         if keep and path.is_file():
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dst / rel)
