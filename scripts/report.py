@@ -92,9 +92,10 @@ def render(runs: list[dict], pilot: dict | None, figures: dict, walls: dict, int
     return "\n".join(parts), readme
 
 
-def update_readme(paragraph: str, path: Path = README) -> None:
+def update_readme(paragraph: str, path: Path = README, markers: tuple[str, str] = MARKERS) -> None:
+    """Replace the text between the two markers (each on its own line) with `paragraph`."""
     text = path.read_text()
-    start, end = MARKERS
+    start, end = markers
     if start not in text or end not in text:
         raise SystemExit(f"{path} has no {start} ... {end} block to fill")
     before, rest = text.split(start, 1)

@@ -26,7 +26,7 @@ from lth_core.presets import get_preset  # noqa: E402
 from lth_core.store.runs import locate  # noqa: E402
 from lth_core.store.run_store import Store, default_store_root  # noqa: E402
 from report_beyond_facts import (arm_stats, clear_levels, gaps, run_facts, stability_frame,  # noqa: E402
-                                 stability_levels)
+                                 stability_levels, unmeasurable)
 from report_beyond_sections import extra_sections, speed_lines  # noqa: E402
 from report_format import acc, pct, pts, short_name  # noqa: E402
 
@@ -189,6 +189,10 @@ def at_init_section(f: dict, preset: str) -> list[str]:
                 continue
             g = gaps(s, m, arm)
             better = clear_levels(g, "clearly_better")
+            lost = unmeasurable(g)
+            if lost:
+                words.append(f"against its version {CHECK_WORDS[check]}, {pcts(lost)} not measurable with this "
+                             "budget (most of the networks still improving at the end)")
             if check == "invert":
                 inverted_loses.append(bool(better))
                 words.append(f"it clearly beats its inversion at {pcts(better)}")
@@ -199,10 +203,14 @@ def at_init_section(f: dict, preset: str) -> list[str]:
         vs = gaps(s, "ticket", m)
         out.append(f"- **{METHOD_WORDS[m]}**: " + "; ".join(words) + f". The IMP ticket is clearly better than "
                    f"it at {pcts(clear_levels(vs, 'clearly_better'))} and clearly worse at "
-                   f"{pcts(clear_levels(vs, 'clearly_worse'))}.")
+                   f"{pcts(clear_levels(vs, 'clearly_worse'))}"
+                   + (f"; not measurable with this budget at {pcts(unmeasurable(vs))}" if unmeasurable(vs) else "")
+                   + ".")
     imp = {c: clear_levels(gaps(s, "ticket", c), "clearly_better") for c in ("reinit", "random") if c in set(s.arm)}
+    lost = {c: unmeasurable(gaps(s, "ticket", c)) for c in imp}
     out.append("- The IMP ticket beats its own controls clearly at: " + "; ".join(
-        f"{'re-init' if c == 'reinit' else 'random pruning'} {pcts(v)}" for c, v in imp.items()) + ".")
+        f"{'re-init' if c == 'reinit' else 'random pruning'} {pcts(v)}"
+        + (f" (not measurable with this budget at {pcts(lost[c])})" if lost[c] else "") for c, v in imp.items()) + ".")
     out.append(f"- \"Clearly\" here: paired by trial, Holm-corrected over the {len(f['levels'])} pruned levels "
                f"of each comparison ({stats.RULES})")
     pieces = []

@@ -32,11 +32,22 @@ def arm_stats(summary: pd.DataFrame, arm: str, level: int) -> dict | None:
 
 def gaps(summary: pd.DataFrame, arm: str, other: str) -> list[dict]:
     """Per pruned level, `arm` minus `other` in points, paired by trial (spread.paired_gap), with its
-    interval, and `clear` (+1 / -1 / 0) Holm-corrected over these levels (stats.clearly)."""
-    rows = [(lv, p, spread.paired_gap(summary, lv, arm, other)) for lv, p in levels(summary)]
-    clear = stats.clearly([g for _, _, g in rows])
-    return [{"level": lv, "percent": p, **g.as_dict(), "trials": g.n, "clear": c}
-            for (lv, p, g), c in zip(rows, clear)]
+    interval, the censored share of the two groups, and `clear` (+1 / -1 / 0) Holm-corrected over the
+    levels where they are measurable (at most spread.CENSORED_LIMIT censored); elsewhere `measurable`
+    is False and nothing is clear."""
+    rows = []
+    for lv, p in levels(summary):
+        cens = spread.censored_fraction(summary, [(lv, arm), (lv, other)])
+        rows.append((lv, p, spread.paired_gap(summary, lv, arm, other), cens, cens <= spread.CENSORED_LIMIT))
+    measurable = [r for r in rows if r[4]]
+    clear = dict(zip([r[0] for r in measurable], stats.clearly([r[2] for r in measurable])))
+    return [{"level": lv, "percent": p, **g.as_dict(), "trials": g.n, "censored": cens, "measurable": ok,
+             "clear": clear.get(lv, 0)} for lv, p, g, cens, ok in rows]
+
+
+def unmeasurable(gap_rows: list[dict]) -> list[float]:
+    """% remaining of the levels where most of the compared networks were still improving at the end."""
+    return [g["percent"] for g in gap_rows if not g["measurable"]]
 
 
 def clear_levels(gap_rows: list[dict], key: str) -> list[float]:

@@ -22,6 +22,9 @@ from lth_core.lottery import experiment  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 from ui import params  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from report import update_readme  # noqa: E402
+
 EXAMPLES = (  # (what the class is asked, the address's query)
     ("change only the rate (20% per round, until 95% is pruned)",
      {"preset": "quick", "rate": "0.2", "target": "0.95", "trials": "3", "only": "rate"}),
@@ -71,13 +74,7 @@ def main() -> int:
                        "verdicts": {k: c["verdict"] for k, c in found.items()}})
     block = (f"Measured on this project's own runs of these addresses ({stats.RULES}):\n\n" + "\n".join(lines))
     (ROOT / "docs" / "repro" / "teacher_examples.json").write_text(json.dumps(record, indent=1) + "\n")
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    start, end = MARKERS
-    if start not in text or end not in text:
-        raise SystemExit(f"README.md has no {start} ... {end} block")
-    before, rest = text.split(start, 1)
-    readme.write_text(f"{before}{start}\n{block}\n{end}{rest.split(end, 1)[1]}")
+    update_readme(block, markers=MARKERS)
     print(block)
     return 0
 
