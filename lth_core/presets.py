@@ -75,12 +75,13 @@ PRESETS: dict[str, tuple[str, ExperimentConfig]] = {
                          controls=("reinit",))),
     "lenet-fmnist-full": (
         "The gallery's full-length experiment: LeNet-300-100 on Fashion-MNIST, 20,000 iterations per round "
-        "(every dense early stop before 60% of it), 15 rounds to 3.6%, 5 trials, about an hour on 2 CPU cores",
-        # budget from scripts/budget_pilot.py (docs/repro/budget_pilot.json); gallery run ba305c899da06a3f
+        "(every dense early stop before 60% of it), 15 rounds to 3.6%, 5 trials, random re-init, random pruning "
+        "and one-shot pruning, about two hours on 2 CPU cores",
+        # budget from scripts/budget_pilot.py (docs/repro/budget_pilot.json); gallery run 71143a50cad0a843
         ExperimentConfig(dataset="fashion-mnist", arch="lenet300",
                          pruning=PruningConfig(rate=0.2, rounds=15),
                          training=TrainingConfig(iterations=20_000, eval_every=500),
-                         controls=("reinit",), trials=5)),
+                         controls=("reinit", "random", "oneshot"), trials=5)),
     "lenet-mnist": (
         "The paper's LeNet-300-100 protocol on MNIST: 50K iterations, 20 rounds at 20% (output 10%), 5 trials",
         ExperimentConfig(dataset="mnist", arch="lenet300",

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from lth_core.analysis import stats
+from lth_core.analysis.early_stop import is_censored
 from lth_core.analysis.results import summary_frame
 from lth_core.analysis.spread import ACC, networks
 from lth_core.lottery.experiment import _Run
@@ -86,16 +87,20 @@ def compute(store: Store, run_id: str, levels: list[int], scales=DEFAULT_SCALES,
 
 
 def frame(store: Store, run_id: str) -> pd.DataFrame:
-    """One row per perturbed network: trial, level, percent_remaining, scale, test accuracy at early stop."""
+    """One row per perturbed network: trial, level, percent_remaining, scale, test accuracy at early stop,
+    and whether its early stop is censored (lth_core.analysis.early_stop)."""
+    iterations = store.config(run_id).training.iterations
     pct = networks(summary_frame(store, run_id)).groupby("level").percent_remaining.mean()
     rows = [{"trial": r["trial"], "level": r["level"], "percent_remaining": float(pct.get(r["level"], float("nan"))),
-             "scale": r["scale"], ACC: r[ACC]} for r in records(store, run_id).values()]
-    return pd.DataFrame(rows, columns=["trial", "level", "percent_remaining", "scale", ACC])
+             "scale": r["scale"], ACC: r[ACC], "censored": is_censored(r["early_stop_iteration"], iterations)}
+            for r in records(store, run_id).values()]
+    return pd.DataFrame(rows, columns=["trial", "level", "percent_remaining", "scale", ACC, "censored"])
 
 
 def comparisons(store: Store, run_id: str) -> pd.DataFrame:
     """Per (level, scale): the perturbed ticket minus the ticket, and minus the re-init, in points,
-    paired by trial, with their intervals (stats.paired); no verdict under stats.MIN_TRIALS."""
+    paired by trial, with their intervals (stats.paired), and the censored share of each pair of groups
+    (a comparison whose networks are mostly censored is not measurable with the run's budget)."""
     perturbed = frame(store, run_id)
     nets = networks(summary_frame(store, run_id))
     rows = []
@@ -104,9 +109,12 @@ def comparisons(store: Store, run_id: str) -> pd.DataFrame:
         row = {"level": int(level), "percent_remaining": float(g.percent_remaining.mean()), "scale": float(scale),
                "perturbed": float(mine.mean())}
         for arm in ("ticket", "reinit"):
-            other = nets[(nets.level == level) & (nets.arm == arm)].set_index("trial")[ACC]
+            theirs = nets[(nets.level == level) & (nets.arm == arm)]
+            other = theirs.set_index("trial")[ACC]
             if len(other):
                 row[arm] = float(other.mean())
                 row[f"vs_{arm}"] = stats.paired((100 * (mine - other)).dropna())
+                flags = pd.concat([g.censored.astype(bool), theirs.censored.astype(bool)])
+                row[f"censored_vs_{arm}"] = float(flags.mean())
         rows.append(row)
     return pd.DataFrame(rows)
