@@ -8,11 +8,14 @@ import streamlit as st
 
 from lth_core.analysis import results, speed, spread, stats
 from lth_core.charts.style import ARM_NAMES, ARM_ORDER
-from ui import presenter
 
 
 def _points(v: float) -> str:
     return f"{v:+.1f} points"
+
+
+def _pts(v: float) -> str:  # the short form, for a tile's second line
+    return f"{v:+.1f} pts"
 
 
 def _gap_note(gap: stats.Paired) -> str:
@@ -29,7 +32,7 @@ def metrics(summary: pd.DataFrame, config) -> None:
     if dense is None:
         return
     note = dict(delta_color="off", delta_arrow="off", border=True)
-    cols = [c for _ in range(2) for c in st.columns(2)] if presenter.active() else st.columns(4)
+    cols = [c for _ in range(2) for c in st.columns(2)]  # 2 x 2: room for each tile's interval on one line
     cols[0].metric("Dense network", f"{100 * dense:.1f}%", "test accuracy at early stop", **note,
                    help="Test accuracy at early stopping (minimum validation loss) of the unpruned network, "
                         "mean over trials.")
@@ -47,7 +50,7 @@ def metrics(summary: pd.DataFrame, config) -> None:
         row = table[table.percent_remaining == cmp["as_good_down_to"]].iloc[0]
         gap = spread.paired_gap(summary, int(row.level), "ticket", "dense")
         cols[1].metric("Smallest winning ticket", f"{cmp['as_good_down_to']:.3g}%",
-                       f"{_points(gap.mean)} vs dense · {_gap_note(gap)}", **note, help=rule)
+                       f"{_pts(gap.mean)} vs dense · {_gap_note(gap)}", **note, help=rule)
     else:
         where = f"scan stops at {cmp['not_shown_at']:.3g}%" if cmp["not_shown_at"] is not None else "no level"
         low = f" · CI to {cmp['not_shown_low']:+.1f}" if cmp["not_shown_low"] is not None else ""
@@ -65,7 +68,9 @@ def metrics(summary: pd.DataFrame, config) -> None:
     if sp is not None:
         vs = sp["vs_dense"]
         value = f"{vs['ratio']:.2g}× dense" if vs["ratio"] is not None else "not measurable"
-        delta = (f"at {sp['percent_remaining']:.3g}% · {vs['verdict']}" if vs["ratio"] is not None else
+        ci = (f" · {100 * stats.CONFIDENCE:.0f}% CI {vs['low']:.2g}× to {vs['high']:.2g}×" if vs["low"] is not None
+              else "")
+        delta = (f"at {sp['percent_remaining']:.3g}%{ci} · {vs['verdict']}" if vs["ratio"] is not None else
                  "most networks still improving when training ended")
         cols[3].metric("Ticket learning speed", value, delta, **note,
                        help=f"How many times earlier the ticket reaches its minimum validation loss than its own "
