@@ -27,9 +27,9 @@ from report import update_readme  # noqa: E402
 
 EXAMPLES = (  # (what the class is asked, the address's query)
     ("change only the rate (20% per round, until 95% is pruned)",
-     {"preset": "quick", "rate": "0.2", "target": "0.95", "trials": "3", "only": "rate"}),
+     {"preset": "lesson", "rate": "0.2", "target": "0.95", "only": "rate"}),
     ("the same lesson at 50% per round",
-     {"preset": "quick", "rate": "0.5", "target": "0.95", "trials": "3", "only": "rate"}),
+     {"preset": "lesson", "rate": "0.5", "target": "0.95", "only": "rate"}),
 )
 MARKERS = ("<!-- teacher:start -->", "<!-- teacher:end -->")
 
@@ -41,7 +41,7 @@ def config_of(query: dict):
     return params.config_from_values(values)
 
 
-def describe(what: str, query: dict, run_id: str, found: dict) -> str:
+def describe(what: str, query: dict, run_id: str, found: dict, rounds: int, networks: int) -> str:
     """One bullet: the address, the experiment, and claims (a)-(c) as the app states them."""
     address = "/run?" + "&".join(f"{k}={v}" for k, v in query.items())
     a, b = found["a"], found["b"]
@@ -56,7 +56,8 @@ def describe(what: str, query: dict, run_id: str, found: dict) -> str:
                                                f"{c['reinit_below_dense_at']:.3g}%)" if c["reinit_below_dense_at"]
                                               else "") + (f"; ticket − re-init at {c['sparsest_percent']:.3g}%: "
                                                           f"{gap['text']}" if gap else ""))
-    return f"- {what}: `{address}` (run `{run_id}`): " + "; ".join(parts) + "."
+    return (f"- {what}: `{address}` (run `{run_id}`, {rounds} rounds, {networks} networks): "
+            + "; ".join(parts) + ".")
 
 
 def main() -> int:
@@ -69,7 +70,8 @@ def main() -> int:
         config = config_of(query)
         run_id = experiment.run(config, store, processes=a.processes)
         found = claims.all_claims(results.summary_frame(store, run_id))
-        lines.append(describe(what, query, run_id, found))
+        lines.append(describe(what, query, run_id, found, config.pruning.rounds,
+                              len(experiment.planned_tasks(config))))
         record.append({"what": what, "query": query, "run_id": run_id, "config": config.to_dict(),
                        "verdicts": {k: c["verdict"] for k, c in found.items()}})
     block = (f"Measured on this project's own runs of these addresses ({stats.RULES}):\n\n" + "\n".join(lines))
