@@ -147,13 +147,13 @@ PRESETS: dict[str, tuple[str, ExperimentConfig]] = {
          dict(criteria=("magnitude_increase", "movement", "large_init_large_final"), stability_levels=(0, 1, 3, 5))),
         ("beyond-rewind", f"Beyond the paper: stability when rewinding. The ticket rewound to iteration "
          f"{BEYOND_REWIND} instead of theta_0, trained twice at levels 0, 1, 3 and 5 (Frankle et al. 2020), with "
-         f"random re-init; {BEYOND_TEXT.replace('3 trials', '2 trials')}",
-         dict(reset="rewind", rewind_iteration=BEYOND_REWIND, stability_levels=(0, 1, 3, 5), trials=2)),
+         f"random re-init; {BEYOND_TEXT}",
+         dict(reset="rewind", rewind_iteration=BEYOND_REWIND, stability_levels=(0, 1, 3, 5))),
         ("beyond-structured", "Beyond the paper: structured pruning. Whole hidden neurons go, 30% of them per round "
          "for 6 rounds (by the L1 norm of their incoming weights, Li et al. 2017), with random re-init and random "
          "pruning of whole neurons; " + BEYOND_TEXT.replace("5 rounds at 50% (output 25%) to 3.3%, 3 trials",
-                                                            "6 rounds, 2 trials"),
-         dict(rate=0.3, rounds=6, granularity="neurons", controls=("reinit", "random"), trials=2)),
+                                                            "6 rounds, 3 trials"),
+         dict(rate=0.3, rounds=6, granularity="neurons", controls=("reinit", "random"))),
     )},
 }
 # Masks at initialisation need 15 networks per level (3 methods x 4, the ticket, 2 controls), so the example

@@ -32,13 +32,15 @@ LEARN = {  # one plain paragraph per question beyond the paper (the Learn page)
                 "better when the network is very small, as long as they keep the surviving weights' starting "
                 "values.",
     "at_init": "Finding a ticket by pruning over and over costs many trainings. Could the connections be chosen "
-               "before any training? Methods such as SNIP and SynFlow try. Frankle et al. (2021) found that their "
-               "picks do no better when shuffled within each layer or given fresh random weights: they only learn "
-               "how many connections each layer should keep, and they fall short of the real ticket.",
+               "before any training? Methods such as SNIP and SynFlow try, each deciding how many connections every layer "
+               "keeps. Frankle et al. (2021) found that their picks do no better when shuffled within each layer or "
+               "given fresh random weights: they only learn how many connections each layer should keep, and they "
+               "fall short of the real ticket. Their third check keeps the lowest-scored connections instead.",
     "noise": "Add a little random noise to every surviving weight of a trained network and test it again. "
              "Explainers of the paper say winning tickets keep their accuracy under such noise better than other "
-             "networks. Here you measure it: accuracy against the amount of noise, for the ticket and its "
-             "controls.",
+             "networks. The paper itself asked something else: add noise to the ticket's starting weights and "
+             "train it again. Here you measure the first on a trained run (accuracy against the amount of noise, "
+             "for the ticket and its controls); the command line's `analyse noise-init` measures the second.",
     "structured": "Removing single connections leaves every weight matrix the same size, full of zeros, so an "
                   "ordinary processor runs the network no faster. Removing whole neurons makes the matrices "
                   "smaller, which does save time. But Liu et al. (2019) found that such structured tickets do no "
