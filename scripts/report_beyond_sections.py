@@ -11,7 +11,7 @@ import pandas as pd
 
 from lth_core.analysis import analyses, noise_init, spread, stats
 from lth_core.store.run_store import Store
-from report_format import acc, pct, pts
+from report_format import acc, pct
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_JSON = ROOT / "docs" / "bench" / "latency_cpu.json"

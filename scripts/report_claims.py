@@ -7,7 +7,7 @@ from __future__ import annotations
 from lth_core.analysis import claims, speed, stats
 from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
 from report_facts import PAPER, PAPER_PROTOCOL
-from report_format import ARM_WORDS, ARMS, acc, its, pct, pts, run_label, share, short_name, span, times
+from report_format import ARM_WORDS, ARMS, acc, its, pct, run_label, share, short_name, span
 
 PAPER_CELLS = {
     "a": "at or above dense down to {holds_to}% remaining; more than {gain_points} points above at {gain_at}%",

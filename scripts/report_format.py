@@ -31,11 +31,6 @@ def its(v) -> str:
     return f"{v:,.0f}"
 
 
-def times(v) -> str:
-    """A ratio of two iteration counts."""
-    return f"{v:.2f}×"
-
-
 def share(v) -> str:
     """A fraction as a whole percent."""
     return f"{100 * v:.0f}%"

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from lth_core.analysis import results, speed, spread, stats
-from lth_core.charts.style import ARM_NAMES, ARM_ORDER
+from lth_core.analysis import export, speed, spread, stats
+from lth_core.charts.style import ARM_NAMES
 
 
 def _points(v: float) -> str:
@@ -146,22 +146,15 @@ def budget_warning(summary: pd.DataFrame, config) -> None:
 
 
 def table(summary: pd.DataFrame) -> None:
-    """Per level and arm: mean test accuracy at early stop, early-stop iteration, training accuracy."""
-    agg = results.aggregate(summary[~summary.shared_dense])
-    agg = agg.assign(order=agg.arm.map({a: i for i, a in enumerate(ARM_ORDER)})).sort_values(["level", "order"])
-    t = pd.DataFrame({
-        "level": agg.level, "weights left (%)": agg.percent_remaining, "network": agg.arm.map(ARM_NAMES),
-        "trials": agg.trials, "test acc. (%)": 100 * agg.test_acc_at_early_stop,
-        "min (%)": 100 * agg.test_acc_at_early_stop_min, "max (%)": 100 * agg.test_acc_at_early_stop_max,
-        "early stop (it.)": agg.early_stop_iteration, "final test acc. (%)": 100 * agg.final_test_acc,
-        "train acc. (%)": 100 * agg.train_acc_at_early_stop,
-        "still improving (%)": 100 * agg.censored_fraction})
-    if agg.trials.max() <= 1:  # one trial: min and max equal the mean
+    """Per level and arm: the report's numbers table (export.numbers_frame), with each column explained."""
+    t = export.numbers_frame(summary)
+    if t.trials.max() <= 1:  # one trial: min and max equal the mean
         t = t.drop(columns=["min (%)", "max (%)"])
-    help_text = {"test acc. (%)": "Test accuracy at the early-stopping iteration (minimum validation loss).",
+    help_text = {"test acc. at early stop (%)": "Test accuracy at the early-stopping iteration (minimum validation "
+                                                "loss), as the paper reads it.",
                  "early stop (it.)": "Iteration of minimum validation loss.",
-                 "final test acc. (%)": "Test accuracy after the last iteration.",
-                 "train acc. (%)": "Training accuracy at the early-stopping iteration.",
+                 "test acc. at end of training (%)": "Test accuracy after the last iteration.",
+                 "train acc. at early stop (%)": "Training accuracy at the early-stopping iteration.",
                  "still improving (%)": "Share of the trials whose minimum validation loss fell in the last 10% "
                                         "of training (censored): their early stop is a lower bound."}
     fmt = {c: st.column_config.NumberColumn(format="%.2f", help=help_text.get(c)) for c in t.columns if "(%)" in c}

@@ -80,10 +80,12 @@ def numbers_frame(summary: pd.DataFrame) -> pd.DataFrame:
     agg = agg.assign(order=agg.arm.map({a: i for i, a in enumerate(ARM_ORDER)})).sort_values(["level", "order"])
     return pd.DataFrame({
         "level": agg.level, "weights left (%)": agg.percent_remaining, "network": agg.arm.map(ARM_NAMES),
-        "trials": agg.trials, "test acc. (%)": 100 * agg.test_acc_at_early_stop,
+        "trials": agg.trials, "test acc. at early stop (%)": 100 * agg.test_acc_at_early_stop,
         "min (%)": 100 * agg.test_acc_at_early_stop_min, "max (%)": 100 * agg.test_acc_at_early_stop_max,
-        "early stop (it.)": agg.early_stop_iteration.round().astype("Int64"), "final test acc. (%)": 100 * agg.final_test_acc,
-        "train acc. (%)": 100 * agg.train_acc_at_early_stop, "still improving (%)": 100 * agg.censored_fraction})
+        "early stop (it.)": agg.early_stop_iteration.round().astype("Int64"),
+        "test acc. at end of training (%)": 100 * agg.final_test_acc,
+        "train acc. at early stop (%)": 100 * agg.train_acc_at_early_stop,
+        "still improving (%)": 100 * agg.censored_fraction})
 
 
 def _pct(p) -> str:
