@@ -38,13 +38,13 @@ def _compare(fast: dict, slow: dict) -> dict:
     slow / fast over trials where neither is censored, with its confidence interval (stats, on log
     ratios), and a verdict: earlier / later when the interval excludes 1, else no clear difference."""
     out = {"ratio": None, "low": None, "high": None, "earlier_percent": None, "trial_ratios": [],
-           "pairs": 0, "verdict": NOT_MEASURABLE, "spread": spread_note_pairs(0)}
+           "pairs": 0, "verdict": NOT_MEASURABLE, "spread": "no uncensored pairs"}
     if not (fast["measurable"] and slow["measurable"]):
         return out
     pairs = [slow["by_trial"][t] / fast["by_trial"][t] for t in sorted(fast["by_trial"]) if t in slow["by_trial"]]
     pairs = [p for p in pairs if p > 0 and math.isfinite(p)]
     r = stats.paired([math.log(p) for p in pairs])
-    out.update(pairs=r.n, trial_ratios=pairs, spread=spread_note_pairs(r.n))
+    out.update(pairs=r.n, trial_ratios=pairs, spread=stats.trials_note(r.n) if r.n else "no uncensored pairs")
     if r.mean is None:
         return out
     out.update(ratio=math.exp(r.mean), earlier_percent=100 * (1 - math.exp(-r.mean)))
@@ -54,10 +54,6 @@ def _compare(fast: dict, slow: dict) -> dict:
     out.update(low=math.exp(r.low), high=math.exp(r.high))
     out["verdict"] = EARLIER if r.low > 0 else LATER if r.high < 0 else NO_CLEAR
     return out
-
-
-def spread_note_pairs(n: int) -> str:
-    return stats.paired([0.0] * n).note() if n else "no uncensored pairs"
 
 
 def speed_at(summary: pd.DataFrame, percent: float = REFERENCE_PERCENT, smoothed: bool = False) -> dict | None:
@@ -91,11 +87,15 @@ def censored_share(summary: pd.DataFrame) -> dict:
 
 
 def describe(vs: dict) -> str:
-    """One comparison of speed_at in words: the page, the report and the README all use this."""
+    """One comparison of speed_at in words: the page, the report and the README all use this.
+    The ratio is the other network's early-stop iteration over the ticket's (above 1: the ticket earlier)."""
     if vs["ratio"] is None:
         return vs["verdict"]
-    ratio = f"{vs['ratio']:.2f}× as early (geometric mean of {vs['pairs']} uncensored trial pairs"
-    if vs["low"] is None:
-        rng = f"; trials {min(vs['trial_ratios']):.2f}× to {max(vs['trial_ratios']):.2f}×" if vs["pairs"] > 1 else ""
-        return f"{ratio}{rng}): {vs['verdict']}"
-    return f"{ratio}; {100 * stats.CONFIDENCE:.0f}% CI {vs['low']:.2f}× to {vs['high']:.2f}×): {vs['verdict']}"
+    r = vs["ratio"]
+    head = f"{r:.2f}× earlier" if r >= 1 else f"{1 / r:.2f}× later"
+    detail = f"ratio {r:.2f}, geometric mean of {vs['pairs']} uncensored trial pairs"
+    if vs["low"] is not None:
+        detail += f"; {100 * stats.CONFIDENCE:.0f}% CI {vs['low']:.2f} to {vs['high']:.2f}"
+    elif vs["pairs"] > 1:
+        detail += f"; trials {min(vs['trial_ratios']):.2f} to {max(vs['trial_ratios']):.2f}"
+    return f"{head} ({detail}): {vs['verdict']}"

@@ -33,8 +33,8 @@ def networks(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def spread_note(trials: int) -> str:
-    """How much a comparison over `trials` paired trials can tell (stats.Paired.note)."""
-    return stats.paired([0.0] * trials).note() if trials else "no trials to compare"
+    """How much a comparison over `trials` paired trials can tell (stats.trials_note)."""
+    return stats.trials_note(trials)
 
 
 def group(summary: pd.DataFrame, level: int, arm: str) -> pd.DataFrame:

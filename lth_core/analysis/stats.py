@@ -59,12 +59,17 @@ class Paired:
                 "min": self.minimum, "max": self.maximum, "text": ci_text(self)}
 
     def note(self) -> str:
-        """How much this comparison can tell, in words."""
-        if self.n == 0:
-            return "no trials to compare"
-        if not self.enough:
-            return f"{TOO_FEW} (n = {self.n})"
-        return f"{self.n} trials, {100 * CONFIDENCE:.0f}% CI"
+        """How much this comparison can tell, in words (trials_note)."""
+        return trials_note(self.n)
+
+
+def trials_note(n: int) -> str:
+    """How much a comparison over n paired trials can tell: 'too few trials to tell (n = 2)', '5 trials, 95% CI'."""
+    if n == 0:
+        return "no trials to compare"
+    if n < MIN_TRIALS:
+        return f"{TOO_FEW} (n = {n})"
+    return f"{n} trials, {100 * CONFIDENCE:.0f}% CI"
 
 
 def paired(diffs) -> Paired:
