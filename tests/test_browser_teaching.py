@@ -178,9 +178,10 @@ def test_play_through_the_rounds(gallery_server, page):
 
 
 def test_teacher_link_only_rate(gallery_server, page):
-    """only=rate: the rate control shows the link's 20%; the dataset selector and rounds input are gone."""
+    """The README's link (only=rate, a rate until a size): the rate shows the link's 20%, the rounds follow
+    from it (14 to prune 95%), and the dataset selector and rounds input are gone."""
     url = gallery_server
-    page.goto(f"{url}/run?preset=quick&rate=0.2&only=rate", timeout=60_000)
+    page.goto(f"{url}/run?preset=lesson&rate=0.2&target=0.95&only=rate", timeout=60_000)
     page.get_by_role("heading", name="Run an experiment").wait_for(timeout=60_000)
     rate = page.locator('input[aria-label="Prune per round (%)"]')
     rate.wait_for(timeout=60_000)
@@ -192,4 +193,5 @@ def test_teacher_link_only_rate(gallery_server, page):
         assert page.locator(f'[aria-label="{label}"]').count() == 0, f"{label} is shown"
         assert page.get_by_text(label, exact=True).count() == 0, f"{label} is shown"
     assert page.get_by_text("Say how much to prune as").count() >= 1  # the rate's schedule radio stays
+    assert page.get_by_text("14 rounds").count() >= 1  # the rounds follow from the rate and the target
     assert "only=rate" in page.url
