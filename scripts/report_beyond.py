@@ -143,6 +143,11 @@ def criteria_section(f: dict, preset: str) -> list[str]:
     return out
 
 
+def sentence(text: str) -> str:
+    """The text with its first letter capitalised (nothing else changed)."""
+    return text[:1].upper() + text[1:]
+
+
 def too_few(f: dict) -> str | None:
     """'too few trials to tell (n = 2)' for a run with fewer than stats.MIN_TRIALS trials, else None."""
     return f"{stats.TOO_FEW} (n = {f['trials']})" if f["trials"] < stats.MIN_TRIALS else None
@@ -181,41 +186,38 @@ def at_init_section(f: dict, preset: str) -> list[str]:
         return out
     survives, inverted_loses = [], []
     for m in methods:
-        words = []
+        beats, lost = [], set()
         held = True
         for check in ("shuffle", "reinit", "invert"):
-            arm = f"{m}_{check}"
-            if arm not in set(s.arm):
+            if f"{m}_{check}" not in set(s.arm):
                 continue
-            g = gaps(s, m, arm)
+            g = gaps(s, m, f"{m}_{check}")
             better = clear_levels(g, "clearly_better")
-            lost = unmeasurable(g)
-            if lost:
-                words.append(f"against its version {CHECK_WORDS[check]}, {pcts(lost)} not measurable with this "
-                             "budget (most of the networks still improving at the end)")
+            lost |= set(unmeasurable(g))
+            beats.append(f"{CHECK_WORDS[check]} at {pcts(better)}")
             if check == "invert":
                 inverted_loses.append(bool(better))
-                words.append(f"it clearly beats its inversion at {pcts(better)}")
-                continue
-            held &= not better
-            words.append(f"it clearly beats its version {CHECK_WORDS[check]} at {pcts(better)}")
+            else:
+                held &= not better
         survives.append(held)
         vs = gaps(s, "ticket", m)
-        out.append(f"- **{METHOD_WORDS[m]}**: " + "; ".join(words) + f". The IMP ticket is clearly better than "
-                   f"it at {pcts(clear_levels(vs, 'clearly_better'))} and clearly worse at "
-                   f"{pcts(clear_levels(vs, 'clearly_worse'))}"
-                   + (f"; not measurable with this budget at {pcts(unmeasurable(vs))}" if unmeasurable(vs) else "")
-                   + ".")
+        lost |= set(unmeasurable(vs))
+        out.append(f"- **{METHOD_WORDS[m]}** is clearly better than itself " + "; ".join(beats)
+                   + f". The IMP ticket is clearly better than it at {pcts(clear_levels(vs, 'clearly_better'))} and "
+                   f"clearly worse at {pcts(clear_levels(vs, 'clearly_worse'))}."
+                   + (f" Not measurable with this budget (most networks of a pair still improving at the end) at "
+                      f"{pcts(sorted(lost, reverse=True))} for at least one of these comparisons." if lost else ""))
     imp = {c: clear_levels(gaps(s, "ticket", c), "clearly_better") for c in ("reinit", "random") if c in set(s.arm)}
     lost = {c: unmeasurable(gaps(s, "ticket", c)) for c in imp}
     out.append("- The IMP ticket beats its own controls clearly at: " + "; ".join(
         f"{'re-init' if c == 'reinit' else 'random pruning'} {pcts(v)}"
         + (f" (not measurable with this budget at {pcts(lost[c])})" if lost[c] else "") for c, v in imp.items()) + ".")
-    out.append(f"- \"Clearly\" here: paired by trial, Holm-corrected over the {len(f['levels'])} pruned levels "
-               f"of each comparison ({stats.RULES})")
+    out.append(f"- \"Clearly\" here: paired by trial, Holm-corrected over the measurable levels of each "
+               f"comparison ({stats.RULES})")
     pieces = []
-    pieces.append("every at-init mask survives its shuffle and re-init checks here (no level where it clearly "
-                  "beats them), as Frankle et al. found" if all(survives) else
+    pieces.append("no at-init mask is clearly better than its shuffled or re-initialised version at any level where "
+                  "the two could be compared, which is what Frankle et al. report; with this budget that is mostly "
+                  "the denser levels, so it is an absence of evidence, not a demonstration" if all(survives) else
                   "some at-init mask clearly beats its shuffled or re-initialised version at some level (listed "
                   "above): there it found more than each layer's sparsity, unlike Frankle et al.'s finding")
     if inverted_loses:
@@ -225,7 +227,7 @@ def at_init_section(f: dict, preset: str) -> list[str]:
     pieces.append("the IMP ticket clearly beats its re-init at some level" if imp.get("reinit") else
                   "the IMP ticket never clearly beats its re-init here, so this run does not show the contrast "
                   "the literature reports")
-    out += ["", "**Where this differs, and why it might.** " + "; ".join(pieces) + ". " +
+    out += ["", "**Where this differs, and why it might.** " + sentence("; ".join(pieces)) + ". " +
             f"This example runs {names(f['config'])} with {trials(f['trials'])}, at a budget fixed before any "
             f"pruned network trained (docs/beyond/at_init_pilot.json); the literature's results are on {CIFAR} "
             "and ImageNet convnets.", "", "**Command.** `" + command(preset) + "`.", ""]
