@@ -28,7 +28,7 @@ from lth_core.store.run_store import Store, default_store_root  # noqa: E402
 from report_beyond_facts import (arm_stats, clear_levels, gaps, run_facts, stability_frame,  # noqa: E402
                                  stability_levels, unmeasurable)
 from report_beyond_sections import extra_sections, speed_lines  # noqa: E402
-from report_format import acc, pct, pts, short_name  # noqa: E402
+from report_format import acc, pct, short_name  # noqa: E402
 
 OUT = ROOT / "docs" / "BEYOND.md"
 STABLE_POINTS = 2.0  # barrier (points of test error) under which Frankle et al. (2020) call a network stable
@@ -121,9 +121,9 @@ def criteria_section(f: dict, preset: str) -> list[str]:
         sparsest = g[-1] if g else None
         out.append(f"- **{CRITERIA_WORDS[a]}** against the magnitude ticket, paired by trial: clearly better at "
                    f"{pcts(better)}; clearly worse at {pcts(worse)}"
-                   + (f"; at the sparsest level ({pct(sparsest['percent'])}) the gap is {pts(sparsest['mean'])} "
-                      f"points ({pts(sparsest['min'])} to {pts(sparsest['max'])})." if sparsest and
-                      sparsest["mean"] is not None else "."))
+                   + (f"; at the sparsest level ({pct(sparsest['percent'])}) the gap is {sparsest['text']}"
+                      + ("" if sparsest["measurable"] else ", not measurable with this budget") + "."
+                      if sparsest and sparsest["mean"] is not None else "."))
     r = gaps(s, "ticket", "reinit")
     out.append(f"- The magnitude ticket against its random re-init: clearly better at "
                f"{pcts(clear_levels(r, 'clearly_better'))}.")
