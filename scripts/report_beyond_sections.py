@@ -107,13 +107,16 @@ def init_noise_lines(f: dict | None) -> list[str]:
                   "| level (% remaining) | noise scale | perturbed ticket | ticket | re-init | perturbed − ticket | "
                   "perturbed − re-init |", "|---|---|---|---|---|---|---|"]
     def judged(r, arm: str) -> str:
+        if not isinstance(getattr(r, f"vs_{arm}", None), stats.Paired):
+            return "–"
         if getattr(r, f"censored_vs_{arm}") > spread.CENSORED_LIMIT:
             return "not measurable with this budget (mostly still improving at the end)"
         return stats.ci_text(getattr(r, f"vs_{arm}"))
 
     for r in cmp.itertuples():
+        reinit = acc(r.reinit) if isinstance(getattr(r, "vs_reinit", None), stats.Paired) else "–"
         out.append(f"| {r.level} ({pct(r.percent_remaining)}) | {r.scale:g} | {acc(r.perturbed)} | {acc(r.ticket)} | "
-                   f"{acc(r.reinit)} | {judged(r, 'ticket')} | {judged(r, 'reinit')} |")
+                   f"{reinit} | {judged(r, 'ticket')} | {judged(r, 'reinit')} |")
     return out + [""]
 
 

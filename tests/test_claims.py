@@ -1,11 +1,19 @@
 """The claims read the paper's effects off per-network results honestly: spread and censoring count."""
 from __future__ import annotations
 
+import random
+
 import pandas as pd
 import pytest
 
 from lth_core.analysis import claims, speed, spread
 PCTS = [100.0, 80.0, 64.1, 51.3, 41.1, 32.9, 26.3, 21.1, 16.9, 13.5]
+
+
+def wobble(arm: str, level: int, trial: int, size: float) -> float:
+    """Real trials never agree to the last digit, and identical paired differences have no interval and no
+    verdict (stats.paired): every value gets a small deterministic wobble of at most `size`."""
+    return random.Random(f"{arm}/{level}/{trial}").uniform(-size, size)
 
 
 def frame(acc: dict, es: dict | None = None, censored: dict | None = None, train: dict | None = None,
@@ -21,7 +29,8 @@ def frame(acc: dict, es: dict | None = None, censored: dict | None = None, train
             for trial, v in enumerate(trials):
                 def get(d, default):
                     return d[arm][level][trial] if d and arm in d else default
-                e = get(es, 1000)
+                e = get(es, 1000) + round(wobble(arm, level, trial, 10))
+                v = v + wobble(arm, level, trial, 0.0002)
                 rows.append({"trial": trial, "level": level, "arm": arm, "percent_remaining": PCTS[level],
                              "shared_dense": False, "test_acc_at_early_stop": v, "final_test_acc": v,
                              "early_stop_iteration": e, "early_stop_smoothed": e,
@@ -94,8 +103,8 @@ def test_b_speed_from_uncensored_networks_at_the_reference_level():
     s = frame(ACC10, es=_es([1000, 1000, 1000], [500, 500, 500], [1500, 1500, 1500]))
     b = claims.claim_b(s)
     assert r1(b["raw"]["percent_remaining"]) == (21.1,)
-    assert b["raw"]["vs_dense"]["ratio"] == pytest.approx(2.0)  # geometric mean of the paired ratios
-    assert b["raw"]["vs_reinit"]["ratio"] == pytest.approx(3.0)
+    assert b["raw"]["vs_dense"]["ratio"] == pytest.approx(2.0, rel=0.03)  # geometric mean of the paired ratios
+    assert b["raw"]["vs_reinit"]["ratio"] == pytest.approx(3.0, rel=0.03)
     assert b["verdict"] == claims.HOLDS
 
 
@@ -111,7 +120,7 @@ def test_b_censored_networks_do_not_enter_the_mean():
     """Only uncensored networks' iterations are averaged (one censored dense trial is left out)."""
     cens = {"ticket": [[False, False, True]] + [[False] * 3] * 9, "reinit": [None] + [[False] * 3] * 9}
     s = frame(ACC10, es=_es([1000, 1200, 1900], [500] * 3, [1500] * 3), censored=cens)
-    assert claims.claim_b(s)["raw"]["groups"]["dense"]["mean_iteration"] == pytest.approx(1100)
+    assert claims.claim_b(s)["raw"]["groups"]["dense"]["mean_iteration"] == pytest.approx(1100, abs=15)
 
 
 def test_b_mixed_trials_are_unclear():

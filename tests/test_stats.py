@@ -1,6 +1,8 @@
 """The verdict statistics behave as stated, checked on simulated per-trial data (lth_core.analysis.stats)."""
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,6 +52,13 @@ def test_paired_interval_is_scipys():
     assert (r.low, r.high, r.n) == pytest.approx((ci.low, ci.high, 5))
 
 
+def test_identical_trials_give_no_interval_and_no_verdict():
+    """Paired differences that all agree to the last digit have no t interval: no 'clearly', no 'as good'."""
+    r = stats.paired([1.5, 1.5, 1.5, 1.5])
+    assert (r.low, r.high, r.p) == (None, None, None)
+    assert stats.clearly([r]) == [0] and not stats.at_least_as_good(r)
+
+
 def test_holm_steps_down():
     """Holm rejects the smallest p at alpha/m, the next at alpha/(m-1), and stops at the first failure."""
     assert stats.holm([0.01, 0.04, 0.03, 0.2], 0.05) == [True, False, False, False]
@@ -65,6 +74,7 @@ def frame(acc: dict) -> pd.DataFrame:
             if trials is None or (level == 0 and arm != "ticket"):
                 continue
             for trial, v in enumerate(trials):
+                v += random.Random(f"{arm}/{level}/{trial}").uniform(-2e-4, 2e-4)  # trials never tie exactly
                 rows.append({"trial": trial, "level": level, "arm": arm, "percent_remaining": PCTS[level],
                              "shared_dense": False, "test_acc_at_early_stop": v, "final_test_acc": v,
                              "early_stop_iteration": 1000 - 40 * level if arm == "ticket" else 1000,

@@ -55,24 +55,25 @@ def metrics(summary: pd.DataFrame, config) -> None:
         where = f"scan stops at {cmp['not_shown_at']:.3g}%" if cmp["not_shown_at"] is not None else "no level"
         low = f" · CI to {cmp['not_shown_low']:+.1f}" if cmp["not_shown_low"] is not None else ""
         cols[1].metric("Smallest winning ticket", "not shown", where + low, **note, help=rule)
-    sparsest = int(table.level.iloc[-1])
-    if "reinit" in config.controls:
-        gap = spread.paired_gap(summary, sparsest, "ticket", "reinit")
+    reinit = spread.pruned_levels(summary, "reinit")
+    if "reinit" in config.controls and reinit:
+        level = reinit[-1]  # the level of the report's claim (c) gap: re-init's sparsest finished level
+        gap = spread.paired_gap(summary, level, "ticket", "reinit")
         if gap.n:
-            cols[2].metric("Ticket vs random re-init", _points(gap.mean),
-                           f"at {table.percent_remaining.iloc[-1]:.3g}% · {_gap_note(gap)}", **note,
+            pct = float(spread.group(summary, level, "reinit").percent_remaining.mean())
+            cols[2].metric("Ticket vs random re-init", _points(gap.mean), f"at {pct:.3g}% · {_gap_note(gap)}", **note,
                            help="Test accuracy of the ticket minus its randomly re-initialised copy (same mask), "
-                                "at the sparsest finished level, paired by trial: the mean difference and its "
-                                f"{100 * stats.CONFIDENCE:.0f}% confidence interval.")
+                                "at the sparsest level where re-init is finished, paired by trial: the mean "
+                                f"difference and its {100 * stats.CONFIDENCE:.0f}% confidence interval.")
     sp = speed.speed_at(summary)
     if sp is not None:
         vs = sp["vs_dense"]
-        value = f"{vs['ratio']:.2g}× dense" if vs["ratio"] is not None else "not measurable"
-        ci = (f" · {100 * stats.CONFIDENCE:.0f}% CI {vs['low']:.2g}× to {vs['high']:.2g}×" if vs["low"] is not None
+        value = speed.head(vs)
+        ci = (f" · {100 * stats.CONFIDENCE:.0f}% CI {vs['low']:.2f} to {vs['high']:.2f}" if vs["low"] is not None
               else "")
         delta = (f"at {sp['percent_remaining']:.3g}%{ci} · {vs['verdict']}" if vs["ratio"] is not None else
                  "most networks still improving when training ended")
-        cols[3].metric("Ticket learning speed", value, delta, **note,
+        cols[3].metric("Ticket learning speed vs dense", value, delta, **note,
                        help=f"How many times earlier the ticket reaches its minimum validation loss than its own "
                             f"dense network, at the level nearest {speed.REFERENCE_PERCENT}% remaining (the "
                             "paper's: 38% earlier there): the geometric mean of the per-trial ratios, counting "
@@ -99,11 +100,14 @@ def dense_sentences(summary: pd.DataFrame, config) -> None:
             continue
         if c["falls_below_at"] is not None:
             text = f"{name} falls clearly below dense from {_pct(c['falls_below_at'])} on"
+        elif c["clearly_below_at"]:
+            text = (f"{name} is clearly below dense at {', '.join(_pct(p) for p in c['clearly_below_at'])}, "
+                    "but not for good")
         elif c["as_good_down_to"] is not None:
             text = f"{name} is at least as good as dense down to {_pct(c['as_good_down_to'])}"
         else:
             text = f"{name} is never clearly below dense (checked down to {_pct(c['sparsest'])})"
-        if c["falls_below_at"] is None and c["as_good_down_to"] is not None \
+        if not c["clearly_below_at"] and c["as_good_down_to"] is not None \
                 and c["as_good_down_to"] != c["sparsest"]:
             text += f" and never clearly below it down to {_pct(c['sparsest'])}"
         parts.append(text)

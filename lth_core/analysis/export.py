@@ -35,7 +35,7 @@ CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 FIGURES = {"accuracy": "Accuracy as the network shrinks", "early-stop": "How fast each network learns",
            "curves": "Learning curves: ticket vs random re-init", "gap": "Training vs test accuracy"}
 SLIDE = {"width": 960, "height": 540, "scale": 2}  # 1920 x 1080 pixels, text sized for a slide
-CLAIMS = {"a": "The ticket keeps the dense network's test accuracy as it shrinks",
+CLAIMS = {"a": "At about 21% remaining the ticket is at least as good as the dense network (test accuracy)",
           "b": "Near 21% remaining the ticket learns faster than dense and than its re-init",
           "c": "Re-initialised, the same connections fall below dense at a larger size than the ticket",
           "d": "Random pruning (random mask, original init) does worse than the ticket",

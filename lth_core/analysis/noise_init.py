@@ -1,7 +1,7 @@
 """Robustness to noise in the *initialisation*, then retrained: the paper's protocol for noise.
 
 Frankle & Carbin's appendix on winning-ticket initialisation perturbs the ticket's initial
-weights with Gaussian noise and trains the perturbed ticket again (same mask, same minibatch
+weights (theta_0; theta_k when the run rewinds) with Gaussian noise and trains the perturbed ticket again (same mask, same minibatch
 order), to ask how much the exact initial values matter. This is a different question from
 lth_core.analysis.noise, which perturbs *trained* weights and evaluates without training.
 
@@ -89,10 +89,12 @@ def compute(store: Store, run_id: str, levels: list[int], scales=DEFAULT_SCALES,
 def frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per perturbed network: trial, level, percent_remaining, scale, test accuracy at early stop,
     and whether its early stop is censored (lth_core.analysis.early_stop)."""
-    iterations = store.config(run_id).training.iterations
+    config = store.config(run_id)
     pct = networks(summary_frame(store, run_id)).groupby("level").percent_remaining.mean()
     rows = [{"trial": r["trial"], "level": r["level"], "percent_remaining": float(pct.get(r["level"], float("nan"))),
-             "scale": r["scale"], ACC: r[ACC], "censored": is_censored(r["early_stop_iteration"], iterations)}
+             "scale": r["scale"], ACC: r[ACC],
+             "censored": is_censored(r["early_stop_iteration"], config.training.iterations,
+                                     config.start_iteration(r["level"], "ticket"))}
             for r in records(store, run_id).values()]
     return pd.DataFrame(rows, columns=["trial", "level", "percent_remaining", "scale", ACC, "censored"])
 

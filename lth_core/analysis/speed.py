@@ -51,6 +51,9 @@ def _compare(fast: dict, slow: dict) -> dict:
     if not r.enough:
         out["verdict"] = f"{stats.TOO_FEW} (n = {r.n})"
         return out
+    if r.low is None:  # every pair has the same ratio: no interval, so no verdict either way
+        out["verdict"] = NO_CLEAR
+        return out
     out.update(low=math.exp(r.low), high=math.exp(r.high))
     out["verdict"] = EARLIER if r.low > 0 else LATER if r.high < 0 else NO_CLEAR
     return out
@@ -92,10 +95,17 @@ def describe(vs: dict) -> str:
     if vs["ratio"] is None:
         return vs["verdict"]
     r = vs["ratio"]
-    head = f"{r:.2f}× earlier" if r >= 1 else f"{1 / r:.2f}× later"
     detail = f"ratio {r:.2f}, geometric mean of {vs['pairs']} uncensored trial pairs"
     if vs["low"] is not None:
         detail += f"; {100 * stats.CONFIDENCE:.0f}% CI {vs['low']:.2f} to {vs['high']:.2f}"
     elif vs["pairs"] > 1:
         detail += f"; trials {min(vs['trial_ratios']):.2f} to {max(vs['trial_ratios']):.2f}"
-    return f"{head} ({detail}): {vs['verdict']}"
+    return f"{head(vs)} ({detail}): {vs['verdict']}"
+
+
+def head(vs: dict) -> str:
+    """'2.60× earlier' or '1.25× later' (the tile and describe(); None ratio: 'not measurable')."""
+    r = vs["ratio"]
+    if r is None:
+        return "not measurable"
+    return f"{r:.2f}× earlier" if r >= 1 else f"{1 / r:.2f}× later"

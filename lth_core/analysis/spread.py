@@ -45,16 +45,23 @@ def group(summary: pd.DataFrame, level: int, arm: str) -> pd.DataFrame:
     return d[(d.level == level) & (d.arm == arm)]
 
 
+def pruned_levels(summary: pd.DataFrame, arm: str) -> list[int]:
+    """The pruned levels where `arm` has trained networks, densest first."""
+    d = networks(summary)
+    return sorted(int(v) for v in set(d[(d.arm == arm) & (d.level > 0)].level))
+
+
 def dense_accuracy(summary: pd.DataFrame, metric: str = ACC) -> float | None:
     """Mean over trials of the dense network's `metric` (None until it is trained)."""
     d = group(summary, 0, "dense")
     return float(d[metric].mean()) if len(d) else None
 
 
-def nearest_level(summary: pd.DataFrame, percent: float) -> int | None:
-    """The pruned level whose % remaining is nearest to `percent` (log scale), or None."""
+def nearest_level(summary: pd.DataFrame, percent: float, arm: str = "ticket") -> int | None:
+    """The pruned level of `arm` (default the ticket, whose chain every comparison at a level needs)
+    whose % remaining is nearest to `percent` (log scale), or None."""
     d = networks(summary)
-    pct = d[d.level > 0].groupby("level").percent_remaining.mean()
+    pct = d[(d.level > 0) & (d.arm == arm)].groupby("level").percent_remaining.mean()
     if pct.empty:
         return None
     return int((pct.map(math.log) - math.log(percent)).abs().idxmin())
@@ -83,32 +90,39 @@ def paired_gap(summary: pd.DataFrame, level: int, arm: str, other: str, metric: 
 
 def level_table(summary: pd.DataFrame, arm: str, metric: str = ACC, other: str = "dense") -> pd.DataFrame:
     """Per pruned level of `arm` against `other` (default: its trial's dense network): the arm's mean,
-    min and max, the paired gap (points) with its interval, the Holm-corrected direction over the
-    levels (clear: +1 above, -1 below, 0 neither), non-inferiority, and the censored share."""
+    min and max, the paired gap (points) with its interval, the censored share of the two groups and
+    whether it is measurable (at most CENSORED_LIMIT censored), the Holm-corrected direction over the
+    measurable levels (clear: +1 above, -1 below, 0 neither or not measurable), and non-inferiority
+    (as_good, measurable levels only)."""
     d = networks(summary)
     d = d[(d.arm == arm) & (d.level > 0)]
     cols = ["level", "percent_remaining", "trials", "mean", "min", "max", "other", "gap", "low", "high", "p",
-            "clear", "as_good", "censored"]
+            "clear", "as_good", "censored", "measurable"]
     if d.empty or group(summary, 0, other).empty:
         return pd.DataFrame(columns=cols)
     rows = []
     for level, g in d.groupby("level"):
         gap = paired_gap(summary, level, arm, other, metric)
+        cens = censored_fraction(summary, [(level, arm), (level, other)])
+        ok = cens <= CENSORED_LIMIT
         rows.append({"level": int(level), "percent_remaining": float(g.percent_remaining.mean()),
                      "trials": gap.n, "mean": float(g[metric].mean()), "min": float(g[metric].min()),
                      "max": float(g[metric].max()), "other": float(group(summary, level, other)[metric].mean()),
                      "gap": gap.mean, "low": gap.low, "high": gap.high, "p": gap.p, "_paired": gap,
-                     "as_good": stats.at_least_as_good(gap),
-                     "censored": censored_fraction(summary, [(level, arm), (level, other)])})
+                     "as_good": ok and stats.at_least_as_good(gap), "censored": cens, "measurable": ok})
     t = pd.DataFrame(rows).sort_values("level", ignore_index=True)
-    t["clear"] = stats.clearly(list(t.pop("_paired")))
+    paired = t.pop("_paired")
+    clear = dict(zip(t.level[t.measurable], stats.clearly(list(paired[t.measurable]))))
+    t["clear"] = [clear.get(lv, 0) for lv in t.level]  # Holm over the measurable levels only
     return t[cols]
 
 
 def compare_to_dense(summary: pd.DataFrame, arm: str, metric: str = ACC) -> dict:
     """Where `arm` falls below dense for good, and down to where it is at least as good (module docstring).
 
-    falls_below_at: % remaining from which it is clearly below at every sparser level (None: never);
+    falls_below_at: % remaining from which it is clearly below at every sparser measurable level (None:
+        no such fall; a level too censored to judge neither confirms nor breaks it);
+    clearly_below_at: every % where it is clearly below (a fall or not);
     as_good_down_to: the sparsest % with every level down to it at least as good (None: not the first);
         the levels are tested in a fixed order, densest first, stopping at the first that is not shown
         (a fixed-sequence procedure: family-wise error at most stats.ALPHA without correction);
@@ -120,16 +134,18 @@ def compare_to_dense(summary: pd.DataFrame, arm: str, metric: str = ACC) -> dict
     out = {"arm": arm, "dense_acc": dense_accuracy(summary, metric), "trials": trials,
            "enough": trials >= stats.MIN_TRIALS, "spread": spread_note(trials), "levels_run": len(t),
            "sparsest": float(t.percent_remaining.iloc[-1]) if len(t) else None,
-           "falls_below_at": None, "as_good_down_to": None, "not_shown_at": None, "not_shown_low": None,
-           "mean_below_at": None}
+           "falls_below_at": None, "clearly_below_at": [], "as_good_down_to": None, "not_shown_at": None,
+           "not_shown_low": None, "mean_below_at": None}
     if t.empty:
         return out
-    below = [c == -1 for c in t.clear]
+    judged = t[t.measurable]
+    below = [c == -1 for c in judged.clear]
     start = len(below)
     while start > 0 and below[start - 1]:
         start -= 1
     if start < len(below):
-        out["falls_below_at"] = float(t.percent_remaining.iloc[start])
+        out["falls_below_at"] = float(judged.percent_remaining.iloc[start])
+    out["clearly_below_at"] = [float(p) for p in t[t.clear == -1].percent_remaining]
     good = 0
     while good < len(t) and bool(t.as_good.iloc[good]):
         good += 1

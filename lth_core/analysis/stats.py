@@ -81,8 +81,8 @@ def paired(diffs) -> Paired:
     mean = float(x.mean())
     if n < 2:
         return Paired(n, mean, None, None, None, mean, mean)
-    if float(np.ptp(x)) <= 1e-9 * max(1.0, abs(mean)):  # identical trials (float noise aside): no spread to test
-        return Paired(n, mean, mean, mean, 0.0 if mean != 0 else 1.0, mean, mean)
+    if float(np.ptp(x)) <= 1e-9 * max(1.0, abs(mean)):  # identical trials (float noise aside): the t-test is
+        return Paired(n, mean, None, None, None, mean, mean)  # undefined, so no interval and no verdict
     res = sps.ttest_1samp(x, 0.0)
     ci = res.confidence_interval(CONFIDENCE)
     return Paired(n, mean, float(ci.low), float(ci.high), float(res.pvalue), float(x.min()), float(x.max()))
@@ -118,11 +118,13 @@ def ci_text(r: Paired, unit: str = " points", digits: int = 2) -> str:
     """'+0.33 points (95% CI -0.05 to +0.69, n = 5)', or the plain numbers when there are too few."""
     if r.mean is None:
         return "no trials"
-    if not r.enough or r.low is None:
+    if not r.enough:
         values = f"{r.mean:+.{digits}f}{unit}"
         if r.n > 1:
             values += f" (trials {r.minimum:+.{digits}f} to {r.maximum:+.{digits}f})"
         return f"{values}; {TOO_FEW} (n = {r.n})"
+    if r.low is None:
+        return f"{r.mean:+.{digits}f}{unit} (all {r.n} trials identical: no interval, no verdict)"
     return (f"{r.mean:+.{digits}f}{unit} ({100 * CONFIDENCE:.0f}% CI {r.low:+.{digits}f} to {r.high:+.{digits}f}, "
             f"n = {r.n})")
 
