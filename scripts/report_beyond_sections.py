@@ -93,7 +93,7 @@ def init_noise_lines(f: dict | None) -> list[str]:
             "Gaussian noise is added to the ticket's *initial* weights and the ticket is trained again. Here the "
             "noise on each surviving weight is scale × the standard deviation of its layer's initial weights, the "
             "mask and the minibatch order stay the ticket's, and each perturbed ticket is compared, paired by "
-            f"trial, with the ticket itself and with its random re-initialisation ({noise_init.PROTOCOL}).", ""]
+            "trial, with the ticket itself and with its random re-initialisation.", ""]
     if f is None:
         return head + ["Not computed yet: the at-init example is not stored.", ""]
     store = Store(f["store_root"])
@@ -117,7 +117,16 @@ def init_noise_lines(f: dict | None) -> list[str]:
         reinit = acc(r.reinit) if isinstance(getattr(r, "vs_reinit", None), stats.Paired) else "–"
         out.append(f"| {r.level} ({pct(r.percent_remaining)}) | {r.scale:g} | {acc(r.perturbed)} | {acc(r.ticket)} | "
                    f"{reinit} | {judged(r, 'ticket')} | {judged(r, 'reinit')} |")
-    return out + [""]
+    said = []
+    for arm, words in (("ticket", "the unperturbed ticket"), ("reinit", "the re-init")):
+        rows = [r for r in cmp.itertuples() if isinstance(getattr(r, f"vs_{arm}", None), stats.Paired)
+                and getattr(r, f"censored_vs_{arm}") <= spread.CENSORED_LIMIT]
+        clear = stats.clearly([getattr(r, f"vs_{arm}") for r in rows])  # Holm over the rows of this column
+        hits = [f"level {r.level} at scale {r.scale:g} ({'above' if c > 0 else 'below'})" for r, c in zip(rows, clear)
+                if c]
+        said.append(f"clearly different from {words} at " + (", ".join(hits) if hits else "no row"))
+    return out + ["", "Paired by trial and Holm-corrected over each column's measurable rows, the perturbed "
+                  "tickets are " + "; ".join(said) + ".", ""]
 
 
 def noise_section(f: dict | None, preset: str, at_init: dict | None = None) -> list[str]:
