@@ -250,8 +250,11 @@ def structured_section(f: dict, preset: str, unstructured: dict | None) -> list[
     r, rnd = gaps(s, "ticket", "reinit"), gaps(s, "ticket", "random")
     better_r = clear_levels(r, "clearly_better")
     out.append(f"- The structured ticket against its re-init: clearly better at {pcts(better_r)}; clearly worse "
-               f"at {pcts(clear_levels(r, 'clearly_worse'))}.")
-    out.append(f"- Against random whole-neuron pruning: clearly better at {pcts(clear_levels(rnd, 'clearly_better'))}.")
+               f"at {pcts(clear_levels(r, 'clearly_worse'))}"
+               + (f"; not measurable with this budget at {pcts(unmeasurable(r))}" if unmeasurable(r) else "") + ".")
+    out.append(f"- Against random whole-neuron pruning: clearly better at {pcts(clear_levels(rnd, 'clearly_better'))}"
+               + (f"; not measurable with this budget at {pcts(unmeasurable(rnd))}" if unmeasurable(rnd) else "")
+               + ".")
     if unstructured is not None:
         u = unstructured["summary"]
         rows = []
@@ -264,7 +267,8 @@ def structured_section(f: dict, preset: str, unstructured: dict | None) -> list[
                 "| structured % remaining | structured ticket | unstructured % remaining | unstructured ticket |",
                 "|---|---|---|---|", *rows]
     out += ["", "**Where this differs, and why it might.** " + (
-        "As Liu et al. found, the structured ticket does not clearly beat its re-init at any level here."
+        "The structured ticket is not clearly better than its re-init at any level where the two could be "
+        "compared: consistent with Liu et al., though an absence of evidence rather than a demonstration."
         if not better_r else
         f"Unlike Liu et al.'s finding, the structured ticket clearly beats its re-init at {pcts(better_r)} here. "
         f"{names(f['config'])} with a short budget differs from their {CIFAR} and ImageNet convnets trained "
