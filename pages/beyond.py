@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lth_core.analysis import stats
 from lth_core.beyond_examples import QUESTIONS
 from ui import beyond, data, errors, progress, runpick
 from ui.boot import ensure_shell
@@ -13,7 +14,9 @@ ensure_shell()  # a first visit straight to this page must still get app.py's sh
 st.title("Beyond the paper")
 st.caption("What follow-up work found about the lottery ticket, tried on a run: which weights to keep, tickets "
            "found without training, structured pruning, stability to SGD noise, robustness to weight noise. "
-           "Each chart says what the literature found and whether this run agrees, within its trials' spread.")
+           "Each chart says what the literature found and whether this run agrees, paired by trial with stated "
+           f"confidence; it gives no verdict from fewer than {stats.MIN_TRIALS} trials or from networks still "
+           "improving at the end.")
 
 with errors.guard():
     picked = runpick.pick_run(key="beyond_run")

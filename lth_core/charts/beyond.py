@@ -47,9 +47,13 @@ def compare(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str
     """`arm` against `other` at one level, paired by trial (spread.paired_gap, points) plus verdict:
     'above' / 'below' (the paired t-test at stats.ALPHA rejects no difference), 'within' (it does
     not), 'single' (fewer than stats.MIN_TRIALS trials: the gap's sign is only a direction), or
-    'none' (nothing to compare). One level, one test: a caption that scans levels uses clear_levels."""
+    'censored' (more than half of the two groups still improving when training ended: not measurable with
+    this budget), or 'none' (nothing to compare). One level, one test: a caption that scans levels uses
+    clear_levels."""
     g = spread.paired_gap(summary, level, arm, other, metric)
     verdict = "none" if not g.n else "single" if not g.enough else "within"
+    if verdict == "within" and spread.censored_fraction(summary, [(level, arm), (level, other)]) > spread.CENSORED_LIMIT:
+        verdict = "censored"  # mostly still improving when training ended: no verdict from them
     if verdict == "within" and g.p is not None and g.p <= stats.ALPHA:
         verdict = "above" if g.mean > 0 else "below"
     return {"trials": g.n, "mean": g.mean, "min": g.minimum, "max": g.maximum, "low": g.low, "high": g.high,
@@ -93,6 +97,7 @@ def direction(c: dict, other: str) -> str:
     return f"{'higher than' if c['mean'] > 0 else 'lower than' if c['mean'] < 0 else 'level with'} {other}"
 
 
+CENSORED_TEXT = "not measurable with this budget (most of these networks were still improving when training ended)"
 SINGLE_NOTE = (f"With fewer than {stats.MIN_TRIALS} trials a gap is a direction, not a verdict: "
                "more trials would show whether it holds.")
 
@@ -185,7 +190,7 @@ def criteria_caption(summary: pd.DataFrame) -> str:
                 + {"above": "clearly above it, as Zhou et al. found for some criteria at high sparsity",
                    "below": "clearly below it, where the literature found it about as good: this run disagrees",
                    "within": "not told apart from it beyond the spread, consistent with \"about as good\"",
-                   "single": direction(c, "the magnitude ticket")}[c["verdict"]])
+                   "single": direction(c, "the magnitude ticket"), "censored": CENSORED_TEXT}[c["verdict"]])
         if sparsest_common(summary, (arm, "reinit")) == level:
             r = compare(summary, level, arm, "reinit")
             compared.append(r)
@@ -193,7 +198,7 @@ def criteria_caption(summary: pd.DataFrame) -> str:
                      + {"above": "clearly above it, as reported",
                         "below": "clearly below it, unlike the literature",
                         "within": "not clearly above it here",
-                        "single": direction(r, "re-init")}[r["verdict"]])
+                        "single": direction(r, "re-init"), "censored": CENSORED_TEXT}[r["verdict"]])
         held = spread.compare_to_dense(summary, arm)
         if held["as_good_down_to"] is not None:
             text += f"; it is at least as good as dense down to {held['as_good_down_to']:.3g}%"
@@ -313,14 +318,15 @@ def at_init_caption(summary: pd.DataFrame) -> str:
                         "above": "it is clearly better: its scores carry information",
                         "below": "it is clearly worse than its own inversion: its ranking hurts here",
                         "within": "it is not told apart from its inversion: no sign here that its scores matter",
-                        "single": "it is " + direction(c, "its inversion")}[c["verdict"]])
+                        "single": "it is " + direction(c, "its inversion"), "censored": CENSORED_TEXT}[c["verdict"]])
                     continue
                 sents.append(f"against its {what} check ({gap_text(c)}) " + {
                     "above": "it is clearly better: it fails the check, its mask carries more than per-layer "
                              "sparsity here, unlike the literature",
                     "below": "it is clearly worse than its own check",
-                    "within": "it is within the spread: it survives the check, as reported",
-                    "single": "it is " + direction(c, "the check")}[c["verdict"]])
+                    "within": "it is not told apart from its check: it survives the check, as reported (an absence of "
+                              "evidence, not a demonstration)",
+                    "single": "it is " + direction(c, "the check"), "censored": CENSORED_TEXT}[c["verdict"]])
         if sparsest_common(summary, (m, "ticket")) == level:
             c = compare(summary, level, m, "ticket")
             compared.append(c)
@@ -328,7 +334,7 @@ def at_init_caption(summary: pd.DataFrame) -> str:
                 "below": "clearly below: cheaper but worse, as reported",
                 "above": "clearly above, unlike the literature",
                 "within": "not told apart beyond the spread",
-                "single": direction(c, "the IMP ticket")}[c["verdict"]])
+                "single": direction(c, "the IMP ticket"), "censored": CENSORED_TEXT}[c["verdict"]])
         if sents:
             parts.append(f"{short(m)} at {pct_text(summary, level)} remaining: " + "; ".join(sents) + ".")
     level = sparsest_common(summary, ("ticket", "reinit"))
@@ -339,5 +345,5 @@ def at_init_caption(summary: pd.DataFrame) -> str:
             "above": "it does not survive re-init, as reported.",
             "below": "re-init is clearly better here, unlike the literature.",
             "within": "re-init is not clearly worse here, so this run does not show what the literature reports.",
-            "single": "the ticket is " + direction(c, "its re-init") + "."}[c["verdict"]])
+            "single": "the ticket is " + direction(c, "its re-init") + ".", "censored": CENSORED_TEXT}[c["verdict"]])
     return close_caption(parts, compared)

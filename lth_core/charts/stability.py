@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from lth_core.analysis import spread, stats
 from lth_core.charts.style import DENSE_COLOR, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
-from lth_core.charts.beyond import (add_line, arm_line, clear_levels, close_caption, compare, dense_line, direction, gap_text,
+from lth_core.charts.beyond import (CENSORED_TEXT, add_line, arm_line, clear_levels, close_caption, compare, dense_line, direction, gap_text,
                                     pct_text, present, sparsest_common)
 from lth_core.analysis.results import summary_frame
 from lth_core.store.run_store import Corrupt, Store
@@ -79,7 +79,7 @@ def structured_caption(summary: pd.DataFrame, other: pd.DataFrame | None = None)
                          "above": "the ticket is clearly better, unlike the literature.",
                          "below": "re-init is clearly better.",
                          "within": "within the spread, as the literature found.",
-                         "single": f"the ticket is {direction(c, 're-init')}."}[c["verdict"]])
+                         "single": f"the ticket is {direction(c, 're-init')}.", "censored": CENSORED_TEXT}[c["verdict"]])
         ahead = [lv for lv, c in zip(levels, clear_levels(summary, levels, "ticket", "reinit")) if c == 1]
         if ahead and len(levels) > 1:
             parts.append(f"The ticket is clearly above re-init at {len(ahead)} of {len(levels)} pruned levels.")
