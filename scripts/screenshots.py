@@ -24,7 +24,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 import streamlit_server  # noqa: E402  (tests/streamlit_server.py: start and stop the app)
 from test_browser import CHROME_ARGS, CHROMIUM  # noqa: E402  (one browser setup for tests and scripts)
 CHROMIUM = str(CHROMIUM)
-GALLERY_RUN = "ba305c899da06a3f"  # a finished gallery run: the Results and Inside pages show it
+GALLERY_RUN = "71143a50cad0a843"  # a finished gallery run: the Results and Inside pages show it
 from lth_core.presets import get_preset  # noqa: E402
 BEYOND_RUN = get_preset("beyond-criteria").run_id()  # the gallery's criteria example (Beyond the paper)
 # page name -> (URL path and query, charts expected); the paths are app.py's st.Page url_paths

@@ -23,7 +23,7 @@ from lth_core.store.run_store import Store
 from test_browser import CHROME_ARGS, CHROMIUM, REPO, _require_browser, _stop_workers
 
 pytestmark = pytest.mark.browser
-HEADLINE = "ba305c899da06a3f"  # the gallery's headline run (LeNet-300-100 on Fashion-MNIST, 15 rounds)
+HEADLINE = "71143a50cad0a843"  # the gallery's headline run (LeNet-300-100 on Fashion-MNIST, 15 rounds)
 GALLERY = REPO / "gallery"
 
 
