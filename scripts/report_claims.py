@@ -193,8 +193,10 @@ def plain(f: dict, k: str) -> str | None:
         ref = d["reference"]
         fall = (f"they are never clearly below it down to {_sparsest(f)}" if c["falls_below_at"] is None else
                 f"they are clearly below it for good from {pct(c['falls_below_at'])}")
+        margin = (f", so at that level they are at least as good as dense within the {stats.MARGIN_POINTS:g}-point "
+                  "margin" if v == claims.HOLDS else "")
         return (f"(a) {v}: paired with their own dense network ({acc(c['dense_acc'])}), at {pct(ref['percent'])} the "
-                f"tickets differ by {ref['text']}; {fall}. {_scan(c)}")
+                f"tickets differ by {ref['text']}{margin}; {fall}. {_scan(c)}")
     if k == "b":
         raw = c["raw"]
         parts = [f"against {'its ' if n == 'reinit' else ''}{ARM_WORDS[n]}, {speed.describe(raw[f'vs_{n}'])}"
