@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lth_core.analysis import results, spread, stats
+from lth_core.analysis import results, spread
 from lth_core.config import COPY_ARM
 from lth_core.store.run_store import Corrupt, Store
 
@@ -31,18 +31,13 @@ def arm_stats(summary: pd.DataFrame, arm: str, level: int) -> dict | None:
 
 
 def gaps(summary: pd.DataFrame, arm: str, other: str) -> list[dict]:
-    """Per pruned level, `arm` minus `other` in points, paired by trial (spread.paired_gap), with its
-    interval, the censored share of the two groups, and `clear` (+1 / -1 / 0) Holm-corrected over the
-    levels where they are measurable (at most spread.CENSORED_LIMIT censored); elsewhere `measurable`
-    is False and nothing is clear."""
-    rows = []
-    for lv, p in levels(summary):
-        cens = spread.censored_fraction(summary, [(lv, arm), (lv, other)])
-        rows.append((lv, p, spread.paired_gap(summary, lv, arm, other), cens, cens <= spread.CENSORED_LIMIT))
-    measurable = [r for r in rows if r[4]]
-    clear = dict(zip([r[0] for r in measurable], stats.clearly([r[2] for r in measurable])))
-    return [{"level": lv, "percent": p, **g.as_dict(), "trials": g.n, "censored": cens, "measurable": ok,
-             "clear": clear.get(lv, 0)} for lv, p, g, cens, ok in rows]
+    """Per pruned level of `arm`, `arm` minus `other` in points, paired by trial, with its interval,
+    as spread.level_table judges it: the censored share, whether it is measurable, and `clear`
+    (+1 / -1 / 0, Holm-corrected over the measurable levels)."""
+    return [{"level": int(r.level), "percent": float(r.percent_remaining),
+             **spread.paired_gap(summary, int(r.level), arm, other).as_dict(), "trials": int(r.trials),
+             "censored": float(r.censored), "measurable": bool(r.measurable), "clear": int(r.clear)}
+            for r in spread.level_table(summary, arm, other=other).itertuples()]
 
 
 def unmeasurable(gap_rows: list[dict]) -> list[float]:

@@ -75,15 +75,14 @@ def _form(run_id: str, config, ladder) -> None:
     st.session_state[tk], st.session_state[gk] = token, picks
 
 
-def truth(summary, config) -> dict:
-    """Per guessable arm: where it really falls below dense (spread.compare_to_dense; None: never)."""
-    return {arm: spread.compare_to_dense(summary, arm)["falls_below_at"] for arm in arms_for(config)}
-
-
-def too_few(summary, config) -> str | None:
-    """'too few trials to tell (n = k)' when the run cannot say where an arm falls (None: it can)."""
-    n = min((spread.compare_to_dense(summary, arm)["trials"] for arm in arms_for(config)), default=0)
-    return None if n >= stats.MIN_TRIALS else f"{stats.TOO_FEW} (n = {n})"
+def truth(summary, config) -> tuple[dict | None, str | None]:
+    """(per guessable arm, where it really falls below dense: spread.compare_to_dense, None: never; None)
+    or, when the run has too few trials to say, (None, 'too few trials to tell (n = k)')."""
+    found = {arm: spread.compare_to_dense(summary, arm) for arm in arms_for(config)}
+    n = min((c["trials"] for c in found.values()), default=0)
+    if n < stats.MIN_TRIALS:
+        return None, f"{stats.TOO_FEW} (n = {n})"
+    return {arm: c["falls_below_at"] for arm, c in found.items()}, None
 
 
 def panel(run_id: str, config, ladder, summary) -> bool:
@@ -111,12 +110,15 @@ def overlay(fig, run_id: str):
 def reveal(run_id: str, config, ladder, summary) -> None:
     """One sentence: how close this session's guess was (nothing without a guess)."""
     mine = current(run_id)
-    if mine and too_few(summary, config):
-        st.info(f"This run has {too_few(summary, config)}: it cannot say where each network falls below dense, so "
+    if not mine:
+        return
+    real, few = truth(summary, config)
+    if few:
+        st.info(f"This run has {few}: it cannot say where each network falls below dense, so "
                 f"there is nothing to reveal yet. A run with {stats.MIN_TRIALS} or more trials can.",
                 icon=":material/target:")
-    elif mine:
-        text = guesses.closeness(mine, truth(summary, config), ladder, NAMES)
+    else:
+        text = guesses.closeness(mine, real, ladder, NAMES)
         st.success(text[:1].upper() + text[1:], icon=":material/target:")
 
 
@@ -129,10 +131,10 @@ def class_view(run_id: str, config, ladder, summary) -> None:
         st.caption("No guesses yet. Share this page's link with `guess=required` to collect them.")
         return
     rows = {arm: guesses.distribution(found, ladder, arm) for arm in arms}
-    real = None if too_few(summary, config) else truth(summary, config)
+    real, few = truth(summary, config)
     presenter.show(charts_predict.guess_histogram(rows, real), key="class_guesses", filename=f"guesses-{run_id}")
-    if too_few(summary, config):
-        st.caption(f"No truth to compare with: this run has {too_few(summary, config)}.")
+    if few:
+        st.caption(f"No truth to compare with: this run has {few}.")
         return
     st.caption("Truth (outlined bar): " + "; ".join(f"{NAMES[a]} falls below dense from {_label(real[a])}"
                                                     if real[a] is not None else f"{NAMES[a]} never falls below"

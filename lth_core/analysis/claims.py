@@ -108,10 +108,8 @@ def claim_c(summary: pd.DataFrame) -> dict:
 def _gap_claim(summary: pd.DataFrame, other: str) -> dict:
     """The ticket against `other` at each level of `summary`, Holm over those levels. Holds when the
     ticket is clearly better at half the levels or more and clearly worse at none."""
-    t = level_table(summary, "ticket", other=other)
-    t = t[t.level.isin(pruned_levels(summary, other))]
-    if len(t):  # Holm over exactly the levels this claim scans
-        t = level_table(summary[summary.level.isin([0, *t.level])], "ticket", other=other)
+    scanned = summary[summary.level.isin([0, *pruned_levels(summary, other)])]  # Holm over exactly these levels
+    t = level_table(scanned, "ticket", other=other)
     per_level = [{"level": int(r.level), "percent_remaining": float(r.percent_remaining), "clear": int(r.clear),
                   **paired_gap(summary, int(r.level), "ticket", other).as_dict()} for r in t.itertuples()]
     better, worse = int((t.clear == 1).sum()), int((t.clear == -1).sum())

@@ -32,11 +32,6 @@ def networks(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[~summary.shared_dense] if "shared_dense" in summary else summary
 
 
-def spread_note(trials: int) -> str:
-    """How much a comparison over `trials` paired trials can tell (stats.trials_note)."""
-    return stats.trials_note(trials)
-
-
 def group(summary: pd.DataFrame, level: int, arm: str) -> pd.DataFrame:
     """The networks of one arm at one level; arm 'dense' (or level 0) is the dense network."""
     d = networks(summary)
@@ -132,7 +127,7 @@ def compare_to_dense(summary: pd.DataFrame, arm: str, metric: str = ACC) -> dict
     t = level_table(summary, arm, metric)
     trials = int(t.trials.min()) if len(t) else 0
     out = {"arm": arm, "dense_acc": dense_accuracy(summary, metric), "trials": trials,
-           "enough": trials >= stats.MIN_TRIALS, "spread": spread_note(trials), "levels_run": len(t),
+           "enough": trials >= stats.MIN_TRIALS, "spread": stats.trials_note(trials), "levels_run": len(t),
            "sparsest": float(t.percent_remaining.iloc[-1]) if len(t) else None,
            "falls_below_at": None, "clearly_below_at": [], "as_good_down_to": None, "not_shown_at": None,
            "not_shown_low": None, "mean_below_at": None}
