@@ -15,7 +15,8 @@ otherwise. Pure: no I/O, no torch.
   t<trial>/L<level>/final_<arm>.st  a network's trained weights
   t<trial>/L<level>/<arm>.json      a network's metrics record
   t<trial>/L<level>/stability.json  the error along the line between the ticket and its copy
-  analyses/<kind>-<hash>.json       an analysis's result (lth_core.analysis.analyses)
+  analysis/noise.json               the post-training noise analysis (lth_core.analysis.analyses)
+  analysis/noise-<hash>.{lock,status.json,log}   a background analysis job's files
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ STATUS = "status.json"
 PROGRESS = "progress.json"
 WORKER_LOG = "worker.log"
 LIVE = "live"
-ANALYSES = "analyses"
+ANALYSIS = "analysis"
 STANDBY_LOG = "standby.log"  # in the store's root: the output of warm workers not yet given a run
 
 
@@ -75,5 +76,5 @@ def live(task: str) -> str:
 
 
 def analysis(name: str) -> str:
-    """An analysis result, name '<kind>-<hash>' (lth_core.analysis.analyses)."""
-    return f"{ANALYSES}/{name}.json"
+    """A file of the analyses' folder, e.g. 'noise.json' or 'noise-<hash>.log'."""
+    return f"{ANALYSIS}/{name}"
