@@ -16,10 +16,8 @@ from pathlib import Path
 from lth_core.config import CONTROLS, ConfigError, ExperimentConfig, PruningConfig, parse_milestones
 from lth_core.presets import PRESETS, base_preset, get_preset
 from lth_core.registry import ARCHITECTURES, compatible_archs, paper_pruning
+from lth_core.service.protocol import EXIT_DATA, EXIT_FAILED, EXIT_TAKEN, EXIT_USAGE, START_RECORD  # noqa: F401
 
-EXIT_USAGE, EXIT_DATA, EXIT_FAILED = 2, 3, 1
-EXIT_TAKEN = 75  # work: another live process holds the run's lock (jobs.EXIT_TAKEN)
-START_RECORD = "work: started"  # the first line a worker writes (to worker.log): "work: started pid N run R at T"
 
 
 class UsageError(Exception):

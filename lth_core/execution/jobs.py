@@ -39,10 +39,10 @@ from lth_core.execution.stall import StallWatch
 from lth_core.lottery.experiment import is_complete
 from lth_core.resources import min_free_disk_gb, worker_memory_bytes
 from lth_core.store.run_store import AlreadyRunning, Store
+from lth_core.service.protocol import EXIT_TAKEN
 
 POLL_S = 0.3
 WAKE_ON_SUBMIT = True  # a submitted job starts at once, not at the next poll (tests that drive ticks turn it off)
-EXIT_TAKEN = 75  # `work` exit code: another live process holds the run's lock (EX_TEMPFAIL)
 STORE_LOCK = "manager.lock"  # in the store's root, held by the store's one job manager
 WARM_DATASETS = ("mnist1d", "fashion-mnist", "mnist")  # small enough to keep loaded in an idle worker
 
