@@ -14,7 +14,7 @@ deliberately simple (docs/RELIABILITY.md, "Resources an anonymous user can exhau
 activations(one example) sums the output sizes of every leaf module for one example, measured once
 per architecture with forward hooks (on the meta device: no real memory) and cached. Datasets, the
 Python and torch runtime and stacked GPU networks are not counted: the estimate is for what a config
-can make arbitrarily large. Workers also run under a hard limit ($LTH_WORKER_MEMORY_GB, lth_core.execution.jobs).
+can make arbitrarily large. Workers also run under a hard limit ($LTH_WORKER_MEMORY_GB, lth_core.service.jobs).
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import streamlit as st
 from lth_core.charts import results as charts
 from lth_core.data.datasets import availability
 from lth_core.store.gallery import HEADLINE, SHORTENED
-from lth_core.execution.jobs import LimitReached
+from lth_core.service.jobs import LimitReached
 from lth_core.presets import PRESETS, get_preset
 from ui import beyond, data, errors, params, presenter, state
 from ui.runpick import config_label

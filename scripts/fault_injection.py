@@ -37,7 +37,7 @@ from reliability_checks import (compare, finished_records, server_log_facts, sta
                                 worker_of)
 from reliability_server import kill_store_workers, start_server, stop_server
 
-from lth_core.execution.stall import STALL_S
+from lth_core.service.stall import STALL_S
 from lth_core.store.run_store import Store
 
 ITERATIONS = 150  # per level: the quick preset (5 levels x 2 networks) in about 10 s on an idle machine

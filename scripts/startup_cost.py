@@ -55,7 +55,7 @@ def components() -> dict:
 
 
 def through_manager(warm: int) -> dict:
-    from lth_core.execution.jobs import JobManager
+    from lth_core.service.jobs import JobManager
     from lth_core.presets import get_preset
     from lth_core.store.run_store import Store
     with tempfile.TemporaryDirectory() as tmp:

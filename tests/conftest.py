@@ -16,7 +16,7 @@ import torch
 from lth_core.data import datasets as data
 
 from lth_core.lottery import experiment
-from lth_core.execution.jobs import JobManager
+from lth_core.service.jobs import JobManager
 from lth_core.store.run_store import Store
 from lth_core.presets import get_preset
 from configs import tiny_config  # noqa: F401  (tests import it from here)

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import tiny_config
 from lth_core.analysis import analyses
-from lth_core.execution import analysis_jobs
+from lth_core.service import analysis_jobs
 from lth_core.charts import noise as charts_noise
 from lth_core.cli import main as cli
 from lth_core.store.gallery import HEADLINE, gallery_store

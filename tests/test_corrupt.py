@@ -20,7 +20,7 @@ from conftest import tiny_config
 from lth_core.cli import main as cli
 from lth_core.lottery import experiment
 from lth_core.analysis import results
-from lth_core.execution.jobs import JobManager
+from lth_core.service.jobs import JobManager
 from lth_core.store.runs import run_row
 from lth_core.store.run_store import Corrupt, Store
 

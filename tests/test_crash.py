@@ -26,7 +26,7 @@ from lth_core.lottery import experiment
 
 from lth_core.analysis import results
 from lth_core.lottery.experiment import planned_tasks
-from lth_core.execution.jobs import JobManager
+from lth_core.service.jobs import JobManager
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 
@@ -166,7 +166,7 @@ def test_job_manager_restart_loses_no_finished_task_and_continues_runs(tmp_path,
 SERVER = """
 import json, sys, time
 from lth_core.config import ExperimentConfig
-from lth_core.execution.jobs import JobManager
+from lth_core.service.jobs import JobManager
 from lth_core.store.run_store import Store
 jm = JobManager(Store(sys.argv[1]), workers=1, recover=False, processes_per_job=1)
 for owner, d in enumerate(json.loads(sys.argv[2])):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lth_core.execution.jobs import LimitReached
+from lth_core.service.jobs import LimitReached
 from helpers import wait_for
 from lth_core.presets import get_preset
 
@@ -152,7 +152,7 @@ def _delete_folder(jm, run_id, monkeypatch):
 @pytest.mark.parametrize("break_start", [_refuse_fork, _delete_folder], ids=["fork-refused", "folder-deleted"])
 def test_a_job_that_cannot_start_fails_with_its_reason_and_the_queue_goes_on(manager, monkeypatch, break_start):
     """A broken first job must not raise on every tick and wedge the queue: it fails, the next one starts."""
-    import lth_core.execution.jobs as jobs
+    import lth_core.service.jobs as jobs
     monkeypatch.setattr(jobs, "POLL_S", 3600)  # no ticks of its own: the test drives them
     monkeypatch.setattr(jobs, "WAKE_ON_SUBMIT", False)
     jm = manager(workers=1)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lth_core.config import ConfigError, ExperimentConfig
-from lth_core.execution.jobs import LimitReached
+from lth_core.service.jobs import LimitReached
 from lth_core.presets import PRESETS, get_preset
 
 LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds=1)  # outlives every test

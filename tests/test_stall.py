@@ -14,8 +14,8 @@ import sys
 import time
 
 from helpers import wait_for
-from lth_core.execution import stall
-from lth_core.execution.exits import disk_was_full
+from lth_core.service import stall
+from lth_core.service.exits import disk_was_full
 from lth_core.store.run_store import Store
 from test_app import assert_clean, empty_store, open_page  # noqa: F401  (empty_store: a fixture)
 from ui import progress, state

@@ -1,4 +1,4 @@
-"""Warm workers (lth_core.execution.standby): a job handed to a worker that warmed up beforehand
+"""Warm workers (lth_core.service.standby): a job handed to a worker that warmed up beforehand
 completes, and cancelling, the time limit, the memory bound and adoption after a server's death
 all work on it as on a worker started for the job. Real processes, real store."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from lth_core.execution.jobs import JobManager, _is_worker
+from lth_core.service.jobs import JobManager, _is_worker
 from helpers import wait_for
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store

@@ -219,7 +219,7 @@ def noise(config, store: Store, run_id: str) -> None:
     st.markdown("### Robustness to weight noise")
     try:
         from lth_core.analysis import analyses
-        from lth_core.execution import analysis_jobs
+        from lth_core.service import analysis_jobs
         from lth_core.charts import noise as charts_noise
     except ImportError:
         st.caption("This analysis is not installed on this server yet.")
@@ -277,7 +277,7 @@ def _noise_controls(config, store: Store, run_id: str, analyses, analysis_jobs) 
 
 @st.fragment(run_every=2)
 def _noise_progress(store: Store, run_id: str, params: dict) -> None:
-    from lth_core.execution import analysis_jobs
+    from lth_core.service import analysis_jobs
     job = analysis_jobs.noise_job_state(store, run_id, params)
     if job["state"] in ("done", "failed"):
         st.rerun()  # the whole section redraws: the chart, or the button to start again

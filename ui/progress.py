@@ -11,7 +11,7 @@ import streamlit as st
 
 from lth_core.charts import results as charts
 from lth_core.estimate import format_duration
-from lth_core.execution.stall import STALL_S
+from lth_core.service.stall import STALL_S
 from lth_core.store.run_store import Store
 from ui import data, errors, presenter, state, text
 

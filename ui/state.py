@@ -1,6 +1,6 @@
 """Server-wide resources and per-session identity.
 
-One JobManager per server (lth_core.execution.jobs.manager_for, one per store), writing to the store at
+One JobManager per server (lth_core.service.jobs.manager_for, one per store), writing to the store at
 $LTH_STORE (default ./runs). A read-only gallery of finished runs is listed
 beside it when the repository's gallery/ (or $LTH_GALLERY) exists. Each browser session gets an
 owner id, so job limits apply per session, and, where Streamlit knows it, per client address.
@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 
 from lth_core.store.gallery import GALLERY_ROOT, gallery_store
-from lth_core.execution.jobs import JobManager, manager_for
+from lth_core.service.jobs import JobManager, manager_for
 from lth_core.store.runs import locate
 from lth_core.store.run_store import Store, StoreUnwritable, default_store_root
 from ui.text import plain
@@ -58,7 +58,7 @@ def gallery_root() -> Path | None:
 
 def manager() -> JobManager:
     """The server's job manager (created on first use; it re-queues interrupted runs). Held by
-    lth_core.execution.jobs, not st.cache_resource: any client can clear Streamlit's caches, and a second
+    lth_core.service.jobs, not st.cache_resource: any client can clear Streamlit's caches, and a second
     manager would run a second set of workers over the same runs."""
     return _manager(str(store_root()))
 

@@ -3,7 +3,7 @@
 <store>/<run_id>/analysis/
   noise.json          {"records": {param key: record}}, written atomically (Store.write_json)
   noise.json.lock     serialises read-modify-write of noise.json between processes
-  noise-<hash>.*      one background job's lock, status and log (lth_core.execution.analysis_jobs)
+  noise-<hash>.*      one background job's lock, status and log (lth_core.service.analysis_jobs)
 
 A record is keyed by its parameters (levels, scales, draws, arms), so different
 choices are stored side by side and the same choice is computed once. It is

@@ -443,7 +443,7 @@ def cmd_analyse(a) -> int:
     if a.analysis == "noise-init":
         return cmd_noise_init(a)
     from lth_core.analysis import analyses
-    from lth_core.execution import analysis_jobs
+    from lth_core.service import analysis_jobs
     from lth_core.store import gallery
     from lth_core.store.runs import locate
     from lth_core.store.run_store import Store, default_store_root, validate_run_id

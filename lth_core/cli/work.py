@@ -1,7 +1,7 @@
 """`python -m lth_core work`: compute one queued run of the store (the app's job manager starts these).
 
 A worker is started for its run, or started ahead as a warm worker (`--standby`,
-lth_core.execution.standby) that reads its run id from stdin. Either way it writes its
+lth_core.service.standby) that reads its run id from stdin. Either way it writes its
 start record first (lth_core.cli.main.START_RECORD, which the load test counts), holds
 the run's lock while it computes, enforces its own deadline, and exits with
 EXIT_TAKEN when another live process holds the run (the manager then writes nothing).
@@ -18,7 +18,7 @@ def cmd_work(a) -> int:
     store = Store(a.store or default_store_root())
     executor = None
     if a.standby:
-        from lth_core.execution import standby
+        from lth_core.service import standby
         executor = standby.warm((a.warm_dataset,), str(a.data_dir) if a.data_dir else None, a.processes or 1)
         a.run_id = standby.wait_for_run()
         if a.run_id is None:  # the manager is gone before handing over a run: nothing to do
@@ -43,7 +43,7 @@ def _work(a, store, warm_executor) -> int:
     if not store.has_run(run_id):
         raise UsageError(f"no run {run_id} in {store.root}")
     if warm_executor is not None:
-        from lth_core.execution import standby
+        from lth_core.service import standby
         standby.become_worker(run_id, str(store.root), store.run_dir(run_id) / "worker.log")
     try:
         config = store.config(run_id)

@@ -106,7 +106,7 @@ def test_the_apps_job_manager_hands_runs_to_the_cluster(cluster, tmp_path, data_
     """LTH_EXECUTOR=ray: the job manager's worker becomes a Ray driver for the cluster at RAY_ADDRESS
     (no warm workers then), and the run completes there."""
     from helpers import wait_for
-    from lth_core.execution.jobs import JobManager
+    from lth_core.service.jobs import JobManager
     monkeypatch.setenv("LTH_EXECUTOR", "ray")
     monkeypatch.setenv("RAY_ADDRESS", cluster.address)
     monkeypatch.setenv("LTH_DATA_DIR", str(data_dir))

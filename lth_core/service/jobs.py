@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lth_core.config import ExperimentConfig
-from lth_core.execution.exits import disk_was_full
-from lth_core.execution.stall import StallWatch
+from lth_core.service.exits import disk_was_full
+from lth_core.service.stall import StallWatch
 from lth_core.lottery.experiment import is_complete
 from lth_core.resources import min_free_disk_gb, worker_memory_bytes
 from lth_core.store.run_store import AlreadyRunning, Store
@@ -140,12 +140,12 @@ class JobManager:
         self.addresses: dict[str, str] = {}  # owner -> client address (note_address), for its limit
         self.timeout_s = timeout_s or _env_int("LTH_JOB_TIMEOUT_S", 3600)
         self.processes_per_job = processes_per_job or max(1, cores // self.workers)
-        # warm workers (lth_core.execution.standby): none when the networks train on a Ray cluster
+        # warm workers (lth_core.service.standby): none when the networks train on a Ray cluster
         ray = os.environ.get("LTH_EXECUTOR", "").strip() == "ray"
         self.warm_workers = 0 if ray else (warm_workers if warm_workers is not None
                                            else _env_int("LTH_WARM_WORKERS", 1, lo=0))
         self.standbys: list[subprocess.Popen] = []
-        # a worker whose process group uses no CPU looks stuck (lth_core.execution.stall); on Ray the
+        # a worker whose process group uses no CPU looks stuck (lth_core.service.stall); on Ray the
         # worker rightly waits while remote processes train, so it is not watched there
         self.stalls = None if ray else StallWatch()
         self.warm_dataset = "mnist1d"  # the quick demo's; then the dataset of the latest run asked for

@@ -11,7 +11,7 @@ At most one process computes one run + parameters at a time: whoever computes
   <store>/<run_id>/analysis/noise-<hash>.log          the background process's output
 
 where <hash> names the parameters (lth_core.analysis.analyses.param_hash). The worker's data
-memory is capped like a run's (lth_core.execution.jobs, $LTH_WORKER_MEMORY_GB).
+memory is capped like a run's (lth_core.service.jobs, $LTH_WORKER_MEMORY_GB).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from lth_core.analysis.analyses import AnalysisError, check_ready, compute_noise, noise_params, param_hash, read_noise
-from lth_core.execution.jobs import _exited, _limit_memory
+from lth_core.service.jobs import _exited, _limit_memory
 from lth_core.store.run_store import AlreadyRunning, Corrupt, Store, file_locked, flock_file
 
 LOCK_WAIT_S = 5.0   # a new worker waits this long for the starter that spawned it to let go of the lock
