@@ -220,7 +220,7 @@ class ExperimentConfig:
     at_init_checks: tuple = ()   # sanity checks (CHECKS) of each at-init mask, as arms '<method>_<check>'
     at_init_scope: str = "global"  # AT_INIT_SCOPES: the total count ranked over every layer, or IMP's per-layer counts
     stability_levels: tuple = ()  # levels (0..rounds) where the ticket trains twice (COPY_ARM) to measure
-    #                               linear mode connectivity (lth_core.analysis.stability)
+    #                               linear mode connectivity (lth_core.lottery.stability)
 
     def __post_init__(self):
         if self.pruning is None:

@@ -3,7 +3,7 @@
 The cost of one optimizer step (and of evaluating one example) is timed on
 random data of the architecture's input shape, once per (arch, batch size,
 device, threads) and cached for the life of the process. The estimate then
-walks the run's planned networks (lth_core.lottery.experiment.planned_tasks: the dense
+walks the run's planned networks (lth_core.lottery.state.planned_tasks: the dense
 network, every arm of config.arms at each level, a stability copy at each of
 stability_levels) in the batches the engine trains together: a batch's tasks
 share the worker processes, so it takes ceil(tasks / processes) task durations.
@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from lth_core.pruning.at_init import SNIP_BATCHES, SYNFLOW_STEPS
 from lth_core.config import ExperimentConfig, TrainingConfig
-from lth_core.lottery.experiment import batch_of, planned_tasks, task_steps
+from lth_core.lottery.state import batch_of, planned_tasks, task_steps
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.registry import get_arch_info, get_dataset_info
 from lth_core.lottery.tasks import sync
@@ -33,7 +33,7 @@ LEVEL_S = 1.0     # per level: building the tasks, pruning, writing masks and me
 # steps, roughly, to find a mask at initialisation (SNIP's gradient minibatches; SynFlow's rescorings, each a
 # single-example pass, counted as a step to stay on the safe side); magnitude at init only sorts
 MASK_STEPS = {"snip": SNIP_BATCHES, "synflow": SYNFLOW_STEPS}
-LINE_POINTS = 11  # test-set evaluations along the line between a ticket and its stability copy (lth_core.analysis.stability)
+LINE_POINTS = 11  # test-set evaluations along the line between a ticket and its stability copy (lth_core.lottery.stability)
 _CACHE: dict = {}
 
 

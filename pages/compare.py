@@ -113,8 +113,8 @@ if len(configs) > 1 and not presenter.active():
     else:
         st.dataframe(differs, width="stretch")
 
-if not presenter.active():  # each run's own report, as on the Results page: lth_core.analysis.export
-    from lth_core.analysis.export import report_html
+if not presenter.active():  # each run's own report, as on the Results page: lth_core.report.export
+    from lth_core.report.export import report_html
     st.markdown("**Reports** (one HTML file per run: charts, numbers, claims; works offline)")
     for rid, c in configs:
         st.download_button(f"{runpick.config_label(c)} · {rid[:6]}", lambda rid=rid: report_html(state.find(rid), rid),

@@ -112,8 +112,8 @@ if not presenter.active():
         "Accuracy chart": ("accuracy-vs-sparsity", fig_acc), "Early-stop chart": ("early-stop", fig_es),
         "Learning curves": ("learning-curves", fig_lc), "Train vs test chart": ("generalisation", fig_gap)})
 
-if not presenter.active():  # the whole run as one file that opens offline: lth_core.analysis.export
-    from lth_core.analysis.export import report_html
+if not presenter.active():  # the whole run as one file that opens offline: lth_core.report.export
+    from lth_core.report.export import report_html
     st.download_button("Report of this run (HTML: charts, numbers, claims; works offline)",
                        lambda: report_html(store, run_id), f"report-{run_id}.html", "text/html", key="dl_report",
                        on_click="ignore", icon=":material/description:")

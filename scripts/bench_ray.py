@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lth_core.execution.local import LocalExecutor  # noqa: E402
-from lth_core.lottery.driver import run_many  # noqa: E402
+from lth_core.execution.driver import run_many  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 

@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lth_core.config import ExperimentConfig  # noqa: E402
-from lth_core.analysis.early_stop import argmin_index, smoothed, smoothed_argmin_index  # noqa: E402
-from lth_core.lottery.experiment import trial_seed  # noqa: E402
+from lth_core.training.early_stop import argmin_index, smoothed, smoothed_argmin_index  # noqa: E402
+from lth_core.lottery.state import trial_seed  # noqa: E402
 from lth_core.pruning.masks import ones_like  # noqa: E402
 from lth_core.models.architectures import build, prunable_layers  # noqa: E402
 from lth_core.lottery.tasks import TaskSpec, derive_seed, execute, make_pool  # noqa: E402

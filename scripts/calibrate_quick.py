@@ -12,7 +12,7 @@ Requirements checked per candidate (the brief for the re-calibration):
       relative to today's preset (14.5 s in the app, 16.7 s as a whole process, quiet machine);
       measured with --time (median of whole-process `python -m lth_core run` runs, seed 0,
       trials 1, a fresh store each time, the engine's default worker count).
-  (2) the dense network's early stop is uncensored (lth_core.analysis.early_stop.is_censored), seed 0
+  (2) the dense network's early stop is uncensored (lth_core.training.early_stop.is_censored), seed 0
       at least, ideally all of 0-4;
   (3) the ticket beats its random re-init at the smallest level by >= GAP_THRESHOLD accuracy
       points (test accuracy at each network's early stop) on at least 4 of the 5 seeds.
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from lth_core.cli.main import build_parser, config_from_args  # noqa: E402
 from lth_core.config import ExperimentConfig, PruningConfig, TrainingConfig  # noqa: E402
-from lth_core.analysis.early_stop import censor_threshold, is_censored  # noqa: E402
+from lth_core.training.early_stop import censor_threshold, is_censored  # noqa: E402
 
 SEEDS = 5                 # trials=5, seed 0: trial t uses seed t
 GAP_THRESHOLD = 2.0       # accuracy points the ticket must beat its re-init by at the smallest level
@@ -116,7 +116,7 @@ def cli_flags(c: ExperimentConfig) -> list[str]:
 def measure(name: str, what: str, c: ExperimentConfig, store_root: Path) -> dict:
     """Train (or read) the candidate over SEEDS seeds; per-seed early stops and gaps."""
     import torch
-    from lth_core.lottery import experiment
+    from lth_core.lottery import state as experiment
     from lth_core.analysis.results import summary_frame
     from lth_core.store.run_store import Store
     torch.set_num_threads(1)  # as the engine's CPU workers: single-threaded
@@ -266,7 +266,7 @@ def main() -> int:
 
 def _doc(results: list) -> dict:
     return {"about": "quick-preset calibration (scripts/calibrate_quick.py): per candidate, seeds 0-4 (trials=5), "
-                     "dense early-stop censoring (lth_core.analysis.early_stop.is_censored) and ticket - reinit test "
+                     "dense early-stop censoring (lth_core.training.early_stop.is_censored) and ticket - reinit test "
                      "accuracy at each network's early stop, at the smallest level",
             "gap_threshold_points": GAP_THRESHOLD, "gap_seeds_needed": GAP_SEEDS_NEEDED, "seeds": SEEDS,
             "budget_s": BUDGET_S, "baseline_app_s": BASE_APP_S, "baseline_process_s": BASE_PROCESS_S,

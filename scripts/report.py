@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lth_core.analysis import claims, early_stop, speed, spread, stats  # noqa: E402
+from lth_core.analysis import claims, speed, spread, stats  # noqa: E402
+from lth_core.training import early_stop
 
 from lth_core.store import gallery
 from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES  # noqa: E402

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lth_core.analysis import claims, results, speed, stats  # noqa: E402
-from lth_core.lottery import experiment  # noqa: E402
+from lth_core.lottery import state as experiment  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 from ui import params  # noqa: E402
 

@@ -15,7 +15,7 @@ import torch
 
 from lth_core.data import datasets as data
 
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.service.jobs import JobManager
 from lth_core.store.run_store import Store
 from lth_core.presets import get_preset

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from lth_core.cli import main as cli
 
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.presets import PRESETS, get_preset
 from lth_core.store.run_store import Store
 from ui import params, text

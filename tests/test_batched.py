@@ -1,4 +1,4 @@
-"""Stacked training (lth_core.training.batched) gives the numbers one-at-a-time training gives.
+"""Stacked training (lth_core.lottery.batched) gives the numbers one-at-a-time training gives.
 
 Stacking changes only which matmul kernels run (batched instead of one network's), so
 results may differ by float rounding: measured here, 1e-7 in validation loss for most
@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.analysis import results
-from lth_core.training.batched import can_stack, execute_stacked, groups
+from lth_core.lottery.batched import can_stack, execute_stacked, groups
 from lth_core.store.run_store import Store
 from lth_core.lottery.tasks import execute
 

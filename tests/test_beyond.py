@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import tiny_config
 from lth_core import beyond_examples
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.analysis import results
 from lth_core.charts import beyond as cb
 from lth_core.charts import stability as cs

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.training import loop as training
 from lth_core.config import COPY_ARM
 from lth_core.models.architectures import build

@@ -11,7 +11,7 @@ import pytest
 
 from lth_core.charts import results as charts
 
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 
 from lth_core.analysis import inspection, results
 from lth_core.charts.style import ARM_COLORS, ARM_NAMES

@@ -16,11 +16,12 @@ from lth_core.store.gallery import HEADLINE
 import torch
 from torch import nn
 
-from lth_core.training import batched, loop as training
+from lth_core.lottery import batched
+from lth_core.training import loop as training
 
 from lth_core.cli import main as cli
 
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 
 from lth_core.models import architectures as models
 from lth_core.data.augment import PAD, crop_flip, draws

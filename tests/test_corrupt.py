@@ -18,7 +18,7 @@ import pytest
 
 from conftest import tiny_config
 from lth_core.cli import main as cli
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.analysis import results
 from lth_core.service.jobs import JobManager
 from lth_core.store.runs import run_row

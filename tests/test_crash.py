@@ -22,10 +22,10 @@ import pytest
 
 from lth_core.cli import main as cli
 
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 
 from lth_core.analysis import results
-from lth_core.lottery.experiment import planned_tasks
+from lth_core.lottery.state import planned_tasks
 from lth_core.service.jobs import JobManager
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store

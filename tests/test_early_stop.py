@@ -1,9 +1,9 @@
-"""The censoring rule and the smoothed early stop (lth_core.analysis.early_stop)."""
+"""The censoring rule and the smoothed early stop (lth_core.training.early_stop)."""
 from __future__ import annotations
 
 import pytest
 
-from lth_core.analysis.early_stop import argmin_index, censor_threshold, is_censored, smoothed_argmin_index
+from lth_core.training.early_stop import argmin_index, censor_threshold, is_censored, smoothed_argmin_index
 
 
 @pytest.mark.parametrize("stop,iterations,start,censored", [

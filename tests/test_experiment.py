@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from lth_core.lottery import experiment, tasks
+from lth_core.lottery import state as experiment, tasks
 from lth_core.analysis import results
 from lth_core.training import loop as training
 from lth_core.presets import get_preset

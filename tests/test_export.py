@@ -1,4 +1,4 @@
-"""The exported report of a run (lth_core.analysis.export, `python -m lth_core report`), on a finished
+"""The exported report of a run (lth_core.report.export, `python -m lth_core report`), on a finished
 gallery run, so no training is needed.
 
 The browser tests open the HTML from file:// with every network request refused and count the
@@ -17,7 +17,8 @@ import pytest
 
 from lth_core.charts import captions
 
-from lth_core.analysis import stats, claims, export, results
+from lth_core.analysis import stats, claims, results
+from lth_core.report import export
 
 from lth_core.store import gallery
 from lth_core.cli.main import main

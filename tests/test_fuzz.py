@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conftest import tiny_config
 from lth_core.cli import main as cli
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.config import (MAX_ITERATIONS, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, MAX_TRIALS, ConfigError,
                              ExperimentConfig, PruningConfig, TrainingConfig)
 from lth_core.presets import get_preset

@@ -7,7 +7,7 @@ import torch
 
 from lth_core import estimate
 
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 
 from lth_core.analysis import inspection
 from lth_core.pruning.masks import counts

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.analysis import noise
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.seeds import derive_seed
-from lth_core.analysis.stability import masked_network
+from lth_core.lottery.stability import masked_network
 from lth_core.store.run_store import Store
 from lth_core.training.loop import cpu_copy, train
 

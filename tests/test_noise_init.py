@@ -6,7 +6,7 @@ import torch
 
 from lth_core.analysis import noise_init, stats
 from lth_core.cli.main import main
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 

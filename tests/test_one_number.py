@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from lth_core.analysis import export, speed, spread, results
-from lth_core.lottery import experiment
+from lth_core.analysis import speed, spread, results
+from lth_core.report import export
+from lth_core.lottery import state as experiment
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 from test_app import assert_clean, open_page

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import lth_core.service.jobs as jobs
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.service.jobs import Job, JobManager
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store

@@ -11,7 +11,7 @@ from lth_core.analysis import stats
 from lth_core.charts import results as charts, predict as charts_predict
 
 from lth_core.store import guesses
-from lth_core.lottery.experiment import percent_ladder
+from lth_core.lottery.state import percent_ladder
 from lth_core.store.run_store import Store
 from test_app import assert_clean, finished, open_page, with_run  # noqa: F401 (fixtures)
 

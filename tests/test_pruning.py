@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 
 from lth_core.models import architectures as models
 from lth_core.config import ExperimentConfig, PruningConfig

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from lth_core.analysis import claims, early_stop, results, speed, spread, stats
+from lth_core.analysis import claims, results, speed, spread, stats
+from lth_core.training import early_stop
 
-from lth_core.lottery import experiment
+from lth_core.lottery import state as experiment
 from lth_core.config import ExperimentConfig
 from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
 from lth_core.presets import get_preset

@@ -13,7 +13,7 @@ from lth_core.charts import rounds as charts_rounds
 
 from lth_core.analysis import inspection, results
 from lth_core.charts.style import ARM_COLORS
-from lth_core.lottery.experiment import percent_ladder
+from lth_core.lottery.state import percent_ladder
 from lth_core.store.gallery import GALLERY_ROOT, HEADLINE
 from lth_core.store.run_store import Store
 

@@ -8,8 +8,8 @@ import torch
 from conftest import tiny_config
 from lth_core.execution.local import LocalExecutor
 from lth_core.execution.scheduler import Plan, Scheduler
-from lth_core.lottery import experiment
-from lth_core.lottery.driver import _plan
+from lth_core.lottery import state as experiment
+from lth_core.execution.driver import _plan
 from lth_core.lottery.graph import depends_on
 from lth_core.store.run_store import Store
 

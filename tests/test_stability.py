@@ -1,4 +1,4 @@
-"""Linear interpolation between two trained networks (lth_core.analysis.stability): the invariants of the
+"""Linear interpolation between two trained networks (lth_core.lottery.stability): the invariants of the
 error-barrier measurement, on two real networks trained from the same start with different
 minibatch orders (MNIST-1D, a ticket mask at 50%)."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from lth_core.analysis import stability
+from lth_core.lottery import stability
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.training.loop import cpu_copy, train
 
@@ -103,7 +103,7 @@ def test_fewer_than_two_points_is_refused(points):
 @pytest.fixture(scope="module")
 def stored_line(tmp_path_factory, data_dir, mnist1d):
     """A real tiny run that trains the ticket twice at levels 0 and 2 (stability_levels)."""
-    from lth_core.lottery import experiment
+    from lth_core.lottery import state as experiment
     from lth_core.store.run_store import Store
     store = Store(tmp_path_factory.mktemp("stability-run"))
     return store, experiment.run(tiny_config(stability_levels=(0, 2)), store, data_dir=data_dir, processes=1)

@@ -15,7 +15,7 @@ import streamlit as st
 
 from lth_core.analysis import inspection, results
 from lth_core.data.datasets import load
-from lth_core.lottery.experiment import percent_ladder
+from lth_core.lottery.state import percent_ladder
 from lth_core.store.run_store import Store
 from ui.state import few_threads
 

@@ -6,7 +6,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from lth_core.analysis import export, speed, spread, stats
+from lth_core.analysis import speed, spread, stats
+from lth_core.report import export
 from lth_core.charts.style import ARM_NAMES
 
 

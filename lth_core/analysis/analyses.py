@@ -21,7 +21,7 @@ import numbers
 import pandas as pd
 
 from lth_core.config import COPY_ARM, arm_family
-from lth_core.lottery.experiment import planned_tasks, trial_seed
+from lth_core.lottery.state import planned_tasks, trial_seed
 from lth_core.pruning.masks import counts, ones_like
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.analysis.noise import check_scales, noise_accuracy
@@ -60,7 +60,7 @@ def default_levels(levels: int) -> list[int]:
 
 
 def run_arms(config) -> list[str]:
-    """Every arm the run trains, in the engine's order (lth_core.lottery.experiment.planned_tasks); the
+    """Every arm the run trains, in the engine's order (lth_core.lottery.state.planned_tasks); the
     stability copy (a second ticket, at stability_levels only) last."""
     arms = list(dict.fromkeys(arm for _, _, arm in planned_tasks(config)))
     return [a for a in arms if a != COPY_ARM] + [a for a in arms if a == COPY_ARM]
@@ -182,7 +182,7 @@ def _update(store: Store, run_id: str, params: dict, change) -> dict:
 
 def _mask(store: Store, run_id: str, trial: int, level: int, arm: str, dense):
     """The mask the network trained with: its own file; else the ticket's for the arms that train
-    the ticket's mask (re-init, the stability copy: lth_core.lottery.experiment); all ones at level 0."""
+    the ticket's mask (re-init, the stability copy: lth_core.lottery.state); all ones at level 0."""
     shares_ticket = arm == "reinit" or arm_family(arm) == "copy"
     for name in (f"mask_{arm}.st",) + (("mask_ticket.st",) if shares_ticket else ()):
         if level == 0 and name == "mask_ticket.st":

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from lth_core.config import PruningConfig
-from lth_core.lottery.experiment import trial_seed
+from lth_core.lottery.state import trial_seed
 from lth_core.pruning.masks import Masks, apply_, ones_like
 from lth_core.models.architectures import _BUILDERS, build, glorot_init_, prunable_layers
 from lth_core.pruning.magnitude import prune, random_like

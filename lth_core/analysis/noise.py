@@ -20,7 +20,7 @@ import torch
 from lth_core.pruning.masks import Masks
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.seeds import derive_seed
-from lth_core.analysis.stability import accuracy, load_masked_
+from lth_core.lottery.stability import accuracy, load_masked_
 
 
 def layer_std(weight: torch.Tensor, mask: torch.Tensor) -> float:

@@ -20,10 +20,10 @@ import pandas as pd
 import torch
 
 from lth_core.analysis import stats
-from lth_core.analysis.early_stop import is_censored
+from lth_core.training.early_stop import is_censored
 from lth_core.analysis.results import summary_frame
 from lth_core.analysis.spread import ACC, networks
-from lth_core.lottery.experiment import _Run
+from lth_core.lottery.state import _Run
 from lth_core.lottery.tasks import execute, resolve_device
 from lth_core.seeds import derive_seed
 from lth_core.store.run_store import Corrupt, Store
@@ -88,7 +88,7 @@ def compute(store: Store, run_id: str, levels: list[int], scales=DEFAULT_SCALES,
 
 def frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per perturbed network: trial, level, percent_remaining, scale, test accuracy at early stop,
-    and whether its early stop is censored (lth_core.analysis.early_stop)."""
+    and whether its early stop is censored (lth_core.training.early_stop)."""
     config = store.config(run_id)
     pct = networks(summary_frame(store, run_id)).groupby("level").percent_remaining.mean()
     rows = [{"trial": r["trial"], "level": r["level"], "percent_remaining": float(pct.get(r["level"], float("nan"))),

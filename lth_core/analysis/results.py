@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lth_core.analysis.early_stop import is_censored
-from lth_core.lottery.experiment import level_arms
+from lth_core.training.early_stop import is_censored
+from lth_core.lottery.state import level_arms
 from lth_core.store.run_store import Corrupt, Store
 from lth_core.training.loop import History
 
@@ -38,7 +38,7 @@ def _percent(rec: dict) -> float:
 
 def summary_frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per (level, arm, trial): early stopping (with its censoring flags, see
-    lth_core.analysis.early_stop) and accuracies. train_measured is False for older records whose
+    lth_core.training.early_stop) and accuracies. train_measured is False for older records whose
     training accuracy is the running minibatch proxy, not a measurement."""
     config = store.config(run_id)
     iters = config.training.iterations

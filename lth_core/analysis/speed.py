@@ -3,7 +3,7 @@
 The paper's learning speed is the early-stopping iteration (minimum validation loss),
 compared at a fixed level: at 21.1% remaining the ticket stops 38% earlier than the
 dense network and 2.51x earlier than its random re-initialisation. A censored network
-(lth_core.analysis.early_stop) was still improving when training ended, so its iteration says
+(lth_core.training.early_stop) was still improving when training ended, so its iteration says
 nothing about speed: every statistic here uses uncensored networks only, and a group in
 which more than half of the networks are censored makes the comparison "not measurable
 with this budget", never a number.
@@ -62,7 +62,7 @@ def _compare(fast: dict, slow: dict) -> dict:
 def speed_at(summary: pd.DataFrame, percent: float = REFERENCE_PERCENT, smoothed: bool = False) -> dict | None:
     """The ticket's early stop at the level nearest `percent`, against dense and re-init.
 
-    smoothed=True uses the smoothed argmin (lth_core.analysis.early_stop) and its own censoring.
+    smoothed=True uses the smoothed argmin (lth_core.training.early_stop) and its own censoring.
     Returns None until a pruned level of the ticket is finished."""
     level = nearest_level(summary, percent)
     if level is None:

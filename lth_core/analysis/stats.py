@@ -14,7 +14,7 @@ THE RULES (the one place they are stated; docs and captions quote them from here
   "holds". A conjunction over levels ("at least as good at every level down to X") needs every
   level to pass at its own level (an intersection-union test: no correction is needed).
 - Learning speed compares early-stopping iterations as log ratios, paired by trial, uncensored
-  pairs only (lth_core.analysis.early_stop): the ratio's interval is exp of the log ratio's.
+  pairs only (lth_core.training.early_stop): the ratio's interval is exp of the log ratio's.
 """
 from __future__ import annotations
 

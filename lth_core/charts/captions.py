@@ -1,5 +1,5 @@
 """What to look for in each chart of a run, in plain words, for the exported report
-(lth_core.analysis.export). Plain strings, no markup beyond *emphasis*, no Streamlit."""
+(lth_core.report.export). Plain strings, no markup beyond *emphasis*, no Streamlit."""
 from __future__ import annotations
 
 ACCURACY = ("Read from 100% remaining on the left towards smaller networks on the right. A ticket line at or "

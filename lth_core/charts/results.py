@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lth_core.analysis.early_stop import censor_threshold
+from lth_core.training.early_stop import censor_threshold
 from lth_core.charts.style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, DENSE_COLOR, RUN_COLORS,
                                   base_layout, rgba, sparsity_axis)
 
@@ -39,7 +39,7 @@ CENSORED_NOTE = "hollow: most networks still improving when training ended (cens
 
 
 def _hollow(d: pd.DataFrame) -> list[bool]:
-    """Per row: more than half of the level's networks are censored (lth_core.analysis.early_stop)."""
+    """Per row: more than half of the level's networks are censored (lth_core.training.early_stop)."""
     if "censored_fraction" not in d:
         return [False] * len(d)
     return [bool(f > 0.5) for f in d.censored_fraction.fillna(0)]
@@ -99,7 +99,7 @@ def early_stop_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, titl
                            iterations: int | None = None) -> go.Figure:
     """Iteration of minimum validation loss vs % weights remaining (how fast each network learns).
     With `iterations` (the training length), the last 10% of training is shaded: an early stop
-    there is censored (lth_core.analysis.early_stop), a lower bound on the true iteration."""
+    there is censored (lth_core.training.early_stop), a lower bound on the true iteration."""
     fig = arm_metric_figure(agg, "early_stop_iteration", y_title="early-stop iteration", arms=arms,
                             all_percents=all_percents, title=title, decimals=0)
     if iterations:

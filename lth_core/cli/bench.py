@@ -6,7 +6,7 @@ validation), batch 60, Adam 1.2e-3, 3 levels (dense + 2 rounds at 20%, output
 
 Parts, each repeated `--repeats` times, interleaved (medians reported; the whole-process parts and
 the scheduler's trials are in lth_core.cli.bench_process):
-- engine:     lth_core.lottery.experiment.run, everything included (store, masks, progress);
+- engine:     lth_core.lottery.state.run, everything included (store, masks, progress);
 - plain:      a minimal loop over in-memory tensors, masks multiplied in after each step;
 - dataloader: torchvision's per-sample PIL -> ToTensor pipeline through a DataLoader;
 - parallel:   6 networks (ticket + random re-init x 3 trials) of one level, trained one
@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from lth_core.cli import bench_parallel, bench_process
 from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
 from lth_core.data.datasets import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
-from lth_core.lottery.experiment import run
+from lth_core.lottery.state import run
 from lth_core.pruning.masks import apply_, ones_like
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.pruning.magnitude import prune

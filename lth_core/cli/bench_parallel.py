@@ -1,6 +1,6 @@
 """The bench's parallel part: one level's 6 networks (ticket + random re-init x 3 trials),
 trained one after another, on single-threaded worker processes (CPU only), and stacked
-into one computation (lth_core.training.batched), all on the same specs in the same process.
+into one computation (lth_core.lottery.batched), all on the same specs in the same process.
 
 Each repeat times every mode back to back, so each repeat's ratios compare modes under the
 same machine load. Worker start-up (spawning, importing torch, loading the data, the first
@@ -13,9 +13,9 @@ import os
 import statistics
 import time
 
-from lth_core.training.batched import execute_stacked
+from lth_core.lottery.batched import execute_stacked
 from lth_core.config import ExperimentConfig, PruningConfig, TrainingConfig
-from lth_core.lottery.experiment import _Run
+from lth_core.lottery.state import _Run
 from lth_core.store.run_store import Store
 from lth_core.lottery.tasks import execute, make_pool, stacks_networks, sync
 

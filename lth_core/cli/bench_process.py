@@ -85,7 +85,7 @@ def time_trials(iterations: int, data_dir, processes: int) -> float:
     """Wall seconds of experiment.run on ticket + re-init x 3 trials with `processes` cores (1: one
     network after another in this process; more: the scheduler's worker processes, started in the timing)."""
     from lth_core.execution.local import LocalExecutor
-    from lth_core.lottery.experiment import run
+    from lth_core.lottery.state import run
     from lth_core.store.run_store import Store
     with tempfile.TemporaryDirectory() as tmp:
         ex = LocalExecutor(processes, warm=(("fashion-mnist",), str(data_dir) if data_dir else None))
@@ -112,6 +112,6 @@ def time_pool_start(data_dir, processes: int) -> float:
 
 
 def trials_network_iterations(iterations: int) -> int:
-    from lth_core.lottery.experiment import planned_tasks, task_steps
+    from lth_core.lottery.state import planned_tasks, task_steps
     c = trials_config(iterations)
     return sum(task_steps(c, lv, arm) for _, lv, arm in planned_tasks(c))

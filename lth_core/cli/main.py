@@ -275,7 +275,7 @@ def _progress_bar(store, run_id, stop: threading.Event):
 
 
 def cmd_run(a) -> int:
-    from lth_core.lottery import experiment
+    from lth_core.lottery import state as experiment
     from lth_core.analysis import results
     try:
         config = config_from_args(a)
@@ -343,7 +343,7 @@ def cmd_gallery(a) -> int:
 
 
 def cmd_report(a) -> int:
-    from lth_core.analysis import export
+    from lth_core.report import export
     from lth_core.store import gallery
     from lth_core.store.runs import locate
     from lth_core.store.run_store import Store, default_store_root, validate_run_id

@@ -172,8 +172,8 @@ def cmd_sweep(a) -> int:
     import json
 
     from lth_core.cli.main import UsageError, executor_from_args, writable_store
-    from lth_core.lottery.driver import run_many
-    from lth_core.lottery.experiment import planned_tasks, task_steps
+    from lth_core.execution.driver import run_many
+    from lth_core.lottery.state import planned_tasks, task_steps
     from lth_core.store.sweeps import point_label, write_sweep
     try:
         spec = load_spec(a.file, a.preset, a.set, a.grid, a.name)

@@ -34,7 +34,7 @@ def cmd_work(a) -> int:
 
 
 def _work(a, store, warm_executor) -> int:
-    from lth_core.lottery import experiment
+    from lth_core.lottery import state as experiment
     from lth_core.store.run_store import Corrupt, validate_run_id
     try:
         run_id = validate_run_id(a.run_id)

@@ -7,7 +7,7 @@
   created the first time two networks run at once (so a lone chain never pays their
   start-up) and kept for the executor's life: a sweep's later runs find them warm.
 - CUDA (or $LTH_STACK=1): the ready networks train stacked into one computation
-  (lth_core.training.batched), here, with the data resident on the device.
+  (lth_core.lottery.batched), here, with the data resident on the device.
 Either way a task reads its inputs from the store and writes its results there
 (lth_core.lottery.task_ref): only names and small summaries cross processes.
 """
@@ -124,9 +124,9 @@ class StackedExecutor:
         return f
 
     def wait(self, futures, timeout: float):
-        from lth_core.lottery.experiment import _Run
+        from lth_core.lottery.state import _Run
         from lth_core.store.run_store import Store
-        from lth_core.training.batched import execute_stacked, groups
+        from lth_core.lottery.batched import execute_stacked, groups
         from lth_core.lottery.tasks import execute
         queued, self._queued = self._queued, []
         runs, specs, refs = {}, {}, {}

@@ -42,7 +42,7 @@ def chain_after(config: ExperimentConfig, level: int, arm: str) -> int:
 def width(config: ExperimentConfig, level: int) -> int:
     """Networks trained at one level of a run (all trials, all arms): how many can share the cores
     in the steady state. A level of one network alone gets every core's threads."""
-    from lth_core.lottery.experiment import level_arms
+    from lth_core.lottery.state import level_arms
     return config.trials * len(level_arms(config, level))
 
 

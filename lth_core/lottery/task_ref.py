@@ -3,7 +3,7 @@
 A TaskRef is a few hundred bytes: the run's config, where its store is, and which
 (trial, level, arm). The worker reads what the network starts from (theta_0, the mask)
 from the store, trains it, and writes everything it produced back to the store
-atomically (lth_core.lottery.experiment's persist: downstream files first, the metrics
+atomically (lth_core.lottery.state's persist: downstream files first, the metrics
 record last). So nothing big crosses a process or node boundary, a worker on another
 machine needs only the shared store, and a task that runs twice (a retry after its
 worker died) finds its work done, or overwrites it with the same bytes: one result.
@@ -47,7 +47,7 @@ _AT_INIT_CACHE: dict = {}  # (run_id, trial, level, method) -> mask: found once 
 def run_task(ref: TaskRef) -> dict:
     """Train one network from the store and persist it; {'key', 'skipped', 'seconds', 'pid'}.
     A task whose results are already stored and intact is skipped (a retried task)."""
-    from lth_core.lottery.experiment import _Run
+    from lth_core.lottery.state import _Run
     from lth_core.lottery.tasks import execute
     from lth_core.store.run_store import Store
 

@@ -4,7 +4,7 @@ A TaskSpec is plain data (config pieces, weights, mask, seeds), so it runs the
 same in this process or in a worker process. On a CPU, several single-threaded
 worker processes train independent networks (trials, controls) at once; this
 beats one multi-threaded process for small networks. On a GPU they train
-in-process, stacked into one computation (lth_core.training.batched), with the data
+in-process, stacked into one computation (lth_core.lottery.batched), with the data
 resident on the device.
 """
 from __future__ import annotations
@@ -126,7 +126,7 @@ def default_processes(device: str) -> int:
 
 
 def stacks_networks(device: str) -> bool:
-    """Train a level's networks as one stacked computation (lth_core.training.batched)? Yes on CUDA,
+    """Train a level's networks as one stacked computation (lth_core.lottery.batched)? Yes on CUDA,
     where one small network leaves the device mostly idle; no on a CPU, where single-threaded
     worker processes were measured faster (docs/PERFORMANCE.md). $LTH_STACK=1 or 0 overrides."""
     env = os.environ.get("LTH_STACK")

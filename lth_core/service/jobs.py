@@ -36,7 +36,7 @@ from pathlib import Path
 from lth_core.config import ExperimentConfig
 from lth_core.service.exits import disk_was_full
 from lth_core.service.stall import StallWatch
-from lth_core.lottery.experiment import is_complete
+from lth_core.lottery.state import is_complete
 from lth_core.resources import min_free_disk_gb, worker_memory_bytes
 from lth_core.store.run_store import AlreadyRunning, Store
 from lth_core.service.protocol import EXIT_TAKEN

@@ -19,7 +19,7 @@ from torch.nn import functional as F
 from lth_core.data.augment import crop_flip, draws
 from lth_core.config import TrainingConfig
 from lth_core.data.datasets import Data
-from lth_core.analysis.early_stop import argmin_index, smoothed_argmin_index
+from lth_core.training.early_stop import argmin_index, smoothed_argmin_index
 from lth_core.pruning.masks import Masks
 from lth_core.seeds import derive_seed
 

@@ -14,8 +14,8 @@ from configs import tiny_config
 from lth_core.cli.main import main as cli
 from lth_core.execution.local import LocalExecutor
 from lth_core.execution.ray import RayExecutor
-from lth_core.lottery import experiment
-from lth_core.lottery.driver import run_many
+from lth_core.lottery import state as experiment
+from lth_core.execution.driver import run_many
 from lth_core.store.run_store import Store
 
 

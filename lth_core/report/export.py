@@ -26,7 +26,7 @@ from lth_core.charts import captions, results as charts
 
 from lth_core.analysis import claims, results, speed, spread, stats
 from lth_core.charts.style import ARM_NAMES, ARM_ORDER
-from lth_core.lottery.experiment import percent_ladder
+from lth_core.lottery.state import percent_ladder
 from lth_core.store.run_store import Store
 
 CHROMIUM = "/usr/bin/chromium"

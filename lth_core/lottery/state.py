@@ -17,13 +17,13 @@ Beyond the paper (docs/BEYOND.md), a run may also train, per level:
                     trained from theta_0; <method>_shuffle / <method>_reinit / <method>_invert its
                   sanity checks (lth_core.pruning.at_init);
   ticket_copy     - at stability_levels, the ticket again with another minibatch order; the
-                    error along the line between the two (lth_core.analysis.stability) is stored as
+                    error along the line between the two (lth_core.lottery.stability) is stored as
                     t<trial>/L<level>/stability.json.
 Every trained network's final weights are stored (final_<arm>.st) for analyses that only
 evaluate (lth_core.analysis.noise). The pruning granularity may be structured (lth_core.pruning.structured).
 
 Networks train as soon as what they start from is stored (lth_core.lottery.graph,
-lth_core.lottery.driver): the ticket chain first, the controls and other trials on
+lth_core.execution.driver): the ticket chain first, the controls and other trials on
 the cores left; an executor (lth_core.execution) decides where. Every finished task
 is written to the store at once, so an interrupted run resumes where it stopped
 and a finished run is served from the store without training.
@@ -245,7 +245,7 @@ class _Run:
     def measure_stability(self, trial: int, level: int) -> None:
         """The error along the line between the ticket and its copy at a stability level, once
         both networks are trained and stored (evaluation only; nothing when either is missing)."""
-        from lth_core.analysis.stability import interpolation
+        from lth_core.lottery.stability import interpolation
         from lth_core.lottery.tasks import get_data
         rel, base = f"t{trial}/L{level:02d}/stability.json", f"t{trial}/L{level:02d}"
         if level not in self.c.stability_levels or self._ok(self.store.read_json, rel) is not None:
@@ -323,7 +323,7 @@ def run(config: ExperimentConfig, store: Store, *, data_dir: Path | None = None,
     A run already complete in the store returns at once without training. AlreadyRunning if
     another process computes it; the exception that failed it otherwise.
     """
-    from lth_core.lottery.driver import run_many
+    from lth_core.execution.driver import run_many
     from lth_core.store.run_store import AlreadyRunning
     run_id = store.create(config)
     # complete and intact: served from the store. A damaged file that no metrics record depends on

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 
 from lth_core.config import COPY_ARM
 from lth_core.execution.scheduler import Plan, Scheduler
-from lth_core.lottery.experiment import _Run, planned_tasks, task_steps
+from lth_core.lottery.state import _Run, planned_tasks, task_steps
 from lth_core.lottery.graph import benefits_from_threads, chain_after, depends_on, width
 from lth_core.lottery.task_ref import TaskRef
 from lth_core.store.run_store import AlreadyRunning
@@ -124,7 +124,7 @@ def run_many(configs: list, store, executor, *, data_dir=None, on_progress=None)
     runs share the cores). Each run is locked for the whole computation; only its lock holder writes
     its status. Returns {run_id: 'done' | 'taken' (another process holds it) | the exception that
     failed it}. KeyboardInterrupt marks the runs it stopped cancelled, then propagates."""
-    from lth_core.lottery.experiment import is_complete
+    from lth_core.lottery.state import is_complete
     from lth_core.lottery.tasks import resolve_device
     out: dict = {}
     with ExitStack() as locks:

@@ -1,0 +1,1 @@
+"""The offline report: a run's charts, numbers and claims as one HTML (or PDF) file."""
