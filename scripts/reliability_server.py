@@ -21,7 +21,7 @@ for p in (REPO, REPO / "tests"):  # lth_core and the shared server helper
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-import streamlit_server  # noqa: E402  (tests/streamlit_server.py)
+from support import streamlit_server  # noqa: E402  (tests/streamlit_server.py)
 from procwatch import ps_table, work_processes  # noqa: E402
 
 # Streamlit looks up the machine's external IP over HTTP (checkip.amazonaws.com) to vet an unknown

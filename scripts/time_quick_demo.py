@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' helpers
 
 from lth_core.presets import get_preset  # noqa: E402
-import streamlit_server  # noqa: E402
-from test_browser import CHROME_ARGS, CHROMIUM, _stop_workers, _ticket_points  # noqa: E402
+from support import streamlit_server  # noqa: E402
+from test_browser_quick_demo import CHROME_ARGS, CHROMIUM, _stop_workers, _ticket_points  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 
 

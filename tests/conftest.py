@@ -19,7 +19,7 @@ from lth_core.lottery import state as experiment
 from lth_core.service.jobs import JobManager
 from lth_core.store.run_store import Store
 from lth_core.presets import get_preset
-from configs import tiny_config  # noqa: F401  (tests import it from here)
+from support.configs import tiny_config  # noqa: F401  (tests import it from here)
 
 FASHION_MNIST_DIR = data.DEBIAN_FASHION_MNIST
 

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from lth_core.store.run_store import Store
 from ui import text
-from test_app import (PAGES, REPO, _shutdown_manager, assert_clean, empty_store, finished,  # noqa: F401 (fixtures)
+from test_app_pages import (PAGES, REPO, _shutdown_manager, assert_clean, empty_store, finished,  # noqa: F401 (fixtures)
                       open_page, texts)
 
 

@@ -17,10 +17,10 @@ import time
 
 import pytest
 
-import streamlit_server
+from support import streamlit_server
 
 from lth_core.store.run_store import Store
-from test_browser import CHROME_ARGS, CHROMIUM, REPO, _require_browser, _stop_workers
+from test_browser_quick_demo import CHROME_ARGS, CHROMIUM, REPO, _require_browser, _stop_workers
 
 pytestmark = pytest.mark.browser
 HEADLINE = "71143a50cad0a843"  # the gallery's headline run (LeNet-300-100 on Fashion-MNIST, 15 rounds)

@@ -17,7 +17,7 @@ from lth_core.lottery.state import percent_ladder
 from lth_core.store.gallery import GALLERY_ROOT, HEADLINE
 from lth_core.store.run_store import Store
 
-from tests.test_app import APP, _shutdown_manager, assert_clean
+from tests.test_app_pages import APP, _shutdown_manager, assert_clean
 
 TRIAL = 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lth_core.store.run_store import Store
-from test_app import assert_clean, empty_store, open_page  # noqa: F401 (fixture)
+from test_app_pages import assert_clean, empty_store, open_page  # noqa: F401 (fixture)
 from test_app_errors import LINK, live_links
 from ui import links, params
 

@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from configs import tiny_config
+from support.configs import tiny_config
 from lth_core.cli.main import main as cli
 from lth_core.execution.local import LocalExecutor
 from lth_core.execution.ray import RayExecutor
@@ -105,7 +105,7 @@ def test_a_sweep_spreads_over_both_nodes_and_completes(cluster, tmp_path, data_d
 def test_the_apps_job_manager_hands_runs_to_the_cluster(cluster, tmp_path, data_dir, monkeypatch):
     """LTH_EXECUTOR=ray: the job manager's worker becomes a Ray driver for the cluster at RAY_ADDRESS
     (no warm workers then), and the run completes there."""
-    from helpers import wait_for
+    from support.processes import wait_for
     from lth_core.service.jobs import JobManager
     monkeypatch.setenv("LTH_EXECUTOR", "ray")
     monkeypatch.setenv("RAY_ADDRESS", cluster.address)

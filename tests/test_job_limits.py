@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lth_core.service.jobs import LimitReached
-from helpers import wait_for
+from support.processes import wait_for
 from lth_core.presets import get_preset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from lth_core.service.jobs import JobManager, _is_worker
-from helpers import wait_for
+from support.processes import wait_for
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import streamlit_server
+from support import streamlit_server
 
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store

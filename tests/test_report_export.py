@@ -22,7 +22,7 @@ from lth_core.report import export
 
 from lth_core.store import gallery
 from lth_core.cli.main import main
-from tests.test_browser import CHROME_ARGS, CHROMIUM, _require_browser
+from tests.test_browser_quick_demo import CHROME_ARGS, CHROMIUM, _require_browser
 
 RUN = gallery.SHORTENED  # 469a0665c381dd61: fashion-mnist, lenet300, every control, 3 trials
 
@@ -144,7 +144,7 @@ def test_pdf_and_slide_pngs(exported):
 def test_results_and_compare_pages_offer_the_report(page, tmp_path, monkeypatch):
     """Both pages show the report's download button for a gallery run, without building it."""
     from lth_core.store.gallery import GALLERY_ROOT, gallery_store
-    from tests.test_app import _shutdown_manager, assert_clean, open_page
+    from tests.test_app_pages import _shutdown_manager, assert_clean, open_page
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
     monkeypatch.setenv("LTH_GALLERY", str(GALLERY_ROOT))
     try:

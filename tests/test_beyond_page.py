@@ -17,7 +17,7 @@ from lth_core.charts.style import ARM_COLORS, ARM_NAMES, CRITERIA_ARMS
 from lth_core.config import AT_INIT, CHECKS
 from lth_core.presets import PRESETS
 from lth_core.store.run_store import Store
-from test_app import APP, _shutdown_manager, assert_clean, texts
+from test_app_pages import APP, _shutdown_manager, assert_clean, texts
 
 BEYOND = dict(criteria=("magnitude_increase", "movement", "large_init_large_final"), at_init=AT_INIT,
               at_init_checks=CHECKS, stability_levels=(0, 2), controls=("reinit", "random"), trials=2)

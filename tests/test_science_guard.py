@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from guard_config import GUARD, LEVEL_A, LEVEL_C
+from support.guard_config import GUARD, LEVEL_A, LEVEL_C
 from lth_core.analysis import results
 from lth_core.config import ExperimentConfig
 from lth_core.lottery.state import run
