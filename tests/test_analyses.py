@@ -10,14 +10,14 @@ import time
 import pandas as pd
 import pytest
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.analysis import analyses
 from lth_core.service import analysis_jobs
 from lth_core.charts import noise as charts_noise
 from lth_core.cli import main as cli
 from lth_core.store.gallery import HEADLINE, gallery_store
 from lth_core.store.run_store import Store
-from test_noise import make_run
+from support.runs import make_run
 
 CONFIG = tiny_config(controls=("reinit",), trials=2)   # levels 0-2; ticket and re-init at 1-2
 SCALES, DRAWS = [0.0, 0.5, 2.0], 2

@@ -8,7 +8,6 @@ Streamlit's config from the working directory only, so this module loads the rep
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tomllib
 
@@ -17,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from lth_core.store.run_store import Store
 from ui import text
-from test_app_pages import (PAGES, REPO, _shutdown_manager, assert_clean, empty_store, finished,  # noqa: F401 (fixtures)
-                      open_page, texts)
+from support.apptest import (LINK, PAGES, REPO, assert_clean, empty_store, finished,  # noqa: F401 (fixtures)
+                             live_links, open_page, shutdown_manager, texts)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,7 +42,7 @@ def copy(finished, tmp_path, monkeypatch):
     monkeypatch.setenv("LTH_STORE", str(dst))
     monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
     yield dst, run_id
-    _shutdown_manager(dst)
+    shutdown_manager(dst)
 
 
 def _query(page: str, run_id: str) -> dict:
@@ -134,21 +133,10 @@ def test_an_unwritable_store_is_explained_in_the_app(tmp_path, monkeypatch, data
         assert_clean(at)
         assert any("cannot write runs" in e.value for e in at.error), texts(at)
     finally:
-        _shutdown_manager(a_file)
+        shutdown_manager(a_file)
 
 
 # --- markdown injection ---------------------------------------------------------------------------
-LINK = "[Log in](https://example.org)"
-
-
-def live_links(md: str) -> list[str]:
-    """Links a Streamlit markdown string would render live: inline links, autolinks, bare URLs.
-    Code spans and backslash-escaped punctuation show literally, so they are removed first."""
-    md = re.sub(r"(`+)(.+?)\1", "", md, flags=re.S)
-    md = re.sub(r"\\[!-/:-@\[-`{-~]", "", md)
-    return re.findall(r"\[[^\]]*\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^>]*>|https?://\S+|www\.\S+", md)
-
-
 def test_the_link_check_bites():
     """The check finds a live link, and passes escaped and code-span ones."""
     assert live_links(f"bad value {LINK}") and live_links("see https://example.org")

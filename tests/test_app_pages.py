@@ -7,80 +7,16 @@ them from a temporary store through LTH_STORE.
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lth_core.cli import main as cli
 
-from lth_core.lottery import state as experiment
 from lth_core.presets import PRESETS, get_preset
 from lth_core.store.run_store import Store
 from ui import params, text
-
-REPO = Path(__file__).resolve().parents[1]
-APP = str(REPO / "app.py")
-PAGES = ["pages/learn.py", "pages/run.py", "pages/results.py", "pages/compare.py", "pages/inside.py",
-         "pages/rounds.py", "pages/runs.py"]
-TINY = dict(iterations=20, eval_every=10, rounds=2)
-
-
-@pytest.fixture(scope="session")
-def finished(tmp_path_factory, mnist1d):
-    """A store holding one finished tiny run: (store root, run id)."""
-    root = tmp_path_factory.mktemp("finished-store")
-    run_id = experiment.run(get_preset("quick").replace(**TINY), Store(root), processes=1)
-    return root, run_id
-
-
-def _shutdown_manager(root: Path) -> None:
-    """Stop the job manager the app created for `root` (and any worker it started)."""
-    from ui import state
-    if state.store_root() == Path(root).resolve():
-        state._manager(str(Path(root).resolve())).shutdown()
-        state._manager.clear()
-
-
-@pytest.fixture
-def empty_store(tmp_path, monkeypatch, data_dir):
-    root = tmp_path / "runs"
-    monkeypatch.setenv("LTH_STORE", str(root))
-    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
-    yield root
-    _shutdown_manager(root)
-
-
-@pytest.fixture
-def with_run(finished, monkeypatch, tmp_path):
-    root, run_id = finished
-    monkeypatch.setenv("LTH_STORE", str(root))
-    monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
-    yield root, run_id
-    _shutdown_manager(root)
-
-
-def open_page(page: str | None = None, query: dict | None = None) -> AppTest:
-    """Run the app (optionally at a page, with query parameters) and return it."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query or {})
-    at.run()
-    if page:
-        at.query_params.clear()
-        at.query_params.update(query or {})
-        at.switch_page(page).run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "error", "success", "info", "warning", "subheader", "title")
-             for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
-
+from support.apptest import (PAGES, REPO, assert_clean, empty_store, finished, open_page,  # noqa: F401 (fixtures)
+                             shutdown_manager, texts, with_run)
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_an_empty_store(empty_store, page):
@@ -297,7 +233,7 @@ def test_a_failed_run_shows_its_reason_and_can_be_resumed(finished, tmp_path, mo
         assert_clean(at)
         assert at.button(key="start").label == "Resume"
     finally:
-        _shutdown_manager(copy)
+        shutdown_manager(copy)
 
 
 def test_damaged_files_are_listed_on_the_runs_page(finished, tmp_path, monkeypatch):
@@ -316,7 +252,7 @@ def test_damaged_files_are_listed_on_the_runs_page(finished, tmp_path, monkeypat
         at.switch_page("pages/results.py").run()
         assert_clean(at)
     finally:
-        _shutdown_manager(copy)
+        shutdown_manager(copy)
 
 
 def test_gallery_runs_are_listed_and_open_read_only(finished, tmp_path, monkeypatch):
@@ -338,7 +274,7 @@ def test_gallery_runs_are_listed_and_open_read_only(finished, tmp_path, monkeypa
         assert "gallery" in texts(at)
         assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
     finally:
-        _shutdown_manager(tmp_path / "runs")
+        shutdown_manager(tmp_path / "runs")
 
 
 def test_switching_controls_keeps_the_form_consistent(empty_store):
@@ -386,4 +322,4 @@ def test_learn_page_opens_the_shipped_headline_experiment(tmp_path, monkeypatch)
         assert HEADLINE in texts(at) or "Fashion-MNIST" in texts(at)
         assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
     finally:
-        _shutdown_manager(tmp_path / "runs")
+        shutdown_manager(tmp_path / "runs")

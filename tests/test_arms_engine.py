@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.lottery import state as experiment
 from lth_core.training import loop as training
 from lth_core.config import COPY_ARM
 from lth_core.models.architectures import build
 from lth_core.store.run_store import Store
 from lth_core.lottery.tasks import get_data
-from test_experiment import copy_store, run_recording
+from support.runs import copy_store, run_recording
 
 BEYOND = dict(criteria=("movement", "large_init_large_final"), at_init=("snip", "synflow"),
               at_init_checks=("shuffle", "reinit"), stability_levels=(0, 2), controls=("reinit", "random"))

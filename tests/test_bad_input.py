@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.cli import main as cli
 from lth_core.lottery import state as experiment
 from lth_core.config import (MAX_ITERATIONS, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, MAX_TRIALS, ConfigError,

@@ -14,7 +14,7 @@ import dataclasses
 import pytest
 import torch
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.lottery import state as experiment
 from lth_core.analysis import results
 from lth_core.lottery.batched import can_stack, execute_stacked, groups

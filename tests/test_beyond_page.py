@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core import beyond_examples
 from lth_core.lottery import state as experiment
 from lth_core.analysis import results
@@ -17,7 +17,8 @@ from lth_core.charts.style import ARM_COLORS, ARM_NAMES, CRITERIA_ARMS
 from lth_core.config import AT_INIT, CHECKS
 from lth_core.presets import PRESETS
 from lth_core.store.run_store import Store
-from test_app_pages import APP, _shutdown_manager, assert_clean, texts
+from support.apptest import APP, assert_clean, shutdown_manager, texts
+from support.runs import latency_records
 
 BEYOND = dict(criteria=("magnitude_increase", "movement", "large_init_large_final"), at_init=AT_INIT,
               at_init_checks=CHECKS, stability_levels=(0, 2), controls=("reinit", "random"), trials=2)
@@ -229,7 +230,7 @@ def app_store(runs, monkeypatch, tmp_path):
     monkeypatch.setenv("LTH_STORE", str(store.root))
     monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
     yield ids
-    _shutdown_manager(store.root)
+    shutdown_manager(store.root)
 
 
 def open_beyond(run_id: str) -> AppTest:
@@ -291,7 +292,7 @@ def test_learn_page_opens_the_beyond_page_on_a_gallery_example(runs, monkeypatch
     assert_clean(at)
     assert [t.value for t in at.title] == ["Beyond the paper"]
     assert at.selectbox(key="beyond_run").value == ids["beyond"]
-    _shutdown_manager(tmp_path / "empty")
+    shutdown_manager(tmp_path / "empty")
 
 
 def test_beyond_page_on_an_empty_store_says_so(monkeypatch, tmp_path, data_dir):
@@ -303,17 +304,16 @@ def test_beyond_page_on_an_empty_store_says_so(monkeypatch, tmp_path, data_dir):
     at.switch_page("pages/beyond.py").run()
     assert_clean(at)
     assert not at.error and "No runs are stored yet" in texts(at)
-    _shutdown_manager(tmp_path / "runs")
+    shutdown_manager(tmp_path / "runs")
 
 
 def test_beyond_page_shows_the_measured_latency_when_present(app_store, monkeypatch, tmp_path):
     """With docs/bench/latency_cpu.json present, its chart and computed caption are drawn."""
     import json
 
-    from test_latency import _records
     from ui import beyond
     path = tmp_path / "latency_cpu.json"
-    path.write_text(json.dumps({"records": _records(5.0)}))
+    path.write_text(json.dumps({"records": latency_records(5.0)}))
     monkeypatch.setattr(beyond, "LATENCY_JSON", path)
     at = open_beyond(app_store["paper"])
     assert_clean(at)
@@ -338,4 +338,4 @@ def test_a_gallery_run_shows_its_stored_noise_analysis(tmp_path, monkeypatch, da
     assert not at.error, [e.value for e in at.error]
     assert any("Lines that stay high" in m.value for m in at.markdown)
     assert not [b for b in at.button if b.key == "beyond_noise_go"]
-    _shutdown_manager(tmp_path / "empty")
+    shutdown_manager(tmp_path / "empty")

@@ -7,46 +7,23 @@ so CI cannot go green by skipping.
 """
 from __future__ import annotations
 
-import os
-import signal
 import time
 from pathlib import Path
 
 import pytest
 
 from support import streamlit_server
+from support.browser import CHROME_ARGS, CHROMIUM, require_browser, ticket_points
+from support.processes import stop_workers
 
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = REPO / "docs" / "screenshot-results.png"
-CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync"]
 RUN_TIMEOUT_S = 240
 
 pytestmark = pytest.mark.browser
-TICKET = "Winning ticket (iterative pruning)"
-
-
-def _require_browser():
-    """The sync Playwright API, or skip (fail under CI=true) when it or Chromium is missing."""
-    problem = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem, sync_playwright = "the playwright Python package is not installed", None
-    if problem is None and not CHROMIUM.is_file():
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(problem)
-        pytest.skip(problem)
-    return sync_playwright
-
-
-_free_port = streamlit_server.free_port  # kept for the scripts and tests that import it from here
 
 
 @pytest.fixture
@@ -62,31 +39,7 @@ def server(tmp_path, mnist1d, data_dir):
         yield url, store
     finally:
         streamlit_server.stop(proc)
-        _stop_workers(Store(store))
-
-
-def _stop_workers(store: Store) -> None:
-    """The app's job workers run in their own process groups and outlive the server: stop any
-    still computing a run of this test's store (their pid is in the run's status)."""
-    for run_id in store.run_ids():
-        st = store.status(run_id)
-        if st.get("state") == "running" and st.get("pid"):
-            try:
-                os.killpg(int(st["pid"]), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-
-def _ticket_points(page) -> int:
-    """Points on the ticket line of the first accuracy chart on the page (0 if none yet)."""
-    return page.evaluate("""(name) => {
-        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-            for (const trace of (plot._fullData || [])) {  // decoded by Plotly (data may hold base64 arrays)
-                if (trace.name === name && trace.x && trace.x.length !== undefined) return trace.x.length;
-            }
-        }
-        return 0;
-    }""", TICKET)
+        stop_workers(Store(store))
 
 
 def _full_page_screenshot(page, path: Path) -> None:
@@ -108,7 +61,7 @@ def _full_page_screenshot(page, path: Path) -> None:
 
 def test_quick_demo_end_to_end(server):
     """Home -> quick demo -> live progress -> every level charted -> results page screenshot."""
-    sync_playwright = _require_browser()
+    sync_playwright = require_browser()
     url, store = server
     quick = get_preset("quick")
     with sync_playwright() as p:
@@ -124,9 +77,9 @@ def test_quick_demo_end_to_end(server):
                 timeout=RUN_TIMEOUT_S * 1000)
             assert Store(store).status(quick.run_id())["state"] == "done"
             deadline = time.time() + 30
-            while _ticket_points(page) < quick.levels and time.time() < deadline:
+            while ticket_points(page) < quick.levels and time.time() < deadline:
                 page.wait_for_timeout(500)
-            assert _ticket_points(page) == quick.levels
+            assert ticket_points(page) == quick.levels
 
             page.get_by_role("button", name="Open full results").click()
             page.get_by_role("heading", name="1 · Accuracy as the network shrinks").wait_for(timeout=60_000)
@@ -134,7 +87,7 @@ def test_quick_demo_end_to_end(server):
             assert f"run={quick.run_id()}" in page.url
             page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4",
                                    timeout=60_000)
-            assert _ticket_points(page) == quick.levels
+            assert ticket_points(page) == quick.levels
             _full_page_screenshot(page, SCREENSHOT)
         finally:
             browser.close()

@@ -20,7 +20,9 @@ import pytest
 from support import streamlit_server
 
 from lth_core.store.run_store import Store
-from test_browser_quick_demo import CHROME_ARGS, CHROMIUM, REPO, _require_browser, _stop_workers
+from support.browser import CHROME_ARGS, CHROMIUM, require_browser
+from support.processes import stop_workers
+from support.streamlit_server import REPO
 
 pytestmark = pytest.mark.browser
 HEADLINE = "71143a50cad0a843"  # the gallery's headline run (LeNet-300-100 on Fashion-MNIST, 15 rounds)
@@ -44,12 +46,12 @@ def gallery_server(tmp_path_factory, data_dir):
         yield url
     finally:
         streamlit_server.stop(proc)
-        _stop_workers(Store(store))
+        stop_workers(Store(store))
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright = _require_browser()
+    sync_playwright = require_browser()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
         try:

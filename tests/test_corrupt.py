@@ -16,7 +16,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.cli import main as cli
 from lth_core.lottery import state as experiment
 from lth_core.analysis import results

@@ -1,38 +1,21 @@
 """IMP-loop invariants, read back from a real store: resets, controls, caching, resume, integrity."""
 from __future__ import annotations
 
-import copy
-import shutil
 
 import pandas as pd
 import pytest
 import torch
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.lottery import state as experiment, tasks
 from lth_core.analysis import results
 from lth_core.training import loop as training
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
+from support.runs import copy_store, run_recording
 
 ALL_CONTROLS = ("reinit", "random", "oneshot")
 LEVELS = (1, 2)
-
-
-def run_recording(config, root, data_dir, processes=1, **kw):
-    """Run config into a new Store at root; return (store, run id, {task key: the TaskSpec trained})."""
-    specs = {}
-    real = tasks.execute
-
-    def recording(spec):
-        specs[spec.key] = copy.deepcopy(spec)
-        return real(spec)
-
-    store = Store(root)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tasks, "execute", recording)
-        rid = experiment.run(config, store, data_dir=data_dir, processes=processes, **kw)
-    return store, rid, specs
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +37,6 @@ def masked(state: dict, masks: dict) -> dict:
 
 def same(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[n], b[n]) for n in a)
-
-
-def copy_store(store: Store, dest) -> Store:
-    shutil.copytree(store.root, dest)
-    return Store(dest)
 
 
 # --- resets and controls ------------------------------------------------------

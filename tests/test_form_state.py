@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from lth_core.config import CONTROLS
 from lth_core.presets import get_preset
-from test_app_pages import assert_clean, empty_store, open_page  # noqa: F401  (empty_store: a fixture)
+from support.apptest import assert_clean, empty_store, open_page  # noqa: F401  (empty_store: a fixture)
 from ui import params
 
 CONFIG = get_preset("lenet-fmnist").replace(rate=0.3, rounds=3, trials=2, iterations=1234, seed=7,

@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from lth_core.charts.latency import KINDS, latency_caption, latency_figure, latency_findings, latency_frame
+from support.runs import latency_records
+from lth_core.charts.latency import latency_caption, latency_figure, latency_findings, latency_frame
 from lth_core.analysis.latency import SparseConv2d, masked_network, sparse_network, time_forward, time_group
 from lth_core.models.architectures import build, layer_sizes, prunable_layers
 from lth_core.pruning.magnitude import counts_after
@@ -112,44 +113,29 @@ def test_benchmark_masks_have_the_tickets_per_layer_counts():
     assert {n: int(m.sum()) for n, m in masks.items()} == want
 
 
-def _records(sparse_at_1: float) -> list:
-    """Synthetic records: dense 10 ms, masked 10 ms, structured 10 ms x fraction, sparse 40 ms at 100%."""
-    out = []
-    for r, pct in ((0, 100.0), (1, 10.0), (2, 1.0)):
-        ms = {"dense": 10.0, "masked": 10.0, "sparse_csr": 40.0 if pct > 1 else sparse_at_1,
-              "structured": 10.0 * pct / 100}
-        for kind in KINDS:
-            s = ms[kind] / 1e3
-            out.append({"arch": "lenet300", "batch": 256, "round": r, "kind": kind,
-                        "percent": 100.0 if kind == "dense" else pct, "median_s": s, "q1_s": s * 0.99,
-                        "q3_s": s * 1.01, "min_s": s * 0.98, "max_s": s * 1.02, "threads": 1, "device": "cpu",
-                        "repeats": 5})
-    return out
-
-
 def test_frame_speedup_is_dense_over_form():
     """speedup = dense median / form median at the same level; the dense row is 1."""
-    d = latency_frame(_records(5.0))
+    d = latency_frame(latency_records(5.0))
     assert list(d[d.kind == "dense"].speedup) == [1.0, 1.0, 1.0]
     assert d[(d.kind == "structured") & (d["round"] == 2)].speedup.iloc[0] == pytest.approx(100.0)
 
 
 def test_findings_locate_where_sparse_beats_dense():
     """Sparse at 5 ms against dense at 10 ms only at 1%: it first beats dense there."""
-    assert latency_findings(_records(5.0), "lenet300", 256)["sparse_first_faster_percent"] == 1.0
+    assert latency_findings(latency_records(5.0), "lenet300", 256)["sparse_first_faster_percent"] == 1.0
 
 
 def test_caption_states_the_measured_ratio():
     """The caption's numbers come from the records (2.00x), not from a fixed text."""
-    assert "2.00x faster than dense" in latency_caption(_records(5.0), "lenet300", 256)
+    assert "2.00x faster than dense" in latency_caption(latency_records(5.0), "lenet300", 256)
 
 
 def test_caption_says_when_sparse_never_wins():
     """If the sparse form is never faster, the caption says so."""
-    assert "never beats dense" in latency_caption(_records(20.0), "lenet300", 256)
+    assert "never beats dense" in latency_caption(latency_records(20.0), "lenet300", 256)
 
 
 def test_figure_has_one_line_per_form():
     """Dense, masked, sparse and structured each get a trace, on a log x axis."""
-    fig = latency_figure(_records(5.0), "lenet300", 256)
+    fig = latency_figure(latency_records(5.0), "lenet300", 256)
     assert len(fig.data) == 4 and fig.layout.xaxis.type == "log"

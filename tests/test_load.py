@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import load_test  # noqa: E402
 import procwatch  # noqa: E402
 
-from conftest import tiny_config  # noqa: E402
+from support.configs import tiny_config  # noqa: E402
 
 SESSIONS, CONFIGS, WORKERS = 6, 2, 2
 

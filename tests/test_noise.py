@@ -6,34 +6,22 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.lottery import state as experiment
 from lth_core.analysis import noise
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.seeds import derive_seed
 from lth_core.lottery.stability import masked_network
-from lth_core.store.run_store import Store
 from lth_core.training.loop import cpu_copy, train
+from support.runs import make_run
 
 ARCH = "mlp1d"
 RUN_CONFIG = tiny_config(controls=("reinit", "random"))  # levels 0-2, three arms at levels 1-2
 
 
-def final_weights_kept(store: Store, run_id: str) -> bool:
-    return (store.run_dir(run_id) / "t0" / "L00" / "final_ticket.st").is_file()
-
-
-def make_run(root, data_dir, config=RUN_CONFIG) -> tuple[Store, str]:
-    """A real tiny run whose every network's final weights are in the store (final_<arm>.st)."""
-    store = Store(root)
-    run_id = experiment.run(config, store, data_dir=data_dir, processes=1)
-    assert final_weights_kept(store, run_id), "the engine stores every network's final weights (final_<arm>.st)"
-    return store, run_id
-
-
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory, data_dir, mnist1d):
-    return make_run(tmp_path_factory.mktemp("noise-run"), data_dir)
+    return make_run(tmp_path_factory.mktemp("noise-run"), data_dir, RUN_CONFIG)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from lth_core.charts import results as charts, predict as charts_predict
 from lth_core.store import guesses
 from lth_core.lottery.state import percent_ladder
 from lth_core.store.run_store import Store
-from test_app_pages import assert_clean, finished, open_page, with_run  # noqa: F401 (fixtures)
+from support.apptest import assert_clean, finished, open_page, with_run  # noqa: F401 (fixtures)
 
 LADDER = [100.0, 51.2, 26.2, 13.4, 6.87]
 RUN = "0123456789abcdef"

@@ -4,7 +4,7 @@ gallery run, so no training is needed.
 The browser tests open the HTML from file:// with every network request refused and count the
 charts Plotly drew; they also print the PDF and write the slide PNGs. They need the playwright
 Python package and Debian's /usr/bin/chromium (never `playwright install`): locally a missing
-browser skips; under CI=true it fails (tests/test_browser.py's _require_browser).
+browser skips; under CI=true it fails (tests/support/browser.py's require_browser).
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from lth_core.report import export
 
 from lth_core.store import gallery
 from lth_core.cli.main import main
-from tests.test_browser_quick_demo import CHROME_ARGS, CHROMIUM, _require_browser
+from support.apptest import assert_clean, open_page, shutdown_manager
+from support.browser import CHROME_ARGS, CHROMIUM, require_browser
 
 RUN = gallery.SHORTENED  # 469a0665c381dd61: fashion-mnist, lenet300, every control, 3 trials
 
@@ -94,7 +95,7 @@ def test_cli_writes_the_html_of_a_gallery_run(capsys, tmp_path):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """The CLI's full export (HTML, PDF, PNGs) into one folder."""
-    _require_browser()
+    require_browser()
     out = tmp_path_factory.mktemp("report")
     assert main(["report", RUN, "--pdf", "--png", "--out", str(out)]) == 0
     return out
@@ -102,7 +103,7 @@ def exported(tmp_path_factory):
 
 @pytest.mark.browser
 def test_html_draws_every_chart_offline_from_file(exported):
-    sync_playwright = _require_browser()
+    sync_playwright = require_browser()
     html = exported / f"report-{RUN}.html"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
@@ -144,7 +145,6 @@ def test_pdf_and_slide_pngs(exported):
 def test_results_and_compare_pages_offer_the_report(page, tmp_path, monkeypatch):
     """Both pages show the report's download button for a gallery run, without building it."""
     from lth_core.store.gallery import GALLERY_ROOT, gallery_store
-    from tests.test_app_pages import _shutdown_manager, assert_clean, open_page
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
     monkeypatch.setenv("LTH_GALLERY", str(GALLERY_ROOT))
     try:
@@ -154,4 +154,4 @@ def test_results_and_compare_pages_offer_the_report(page, tmp_path, monkeypatch)
         shown = [rid[:6] for rid in gallery_store().run_ids()]  # Compare offers one per run it shows
         assert any("Report" in lb or RUN[:6] in lb or lb[-6:] in shown for lb in labels), labels
     finally:
-        _shutdown_manager(tmp_path / "runs")
+        shutdown_manager(tmp_path / "runs")

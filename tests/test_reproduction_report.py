@@ -21,7 +21,7 @@ from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
 from lth_core.presets import get_preset
 from lth_core.registry import ARCHITECTURES, DATASETS
 from lth_core.store.run_store import Store
-from tests.conftest import tiny_config
+from support.configs import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))

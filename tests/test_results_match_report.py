@@ -11,7 +11,7 @@ from lth_core.report import export
 from lth_core.lottery import state as experiment
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
-from test_app_pages import assert_clean, open_page
+from support.apptest import assert_clean, open_page, shutdown_manager
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,7 @@ def page_and_report(three_trials, monkeypatch, tmp_path):
     assert_clean(at)
     store = Store(root)
     yield {m.label: m for m in at.metric}, export.render_html(store, run_id), results.summary_frame(store, run_id)
-    from test_app_pages import _shutdown_manager
-    _shutdown_manager(root)
+    shutdown_manager(root)
 
 
 def _points(text: str) -> float:

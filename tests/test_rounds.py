@@ -17,7 +17,7 @@ from lth_core.lottery.state import percent_ladder
 from lth_core.store.gallery import GALLERY_ROOT, HEADLINE
 from lth_core.store.run_store import Store
 
-from tests.test_app_pages import APP, _shutdown_manager, assert_clean
+from support.apptest import APP, assert_clean, shutdown_manager
 
 TRIAL = 0
 
@@ -117,4 +117,4 @@ def test_page_renders_on_the_gallery_run(monkeypatch, tmp_path):
         assert_clean(at)
         assert any("round 1)" in m.value for m in at.markdown)
     finally:
-        _shutdown_manager(tmp_path / "runs")
+        shutdown_manager(tmp_path / "runs")

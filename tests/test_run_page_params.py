@@ -10,7 +10,7 @@ from lth_core import estimate
 from lth_core.config import ExperimentConfig
 from lth_core.lottery.state import batch_of, planned_tasks, task_steps
 from lth_core.presets import PRESETS, get_preset
-from test_app_pages import assert_clean, empty_store, open_page, texts  # noqa: F401 (fixture)
+from support.apptest import assert_clean, empty_store, open_page, texts  # noqa: F401 (fixture)
 from ui import links, params, runpick
 
 EXAMPLE = {"criterion": "movement", "granularity": "neurons", "criteria": "magnitude,large_init_large_final",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.execution.local import LocalExecutor
 from lth_core.execution.scheduler import Plan, Scheduler
 from lth_core.lottery import state as experiment

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conftest import tiny_config
+from support.configs import tiny_config
 from lth_core.lottery import stability
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.training.loop import cpu_copy, train

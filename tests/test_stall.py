@@ -17,7 +17,7 @@ from support.processes import wait_for
 from lth_core.service import stall
 from lth_core.service.exits import disk_was_full
 from lth_core.store.run_store import Store
-from test_app_pages import assert_clean, empty_store, open_page  # noqa: F401  (empty_store: a fixture)
+from support.apptest import assert_clean, empty_store, open_page  # noqa: F401  (empty_store: a fixture)
 from ui import progress, state
 
 SPIN = [sys.executable, "-c", "while True: pass"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lth_core.store.run_store import Store
-from test_app_pages import assert_clean, empty_store, open_page  # noqa: F401 (fixture)
-from test_app_errors import LINK, live_links
+from support.apptest import LINK, assert_clean, empty_store, live_links, open_page  # noqa: F401 (fixture)
 from ui import links, params
 
 QUICK_20 = {"preset": "quick", "rate": "0.2"}

@@ -1,0 +1,41 @@
+"""One browser setup for the browser tests and the scripts that drive the app: Debian's Chromium
+through the playwright package (never `playwright install`), and reading what a chart shows."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync"]
+TICKET = "Winning ticket (iterative pruning)"  # the ticket's trace name in the accuracy chart
+
+
+def require_browser():
+    """The sync Playwright API, or skip (fail under CI=true) when it or Chromium is missing."""
+    problem = None
+    try:
+        from playwright.sync_api import sync_playwright  # why: optional; a missing one skips, not errors
+    except ImportError:
+        problem, sync_playwright = "the playwright Python package is not installed", None
+    if problem is None and not CHROMIUM.is_file():
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return sync_playwright
+
+
+def ticket_points(page, name: str = TICKET) -> int:
+    """Points on the ticket line of the first accuracy chart on the page (0 if none yet)."""
+    return page.evaluate("""(name) => {
+        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+            for (const trace of (plot._fullData || [])) {  // decoded by Plotly (data may hold base64 arrays)
+                if (trace.name === name && trace.x && trace.x.length !== undefined) return trace.x.length;
+            }
+        }
+        return 0;
+    }""", name)
