@@ -41,6 +41,8 @@ from lth_core.service.stall import STALL_S
 from lth_core.store.run_store import Store
 
 ITERATIONS = 150  # per level: the quick preset (5 levels x 2 networks) in about 10 s on an idle machine
+STALLED = '[data-testid="stAlertContentWarning"]:has-text("No progress: the worker has used no processor time")'
+CANCEL = 'button:has-text("Cancel run")'  # what a user reads and presses on the run's page
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -170,15 +172,14 @@ def worker_stop(tmp: Path, browser, limit_s: int = 120) -> dict:
             r = {"stopped_at_s_after_start": round(t_stop - t_start, 1), "page_when_stopped": first,
                  "page_10s_later": later}
             try:  # the page's own notice: the worker's process group has used no CPU for STALL_S
-                page.locator(".st-key-run_live_stalled").first.wait_for(state="visible",
-                                                                         timeout=int((STALL_S + 45) * 1000))
+                page.locator(STALLED).first.wait_for(state="visible", timeout=int((STALL_S + 45) * 1000))
                 r["stall_notice_after_s"] = round(time.monotonic() - t_stop, 1)
                 r["page_stall_notice"] = rb.status_text(page)
             except Exception:  # never shown: reported as such
                 r["stall_notice_after_s"] = None
             if how == "cancelled_from_its_page":
                 t0 = time.monotonic()
-                page.locator(".st-key-run_live_cancel button").first.click()
+                page.locator(CANCEL).first.click()
                 wait_for(lambda: state(root, rid) == "cancelled", 30, 0.1)
                 r["cancel_took_s"] = round(time.monotonic() - t0, 2)
             else:

@@ -10,9 +10,9 @@ page is refused, visits the Run page once (warm-up), then opens one Chromium (De
 Session i opens the Run page at ?preset=quick&iterations=N&seed=<i mod configs> and waits until
 the page is usable: an enabled Start button, the disabled "Training…" button (same key: another
 session's run is already queued or running, so there is nothing to press), or the finished
-state. It presses Start only when Start is enabled, then stays until the page shows the finished
-state's own element (`.st-key-run_live_finished`, drawn by ui/progress.py only when the run's
-state is done), not merely a control that any stored run shows.
+state. It presses Start only when Start is enabled, then stays until the page says what a user
+reads when the run is done ("Finished: every level is trained and stored.", ui/progress.py), not
+merely a control that any stored run shows.
 
 Meanwhile procwatch.Sampler reads `ps` every 0.2 s: the server's worker processes (`lth_core
 work` processes whose parent is the server, so a worker's own fork during `import torch` is not
@@ -49,7 +49,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 START = ".st-key-start button:not([disabled])"      # Start (or Resume): the only button the harness presses
 TRAINING = ".st-key-start button[disabled]"         # "Training…": the run is queued or running already
-FINISHED = ".st-key-run_live_finished"              # ui/progress.py: drawn only when the run is done
+FINISHED = '[data-testid="stAlertContentSuccess"]:has-text("Finished: every level is trained and stored")'  # the run is done
 USABLE = f"{START}, {TRAINING}, {FINISHED}"         # the Run page is ready to act on
 STARTED = f'[data-testid="stProgress"], {TRAINING}, {FINISHED}'  # the page shows the run
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'

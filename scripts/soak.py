@@ -145,7 +145,7 @@ async def _student(browser, base: str, end: float, rng: random.Random, tally: Ta
                     await page.locator(START).first.click(timeout=timeout_ms)
                     await page.wait_for_timeout(1500)
             elif kind == "cancel":
-                button = page.locator('.st-key-run_live_cancel button')
+                button = page.locator('button:has-text("Cancel run")')
                 if await button.count():
                     try:
                         await button.first.click(timeout=10_000)

@@ -68,7 +68,7 @@ def _live(run_id: str, root: str, readonly: bool, chart: bool, key: str) -> None
             st.rerun(scope="app")
 
 
-def _status_line(info: dict, prog: dict, ladder: list[float], key: str) -> None:
+def _status_line(info: dict, prog: dict, ladder: list[float]) -> None:
     s = info["state"]
     if s == "queued":
         ahead = info.get("position") or 0
@@ -82,16 +82,14 @@ def _status_line(info: dict, prog: dict, ladder: list[float], key: str) -> None:
         left = f" · about {format_duration(eta)} left" if eta is not None and eta > 0 and frac > 0.02 else ""
         st.progress(min(frac, 1.0), text=f"Running · training {where} · {frac:.0%} done{left}")
         idle = info.get("idle_s")
-        if idle is not None and idle >= STALL_S:  # keyed: the fault-injection script reads it
-            with st.container(key=f"{key}_stalled"):
-                now = ("**Cancel run** ends it now and frees its place for others" if info.get("cancellable")
-                       else "the session that started it can cancel it now")
-                st.warning(f"No progress: the worker has used no processor time for {format_duration(idle)}, so it "
-                           f"looks stopped or stuck. The run's time limit will end it; {now}.",
-                           icon=":material/hourglass_disabled:")
-    elif s == "done":  # keyed: the load test waits for .st-key-<panel key>_finished, shown only here
-        with st.container(key=f"{key}_finished"):
-            st.success("Finished: every level is trained and stored.", icon=":material/check_circle:")
+        if idle is not None and idle >= STALL_S:
+            now = ("**Cancel run** ends it now and frees its place for others" if info.get("cancellable")
+                   else "the session that started it can cancel it now")
+            st.warning(f"No progress: the worker has used no processor time for {format_duration(idle)}, so it "
+                       f"looks stopped or stuck. The run's time limit will end it; {now}.",
+                       icon=":material/hourglass_disabled:")
+    elif s == "done":
+        st.success("Finished: every level is trained and stored.", icon=":material/check_circle:")
     elif s == "failed":
         st.error(f"The run failed: {text.plain(info['reason']) or 'no reason recorded'}.\n\n"
                  "Press **Start** to try again; levels already finished are kept.", icon=":material/error:")
@@ -108,7 +106,7 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
     prog = store.progress(run_id)
     cols = st.columns([5, 1]) if info.get("cancellable") else [st.container()]
     with cols[0]:
-        _status_line(info, prog, ladder, key)
+        _status_line(info, prog, ladder)
     if info.get("cancellable"):
         with cols[1]:
             if st.button("Cancel run", key=f"{key}_cancel", icon=":material/stop_circle:"):
