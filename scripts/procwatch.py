@@ -10,7 +10,7 @@ Two ways of counting workers, and why both are needed:
   run `ldconfig -p`, and until that child execs it has the worker's command line, so a `ps`
   sample may catch it. Counting those (as this script once did) read as a third worker.
 - Worker starts are counted from the workers' own start records: the first line each worker
-  writes to its run's worker.log (lth_core.cli.main.START_RECORD, "work: started pid N run R at T").
+  writes to its run's worker.log (lth_core.service.protocol.START_RECORD, "work: started pid N run R at T").
   A record cannot be missed between two samples, nor counted twice.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from scripts/: lth_core lives in the repository root
     sys.path.insert(0, str(REPO))
 
-from lth_core.cli.main import START_RECORD  # noqa: E402
+from lth_core.service.protocol import START_RECORD  # noqa: E402
 
 _START = re.compile(re.escape(START_RECORD) + r" pid (\d+) run ([0-9a-f]{16}) at ([0-9.]+)")
 

@@ -1,6 +1,6 @@
 """The app's real server for the reliability scripts (load test, fault injection, soak).
 
-Built on tests/streamlit_server.py (the one helper that starts `streamlit run app.py` on
+Built on tests/support/streamlit_server.py (the one helper that starts `streamlit run app.py` on
 127.0.0.1 in its own process group): this module adds the environment these scripts need (a
 store, a worker bound, no outbound lookups), a wait for the health check, a WebSocket origin
 probe, and a stop that also ends the server's workers (each in its own process group).
@@ -21,7 +21,7 @@ for p in (REPO, REPO / "tests"):  # lth_core and the shared server helper
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from support import streamlit_server  # noqa: E402  (tests/streamlit_server.py)
+from support import streamlit_server  # noqa: E402  (tests/support/streamlit_server.py)
 from procwatch import ps_table, work_processes  # noqa: E402
 
 # Streamlit looks up the machine's external IP over HTTP (checkip.amazonaws.com) to vet an unknown

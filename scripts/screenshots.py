@@ -21,8 +21,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
-from support import streamlit_server  # noqa: E402  (tests/streamlit_server.py: start and stop the app)
-from test_browser_quick_demo import CHROME_ARGS, CHROMIUM  # noqa: E402  (one browser setup for tests and scripts)
+from support import streamlit_server  # noqa: E402  (tests/support: start and stop the app)
+from support.browser import CHROME_ARGS, CHROMIUM  # noqa: E402  (one browser setup for tests and scripts)
 CHROMIUM = str(CHROMIUM)
 GALLERY_RUN = "71143a50cad0a843"  # a finished gallery run: the Results and Inside pages show it
 from lth_core.presets import get_preset  # noqa: E402

@@ -20,11 +20,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' helpers
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the server and browser helpers
 
 from lth_core.presets import get_preset  # noqa: E402
 from support import streamlit_server  # noqa: E402
-from test_browser_quick_demo import CHROME_ARGS, CHROMIUM, _stop_workers, _ticket_points  # noqa: E402
+from support.browser import CHROME_ARGS, CHROMIUM, ticket_points  # noqa: E402
+from support.processes import stop_workers  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 
 
@@ -55,7 +56,7 @@ def one_repeat(p, levels: int, settle_s: float) -> dict:
             button.click()
             first = last = None
             while time.perf_counter() - t0 < 240:
-                n = _ticket_points(page)
+                n = ticket_points(page)
                 now = time.perf_counter() - t0
                 if n >= 1 and first is None:
                     first = now
@@ -68,7 +69,7 @@ def one_repeat(p, levels: int, settle_s: float) -> dict:
         finally:
             browser.close()
             streamlit_server.stop(proc)
-            _stop_workers(Store(store))
+            stop_workers(Store(store))
 
 
 def main() -> int:
