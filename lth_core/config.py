@@ -18,8 +18,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lth_core.fields import (MAX_ITERATIONS, MAX_MILESTONES, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, NUMBERS, Field,
+                             fields_of)
+from lth_core.arms import AT_INIT, CHECKS, CONTROLS, CRITERIA, arm_names
+from lth_core.arms import get as get_arm
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image, paper_pruning
-from lth_core.resources import memory_problem
 
 # What a run measures. 1: training accuracy was the running accuracy over recent minibatches
 # (train mode), inputs standardised with the validation split included. 2: training loss and
@@ -34,28 +37,8 @@ ADDED_FIELDS = {("training", "lr_milestones"): 2, ("training", "lr_factor"): 2, 
                 ("pruning", "criterion"): 2, ("pruning", "granularity"): 2, (None, "criteria"): 2,
                 (None, "at_init"): 2, (None, "at_init_checks"): 2, (None, "stability_levels"): 2}
 
-MAX_ROUNDS = 40
-MAX_ITERATIONS = 120_000      # per round; the paper's longest (VGG-19) is 112K
-MAX_TRIALS = 10
-MAX_NETWORK_ITERATIONS = 30_000_000  # iterations x levels x arms x trials
-MAX_MILESTONES = 10           # learning-rate drops per round
-CONTROLS = ("reinit", "random", "oneshot")
-OPTIMIZERS = ("adam", "sgd")
-STRATEGIES = ("layerwise", "global")
-RESETS = ("init", "rewind")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-# Beyond the paper (docs/BEYOND.md). Which surviving weights a round keeps (lth_core.pruning.criteria):
-CRITERIA = ("magnitude", "magnitude_increase", "movement", "large_init_large_final")
-# What a round removes: single weights, or whole units (lth_core.pruning.structured)
-GRANULARITIES = ("unstructured", "neurons", "filters")
 STRUCTURED_ARCHS = {"neurons": ("mlp1d", "lenet300", "conv2", "conv4", "conv6"), "filters": ("conv2", "conv4", "conv6")}
-AT_INIT = ("snip", "synflow", "magnitude_init")  # masks from theta_0 alone (lth_core.pruning.at_init)
-CHECKS = ("shuffle", "reinit", "invert")  # sanity checks of an at-init mask: shuffled per layer; re-initialised;
-#                                         inverted (the lowest scores kept instead: Frankle et al. 2021)
-AT_INIT_SCOPES = ("global", "layer")  # how an at-init method spends its budget: ranking every prunable layer
-#   together, choosing its own layer proportions (the methods' papers); or at IMP's per-layer counts
 LEGACY_AT_INIT_SCOPE = "layer"  # what runs stored before the field existed did (hashed without the field)
-COPY_ARM = "ticket_copy"  # the ticket trained again with another minibatch order (stability_levels)
 
 
 class ConfigError(ValueError):
@@ -96,6 +79,32 @@ def _check_choice(name: str, value: Any, allowed) -> None:
         raise ConfigError(name, f"unknown value {_short(value)}; allowed: {', '.join(allowed)}")
 
 
+def _check_field(spec: Field, holder) -> None:
+    """Check one field of `holder` (a config being built) against its spec (lth_core.fields) and
+    store it in canonical form (int, float); a bound named by hi_of is the sibling's value."""
+    value = getattr(holder, spec.name)
+    if spec.kind in NUMBERS:
+        hi = min(spec.hi, getattr(holder, spec.hi_of)) if spec.hi_of else spec.hi
+        _check_number(spec.name, value, spec.lo, hi, integer=spec.kind == "int", lo_open=spec.lo_open,
+                      hi_open=spec.hi_open)
+        value = int(value) if spec.kind == "int" else float(value)
+    elif spec.kind == "choice":
+        _check_choice(spec.name, value, spec.choices)
+    elif spec.kind == "bool" and not isinstance(value, bool):
+        raise ConfigError(spec.name, f"must be true or false, got {_short(value)}")
+    elif spec.kind == "milestones":
+        value = parse_milestones(value, int(holder.iterations))
+    elif spec.kind == "names":  # a list, or a comma list ('none': no name), kept in the choices' order
+        if isinstance(value, str):
+            value = [c.strip() for c in value.split(",") if c.strip() and c.strip() != "none"]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(spec.name, f"must be a list of {', '.join(spec.choices)}, got {_short(value)}")
+        for c in value:
+            _check_choice(spec.name, c, spec.choices)
+        value = tuple(c for c in spec.choices if c in set(value))
+    object.__setattr__(holder, spec.name, value)
+
+
 def parse_milestones(value: Any, iterations: int = MAX_ITERATIONS) -> tuple:
     """Learning-rate milestones from a list of iterations or a comma list ('56240,84360'; 'none' or
     '' for none): strictly increasing integers in [1, iterations - 1], at most MAX_MILESTONES."""
@@ -127,23 +136,15 @@ class PruningConfig:
     granularity: str = "unstructured"  # 'unstructured' weights, or whole 'neurons' / 'filters' (lth_core.pruning.structured)
 
     def __post_init__(self):
-        _check_choice("strategy", self.strategy, STRATEGIES)
-        _check_number("rate", self.rate, 0, 1, integer=False, lo_open=True, hi_open=True)
         if self.conv_rate is None:
-            object.__setattr__(self, "conv_rate", float(self.rate))
+            object.__setattr__(self, "conv_rate", self.rate)
         if self.output_rate is None:
-            object.__setattr__(self, "output_rate", float(self.rate) / 2)
-        _check_number("conv_rate", self.conv_rate, 0, 1, integer=False, lo_open=True, hi_open=True)
-        _check_number("output_rate", self.output_rate, 0, 1, integer=False, hi_open=True)
-        _check_number("rounds", self.rounds, 1, MAX_ROUNDS, integer=True)
-        _check_choice("criterion", self.criterion, CRITERIA)
-        _check_choice("granularity", self.granularity, GRANULARITIES)
+            object.__setattr__(self, "output_rate", self.rate / 2 if isinstance(self.rate, (int, float)) else None)
+        for spec in fields_of("pruning"):
+            _check_field(spec, self)
         if self.granularity != "unstructured" and self.strategy != "layerwise":
             raise ConfigError("granularity", f"{self.granularity!r} pruning is layer-wise; allowed with strategy "
                                              f"'global': unstructured")
-        for name in ("rate", "conv_rate", "output_rate"):
-            object.__setattr__(self, name, float(getattr(self, name)))
-        object.__setattr__(self, "rounds", int(self.rounds))
 
     @staticmethod
     def rate_for_target(target: float, rounds: int) -> float:
@@ -182,23 +183,8 @@ class TrainingConfig:
     #                          training batch; image datasets only
 
     def __post_init__(self):
-        _check_number("iterations", self.iterations, 1, MAX_ITERATIONS, integer=True)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_number("lr", self.lr, 0, 10, integer=False, lo_open=True)
-        _check_number("batch_size", self.batch_size, 1, 60_000, integer=True)
-        _check_number("eval_every", self.eval_every, 1, self.iterations, integer=True)
-        _check_number("dropout", self.dropout, 0, 1, integer=False, hi_open=True)
-        _check_number("momentum", self.momentum, 0, 1, integer=False, hi_open=True)
-        _check_number("weight_decay", self.weight_decay, 0, 1, integer=False)
-        _check_number("warmup", self.warmup, 0, self.iterations, integer=True)
-        object.__setattr__(self, "lr_milestones", parse_milestones(self.lr_milestones, int(self.iterations)))
-        _check_number("lr_factor", self.lr_factor, 0, 1, integer=False, lo_open=True)
-        if not isinstance(self.augment, bool):
-            raise ConfigError("augment", f"must be true or false, got {_short(self.augment)}")
-        for name in ("iterations", "batch_size", "eval_every", "warmup"):
-            object.__setattr__(self, name, int(getattr(self, name)))
-        for name in ("lr", "dropout", "momentum", "weight_decay", "lr_factor"):
-            object.__setattr__(self, name, float(getattr(self, name)))
+        for spec in fields_of("training"):
+            _check_field(spec, self)
 
 
 @dataclass(frozen=True)
@@ -255,54 +241,32 @@ class ExperimentConfig:
         if self.training.batch_size > n_train:
             raise ConfigError("batch_size", f"must be in [1, {n_train}] (the training-set size of "
                                             f"{self.dataset}), got {self.training.batch_size}")
-        _check_choice("reset", self.reset, RESETS)
+        for spec in fields_of(None):
+            if not spec.own_check:
+                _check_field(spec, self)
         if self.reset == "rewind":
             _check_number("rewind_iteration", self.rewind_iteration, 1,
                           self.training.iterations - 1, integer=True)
         elif self.rewind_iteration not in (0, None):
             raise ConfigError("rewind_iteration", "must be 0 unless reset is 'rewind'")
         object.__setattr__(self, "rewind_iteration", int(self.rewind_iteration or 0))
-        controls = self.controls
-        if isinstance(controls, str):
-            controls = [c for c in controls.split(",") if c.strip()]
-        if not isinstance(controls, (list, tuple)):
-            raise ConfigError("controls", f"must be a list of {', '.join(CONTROLS)}, got {_short(controls)}")
-        for c in controls:
-            _check_choice("controls", c, CONTROLS)
-        object.__setattr__(self, "controls", tuple(c for c in CONTROLS if c in set(controls)))
-        _check_number("trials", self.trials, 1, MAX_TRIALS, integer=True)
-        _check_number("seed", self.seed, 0, 2**31 - 1, integer=True)
-        _check_choice("device", self.device, DEVICES)
         self._check_beyond()
-        object.__setattr__(self, "trials", int(self.trials))
-        object.__setattr__(self, "seed", int(self.seed))
         work = self.network_iterations()
         if work > MAX_NETWORK_ITERATIONS:
             raise ConfigError("iterations", f"the run would train {work:,} network-iterations "
                                             f"(iterations x levels x arms x trials); the limit is "
                                             f"{MAX_NETWORK_ITERATIONS:,}")
-        too_big = memory_problem(self.arch, DATASETS[self.dataset].input_shape, self.training.batch_size)
-        if too_big:  # the server's memory bound ($LTH_MAX_MEMORY_GB, lth_core.resources)
-            raise ConfigError("batch_size", too_big)
+        # No memory check here: the server's memory limit is a policy applied when a run is submitted
+        # (lth_core.resources.memory_problem), so a stored run stays valid on any machine.
 
     def _check_beyond(self) -> None:
-        """Validate and canonicalise the fields that go beyond the paper (criteria, at-init arms,
-        structured pruning, stability levels)."""
-        for name, allowed in (("criteria", CRITERIA), ("at_init", AT_INIT), ("at_init_checks", CHECKS)):
-            items = getattr(self, name)
-            if isinstance(items, str):
-                items = [c.strip() for c in items.split(",") if c.strip() and c.strip() != "none"]
-            if not isinstance(items, (list, tuple)):
-                raise ConfigError(name, f"must be a list of {', '.join(allowed)}, got {_short(items)}")
-            for c in items:
-                _check_choice(name, c, allowed)
-            object.__setattr__(self, name, tuple(c for c in allowed if c in set(items)))
+        """The rules that tie the fields beyond the paper together (criteria, at-init arms, structured
+        pruning), and the stability levels, which the rounds bound."""
         if self.pruning.criterion in self.criteria:
             raise ConfigError("criteria", f"{self.pruning.criterion!r} is already the ticket's criterion; allowed: "
                                           f"{', '.join(c for c in CRITERIA if c != self.pruning.criterion)}")
         if self.at_init_checks and not self.at_init:
             raise ConfigError("at_init_checks", "checks need an at-init method to check; set at_init too")
-        _check_choice("at_init_scope", self.at_init_scope, AT_INIT_SCOPES)
         gran = self.pruning.granularity
         if gran != "unstructured":
             if self.arch not in STRUCTURED_ARCHS[gran]:
@@ -333,21 +297,14 @@ class ExperimentConfig:
         """Every network family trained at each level >= 1: the ticket, the controls, the extra
         criteria's tickets, the at-init masks and their checks (the stability copy is not one: it
         trains at stability_levels only)."""
-        return (("ticket",) + self.controls + tuple(f"imp_{c}" for c in self.criteria) + self.at_init
-                + tuple(f"{m}_{c}" for m in self.at_init for c in self.at_init_checks))
+        return arm_names(self.controls, self.criteria, self.at_init, self.at_init_checks)
 
     def start_iteration(self, level: int, arm: str) -> int:
         """The iteration a network's training starts from: k (rewind_iteration) for networks reset
         to theta_k (the ticket and the arms that share its reset weights, and the stability copy),
         0 for the dense network and for those trained from theta_0 or a fresh init whatever the
-        reset (re-init, at-init masks and their checks)."""
-        if self.reset != "rewind":
-            return 0
-        if arm == COPY_ARM:
-            return self.rewind_iteration
-        if level == 0 or arm == "reinit" or arm_family(arm) in ("at_init", "check"):
-            return 0
-        return self.rewind_iteration
+        reset (re-init, at-init masks and their checks): each arm declares it (lth_core.arms)."""
+        return get_arm(arm).start_iteration(self, level)
 
     def network_iterations(self) -> int:
         """Total optimizer steps the run will take over all levels, arms and trials (at most)."""
@@ -426,31 +383,6 @@ class ExperimentConfig:
             pruning = PruningConfig(**{**base, **p})
         training = dataclasses.replace(self.training, **t) if t else self.training
         return dataclasses.replace(self, pruning=pruning, training=training, **changes)
-
-
-def arm_family(arm: str) -> str:
-    """What kind of network an arm trains: 'ticket', 'control' (reinit, random, oneshot),
-    'criterion' (imp_<criterion>), 'at_init' (a method's mask), 'check' (<method>_<check>) or
-    'copy' (the stability copy)."""
-    if arm == "ticket":
-        return "ticket"
-    if arm == COPY_ARM:
-        return "copy"
-    if arm in CONTROLS:
-        return "control"
-    if arm.startswith("imp_") and arm[4:] in CRITERIA:
-        return "criterion"
-    if arm in AT_INIT:
-        return "at_init"
-    if any(arm == f"{m}_{c}" for m in AT_INIT for c in CHECKS):
-        return "check"
-    raise ValueError(f"unknown arm {arm!r}")
-
-
-def check_parts(arm: str) -> tuple[str, str]:
-    """(method, check) of a check arm such as 'snip_shuffle'."""
-    method, _, check = arm.rpartition("_")
-    return method, check
 
 
 def _default(section: str | None, name: str):

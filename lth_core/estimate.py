@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from lth_core.pruning.at_init import SNIP_BATCHES, SYNFLOW_STEPS
 from lth_core.config import ExperimentConfig, TrainingConfig
-from lth_core.lottery.state import batch_of, planned_tasks, task_steps
+from lth_core.plan import batch_of, planned_tasks, task_steps
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.registry import get_arch_info, get_dataset_info
 from lth_core.lottery.tasks import sync

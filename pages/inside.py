@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core.charts import results as charts
+from lth_core.charts import inside as charts
 
 from lth_core.analysis import inspection
 from lth_core.data.datasets import DataUnavailable

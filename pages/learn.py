@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core.charts import results as charts
+from lth_core.charts import inside as charts
+from lth_core.charts.results import ladder_chart
 from lth_core.data.datasets import availability
 from lth_core.store.gallery import HEADLINE, SHORTENED
-from lth_core.service.jobs import LimitReached
+from lth_core.service.admission import LimitReached
 from lth_core.presets import PRESETS, get_preset
 from ui import beyond, data, errors, params, presenter, state
 from ui.runpick import config_label
@@ -89,7 +90,7 @@ with lc:
     st.caption("For LeNet-300-100 these are the paper's own levels: 100, 80.0, 64.1, 51.3, 41.1 … 3.6% "
                "after 15 rounds.")
 with rc:
-    presenter.show(charts.ladder_chart(data.config_ladder(c)), key="ladder",
+    presenter.show(ladder_chart(data.config_ladder(c)), key="ladder",
                    filename="percent-remaining")
 
 st.header("Is it the ticket, or just any small network?")

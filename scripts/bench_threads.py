@@ -24,7 +24,7 @@ from torch.nn import functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lth_core.lottery.graph import benefits_from_threads  # noqa: E402
+from lth_core.execution.driver import benefits_from_threads  # noqa: E402
 from lth_core.models.architectures import build  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
 from lth_core.registry import DATASETS  # noqa: E402

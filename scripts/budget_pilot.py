@@ -21,10 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lth_core.config import ExperimentConfig  # noqa: E402
 from lth_core.training.early_stop import argmin_index, smoothed, smoothed_argmin_index  # noqa: E402
-from lth_core.lottery.state import trial_seed  # noqa: E402
+from lth_core.plan import trial_seed  # noqa: E402
 from lth_core.pruning.masks import ones_like  # noqa: E402
 from lth_core.models.architectures import build, prunable_layers  # noqa: E402
-from lth_core.lottery.tasks import TaskSpec, derive_seed, execute, make_pool  # noqa: E402
+from lth_core.execution.local import spawn_pool  # noqa: E402
+from lth_core.lottery.tasks import TaskSpec, execute  # noqa: E402
+from lth_core.seeds import derive_seed  # noqa: E402
 
 
 def main() -> int:
@@ -49,7 +51,7 @@ def main() -> int:
                               init_state=build(a.arch, seed, 0.0).state_dict(),
                               masks=ones_like(build(a.arch, 0), kinds), data_seed=derive_seed(seed, "data", 0)))
     t0 = time.time()
-    pool = make_pool(a.processes)
+    pool = spawn_pool(a.processes)
     try:
         results = list(pool.map(execute, specs))
     finally:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from lth_core.analysis import results  # noqa: E402
-from lth_core.lottery.state import run  # noqa: E402
+from lth_core.execution.driver import run  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 from tests.support.guard_config import GUARD, LEVEL_A, LEVEL_C  # noqa: E402
 

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lth_core.cli.main import build_parser, config_from_args  # noqa: E402
+from lth_core.cli.args import build_parser, config_from_args  # noqa: E402
 from lth_core.config import ExperimentConfig, PruningConfig, TrainingConfig  # noqa: E402
 from lth_core.training.early_stop import censor_threshold, is_censored  # noqa: E402
 
@@ -116,14 +116,14 @@ def cli_flags(c: ExperimentConfig) -> list[str]:
 def measure(name: str, what: str, c: ExperimentConfig, store_root: Path) -> dict:
     """Train (or read) the candidate over SEEDS seeds; per-seed early stops and gaps."""
     import torch
-    from lth_core.lottery import state as experiment
+    from lth_core.execution import driver
     from lth_core.analysis.results import summary_frame
     from lth_core.store.run_store import Store
     torch.set_num_threads(1)  # as the engine's CPU workers: single-threaded
     cfg = c.replace(trials=SEEDS, seed=0, device="cpu")
     store = Store(store_root)
     t0 = time.time()
-    run_id = experiment.run(cfg, store, processes=1)
+    run_id = driver.run(cfg, store, processes=1)
     wall = time.time() - t0
     s = summary_frame(store, run_id)
     s = s[~s.shared_dense]

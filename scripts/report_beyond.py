@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from lth_core.analysis import stats  # noqa: E402
 from lth_core.store import gallery  # noqa: E402
-from lth_core.lottery.state import is_complete  # noqa: E402
+from lth_core.store.complete import is_complete  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
 from lth_core.store.runs import locate  # noqa: E402
 from lth_core.store.run_store import Store, default_store_root  # noqa: E402

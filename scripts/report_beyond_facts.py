@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lth_core.analysis import results, spread
-from lth_core.config import COPY_ARM
+from lth_core.arms import COPY_ARM
 from lth_core.store.run_store import Corrupt, Store
 
 ACC = spread.ACC

@@ -8,7 +8,8 @@ import math
 
 from lth_core.analysis import claims, results, speed, spread
 from lth_core.training import early_stop
-from lth_core.lottery.state import is_complete, percent_ladder
+from lth_core.store.complete import is_complete
+from lth_core.lottery.state import percent_ladder
 from lth_core.store.run_store import Store
 
 PILOT_FRACTION = 0.6  # the budget is long enough when every dense network's minimum falls before 60% of it

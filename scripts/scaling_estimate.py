@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from bench_threads import ms_per_step  # noqa: E402
-from lth_core.lottery.state import planned_tasks, task_steps  # noqa: E402
+from lth_core.plan import planned_tasks, task_steps  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
 
 START, END = "<!-- estimate:start -->", "<!-- estimate:end -->"

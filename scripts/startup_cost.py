@@ -30,7 +30,7 @@ t0 = time.perf_counter()
 import torch
 t1 = time.perf_counter()
 from lth_core.presets import get_preset
-from lth_core.lottery import state as experiment
+
 t2 = time.perf_counter()
 from lth_core.lottery.tasks import get_data
 get_data("mnist1d", None, "cpu")

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lth_core.analysis import claims, results, speed, stats  # noqa: E402
-from lth_core.lottery import state as experiment  # noqa: E402
+from lth_core import plan
+from lth_core.execution import driver
 from lth_core.store.run_store import Store  # noqa: E402
 from ui import params  # noqa: E402
 
@@ -68,10 +69,10 @@ def main() -> int:
     store, lines, record = Store(a.store), [], []
     for what, query in EXAMPLES:
         config = config_of(query)
-        run_id = experiment.run(config, store, processes=a.processes)
+        run_id = driver.run(config, store, processes=a.processes)
         found = claims.all_claims(results.summary_frame(store, run_id))
         lines.append(describe(what, query, run_id, found, config.pruning.rounds,
-                              len(experiment.planned_tasks(config))))
+                              len(plan.planned_tasks(config))))
         record.append({"what": what, "query": query, "run_id": run_id, "config": config.to_dict(),
                        "verdicts": {k: c["verdict"] for k, c in found.items()}})
     block = (f"Measured on this project's own runs of these addresses ({stats.RULES}):\n\n" + "\n".join(lines))

@@ -15,8 +15,9 @@ import torch
 
 from lth_core.data import datasets as data
 
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.service.jobs import JobManager
+from lth_core.service.settings import Settings
 from lth_core.store.run_store import Store
 from lth_core.presets import get_preset
 from support.configs import tiny_config  # noqa: F401  (tests import it from here)
@@ -74,7 +75,7 @@ def fashion_mnist(fashion_mnist_available, data_dir):
 
 @pytest.fixture
 def executed(monkeypatch):
-    """Keys of the tasks experiment.run trains in this process (processes=1), in order."""
+    """Keys of the tasks driver.run trains in this process (processes=1), in order."""
     from lth_core.lottery import tasks
     keys: list[str] = []
     real = tasks.execute
@@ -89,12 +90,15 @@ def executed(monkeypatch):
 
 @pytest.fixture
 def manager(tmp_path, mnist1d):
-    """A factory of job managers on a fresh store; each is shut down (workers killed) afterwards."""
+    """A factory of job managers on a fresh store; each is shut down (workers killed) afterwards.
+    Keywords are Settings fields (no warm workers unless asked), `processes_per_job`, or `background`
+    (False: the test drives the manager with tick())."""
     made = []
 
-    def make(**kw):
-        kw.setdefault("processes_per_job", 1)
-        jm = JobManager(Store(tmp_path / "store"), recover=False, **kw)
+    def make(background: bool = True, processes_per_job: int = 1, **settings):
+        settings.setdefault("warm_workers", 0)
+        jm = JobManager(Store(tmp_path / "store"), Settings(**settings), recover=False, processes_per_job=processes_per_job,
+                        background=background)
         made.append(jm)
         return jm
 

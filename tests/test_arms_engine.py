@@ -6,9 +6,11 @@ import pytest
 import torch
 
 from support.configs import tiny_config
-from lth_core.lottery import state as experiment
+from lth_core import plan
+from lth_core.store.complete import is_complete
+from lth_core.lottery import state
 from lth_core.training import loop as training
-from lth_core.config import COPY_ARM
+from lth_core.arms import COPY_ARM
 from lth_core.models.architectures import build
 from lth_core.store.run_store import Store
 from lth_core.lottery.tasks import get_data
@@ -39,8 +41,8 @@ def test_every_planned_network_trained_once(beyond):
     """Each (trial, level, arm) of the plan, copies included, is trained exactly once."""
     store, rid, specs = beyond
     cfg = store.config(rid)
-    assert sorted(specs) == sorted(f"t{t}-L{lv:02d}-{a}" for t, lv, a in experiment.planned_tasks(cfg))
-    assert experiment.is_complete(cfg, store)
+    assert sorted(specs) == sorted(f"t{t}-L{lv:02d}-{a}" for t, lv, a in plan.planned_tasks(cfg))
+    assert is_complete(cfg, store)
 
 
 @pytest.mark.parametrize("arm", ["imp_movement", "imp_large_init_large_final", "random"])
@@ -161,7 +163,7 @@ def test_structured_run_trains_structured_controls(tmp_path, data_dir, mnist1d):
         rows = m.any(1)
         assert int(rows.sum()) == 300 - 90 - 63 and m[rows].all()
         assert _counts(specs[f"t0-L02-{arm}"].masks) == _counts(specs["t0-L02-ticket"].masks)
-    pct = experiment.percent_ladder(cfg)
+    pct = state.percent_ladder(cfg)
     stored = store.read_json(rid, "t0/L02/ticket.json")
     assert 100 * sum(stored["layer_remaining"].values()) / sum(stored["layer_sizes"].values()) == pytest.approx(pct[2])
 

@@ -3,7 +3,7 @@
 Entry points: the command line (lth_core.cli.main.main), configs (fields and from_dict of random JSON),
 run ids (validate_run_id and the store's paths), and the app's URL query parameters
 (ui.params.values_from_params, plus AppTest runs of real pages with hostile addresses).
-Fuzzed command lines never train: experiment.run is replaced by a stub that only records that a
+Fuzzed command lines never train: driver.run is replaced by a stub that only records that a
 valid config got through; a few real tiny runs check the valid path end to end.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from support.configs import tiny_config
 from lth_core.cli import main as cli
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.config import (MAX_ITERATIONS, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, MAX_TRIALS, ConfigError,
                              ExperimentConfig, PruningConfig, TrainingConfig)
 from lth_core.presets import get_preset
@@ -42,7 +42,7 @@ value = st.one_of(text, numbers.map(str), hostile)
 
 # --- the command line -------------------------------------------------------------
 class _WouldRun(Exception):
-    """experiment.run was reached with a valid config (the stub stands in for training)."""
+    """driver.run was reached with a valid config (the stub stands in for training)."""
 
 
 def _flags() -> list[str]:
@@ -65,14 +65,14 @@ def call_main(argv: list[str]) -> tuple[int | None, str, str]:
 
 @pytest.fixture
 def no_training(monkeypatch, tmp_path):
-    """experiment.run and the benchmark only record that they were reached."""
+    """driver.run and the benchmark only record that they were reached."""
     def stub(config, *a, **k):
         assert isinstance(config, ExperimentConfig)
         raise _WouldRun()
 
     def stub_bench(args):
         raise _WouldRun()
-    monkeypatch.setattr(experiment, "run", stub)
+    monkeypatch.setattr(driver, "run", stub)
     monkeypatch.setattr("lth_core.cli.bench.main", stub_bench)
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "store"))
 

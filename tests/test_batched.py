@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from support.configs import tiny_config
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
+from lth_core.lottery import state
 from lth_core.analysis import results
 from lth_core.lottery.batched import can_stack, execute_stacked, groups
 from lth_core.store.run_store import Store
@@ -26,7 +27,7 @@ CONTROLS = ("reinit", "random", "oneshot")
 
 def level1_specs(config, data_dir, tmp_path):
     """Every task of level 1 for `config`, after a real level 0."""
-    r = experiment._Run(config, Store(tmp_path), str(data_dir), "cpu")
+    r = state.RunState(config, Store(tmp_path), str(data_dir), "cpu")
     for trial in range(config.trials):
         spec = r.spec(trial, 0, "ticket")
         r.persist(trial, 0, "ticket", spec, execute(spec))
@@ -94,7 +95,7 @@ def engine_both_ways(data_dir, mnist1d, tmp_path_factory):
         store = Store(tmp_path_factory.mktemp(f"stack{stack}"))
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("LTH_STACK", stack)
-            experiment.run(config, store, data_dir=data_dir, processes=1)
+            driver.run(config, store, data_dir=data_dir, processes=1)
         stores.append(store)
     return config, stores
 

@@ -33,8 +33,8 @@ def bench_report(fashion_mnist, data_dir, tmp_path_factory):
 def test_reference_workload_is_one_network_per_level():
     """3 levels, 1 trial, no controls: the engine and the plain loop train the same 3 networks
     (the config's default controls would add re-init networks to the engine's share)."""
-    from lth_core.cli.bench import reference_config
-    from lth_core.lottery.state import planned_tasks
+    from lth_core.cli.bench_workload import reference_config
+    from lth_core.plan import planned_tasks
     assert planned_tasks(reference_config(100, "cpu")) == [(0, 0, "ticket"), (0, 1, "ticket"), (0, 2, "ticket")]
 
 

@@ -9,12 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 from support.configs import tiny_config
 from lth_core import beyond_examples
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.analysis import results
 from lth_core.charts import beyond as cb
 from lth_core.charts import stability as cs
 from lth_core.charts.style import ARM_COLORS, ARM_NAMES, CRITERIA_ARMS
-from lth_core.config import AT_INIT, CHECKS
+from lth_core.arms import AT_INIT, CHECKS
 from lth_core.presets import PRESETS
 from lth_core.store.run_store import Store
 from support.apptest import APP, assert_clean, shutdown_manager, texts
@@ -31,7 +31,7 @@ def runs(tmp_path_factory, data_dir, mnist1d):
     """One store with three tiny runs: every new arm (reset to theta_0), a structured rewinding run,
     and a plain paper run; {name: run id} and the store."""
     store = Store(tmp_path_factory.mktemp("beyond-store"))
-    ids = {name: experiment.run(tiny_config(**changes), store, processes=1)
+    ids = {name: driver.run(tiny_config(**changes), store, processes=1)
            for name, changes in (("beyond", BEYOND), ("structured", STRUCTURED), ("paper", {}))}
     return store, ids
 
@@ -328,7 +328,7 @@ def test_a_gallery_run_shows_its_stored_noise_analysis(tmp_path, monkeypatch, da
     from lth_core.analysis import analyses
     from ui import beyond
     store = Store(tmp_path / "gallery")
-    run_id = experiment.run(tiny_config(), store, processes=1)
+    run_id = driver.run(tiny_config(), store, processes=1)
     analyses.compute_noise(store, run_id, levels=[0, 2], scales=[0.0, 0.5], draws=1, arms=["ticket", "reinit"])
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "empty"))
     monkeypatch.setenv("LTH_GALLERY", str(store.root))

@@ -9,9 +9,11 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from lth_core.charts import inside
 from lth_core.charts import results as charts
 
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
+from lth_core.lottery import state
 
 from lth_core.analysis import inspection, results
 from lth_core.charts.style import ARM_COLORS, ARM_NAMES
@@ -26,7 +28,7 @@ CONFIG = get_preset("quick").replace(iterations=20, eval_every=10, rounds=2, tri
 def run(tmp_path_factory, mnist1d):
     """(store, run id, aggregate, curves, layers) of a finished 2-trial run with every control."""
     store = Store(tmp_path_factory.mktemp("charts-store"))
-    run_id = experiment.run(CONFIG, store, processes=1)
+    run_id = driver.run(CONFIG, store, processes=1)
     summary = results.summary_frame(store, run_id)
     return store, run_id, results.aggregate(summary), results.curves_frame(store, run_id), \
         results.layers_frame(store, run_id)
@@ -101,7 +103,7 @@ def test_generalisation_gap_has_train_test_and_gap_per_arm(run):
 
 def test_ladder_chart_shows_the_config_ladder():
     """The bars are percent_ladder's values, one per level."""
-    ladder = experiment.percent_ladder(get_preset("lenet-mnist"))
+    ladder = state.percent_ladder(get_preset("lenet-mnist"))
     fig = charts.ladder_chart(ladder)
     np.testing.assert_allclose(fig.data[0].y, ladder)
     assert fig.data[0].text[7] == "21.1%"  # the paper's level 7
@@ -111,7 +113,7 @@ def test_layer_remaining_one_line_per_layer(run):
     """Each prunable layer is a line, plus the whole network."""
     store, run_id, _, _, layers = run
     labels = inspection.layer_labels(CONFIG.arch)
-    fig = charts.layer_remaining(layers, labels)
+    fig = inside.layer_remaining(layers, labels)
     assert [t.name for t in fig.data] == list(labels.values()) + ["whole network"]
     assert fig.data[0].y[0] == pytest.approx(100.0)
 
@@ -120,12 +122,12 @@ def test_first_layer_image_per_input_kind(run):
     """MNIST-1D gives 40 bars; a 28x28 input a heatmap; a conv layer one panel per channel."""
     store, run_id, _, _, _ = run
     mask = inspection.load_mask(store, run_id, 0, 2)
-    fig = charts.first_layer_image(inspection.first_layer_map(mask, CONFIG.arch))
+    fig = inside.first_layer_image(inspection.first_layer_map(mask, CONFIG.arch))
     assert isinstance(fig.data[0], go.Bar) and len(fig.data[0].y) == 40
     image = {"kind": "image", "values": np.full((28, 28), 150), "max": 300}
-    assert isinstance(charts.first_layer_image(image).data[0], go.Heatmap)
+    assert isinstance(inside.first_layer_image(image).data[0], go.Heatmap)
     kernel = {"kind": "kernel", "values": np.full((3, 3, 3), 32), "max": 64}
-    assert len(charts.first_layer_image(kernel).data) == 3
+    assert len(inside.first_layer_image(kernel).data) == 3
 
 
 def test_init_histogram_groups_are_percentages(run):
@@ -133,7 +135,7 @@ def test_init_histogram_groups_are_percentages(run):
     store, run_id, _, _, _ = run
     theta0, _ = inspection.load_theta0(store, run_id, 0)
     kept, pruned = inspection.init_split(theta0, inspection.load_mask(store, run_id, 0, 2), "1.weight")
-    fig = charts.init_histogram(kept, pruned, "fc1")
+    fig = inside.init_histogram(kept, pruned, "fc1")
     assert len(fig.data) == 2
     for trace in fig.data:
         assert sum(trace.y) == pytest.approx(100.0)
@@ -152,7 +154,7 @@ def test_compare_runs_one_colour_per_run(run):
 def test_network_drawing_has_three_panels_and_every_edge():
     """Init, trained-and-marked, ticket: 4x6 + 6x3 edges in each panel."""
     toy = inspection.toy_imp(seed=0, rate=0.5)
-    fig = charts.network_drawing(toy)
+    fig = inside.network_drawing(toy)
     edges = [t for t in fig.data if t.mode == "lines"]
     assert len(edges) == 3 * (4 * 6 + 6 * 3)
     assert len(fig.layout.annotations) == 3

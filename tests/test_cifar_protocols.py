@@ -19,9 +19,10 @@ from torch import nn
 from lth_core.lottery import batched
 from lth_core.training import loop as training
 
-from lth_core.cli import main as cli
+from lth_core.cli import args, main as cli
 
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
+from lth_core.lottery import state
 
 from lth_core.models import architectures as models
 from lth_core.data.augment import PAD, crop_flip, draws
@@ -29,7 +30,8 @@ from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, Traini
 from lth_core.data.datasets import Data
 from lth_core.pruning.masks import apply_, ones_like
 from lth_core.presets import PRESETS, get_preset
-from lth_core.pruning.magnitude import counts_after, prune
+from lth_core.pruning.magnitude import counts_after
+from lth_core.pruning.rounds import prune
 from lth_core.registry import ARCHITECTURES
 from lth_core.store.run_store import Store
 from lth_core.lottery.tasks import TaskSpec
@@ -50,7 +52,7 @@ def flat_layers(arch: str):
 
 
 def parse(*argv):
-    return cli.config_from_args(cli.build_parser().parse_args(["run", *argv]))
+    return args.config_from_args(args.build_parser().parse_args(["run", *argv]))
 
 
 # --- the output layer under global pruning ------------------------------------------------------
@@ -288,7 +290,7 @@ def test_deep_presets_fit_the_work_limit_with_one_trial():
 
 def test_deep_preset_ladder_reaches_the_papers_smallest_ticket():
     """20 rounds at 20% reach below the 1.5% remaining where the paper's VGG-19 tickets end."""
-    assert experiment.percent_ladder(get_preset("vgg19-cifar10"))[-1] < 1.5
+    assert state.percent_ladder(get_preset("vgg19-cifar10"))[-1] < 1.5
 
 
 # --- dropout ----------------------------------------------------------------------------------
@@ -340,7 +342,7 @@ def test_dataset_without_preset_says_which_preset_filled_in(monkeypatch, tmp_pat
 
     def stub(*a, **k):
         raise Reached
-    monkeypatch.setattr(experiment, "run", stub)
+    monkeypatch.setattr(driver, "run", stub)
     err = io.StringIO()
     with contextlib.redirect_stderr(err), pytest.raises(Reached):
         cli.main(["run", "--dataset", "fashion-mnist", "--store", str(tmp_path)])

@@ -18,7 +18,7 @@ import pytest
 
 from support.configs import tiny_config
 from lth_core.cli import main as cli
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.analysis import results
 from lth_core.service.jobs import JobManager
 from lth_core.store.runs import run_row
@@ -54,7 +54,7 @@ def garble(raw: bytes) -> bytes:
 def pristine(tmp_path_factory, data_dir):
     """The finished run and its summary, computed once for the module."""
     store = Store(tmp_path_factory.mktemp("pristine"))
-    experiment.run(CONFIG, store, processes=1)
+    driver.run(CONFIG, store, processes=1)
     assert store.damaged_files(RID) == []
     return store, results.summary_frame(store, RID)
 
@@ -100,7 +100,7 @@ def test_damage_is_reported_by_run_row_and_list(copy, rel, capsys):
 def test_next_run_recomputes_only_the_damaged_part(copy, pristine, rel, how, executed):
     """Only the tasks that depend on the damaged file train again, and the results come out equal."""
     damage(copy, rel, how)
-    experiment.run(CONFIG, copy, processes=1)
+    driver.run(CONFIG, copy, processes=1)
     assert executed == DAMAGE_COST[rel]
     assert copy.damaged_files(RID) == []
     assert copy.status(RID)["state"] == "done"

@@ -22,10 +22,11 @@ import pytest
 
 from lth_core.cli import main as cli
 
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
+from lth_core.store.complete import is_complete
 
 from lth_core.analysis import results
-from lth_core.lottery.state import planned_tasks
+from lth_core.plan import planned_tasks
 from lth_core.service.jobs import JobManager
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
@@ -68,7 +69,7 @@ def kill_group(proc: subprocess.Popen) -> None:
 def reference(tmp_path_factory, mnist1d):
     """The same run, never interrupted."""
     store = Store(tmp_path_factory.mktemp("reference"))
-    experiment.run(CONFIG, store, processes=1)
+    driver.run(CONFIG, store, processes=1)
     return results.summary_frame(store, RID)
 
 
@@ -158,7 +159,7 @@ def test_job_manager_restart_loses_no_finished_task_and_continues_runs(tmp_path,
         jm.shutdown()
     for cfg in (running, queued):
         assert store.status(cfg.run_id())["state"] == "done", store.status(cfg.run_id())
-        assert experiment.is_complete(cfg, store) and store.damaged_files(cfg.run_id()) == []
+        assert is_complete(cfg, store) and store.damaged_files(cfg.run_id()) == []
     after = metrics_files(store, running.run_id())
     assert {k: after[k] for k in finished} == finished
 
@@ -202,7 +203,7 @@ def test_server_killed_hard_leaves_its_worker_to_finish_and_the_queue_to_the_nex
         jm.shutdown()
     assert jm.started_count == 1
     for cfg in (running, queued):
-        assert experiment.is_complete(cfg, store) and store.damaged_files(cfg.run_id()) == []
+        assert is_complete(cfg, store) and store.damaged_files(cfg.run_id()) == []
 
 
 def test_a_status_probe_does_not_make_a_resuming_worker_give_up(tmp_path):

@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from support.configs import tiny_config
-from lth_core.lottery import state as experiment, tasks
+from lth_core.execution import driver
+from lth_core.lottery import state
+from lth_core.lottery import tasks
 from lth_core.analysis import results
 from lth_core.training import loop as training
 from lth_core.presets import get_preset
@@ -53,7 +55,7 @@ def test_ticket_survivors_start_at_theta0(full, level):
 def test_spec_rebuilds_the_ticket_from_theta0(full, data_dir):
     """A resumed run rebuilds a level's ticket from the store; it must start from theta_0 too."""
     store, rid, _ = full
-    spec = experiment._Run(store.config(rid), store, data_dir, "cpu").spec(0, 1, "ticket")
+    spec = state.RunState(store.config(rid), store, data_dir, "cpu").spec(0, 1, "ticket")
     theta0 = store.read_state(rid, "t0/theta0.st")
     mask = store.read_masks(rid, "t0/L01/mask_ticket.st")
     assert same(masked(spec.init_state, mask), masked(theta0, mask))
@@ -102,7 +104,7 @@ def test_stored_percent_remaining_matches_ladder(full):
     """The ladder shown before a run must be the sparsity the run really trained at."""
     store, rid, _ = full
     levels = results.run_json(store, rid)["levels"]
-    assert [lv["percent_remaining"] for lv in levels] == pytest.approx(experiment.percent_ladder(store.config(rid)))
+    assert [lv["percent_remaining"] for lv in levels] == pytest.approx(state.percent_ladder(store.config(rid)))
 
 
 def test_rerun_in_fresh_store_reproduces_every_mask(full, tmp_path, data_dir):
@@ -124,7 +126,7 @@ def test_second_identical_run_is_served_from_store(full, data_dir, monkeypatch):
 
     for mod, name in ((tasks, "execute"), (training, "train")):
         monkeypatch.setattr(mod, name, no_training)
-    assert experiment.run(store.config(rid), store, data_dir=data_dir, processes=1) == rid
+    assert driver.run(store.config(rid), store, data_dir=data_dir, processes=1) == rid
 
 
 class Stop(Exception):
@@ -143,7 +145,7 @@ def interrupted(tmp_path, data_dir, mnist1d):
             raise Stop("interrupted in a test")
 
     with pytest.raises(Stop):
-        experiment.run(config, store, data_dir=data_dir, processes=1, on_progress=stop_after_level1_ticket)
+        driver.run(config, store, data_dir=data_dir, processes=1, on_progress=stop_after_level1_ticket)
     return config, store
 
 
@@ -157,16 +159,16 @@ def test_interrupted_run_is_marked_failed(interrupted):
 def test_resume_trains_only_missing_tasks(interrupted, data_dir, executed):
     """Resuming must not retrain what the store already holds (hours, for the paper's settings)."""
     config, store = interrupted
-    experiment.run(config, store, data_dir=data_dir, processes=1)
+    driver.run(config, store, data_dir=data_dir, processes=1)
     assert sorted(executed) == ["t0-L01-reinit", "t0-L02-reinit", "t0-L02-ticket"]
 
 
 def test_resumed_run_equals_uninterrupted_run(interrupted, data_dir, tmp_path):
     """Resuming changes nothing: the results equal those of a run that was never stopped."""
     config, store = interrupted
-    rid = experiment.run(config, store, data_dir=data_dir, processes=1)
+    rid = driver.run(config, store, data_dir=data_dir, processes=1)
     fresh = Store(tmp_path / "fresh")
-    experiment.run(config, fresh, data_dir=data_dir, processes=1)
+    driver.run(config, fresh, data_dir=data_dir, processes=1)
     pd.testing.assert_frame_equal(results.summary_frame(store, rid), results.summary_frame(fresh, rid))
 
 
@@ -207,14 +209,14 @@ def test_damaged_file_is_detected(damaged):
 def test_rerun_repairs_damaged_file(damaged, data_dir):
     """The next run must recompute a damaged file, so the store is whole again."""
     store, rid, rel, _ = damaged
-    experiment.run(store.config(rid), store, data_dir=data_dir, processes=1)
+    driver.run(store.config(rid), store, data_dir=data_dir, processes=1)
     assert store.damaged_files(rid) == []
 
 
 def test_rerun_recomputes_only_the_damaged_part(damaged, data_dir, executed):
     """Repairing one file retrains at most the task that produced it, not the whole run."""
     store, rid, _, producer = damaged
-    experiment.run(store.config(rid), store, data_dir=data_dir, processes=1)
+    driver.run(store.config(rid), store, data_dir=data_dir, processes=1)
     assert set(executed) <= {producer} and len(executed) <= 1
 
 
@@ -222,7 +224,7 @@ def test_repaired_file_equals_original(damaged, full, data_dir):
     """A repair must rebuild the very file the stored metrics were made with, not a different one."""
     store, rid, rel, _ = damaged
     original, _, _ = full
-    experiment.run(store.config(rid), store, data_dir=data_dir, processes=1)
+    driver.run(store.config(rid), store, data_dir=data_dir, processes=1)
     if rel.endswith(".json"):
         assert store.read_json(rid, rel) == original.read_json(rid, rel)
     else:
@@ -280,7 +282,7 @@ def serial_and_parallel(tmp_path_factory, data_dir, mnist1d):
     out = []
     for procs in (1, 2):
         store = Store(tmp_path_factory.mktemp(f"procs{procs}"))
-        experiment.run(config, store, data_dir=data_dir, processes=procs)
+        driver.run(config, store, data_dir=data_dir, processes=procs)
         out.append(store)
     return config.run_id(), out
 
@@ -313,6 +315,6 @@ def test_lenet_learns_fashion_mnist(fashion_mnist, data_dir, tmp_path):
     dense and at 80% remaining (chance is 0.1)."""
     config = get_preset("lenet-fmnist").replace(iterations=300, eval_every=100, rounds=1, controls=())
     store = Store(tmp_path / "store")
-    rid = experiment.run(config, store, data_dir=data_dir, processes=1)
+    rid = driver.run(config, store, data_dir=data_dir, processes=1)
     df = results.summary_frame(store, rid)
     assert len(df) == 2 and (df.final_test_acc > 0.7).all()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lth_core.config import CONTROLS
+from lth_core.arms import CONTROLS
 from lth_core.presets import get_preset
 from support.apptest import assert_clean, empty_store, open_page  # noqa: F401  (empty_store: a fixture)
 from ui import params

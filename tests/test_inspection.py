@@ -7,7 +7,7 @@ import torch
 
 from lth_core import estimate
 
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 
 from lth_core.analysis import inspection
 from lth_core.pruning.masks import counts
@@ -20,7 +20,7 @@ CONFIG = get_preset("quick").replace(iterations=20, eval_every=10, rounds=2)
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, mnist1d):
     store = Store(tmp_path_factory.mktemp("inspect-store"))
-    return store, experiment.run(CONFIG, store, processes=1)
+    return store, driver.run(CONFIG, store, processes=1)
 
 
 def test_layer_labels_name_every_prunable_layer_in_order():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from support.configs import tiny_config
-from lth_core.lottery import state as experiment
+from lth_core import plan
 from lth_core.analysis import noise
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.seeds import derive_seed
@@ -51,7 +51,7 @@ def test_scale_zero_equals_the_stored_final_test_accuracy(stored, mnist1d):
     dense = {n: torch.ones_like(p, dtype=torch.bool) for n, p in build(ARCH, 0).named_parameters()
              if n in prunable_layers(build(ARCH, 0))}
     checked = 0
-    for trial, level, arm in experiment.planned_tasks(RUN_CONFIG):
+    for trial, level, arm in plan.planned_tasks(RUN_CONFIG):
         base = f"t{trial}/L{level:02d}"
         mask_arm = "ticket" if arm == "reinit" else arm  # re-init trains the ticket's mask
         masks = dense if level == 0 else store.read_masks(rid, f"{base}/mask_{mask_arm}.st")
@@ -60,7 +60,7 @@ def test_scale_zero_equals_the_stored_final_test_accuracy(stored, mnist1d):
         got = noise.noise_accuracy(ARCH, 0.0, state, masks, mnist1d.x_test, mnist1d.y_test, [0.0], 1, seed=0)
         assert got == [[recorded]], (trial, level, arm)
         checked += 1
-    assert checked == len(experiment.planned_tasks(RUN_CONFIG))
+    assert checked == len(plan.planned_tasks(RUN_CONFIG))
 
 
 @pytest.mark.parametrize("scale", [0.1, 1.0, 5.0])

@@ -6,7 +6,7 @@ import torch
 
 from lth_core.analysis import noise_init, stats
 from lth_core.cli.main import main
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 
@@ -28,7 +28,7 @@ def test_noisy_init_keeps_pruned_weights_zero_and_scales_with_the_layer():
 def run(tmp_path_factory, mnist1d):
     root = tmp_path_factory.mktemp("noise-init")
     config = get_preset("quick").replace(iterations=40, eval_every=10, rounds=2, trials=3)
-    return Store(root), experiment.run(config, Store(root), processes=1)
+    return Store(root), driver.run(config, Store(root), processes=1)
 
 
 def test_each_trial_level_and_scale_trains_once_and_is_paired(run):

@@ -7,13 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lth_core.lottery import state as experiment
+from lth_core.lottery import state
 
 from lth_core.models import architectures as models
 from lth_core.config import ExperimentConfig, PruningConfig
 from lth_core.pruning.masks import counts
 from lth_core.presets import get_preset
-from lth_core.pruning.magnitude import prune, random_like
+from lth_core.pruning.magnitude import random_like
+from lth_core.pruning.rounds import prune
 from lth_core.registry import ARCHITECTURES
 
 PAPER_LADDER = [100.0, 80.0, 64.1, 51.3, 41.1, 32.9, 26.3, 21.1, 16.9, 13.5]
@@ -39,7 +40,7 @@ def test_lenet_ladder_matches_paper():
     """The % remaining per round is the x-axis of every figure; it must be the paper's."""
     cfg = get_preset("lenet-fmnist").replace(rate=0.2, rounds=9)
     assert cfg.pruning.output_rate == 0.1
-    assert [round(p, 1) for p in experiment.percent_ladder(cfg)] == PAPER_LADDER
+    assert [round(p, 1) for p in state.percent_ladder(cfg)] == PAPER_LADDER
 
 
 @pytest.mark.parametrize("strategy", ["layerwise", "global"])
@@ -54,7 +55,7 @@ def test_ladder_matches_counts_of_real_pruning(strategy):
         masks = prune(weights, masks, MLP_KINDS, cfg.pruning)
         weights = {n: w * masks[n] for n, w in weights.items()}
         seen.append(100.0 * sum(counts(masks).values()) / total)
-    assert seen == pytest.approx(experiment.percent_ladder(cfg), abs=1e-9)
+    assert seen == pytest.approx(state.percent_ladder(cfg), abs=1e-9)
 
 
 @settings(max_examples=25, deadline=None)

@@ -6,10 +6,12 @@ import pytest
 import torch
 
 from lth_core.pruning.at_init import at_init_mask, snip_scores
-from lth_core.config import CRITERIA, PruningConfig
+from lth_core.arms import CRITERIA
+from lth_core.config import PruningConfig
 from lth_core.pruning.criteria import scores
 from lth_core.models.architectures import build, prunable_layers
-from lth_core.pruning.magnitude import counts_after, next_counts, prune, random_like
+from lth_core.pruning.magnitude import counts_after, next_counts, random_like
+from lth_core.pruning.rounds import prune
 from lth_core.pruning.structured import alive_rows, ladder, prune_units, random_units, unit_layers
 
 

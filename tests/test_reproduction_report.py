@@ -15,7 +15,7 @@ import pytest
 from lth_core.analysis import claims, results, speed, spread, stats
 from lth_core.training import early_stop
 
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.config import ExperimentConfig
 from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
 from lth_core.presets import get_preset
@@ -97,7 +97,7 @@ def tiny(mnist1d, data_dir, tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("report-runs"))
     head = tiny_config(controls=("reinit",), trials=2)
     short = tiny_config(controls=("reinit", "random", "oneshot"), trials=2, seed=3, iterations=30)
-    ids = [experiment.run(c, store, data_dir=data_dir, processes=1) for c in (head, short)]
+    ids = [driver.run(c, store, data_dir=data_dir, processes=1) for c in (head, short)]
     runs = [report_facts.facts(store, ids[0], "tiny-head", "headline"),
             report_facts.facts(store, ids[1], "tiny-short", "shortened")]
     curve = {"iteration": [10, 20, 30, 40], "val_loss": [0.9, 0.7, 0.8, 0.85]}

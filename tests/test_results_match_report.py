@@ -8,7 +8,7 @@ import pytest
 
 from lth_core.analysis import speed, spread, results
 from lth_core.report import export
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 from support.apptest import assert_clean, open_page, shutdown_manager
@@ -19,7 +19,7 @@ def three_trials(tmp_path_factory, mnist1d):
     """A tiny quick-preset run with 3 trials (enough for verdicts) and the re-init control."""
     root = tmp_path_factory.mktemp("one-number")
     config = get_preset("quick").replace(iterations=60, eval_every=10, rounds=2, trials=3)
-    return root, experiment.run(config, Store(root), processes=1)
+    return root, driver.run(config, Store(root), processes=1)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from lth_core import estimate
 from lth_core.config import ExperimentConfig
-from lth_core.lottery.state import batch_of, planned_tasks, task_steps
+from lth_core.plan import batch_of, planned_tasks, task_steps
 from lth_core.presets import PRESETS, get_preset
 from support.apptest import assert_clean, empty_store, open_page, texts  # noqa: F401 (fixture)
 from ui import links, params, runpick

@@ -8,15 +8,15 @@ import torch
 from support.configs import tiny_config
 from lth_core.execution.local import LocalExecutor
 from lth_core.execution.scheduler import Plan, Scheduler
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.execution.driver import _plan
-from lth_core.lottery.graph import depends_on
+from lth_core.lottery import state
+from lth_core.plan import chain_after, depends_on, planned_tasks
 from lth_core.store.run_store import Store
 
 
 def _scheduler(config, capacity=2, threads=1):
-    nodes = experiment.planned_tasks(config)
-    from lth_core.lottery.graph import chain_after
+    nodes = planned_tasks(config)
     plan = Plan(nodes=nodes, deps={n: depends_on(config, *n) for n in nodes},
                 priority={n: chain_after(config, n[1], n[2]) for n in nodes}, threads={n: threads for n in nodes})
     return Scheduler([plan], capacity), plan
@@ -69,14 +69,14 @@ def test_lone_network_gets_every_core_and_no_worker_processes(tmp_path, data_dir
     ex = LocalExecutor(2)
     assert ex.threads_for(1) == 2 and ex.threads_for(2) == 1 and ex.threads_for(6) == 1
     c = tiny_config(controls=())
-    experiment.run(c, Store(tmp_path), data_dir=data_dir, executor=ex)
+    driver.run(c, Store(tmp_path), data_dir=data_dir, executor=ex)
     assert ex._pool is None
     ex.close()
 
 
 def _metrics(store, rid, config):
     out = {}
-    for t, lv, arm in experiment.planned_tasks(config):
+    for t, lv, arm in planned_tasks(config):
         rec = store.read_json(rid, f"t{t}/L{lv:02d}/{arm}.json")
         out[(t, lv, arm)] = (rec["history"], rec["layer_remaining"])
     return out
@@ -92,9 +92,9 @@ def test_same_numbers_in_process_and_on_worker_processes(tmp_path, data_dir, mni
     every history and every mask is bit-identical to training one network after another here."""
     c = tiny_config(controls=("reinit", "random"), trials=2)
     s1, s2 = Store(tmp_path / "one"), Store(tmp_path / "pool")
-    r1 = experiment.run(c, s1, data_dir=data_dir, processes=1)
+    r1 = driver.run(c, s1, data_dir=data_dir, processes=1)
     pool = LocalExecutor(2, max_threads=1)
-    r2 = experiment.run(c, s2, data_dir=data_dir, executor=pool)
+    r2 = driver.run(c, s2, data_dir=data_dir, executor=pool)
     assert pool._pool is not None  # the second run really used worker processes
     pool.close()
     assert _metrics(s1, r1, c) == _metrics(s2, r2, c)
@@ -112,7 +112,7 @@ def test_a_failing_task_fails_its_run_with_the_reason(tmp_path, data_dir, mnist1
     store = Store(tmp_path)
     c = tiny_config(controls=())
     with pytest.raises(RuntimeError, match="boom in t0-L00-ticket"):
-        experiment.run(c, store, data_dir=data_dir, processes=1)
+        driver.run(c, store, data_dir=data_dir, processes=1)
     assert store.status(c.run_id())["state"] == "failed"
     assert "boom" in store.status(c.run_id())["reason"]
 
@@ -121,6 +121,6 @@ def test_plan_marks_stored_networks_done(tmp_path, data_dir, mnist1d):
     """A resumed run's plan starts with what the store holds as done, so nothing trains twice."""
     c = tiny_config(controls=("reinit",))
     store = Store(tmp_path)
-    rid = experiment.run(c, store, data_dir=data_dir, processes=1)
-    plan = _plan(experiment._Run(c, store, data_dir, "cpu"), LocalExecutor(1))
+    rid = driver.run(c, store, data_dir=data_dir, processes=1)
+    plan = _plan(state.RunState(c, store, data_dir, "cpu"), LocalExecutor(1))
     assert plan.done == set(plan.nodes) and rid == c.run_id()

@@ -44,7 +44,7 @@ def test_headline_preset_reproduces_the_gallery_run():
 
 def test_headline_run_is_current_and_complete():
     """The headline run measures what schema 2 measures, and every planned network is stored."""
-    from lth_core.lottery.state import is_complete
+    from lth_core.store.complete import is_complete
     config = STORE.config(gallery.HEADLINE)
     assert config.schema_of(gallery.HEADLINE) == SCHEMA_VERSION and is_complete(config, STORE, gallery.HEADLINE)
 

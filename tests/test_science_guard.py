@@ -20,7 +20,7 @@ import pytest
 from support.guard_config import GUARD, LEVEL_A, LEVEL_C
 from lth_core.analysis import results
 from lth_core.config import ExperimentConfig
-from lth_core.lottery.state import run
+from lth_core.execution.driver import run
 from lth_core.store.run_store import Store
 
 CALIBRATION = json.loads((Path(__file__).resolve().parents[1] / "docs/repro/guard_calibration.json").read_text())

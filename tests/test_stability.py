@@ -103,10 +103,10 @@ def test_fewer_than_two_points_is_refused(points):
 @pytest.fixture(scope="module")
 def stored_line(tmp_path_factory, data_dir, mnist1d):
     """A real tiny run that trains the ticket twice at levels 0 and 2 (stability_levels)."""
-    from lth_core.lottery import state as experiment
+    from lth_core.execution import driver
     from lth_core.store.run_store import Store
     store = Store(tmp_path_factory.mktemp("stability-run"))
-    return store, experiment.run(tiny_config(stability_levels=(0, 2)), store, data_dir=data_dir, processes=1)
+    return store, driver.run(tiny_config(stability_levels=(0, 2)), store, data_dir=data_dir, processes=1)
 
 
 @pytest.mark.parametrize("level", [0, 2])

@@ -5,7 +5,7 @@ import streamlit as st
 
 from lth_core.config import ConfigError, ExperimentConfig
 from lth_core.estimate import EstimateUnavailable, estimate_seconds, format_duration, measure_apart, planned_steps, worker_layout
-from lth_core.lottery.state import planned_tasks
+from lth_core.plan import planned_tasks
 from lth_core.lottery.tasks import resolve_device
 from ui import state
 

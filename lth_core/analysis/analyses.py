@@ -20,8 +20,9 @@ import numbers
 
 import pandas as pd
 
-from lth_core.config import COPY_ARM, arm_family
-from lth_core.lottery.state import planned_tasks, trial_seed
+from lth_core.arms import COPY_ARM, family as arm_family
+from lth_core.plan import planned_tasks, trial_seed
+from lth_core.lottery.tasks import get_data
 from lth_core.pruning.masks import counts, ones_like
 from lth_core.models.architectures import build, prunable_layers
 from lth_core.analysis.noise import check_scales, noise_accuracy
@@ -230,7 +231,6 @@ def compute_noise(store: Store, run_id: str, levels=None, scales=None, draws=Non
     if rec is not None and rec.get("complete"):
         return rec
     check_ready(store, run_id, config, params)
-    from lth_core.lottery.tasks import get_data  # loads the dataset once per process
     data = get_data(config.dataset, data_dir, "cpu")
     model = build(config.arch, 0)
     dense = ones_like(model, prunable_layers(model))  # the mask of a level-0 network

@@ -23,7 +23,7 @@ from lth_core.analysis import stats
 from lth_core.training.early_stop import is_censored
 from lth_core.analysis.results import summary_frame
 from lth_core.analysis.spread import ACC, networks
-from lth_core.lottery.state import _Run
+from lth_core.lottery.state import RunState
 from lth_core.lottery.tasks import execute, resolve_device
 from lth_core.seeds import derive_seed
 from lth_core.store.run_store import Corrupt, Store
@@ -66,7 +66,7 @@ def compute(store: Store, run_id: str, levels: list[int], scales=DEFAULT_SCALES,
     if bad or any(float(s) <= 0 for s in scales):
         raise ValueError(f"levels must be in 1..{config.levels - 1} and scales > 0; got levels {levels}, "
                          f"scales {list(scales)}")
-    run = _Run(config, store, data_dir, resolve_device("cpu"))
+    run = RunState(config, store, data_dir, resolve_device("cpu"))
     found = records(store, run_id)
     for level in levels:
         for trial in range(config.trials):

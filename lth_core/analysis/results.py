@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from lth_core.training.early_stop import is_censored
-from lth_core.lottery.state import level_arms
+from lth_core.models.architectures import layer_sizes
+from lth_core.plan import level_arms
 from lth_core.store.run_store import Corrupt, Store
 from lth_core.training.loop import History
 
@@ -103,7 +104,6 @@ def curves_frame(store: Store, run_id: str) -> pd.DataFrame:
 
 def layers_frame(store: Store, run_id: str) -> pd.DataFrame:
     """One row per (trial, level, arm, layer): surviving weights and % remaining."""
-    from lth_core.models.architectures import layer_sizes
     order = list(layer_sizes(store.config(run_id).arch))  # input to output, not alphabetical
     rows = []
     for rec in records(store, run_id):

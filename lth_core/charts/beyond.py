@@ -18,7 +18,8 @@ from plotly.subplots import make_subplots
 from lth_core.analysis import spread, stats
 from lth_core.charts.style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, CRITERIA_ARMS,
                                   DENSE_COLOR, base_layout, rgba, sparsity_axis)
-from lth_core.config import AT_INIT, arm_family, check_parts
+from lth_core.arms import AT_INIT, ARMS
+from lth_core.arms import family as arm_family
 
 ACC = spread.ACC
 
@@ -111,7 +112,7 @@ def edge_color(arm: str) -> str:
     """A marker's outline: a check's is its method's darker colour, so the cross or x drawn in
     the outline of its marker ('square-x') shows on the lighter fill; others outline in their colour."""
     if arm in ARM_COLORS and arm_family(arm) == "check":
-        return ARM_COLORS[check_parts(arm)[0]]
+        return ARM_COLORS[ARMS[arm].method]
     return ARM_COLORS.get(arm, DENSE_COLOR)
 
 

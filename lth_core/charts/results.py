@@ -222,8 +222,3 @@ def compare_runs(runs, metric: str = "test_acc_at_early_stop", arms=("ticket",),
     sparsity_axis(fig, percents or [100])
     fig.update_yaxes(title_text=y_title + (f" ({unit})" if unit else ""))
     return fig
-
-
-# builders of the "Inside the ticket" and Learn pages, re-exported so callers need one module
-from lth_core.charts.inside import (first_layer_image, init_histogram, layer_remaining,  # noqa: E402,F401
-                                    network_drawing)

@@ -13,62 +13,30 @@ import math
 
 import plotly.graph_objects as go
 
+from lth_core.arms import ARMS, AT_INIT, CHECKS, CRITERIA
+
 PAPER_ARMS = ("ticket", "reinit", "random", "oneshot")  # the paper's arms: every pair apart by colour alone
-ARM_COLORS = {"ticket": "#3B82F6", "reinit": "#F28E2B", "random": "#B07AA1", "oneshot": "#D62728"}
-ARM_NAMES = {"ticket": "Winning ticket (iterative pruning)", "reinit": "Random re-init (same mask)",
-             "random": "Random pruning (same sparsity)", "oneshot": "One-shot pruning"}
-ARM_DASH = {"ticket": "solid", "reinit": "dash", "random": "dot", "oneshot": "dashdot"}
-# a marker shape per arm, so arms differ by colour, dash and shape (colour-vision deficiencies, print);
-# "<symbol>-open" (hollow) marks a level where most networks are censored
-ARM_SYMBOL = {"ticket": "circle", "reinit": "square", "random": "diamond", "oneshot": "triangle-up"}
-
-
-def _tint(hex_color: str, f: float = 0.55) -> str:
-    """`hex_color` mixed with white by `f` (0: unchanged, 1: white): a lighter variant of one hue."""
-    h = hex_color.lstrip("#")
-    return "#" + "".join(f"{round(v + (255 - v) * f):02X}" for v in (int(h[i:i + 2], 16) for i in (0, 2, 4)))
-
-
-# Beyond the paper (docs/BEYOND.md). IMP tickets by other criteria: hues no paper arm uses, and
-# each its own dash, so they stay apart from the ticket and re-init they are drawn against.
-_CRITERIA = {"imp_magnitude_increase": ("#8C564B", "Ticket: magnitude increase (|w_f| − |w_i|)", "longdash",
-                                        "pentagon"),
-             "imp_movement": ("#17BECF", "Ticket: movement (|w_f − w_i|)", "longdashdot", "star"),
-             "imp_large_init_large_final": ("#E377C2", "Ticket: large init, large final (both kept large)", "solid",
-                                            "hexagon")}
-# masks found at initialisation: one green hue family (dark, bright, olive: apart by colour alone);
-# each method's sanity checks are its lighter tint, dotted (shuffled layout, like random pruning)
-# or dashed (fresh weights, like random re-init)
-_AT_INIT = {"snip": ("#0E5E3A", "SNIP (mask at init)", "cross", "square-x", "square-cross", "triangle-down"),
-            "synflow": ("#24BE70", "SynFlow (mask at init)", "x", "diamond-x", "diamond-cross", "triangle-left"),
-            "magnitude_init": ("#8F9A10", "Magnitude at init (mask at init)", "hourglass", "circle-x", "circle-cross",
-                               "triangle-right")}
-for _arm, (_c, _n, _d, _s) in _CRITERIA.items():
-    ARM_COLORS[_arm], ARM_NAMES[_arm], ARM_DASH[_arm], ARM_SYMBOL[_arm] = _c, _n, _d, _s
-for _m, (_c, _n, _s, _shuffle, _reinit, _invert) in _AT_INIT.items():
-    ARM_COLORS[_m], ARM_NAMES[_m], ARM_DASH[_m], ARM_SYMBOL[_m] = _c, _n, "solid", _s
-    ARM_COLORS[f"{_m}_shuffle"], ARM_NAMES[f"{_m}_shuffle"] = _tint(_c), f"{_n.split(' (')[0]}, layers shuffled (check)"
-    ARM_DASH[f"{_m}_shuffle"], ARM_SYMBOL[f"{_m}_shuffle"] = "dot", _shuffle
-    ARM_COLORS[f"{_m}_reinit"], ARM_NAMES[f"{_m}_reinit"] = _tint(_c), f"{_n.split(' (')[0]}, re-initialised (check)"
-    ARM_DASH[f"{_m}_reinit"], ARM_SYMBOL[f"{_m}_reinit"] = "dash", _reinit
-    ARM_COLORS[f"{_m}_invert"], ARM_NAMES[f"{_m}_invert"] = _tint(_c), f"{_n.split(' (')[0]}, scores inverted (check)"
-    ARM_DASH[f"{_m}_invert"], ARM_SYMBOL[f"{_m}_invert"] = "dashdot", _invert
-# the stability copy: the ticket again, another minibatch order
-ARM_COLORS["ticket_copy"], ARM_NAMES["ticket_copy"] = _tint(ARM_COLORS["ticket"]), "Ticket, second copy (stability)"
-ARM_DASH["ticket_copy"], ARM_SYMBOL["ticket_copy"] = "dot", "hexagram"
+# each arm's colour, name, dash and marker shape come from its declaration (lth_core.arms); arms differ by
+# colour, dash and shape (colour-vision deficiencies, print); "<symbol>-open" (hollow) marks a level
+# where most networks are censored
+ARM_COLORS = {n: a.colour for n, a in ARMS.items()}
+ARM_NAMES = {n: a.title for n, a in ARMS.items()}
+ARM_DASH = {n: a.dash for n, a in ARMS.items()}
+ARM_SYMBOL = {n: a.symbol for n, a in ARMS.items()}
 DENSE_COLOR = "#8C8C8C"
 RUN_COLORS = ("#3B82F6", "#F28E2B", "#2CA58D", "#E15759", "#B07AA1", "#EDC948", "#76B7B2", "#FF9DA7",
               "#9C755F", "#59A14F")
 GRID = "rgba(128,128,128,0.25)"
-CRITERIA_ARMS = tuple(_CRITERIA)
-AT_INIT_ARMS = tuple(a for m in _AT_INIT for a in (m, f"{m}_shuffle", f"{m}_reinit", f"{m}_invert"))
-ARM_ORDER = PAPER_ARMS + CRITERIA_ARMS + AT_INIT_ARMS + ("ticket_copy",)
+# beyond the paper (docs/BEYOND.md): the criteria drawn against the magnitude ticket, the at-init masks
+CRITERIA_ARMS = tuple(f"imp_{c}" for c in CRITERIA if c != "magnitude")
+AT_INIT_ARMS = tuple(a for m in AT_INIT for a in (m, *(f"{m}_{c}" for c in CHECKS)))
+ARM_ORDER = PAPER_ARMS + CRITERIA_ARMS + ("imp_magnitude",) + AT_INIT_ARMS + ("ticket_copy",)
 # the arms drawn together on one chart (lth_core.charts.beyond): each pair must stay apart for
 # every colour-vision deficiency, by colour or by both dash and marker (tests/test_accessibility.py)
 CHART_GROUPS = {"paper": PAPER_ARMS, "criteria": ("ticket", "reinit", "random", *CRITERIA_ARMS),
                 **{f"at_init:{m}": ("ticket", "reinit", m, f"{m}_shuffle", f"{m}_reinit", f"{m}_invert")
-                   for m in _AT_INIT},
-                "at_init_methods": ("ticket", *_AT_INIT), "stability": ("ticket", "ticket_copy")}
+                   for m in AT_INIT},
+                "at_init_methods": ("ticket", *AT_INIT), "stability": ("ticket", "ticket_copy")}
 OVERLAY_COLOR = "#59A14F"  # a second run drawn over a chart's arms (structured vs unstructured)
 
 

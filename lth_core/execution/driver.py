@@ -1,6 +1,6 @@
 """Compute runs: hand their networks to an executor in dependency order, and keep the store current.
 
-One loop serves one run (`experiment.run`) or many (a sweep): the scheduler
+One loop serves one run (`run`) or many (`run_many`, a sweep): the scheduler
 (lth_core.execution.scheduler) picks which networks start, the executor trains them
 and writes their results to the store, and this loop, as each one finishes, records
 progress, measures stability lines whose two networks are now stored, and lets the
@@ -10,21 +10,37 @@ from __future__ import annotations
 
 import shutil
 from contextlib import ExitStack
+from pathlib import Path
 
-from lth_core.config import COPY_ARM
+from lth_core import layout
+from lth_core.arms import COPY_ARM
+from lth_core.config import ExperimentConfig
 from lth_core.execution.scheduler import Plan, Scheduler
-from lth_core.lottery.state import _Run, planned_tasks, task_steps
-from lth_core.lottery.graph import benefits_from_threads, chain_after, depends_on, width
+from lth_core.execution.select import local_executor
+from lth_core.lottery.state import RunState
 from lth_core.lottery.task_ref import TaskRef
-from lth_core.store.run_store import AlreadyRunning
+from lth_core.lottery.tasks import resolve_device
+from lth_core.plan import chain_after, depends_on, planned_tasks, task_steps, width
+from lth_core.registry import DATASETS
+from lth_core.resources import arch_profile
+from lth_core.store.complete import is_complete
+from lth_core.store.run_store import AlreadyRunning, Store
 
 POLL_S = 1.0  # progress is rewritten at least this often while networks train
+MIN_THREADED_WORK = 1e8  # parameters x batch size below which a second thread does not pay (docs/PERFORMANCE.md)
+
+
+def benefits_from_threads(config: ExperimentConfig) -> bool:
+    """Is one network's step big enough for several threads to speed it up? Below the bar a network
+    trains single-threaded wherever it runs (with the other core busy, a second thread spin-waits)."""
+    params = arch_profile(config.arch, DATASETS[config.dataset].input_shape)[2]
+    return params * config.training.batch_size >= MIN_THREADED_WORK
 
 
 class _Progress:
     """progress.json of one run: network-iterations done of all planned."""
 
-    def __init__(self, r: _Run):
+    def __init__(self, r: RunState):
         self.r, c = r, r.c
         self.total = sum(task_steps(c, lv, arm) for _, lv, arm in planned_tasks(c))
         self.done = sum(task_steps(c, lv, arm) for t, lv, arm in planned_tasks(c) if r.metrics(t, lv, arm) is not None)
@@ -40,7 +56,7 @@ class _Progress:
             on_progress({**r.store.progress(r.run_id), "run_id": r.run_id})
 
 
-def _plan(r: _Run, executor) -> Plan:
+def _plan(r: RunState, executor) -> Plan:
     c = r.c
     nodes = planned_tasks(c)
     return Plan(nodes=nodes, deps={n: depends_on(c, *n) for n in nodes},
@@ -50,10 +66,10 @@ def _plan(r: _Run, executor) -> Plan:
                 done={n for n in nodes if r.task_complete(*n)})
 
 
-def _prepare(r: _Run) -> None:
+def _prepare(r: RunState) -> None:
     """Before any training: stale live records gone, theta_0 of every trial stored, control masks
     and stability lines that need no training rebuilt."""
-    shutil.rmtree(r.store.run_dir(r.run_id) / "live", ignore_errors=True)
+    shutil.rmtree(r.store.run_dir(r.run_id) / layout.LIVE, ignore_errors=True)
     for trial in range(r.c.trials):
         r.theta0(trial)  # regenerated from the trial's seed if missing or damaged (no training)
         for level in range(1, r.c.levels):
@@ -63,19 +79,19 @@ def _prepare(r: _Run) -> None:
             r.measure_stability(trial, level)
 
 
-def _after(r: _Run, progress: _Progress, node: tuple, was_stored: bool) -> None:
+def _after(r: RunState, progress: _Progress, node: tuple, was_stored: bool) -> None:
     """A network just finished: count its steps, drop its live record, and do what it unlocks."""
     trial, level, arm = node
     if not was_stored:  # a re-run only to rebuild artifacts is already counted
         progress.done += task_steps(r.c, level, arm)
-    (r.store.run_dir(r.run_id) / "live" / f"t{trial}-L{level:02d}-{arm}.json").unlink(missing_ok=True)
+    (r.store.run_dir(r.run_id) / layout.live(layout.task_key(trial, level, arm))).unlink(missing_ok=True)
     if arm == "ticket" and level + 1 < r.c.levels:
         r.repair_control_masks(trial, level + 1)
     if arm in ("ticket", COPY_ARM):
         r.measure_stability(trial, level)
 
 
-def compute(runs: list[_Run], executor, on_progress=None) -> dict[int, BaseException]:
+def compute(runs: list[RunState], executor, on_progress=None) -> dict[int, BaseException]:
     """Train every missing network of `runs` (each already locked by the caller) on `executor`.
     Returns {index in runs: the exception that stopped that run}; empty when all are complete.
     on_progress(progress) is called for a run whenever its progress is written."""
@@ -124,8 +140,6 @@ def run_many(configs: list, store, executor, *, data_dir=None, on_progress=None)
     runs share the cores). Each run is locked for the whole computation; only its lock holder writes
     its status. Returns {run_id: 'done' | 'taken' (another process holds it) | the exception that
     failed it}. KeyboardInterrupt marks the runs it stopped cancelled, then propagates."""
-    from lth_core.lottery.state import is_complete
-    from lth_core.lottery.tasks import resolve_device
     out: dict = {}
     with ExitStack() as locks:
         runs = []
@@ -145,7 +159,7 @@ def run_many(configs: list, store, executor, *, data_dir=None, on_progress=None)
                 out[run_id] = "done"
                 continue
             store.set_status(run_id, "running")
-            runs.append(_Run(config, store, data_dir, resolve_device(config.device)))
+            runs.append(RunState(config, store, data_dir, resolve_device(config.device)))
         try:
             failures = compute(runs, executor, on_progress) if runs else {}
         except KeyboardInterrupt:
@@ -162,3 +176,34 @@ def run_many(configs: list, store, executor, *, data_dir=None, on_progress=None)
                              f"{type(exc).__name__}: {exc}"[:500] if exc else "")
             out[r.run_id] = exc or "done"
     return out
+
+
+def run(config: ExperimentConfig, store: Store, *, data_dir: Path | None = None,
+        processes: int | None = None, on_progress=None, executor=None) -> str:
+    """Compute (or resume) a run in the store; returns its run id.
+
+    executor: who trains the networks (lth_core.execution); default, this machine with
+    `processes` cores (None: every core on a CPU; the networks stacked on a GPU).
+    on_progress(progress_dict) is called as tasks finish and while they train.
+    A run already complete in the store returns at once without training. AlreadyRunning if
+    another process computes it; the exception that failed it otherwise.
+    """
+    run_id = store.create(config)
+    # complete and intact: served from the store. A damaged file that no metrics record depends on
+    # (theta_0, a control's mask, progress.json) still sends the run through compute to rebuild it.
+    if is_complete(config, store) and not store.damaged_files(run_id) and store.status(run_id)["state"] == "done":
+        return run_id
+    own = executor is None
+    if own:
+        executor = local_executor(resolve_device(config.device), processes,
+                                  warm=((config.dataset,), str(data_dir) if data_dir else None))
+    try:
+        outcome = run_many([config], store, executor, data_dir=data_dir, on_progress=on_progress)[run_id]
+    finally:
+        if own:
+            executor.close()
+    if outcome == "taken":
+        raise AlreadyRunning(f"run {run_id} is already being computed by another process")
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return run_id

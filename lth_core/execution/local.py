@@ -19,7 +19,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 
 import torch
 
+from lth_core.config import TrainingConfig
+from lth_core.lottery.batched import execute_stacked, groups
+from lth_core.lottery.state import RunState
 from lth_core.lottery.task_ref import TaskRef, run_task
+from lth_core.lottery import tasks
+from lth_core.lottery.tasks import get_data
+from lth_core.store.run_store import Store
+from lth_core.training.loop import make_optimizer
 
 
 def _worker_init(threads: int, warm: tuple) -> None:
@@ -28,12 +35,16 @@ def _worker_init(threads: int, warm: tuple) -> None:
         warm_process(*warm)
 
 
+def spawn_pool(processes: int, warm: tuple = ()) -> ProcessPoolExecutor:
+    """Spawned single-threaded workers (fork is unsafe once torch has started threads); warm:
+    (datasets, data_dir) they load before their first task."""
+    return ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"),
+                               initializer=_worker_init, initargs=(1, warm))
+
+
 def warm_process(datasets: tuple, data_dir: str | None, device: str = "cpu") -> None:
     """Pay a worker's one-off costs before its first task: the datasets in use, parsed and in
     memory, and the optimizer's first step (which imports torch._dynamo, about a second)."""
-    from lth_core.lottery.tasks import get_data
-    from lth_core.training.loop import make_optimizer
-    from lth_core.config import TrainingConfig
     for name in datasets:
         try:
             get_data(name, data_dir, device)
@@ -76,8 +87,7 @@ class LocalExecutor:
     def start_pool(self) -> None:
         """Start the worker processes now (a warm pool: their imports and data load happen here)."""
         if self._pool is None and self.capacity > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=mp.get_context("spawn"),
-                                             initializer=_worker_init, initargs=(1, self._warm or ()))
+            self._pool = spawn_pool(self.capacity, self._warm or ())
             for f in [self._pool.submit(os.getpid) for _ in range(self.capacity)]:
                 f.result()
 
@@ -124,16 +134,12 @@ class StackedExecutor:
         return f
 
     def wait(self, futures, timeout: float):
-        from lth_core.lottery.state import _Run
-        from lth_core.store.run_store import Store
-        from lth_core.lottery.batched import execute_stacked, groups
-        from lth_core.lottery.tasks import execute
         queued, self._queued = self._queued, []
         runs, specs, refs = {}, {}, {}
         for ref, f in queued:
             try:
                 key = ref.config.run_id()
-                r = runs.setdefault(key, _Run(ref.config, Store(ref.store_root), ref.data_dir, ref.device,
+                r = runs.setdefault(key, RunState(ref.config, Store(ref.store_root), ref.data_dir, ref.device,
                                               epoch=ref.epoch))
                 if r.task_complete(*ref.node):
                     f.set_result({"key": ref.key, "skipped": True})
@@ -144,7 +150,7 @@ class StackedExecutor:
                 f.set_exception(exc)
         for group in groups(specs):
             try:
-                results = [execute(specs[group[0]])] if len(group) == 1 else \
+                results = [tasks.execute(specs[group[0]])] if len(group) == 1 else \
                     execute_stacked([specs[t] for t in group])
                 for task, result in zip(group, results):
                     r, f = refs[task]

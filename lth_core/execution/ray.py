@@ -21,7 +21,7 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
-from lth_core.lottery.task_ref import TaskRef
+from lth_core.lottery.task_ref import TaskRef, run_task
 
 REPO = str(Path(__file__).resolve().parents[2])  # on every node's PYTHONPATH, so tasks import lth_core
 
@@ -30,7 +30,6 @@ def _train(ref: TaskRef) -> dict:
     """The Ray task: one network, from the store to the store; its result names the node."""
     import ray
     import torch
-    from lth_core.lottery.task_ref import run_task
     torch.set_num_threads(max(1, ref.threads))  # Ray's OMP_NUM_THREADS is not torch's setting
     out = run_task(ref)
     out["node"] = ray.get_runtime_context().get_node_id()

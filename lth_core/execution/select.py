@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 
 from lth_core.config import ConfigError
+from lth_core.execution.local import LocalExecutor, StackedExecutor
+from lth_core.execution.ray import RayExecutor
+from lth_core.lottery.tasks import default_processes, stacks_networks
 
 EXECUTORS = ("local", "ray")
 
@@ -16,8 +19,6 @@ EXECUTORS = ("local", "ray")
 def local_executor(device: str, processes: int | None = None, warm: tuple | None = None):
     """This machine's executor for `device`: stacked networks on CUDA (or $LTH_STACK=1), else
     up to `processes` networks at once (default: every core; $LTH_PROCS overrides)."""
-    from lth_core.execution.local import LocalExecutor, StackedExecutor
-    from lth_core.lottery.tasks import default_processes, stacks_networks
     if stacks_networks(device):
         return StackedExecutor()
     return LocalExecutor(processes or default_processes(device), warm=warm)
@@ -30,8 +31,7 @@ def make_executor(name: str, device: str, *, processes: int | None = None, ray_a
         return local_executor(device, processes, warm)
     if name == "ray":
         try:
-            from lth_core.execution.ray import RayExecutor
-            import ray  # noqa: F401
+            import ray  # noqa: F401  (optional: imported only when chosen)
         except ImportError:
             raise ConfigError("executor", "ray is not installed here; install it with pip install 'ray>=2.40' "
                                           "(docs/SCALING.md), or use --executor local") from None

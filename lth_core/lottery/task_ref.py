@@ -10,12 +10,17 @@ worker died) finds its work done, or overwrites it with the same bytes: one resu
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
 import torch
 
+from lth_core import layout
 from lth_core.config import ExperimentConfig
+from lth_core.lottery.state import RunState
+from lth_core.lottery import tasks
+from lth_core.store.run_store import Store
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class TaskRef:
 
     @property
     def key(self) -> str:
-        return f"t{self.trial}-L{self.level:02d}-{self.arm}"
+        return layout.task_key(self.trial, self.level, self.arm)
 
 
 _AT_INIT_CACHE: dict = {}  # (run_id, trial, level, method) -> mask: found once per worker process
@@ -47,14 +52,10 @@ _AT_INIT_CACHE: dict = {}  # (run_id, trial, level, method) -> mask: found once 
 def run_task(ref: TaskRef) -> dict:
     """Train one network from the store and persist it; {'key', 'skipped', 'seconds', 'pid'}.
     A task whose results are already stored and intact is skipped (a retried task)."""
-    from lth_core.lottery.state import _Run
-    from lth_core.lottery.tasks import execute
-    from lth_core.store.run_store import Store
-
     t0 = time.perf_counter()
-    r = _Run(ref.config, Store(ref.store_root), ref.data_dir, ref.device, epoch=ref.epoch,
+    r = RunState(ref.config, Store(ref.store_root), ref.data_dir, ref.device, epoch=ref.epoch,
              at_init_cache=_AT_INIT_CACHE)
-    out = {"key": ref.key, "skipped": True, "seconds": 0.0, "pid": __import__("os").getpid()}
+    out = {"key": ref.key, "skipped": True, "seconds": 0.0, "pid": os.getpid()}
     if r.task_complete(*ref.node):
         return out
     spec = r.spec(*ref.node)
@@ -62,7 +63,7 @@ def run_task(ref: TaskRef) -> dict:
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, ref.threads))
     try:
-        result = execute(spec)
+        result = tasks.execute(spec)
     finally:
         torch.set_num_threads(before)
     r.persist(*ref.node, spec, result)

@@ -9,10 +9,8 @@ resident on the device.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from lth_core.config import ConfigError, TrainingConfig
 from lth_core.data.datasets import Data, load
 from lth_core.pruning.masks import Masks, apply_
 from lth_core.models.architectures import build
-from lth_core.seeds import derive_seed  # noqa: F401  (re-exported: experiment and scripts use it from here)
+from lth_core.store.run_store import Store
 from lth_core.training.loop import train
 
 LIVE_EVERY_S = 1.0  # at most one live-progress write per second per task
@@ -84,7 +82,6 @@ def live_writer(spec: TaskSpec):
     """on_eval callback writing the task's live progress (at most once a second), or None."""
     if not spec.store_root:
         return None
-    from lth_core.store.run_store import Store
     store, last = Store(spec.store_root), [0.0]
 
     def on_eval(step, metrics):
@@ -113,10 +110,6 @@ def execute(spec: TaskSpec) -> dict:
     return out
 
 
-def _worker_init(threads: int) -> None:
-    torch.set_num_threads(threads)
-
-
 def default_processes(device: str) -> int:
     """Worker processes for one run: every core on a CPU ($LTH_PROCS overrides), 1 on a GPU."""
     env = os.environ.get("LTH_PROCS")
@@ -133,9 +126,3 @@ def stacks_networks(device: str) -> bool:
     if env in ("0", "1"):
         return env == "1"
     return device == "cuda"
-
-
-def make_pool(processes: int) -> ProcessPoolExecutor:
-    """Spawned single-threaded workers (fork is unsafe once torch has started threads)."""
-    return ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"),
-                               initializer=_worker_init, initargs=(1,))

@@ -26,7 +26,9 @@ import dataclasses
 import torch
 from torch.nn import functional as F
 
-from lth_core.config import AT_INIT, AT_INIT_SCOPES, PruningConfig
+from lth_core.arms import AT_INIT
+from lth_core.config import PruningConfig
+from lth_core.fields import AT_INIT_SCOPES
 from lth_core.pruning.masks import Masks
 from lth_core.pruning.magnitude import counts_after, prune_by_counts
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from lth_core.config import CRITERIA
+from lth_core.arms import CRITERIA
 
 
 def _flat(t: torch.Tensor) -> torch.Tensor:

@@ -36,15 +36,10 @@ def _keep_largest(scores: torch.Tensor, mask: torch.Tensor, n_remove: int) -> to
     return new
 
 
-def prune(weights: dict[str, torch.Tensor], masks: Masks, kinds: dict[str, str],
-          cfg: PruningConfig, init: dict | None = None, criterion: str | None = None) -> Masks:
-    """One IMP round: the next mask from trained weights (and, for criteria other than
-    magnitude, the weights training started from: init) and the current mask. criterion
-    overrides cfg.criterion (a run's extra criteria arms)."""
+def prune_weights(weights: dict[str, torch.Tensor], masks: Masks, kinds: dict[str, str],
+                  cfg: PruningConfig, init: dict | None = None, criterion: str | None = None) -> Masks:
+    """One unstructured IMP round (lth_core.pruning.rounds.prune chooses by granularity)."""
     criterion = criterion or cfg.criterion
-    if cfg.granularity != "unstructured":
-        from lth_core.pruning.structured import prune_units
-        return prune_units(weights, masks, kinds, cfg, init, criterion)
     sc = criterion_scores(criterion, weights, init, masks, scopes(masks, kinds, cfg))
     return prune_by_counts(sc, masks, kinds, cfg, next_counts(masks, kinds, cfg), scored=True)
 

@@ -20,8 +20,9 @@ import dataclasses
 
 import torch
 
-from lth_core.config import GRANULARITIES, PruningConfig  # noqa: F401  (GRANULARITIES re-exported)
+from lth_core.config import PruningConfig
 from lth_core.pruning.criteria import scores as criterion_scores
+from lth_core.pruning.magnitude import n_to_prune, next_counts, prune_by_counts, random_like
 from lth_core.pruning.masks import Masks
 
 
@@ -42,7 +43,6 @@ def _rate(kind: str, cfg: PruningConfig) -> float:
 
 def units_after(alive: int, rate: float, rounds: int) -> int:
     """Units left of `alive` after `rounds` rounds at `rate` (each removes round(rate x alive))."""
-    from lth_core.pruning.magnitude import n_to_prune
     for _ in range(rounds):
         alive -= n_to_prune(alive, rate)
     return alive
@@ -68,7 +68,6 @@ def prune_units(weights: dict, masks: Masks, kinds: dict[str, str], cfg: Pruning
                 init: dict | None, criterion: str, rounds: int = 1) -> Masks:
     """`rounds` rounds' worth of structured pruning in one step (1: an IMP round; the level:
     one-shot pruning from the dense network)."""
-    from lth_core.pruning.magnitude import next_counts, prune_by_counts
     el = criterion_scores(criterion, weights, init, masks, [[n] for n in masks])
     whole = unit_layers(kinds, cfg.granularity)
     new = dict(masks)
@@ -101,7 +100,6 @@ def _keep_top(scores: torch.Tensor, alive: torch.Tensor, n_remove: int) -> torch
 def random_units(masks: Masks, kinds: dict[str, str], granularity: str, generator: torch.Generator) -> Masks:
     """A random structured mask with the same number of units (and so of weights) in every layer:
     the random-pruning control of a structured ticket. Layers drawn in network order."""
-    from lth_core.pruning.magnitude import random_like
     whole = unit_layers(kinds, granularity)
     single = [n for n, k in kinds.items() if k == "conv" and n not in whole]
     base = {n: torch.ones_like(m) for n, m in masks.items()}

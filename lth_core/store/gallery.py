@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from lth_core.lottery.state import is_complete
+from lth_core.store.complete import is_complete
 from lth_core.store.run_store import Store
 
 GALLERY_ROOT = Path(__file__).resolve().parents[2] / "gallery"

@@ -14,7 +14,8 @@ from support.configs import tiny_config
 from lth_core.cli.main import main as cli
 from lth_core.execution.local import LocalExecutor
 from lth_core.execution.ray import RayExecutor
-from lth_core.lottery import state as experiment
+from lth_core import plan
+from lth_core.execution import driver
 from lth_core.execution.driver import run_many
 from lth_core.store.run_store import Store
 
@@ -23,7 +24,7 @@ def _record(store, config):
     """Every network's history and every ticket mask of a run, to compare two runs exactly."""
     rid = config.run_id()
     hist = {n: store.read_json(rid, f"t{n[0]}/L{n[1]:02d}/{n[2]}.json")["history"]
-            for n in experiment.planned_tasks(config)}
+            for n in plan.planned_tasks(config)}
     masks = {(t, lv): store.read_masks(rid, f"t{t}/L{lv:02d}/mask_ticket.st")
              for t in range(config.trials) for lv in range(1, config.levels)}
     return hist, masks
@@ -38,7 +39,7 @@ def _same(a, b) -> bool:
 def _local(config, root, data_dir):
     ex = LocalExecutor(2, max_threads=1)  # one thread per network, as each Ray task has 1 CPU
     try:
-        experiment.run(config, Store(root), data_dir=data_dir, executor=ex)
+        driver.run(config, Store(root), data_dir=data_dir, executor=ex)
     finally:
         ex.close()
     return _record(Store(root), config)
@@ -48,7 +49,7 @@ def test_ray_gives_the_local_executors_masks_and_metrics(cluster, tmp_path, data
     """A tiny run under Ray, its networks trained on both nodes, equals the local run bit for bit."""
     config = tiny_config(controls=("reinit", "random"), trials=2)
     ex = RayExecutor()
-    experiment.run(config, Store(tmp_path / "ray"), data_dir=data_dir, executor=ex)
+    driver.run(config, Store(tmp_path / "ray"), data_dir=data_dir, executor=ex)
     ex.close()
     assert Store(tmp_path / "ray").status(config.run_id())["state"] == "done"
     assert len(ex.nodes_used) == 2  # tasks really went to both nodes
