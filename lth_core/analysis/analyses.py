@@ -20,6 +20,7 @@ import numbers
 
 import pandas as pd
 
+from lth_core import layout
 from lth_core.arms import COPY_ARM, family as arm_family
 from lth_core.plan import planned_tasks, trial_seed
 from lth_core.lottery.tasks import get_data
@@ -128,13 +129,14 @@ def evaluations(config, params: dict) -> int:
 
 
 # --- the store -----------------------------------------------------------------
-def _rel(trial: int, level: int, name: str) -> str:
-    return f"t{trial}/L{level:02d}/{name}"
+def _key(trial: int, level: int, arm: str) -> str:
+    """A network's key in noise.json (its metrics record's path, without '.json')."""
+    return f"{layout.level_dir(trial, level)}/{arm}"
 
 
 def weights_stored(store: Store, run_id: str) -> bool:
     """Whether the run kept its trained weights (the dense network's, trial 0)."""
-    return (store.run_dir(run_id) / _rel(0, 0, "final_ticket.st")).is_file()
+    return (store.run_dir(run_id) / layout.final(0, 0, "ticket")).is_file()
 
 
 def check_ready(store: Store, run_id: str, config, params: dict) -> None:
@@ -143,9 +145,9 @@ def check_ready(store: Store, run_id: str, config, params: dict) -> None:
         raise NoStoredWeights(NO_WEIGHTS)
     base = store.run_dir(run_id)
     for t, lv, a in networks(config, params):
-        if not (base / _rel(t, lv, f"{a}.json")).is_file():
+        if not (base / layout.metrics(t, lv, a)).is_file():
             raise NotReady(f"level {lv} ({a}, trial {t}) is not trained yet; wait for the run to finish")
-        if not (base / _rel(t, lv, f"final_{a}.st")).is_file():
+        if not (base / layout.final(t, lv, a)).is_file():
             raise NoStoredWeights(f"{NO_WEIGHTS} (level {lv}, {a}, trial {t} has none)")
 
 
@@ -185,11 +187,11 @@ def _mask(store: Store, run_id: str, trial: int, level: int, arm: str, dense):
     """The mask the network trained with: its own file; else the ticket's for the arms that train
     the ticket's mask (re-init, the stability copy: lth_core.lottery.state); all ones at level 0."""
     shares_ticket = arm == "reinit" or arm_family(arm) == "copy"
-    for name in (f"mask_{arm}.st",) + (("mask_ticket.st",) if shares_ticket else ()):
-        if level == 0 and name == "mask_ticket.st":
+    for owner in (arm,) + (("ticket",) if shares_ticket else ()):
+        if level == 0 and owner == "ticket":
             return dense
         try:
-            return store.read_masks(run_id, _rel(trial, level, name))
+            return store.read_masks(run_id, layout.mask(trial, level, owner))
         except FileNotFoundError:
             continue
     if level == 0:
@@ -199,11 +201,11 @@ def _mask(store: Store, run_id: str, trial: int, level: int, arm: str, dense):
 
 def _network_entry(store, run_id, config, x, y, params, trial, level, arm, dense) -> dict:
     """One network's noise accuracies, with its clean stored test accuracy."""
-    metrics = store.read_json(run_id, _rel(trial, level, f"{arm}.json"))
+    metrics = store.read_json(run_id, layout.metrics(trial, level, arm))
     masks = _mask(store, run_id, trial, level, arm, dense)
     if counts(masks) != {n: int(c) for n, c in metrics.get("layer_remaining", counts(masks)).items()}:
-        raise Corrupt(f"{_rel(trial, level, arm)}: the mask does not match the network's metrics record")
-    state = store.read_state(run_id, _rel(trial, level, f"final_{arm}.st"))
+        raise Corrupt(f"{_key(trial, level, arm)}: the mask does not match the network's metrics record")
+    state = store.read_state(run_id, layout.final(trial, level, arm))
     seed = derive_seed(trial_seed(config, trial), "noise", level, arm)
     acc = noise_accuracy(config.arch, config.training.dropout, state, masks, x, y, params["scales"],
                          params["draws"], seed)
@@ -237,7 +239,7 @@ def compute_noise(store: Store, run_id: str, levels=None, scales=None, draws=Non
     todo = networks(config, params)
     done = set((rec or {}).get("networks", {}))
     for i, (t, lv, a) in enumerate(todo):
-        key = _rel(t, lv, a)
+        key = _key(t, lv, a)
         if key not in done:
             entry = _network_entry(store, run_id, config, data.x_test, data.y_test, params, t, lv, a, dense)
             rec = _update(store, run_id, params, lambda r: r["networks"].__setitem__(key, entry))

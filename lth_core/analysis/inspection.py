@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lth_core import layout
 from lth_core.config import PruningConfig
 from lth_core.plan import trial_seed
 from lth_core.pruning.masks import Masks, apply_, ones_like
@@ -52,7 +53,7 @@ def first_layer(arch: str) -> str:
 def load_theta0(store: Store, run_id: str, trial: int) -> tuple[dict, str]:
     """(theta_0 state_dict, 'stored' | 'rebuilt from the trial seed')."""
     try:
-        return store.read_state(run_id, f"t{trial}/theta0.st"), "stored"
+        return store.read_state(run_id, layout.theta0(trial)), "stored"
     except (FileNotFoundError, Corrupt):
         c = store.config(run_id)
         return build(c.arch, trial_seed(c, trial), c.training.dropout).state_dict(), "rebuilt from the trial seed"
@@ -65,7 +66,7 @@ def load_mask(store: Store, run_id: str, trial: int, level: int, arm: str = "tic
     if level == 0:
         model = build(store.config(run_id).arch, 0)
         return ones_like(model, prunable_layers(model))
-    return store.read_masks(run_id, f"t{trial}/L{level:02d}/mask_{arm}.st")
+    return store.read_masks(run_id, layout.mask(trial, level, arm))
 
 
 def first_layer_map(masks: Masks, arch: str) -> dict:

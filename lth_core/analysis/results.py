@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from lth_core import layout
 from lth_core.training.early_stop import is_censored
 from lth_core.models.architectures import layer_sizes
 from lth_core.plan import level_arms
@@ -27,7 +28,7 @@ def records(store: Store, run_id: str) -> list[dict]:
         for level in range(config.levels):
             for arm in level_arms(config, level):
                 try:
-                    out.append(store.read_json(run_id, f"t{trial}/L{level:02d}/{arm}.json"))
+                    out.append(store.read_json(run_id, layout.metrics(trial, level, arm)))
                 except (FileNotFoundError, Corrupt):
                     continue
     return out

@@ -14,6 +14,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from lth_core import layout
 from lth_core.analysis import spread, stats
 from lth_core.charts.style import DENSE_COLOR, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
 from lth_core.charts.beyond import (CENSORED_TEXT, add_line, arm_line, clear_levels, close_caption, compare, dense_line, direction, gap_text,
@@ -121,7 +122,7 @@ def stability_frame(store: Store, run_id: str) -> pd.DataFrame:
     for trial in range(config.trials):
         for level in config.stability_levels:
             try:
-                rec = store.read_json(run_id, f"t{trial}/L{level:02d}/stability.json")
+                rec = store.read_json(run_id, layout.stability(trial, level))
             except (FileNotFoundError, Corrupt):
                 continue
             rows.append({"trial": trial, "level": level, "percent_remaining": pct.get(level, float("nan")),

@@ -30,11 +30,6 @@ def density(masks: Masks) -> float:
     return sum(int(m.sum()) for m in masks.values()) / total
 
 
-def layer_percent(masks: Masks) -> dict[str, float]:
-    """% of each layer's weights that survive, in (0, 100]."""
-    return {n: 100.0 * int(m.sum()) / m.numel() for n, m in masks.items()}
-
-
 def apply_(model: nn.Module, masks: Masks) -> nn.Module:
     """Zero the pruned weights in place; state_dict keys stay unchanged."""
     params = dict(model.named_parameters())

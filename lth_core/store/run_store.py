@@ -1,15 +1,6 @@
 """Run folders: the on-disk source of truth, a resumable cache keyed by run id.
 
-<root>/<run_id>/
-  config.json                 the canonical config
-  status.json                 queued | running | done | failed | cancelled (+ reason)
-  progress.json               written by the run as tasks finish
-  live/<task>.json            iteration progress of tasks in flight
-  t<trial>/theta0.st          initial weights (theta_0), safetensors
-  t<trial>/rewind.st          theta_k when rewinding
-  t<trial>/dense.st           the trained dense network (one-shot pruning needs it)
-  t<trial>/L<level>/mask_<arm>.st   masks, bit-packed
-  t<trial>/L<level>/<arm>.json      metrics of one trained network
+<root>/<run_id>/ holds one run; the files in it are named in lth_core/layout.py.
 
 Every file is written atomically and carries a sha256 of its content (for
 tensor files: names, dtypes, shapes, bytes and metadata), checked on every
@@ -32,6 +23,7 @@ import torch
 from safetensors.numpy import load as st_load_np
 from safetensors.numpy import save as st_save_np
 
+from lth_core import layout
 from lth_core.store.atomic import atomic_write_bytes
 from lth_core.config import ExperimentConfig
 from lth_core.pruning.masks import Masks, pack, unpack
@@ -151,7 +143,7 @@ class Store:
         return self.root / validate_run_id(run_id)
 
     def has_run(self, run_id: str) -> bool:
-        return (self.run_dir(run_id) / "config.json").is_file()
+        return (self.run_dir(run_id) / layout.CONFIG).is_file()
 
     def run_ids(self) -> list[str]:
         if not self.root.is_dir():
@@ -254,7 +246,7 @@ class Store:
         """Register a run (status queued) unless it exists; returns its run id."""
         run_id = config.run_id()
         if not self.has_run(run_id) or self._config_damaged(run_id):
-            self.write_json(run_id, "config.json", config.to_dict())
+            self.write_json(run_id, layout.CONFIG, config.to_dict())
             self.set_status(run_id, "queued")
         return run_id
 
@@ -267,7 +259,7 @@ class Store:
 
     def config(self, run_id: str) -> ExperimentConfig:
         """The run's config; Corrupt if config.json is damaged or describes no valid experiment."""
-        data = self.read_json(run_id, "config.json")
+        data = self.read_json(run_id, layout.CONFIG)
         try:
             return ExperimentConfig.from_dict(data)
         except ValueError as exc:  # intact bytes, but not an experiment (ConfigError)
@@ -275,13 +267,13 @@ class Store:
 
     def set_status(self, run_id: str, state: str, reason: str = "") -> None:
         assert state in STATES
-        self.write_json(run_id, "status.json", {"state": state, "reason": reason, "pid": os.getpid(),
+        self.write_json(run_id, layout.STATUS, {"state": state, "reason": reason, "pid": os.getpid(),
                                                  "time": time.time()})
 
     def status(self, run_id: str) -> dict:
         """{'state', 'reason', ...}; 'running' whose process died reads 'interrupted'."""
         try:
-            st = self.read_json(run_id, "status.json")
+            st = self.read_json(run_id, layout.STATUS)
         except FileNotFoundError:
             return {"state": "unknown", "reason": "no status file"}
         except Corrupt as exc:
@@ -293,24 +285,24 @@ class Store:
         return st
 
     def write_progress(self, run_id: str, progress: dict) -> None:
-        self.write_json(run_id, "progress.json", progress, durable=False)
+        self.write_json(run_id, layout.PROGRESS, progress, durable=False)
 
     def write_live(self, run_id: str, task: str, info: dict) -> None:
-        self.write_json(run_id, f"live/{task}.json", info, durable=False)
+        self.write_json(run_id, layout.live(task), info, durable=False)
 
     def progress(self, run_id: str) -> dict:
         """Run progress: finished tasks plus the iterations of tasks in flight."""
         try:
-            prog = dict(self.read_json(run_id, "progress.json"))
+            prog = dict(self.read_json(run_id, layout.PROGRESS))
         except (FileNotFoundError, Corrupt):
             return {}
         done = prog.get("network_iterations_done", 0)
-        live_dir = self._path(run_id, "live")
+        live_dir = self._path(run_id, layout.LIVE)
         in_flight = 0
         if live_dir.is_dir():
             for f in live_dir.glob("*.json"):
                 try:
-                    info = self.read_json(run_id, f"live/{f.name}")
+                    info = self.read_json(run_id, f"{layout.LIVE}/{f.name}")
                 except (FileNotFoundError, Corrupt):
                     continue
                 if info.get("epoch") == prog.get("epoch"):
