@@ -39,7 +39,13 @@ class Arm:
     colour: str            # line colour (hex)
     dash: str = "solid"    # Plotly line dash
     symbol: str = "circle"  # Plotly marker symbol
+    short: str = ""        # a few words for lists of a run's arms ("re-init"); default: the title's head
     stores_mask: bool = False  # its mask is made here and kept in the store (mask_<arm>.st)
+
+    @property
+    def label(self) -> str:
+        """The title without its parenthesis: 'Random re-init'."""
+        return self.title.split(" (")[0]
 
     def depends_on(self, config, trial: int, level: int) -> tuple:
         """The networks whose stored results this one starts from: the ticket of the level before
@@ -215,17 +221,17 @@ def _tint(hex_color: str, f: float = 0.55) -> str:
 TICKET_COLOUR = "#3B82F6"
 # IMP tickets by other criteria: hues no paper arm uses, each its own dash, so they stay apart from the
 # ticket and re-init they are drawn against (docs/ACCESSIBILITY.md)
-_CRITERIA = {"magnitude_increase": ("#8C564B", "Ticket: magnitude increase (|w_f| − |w_i|)", "longdash", "pentagon"),
-             "movement": ("#17BECF", "Ticket: movement (|w_f − w_i|)", "longdashdot", "star"),
-             "large_init_large_final": ("#E377C2", "Ticket: large init, large final (both kept large)", "solid",
+_CRITERIA = {"magnitude_increase": ("#8C564B", "magnitude increase", "(|w_f| − |w_i|)", "longdash", "pentagon"),
+             "movement": ("#17BECF", "movement", "(|w_f − w_i|)", "longdashdot", "star"),
+             "large_init_large_final": ("#E377C2", "large init, large final", "(both kept large)", "solid",
                                         "hexagon"),
              # the paper's criterion, as an extra arm when the ticket itself keeps weights by another
-             "magnitude": ("#1F4E9C", "Ticket: magnitude (|w_f|)", "longdash", "star-triangle-up")}
+             "magnitude": ("#1F4E9C", "magnitude", "(|w_f|)", "longdash", "star-triangle-up")}
 # masks found at initialisation: one green hue family; each method's checks are its lighter tint,
 # dotted (shuffled layout, like random pruning) or dashed (fresh weights, like random re-init)
-_AT_INIT = {"snip": ("#0E5E3A", "SNIP", "cross", ("square-x", "square-cross", "triangle-down")),
-            "synflow": ("#24BE70", "SynFlow", "x", ("diamond-x", "diamond-cross", "triangle-left")),
-            "magnitude_init": ("#8F9A10", "Magnitude at init", "hourglass",
+_AT_INIT = {"snip": ("#0E5E3A", "SNIP", "SNIP", "cross", ("square-x", "square-cross", "triangle-down")),
+            "synflow": ("#24BE70", "SynFlow", "SynFlow", "x", ("diamond-x", "diamond-cross", "triangle-left")),
+            "magnitude_init": ("#8F9A10", "Magnitude at init", "magnitude at init", "hourglass",
                                ("circle-x", "circle-cross", "triangle-right"))}
 _CHECK_STYLE = {"shuffle": ("layers shuffled", "dot"), "reinit": ("re-initialised", "dash"),
                 "invert": ("scores inverted", "dashdot")}
@@ -233,15 +239,16 @@ _CHECK_STYLE = {"shuffle": ("layers shuffled", "dot"), "reinit": ("re-initialise
 
 def _registry() -> dict[str, Arm]:
     arms = [Ticket("ticket", "ticket", "Winning ticket (iterative pruning)", TICKET_COLOUR),
-            Reinit("reinit", "control", "Random re-init (same mask)", "#F28E2B", "dash", "square"),
+            Reinit("reinit", "control", "Random re-init (same mask)", "#F28E2B", "dash", "square", short="re-init"),
             RandomMask("random", "control", "Random pruning (same sparsity)", "#B07AA1", "dot", "diamond",
-                       stores_mask=True),
+                       short="random pruning", stores_mask=True),
             OneShot("oneshot", "control", "One-shot pruning", "#D62728", "dashdot", "triangle-up",
-                    stores_mask=True)]
-    for crit, (colour, title, dash, symbol) in _CRITERIA.items():
-        arms.append(Criterion(f"imp_{crit}", "criterion", title, colour, dash, symbol, criterion=crit))
-    for method, (colour, words, symbol, check_symbols) in _AT_INIT.items():
-        arms.append(AtInit(method, "at_init", f"{words} (mask at init)", colour, "solid", symbol,
+                    short="one-shot", stores_mask=True)]
+    for crit, (colour, words, formula, dash, symbol) in _CRITERIA.items():
+        arms.append(Criterion(f"imp_{crit}", "criterion", f"Ticket: {words} {formula}", colour, dash, symbol,
+                              short=words, criterion=crit))
+    for method, (colour, words, short, symbol, check_symbols) in _AT_INIT.items():
+        arms.append(AtInit(method, "at_init", f"{words} (mask at init)", colour, "solid", symbol, short=short,
                            stores_mask=True, method=method))
         for check, check_symbol in zip(CHECKS, check_symbols):
             phrase, dash = _CHECK_STYLE[check]

@@ -121,9 +121,9 @@ class EstimateUnavailable(RuntimeError):
 def measure_apart(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1,
                   timeout_s: float = 120) -> Cost:
     """measure() in a process of its own, for the app's server. Building a torch optimizer imports
-    torch._dynamo, and through it Triton and Inductor, which then stay in the process for good
-    (about 150 MB measured on the server); a server that only draws pages never needs them. Costs one
-    start of Python with torch (a few seconds), once per argument set: cached like measure()."""
+    torch._dynamo, and through it Triton and Inductor, which then stay in the process for good; a
+    server that only draws pages never needs them. Costs one start of Python with torch, once per
+    argument set: cached like measure()."""
     key = (arch, int(batch_size), device, int(threads))
     if key in _CACHE:
         return _CACHE[key]

@@ -9,15 +9,14 @@ import streamlit as st
 
 from lth_core.config import ExperimentConfig
 from lth_core.registry import ARCHITECTURES, DATASETS
+from lth_core.arms import ARMS, AT_INIT, CONTROLS, CRITERIA
 from lth_core.store.runs import list_runs
 from lth_core.store.run_store import Corrupt, Store, validate_run_id
 from ui import errors, state
 
 # short names of every arm a run can add to the ticket (controls, criteria, at-init masks, their checks)
-CONTROL_SHORT = {"reinit": "re-init", "random": "random pruning", "oneshot": "one-shot", "magnitude": "magnitude",
-                 "magnitude_increase": "magnitude increase", "movement": "movement",
-                 "large_init_large_final": "large init, large final", "snip": "SNIP", "synflow": "SynFlow",
-                 "magnitude_init": "magnitude at init", "shuffle": "shuffled", "invert": "inverted"}
+CONTROL_SHORT = {**{c: ARMS[c].short for c in CONTROLS + AT_INIT}, **{c: ARMS[f"imp_{c}"].short for c in CRITERIA},
+                 "shuffle": "shuffled", "invert": "inverted"}
 BEYOND_KEYS = ("criterion", "granularity", "criteria", "at_init", "at_init_checks", "stability_levels")
 
 

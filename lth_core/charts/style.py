@@ -30,7 +30,7 @@ GRID = "rgba(128,128,128,0.25)"
 # beyond the paper (docs/BEYOND.md): the criteria drawn against the magnitude ticket, the at-init masks
 CRITERIA_ARMS = tuple(f"imp_{c}" for c in CRITERIA if c != "magnitude")
 AT_INIT_ARMS = tuple(a for m in AT_INIT for a in (m, *(f"{m}_{c}" for c in CHECKS)))
-ARM_ORDER = PAPER_ARMS + CRITERIA_ARMS + ("imp_magnitude",) + AT_INIT_ARMS + ("ticket_copy",)
+ARM_ORDER = tuple(ARMS)  # the order arms are declared in (lth_core.arms)
 # the arms drawn together on one chart (lth_core.charts.beyond): each pair must stay apart for
 # every colour-vision deficiency, by colour or by both dash and marker (tests/test_accessibility.py)
 CHART_GROUPS = {"paper": PAPER_ARMS, "criteria": ("ticket", "reinit", "random", *CRITERIA_ARMS),

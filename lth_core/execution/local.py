@@ -44,7 +44,7 @@ def spawn_pool(processes: int, warm: tuple = ()) -> ProcessPoolExecutor:
 
 def warm_process(datasets: tuple, data_dir: str | None, device: str = "cpu") -> None:
     """Pay a worker's one-off costs before its first task: the datasets in use, parsed and in
-    memory, and the optimizer's first step (which imports torch._dynamo, about a second)."""
+    memory, and the optimizer's first step (which imports torch._dynamo)."""
     for name in datasets:
         try:
             get_data(name, data_dir, device)

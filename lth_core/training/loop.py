@@ -23,9 +23,8 @@ from lth_core.training.early_stop import argmin_index, smoothed_argmin_index
 from lth_core.pruning.masks import Masks
 from lth_core.seeds import derive_seed
 
-# Examples per forward pass at evaluation time. On a CPU, chunks that stay in cache are
-# faster (measured, LeNet-300-100 on 15,000 examples: 1,024 takes 127-141 ms on 1 thread and
-# 73-80 ms on 2, against 184 and 98-106 ms for 10,000); a GPU wants large chunks.
+# Examples per forward pass at evaluation time. On a CPU, chunks that stay in cache are faster
+# (docs/PERFORMANCE.md); a GPU wants large chunks.
 CPU_EVAL_CHUNK = 1024
 GPU_EVAL_EXAMPLES = 10_000  # examples x stacked networks per forward pass on a GPU
 
@@ -92,7 +91,7 @@ class History:
 
 def make_optimizer(params, cfg: TrainingConfig) -> torch.optim.Optimizer:
     """Adam or SGD with momentum, as the config says; the fused kernels where torch has them
-    (measured here: fused Adam takes 20-40% less time per LeNet step on a CPU)."""
+    (faster per step on a CPU too: docs/PERFORMANCE.md)."""
     params = list(params)
     if cfg.optimizer == "adam":
         make = lambda **kw: torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **kw)
