@@ -14,6 +14,7 @@ import tomllib
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lth_core.config import MAX_ITERATIONS, MAX_ROUNDS, MAX_TRIALS
 from lth_core.store.run_store import Store
 from ui import text
 from support.apptest import (LINK, PAGES, REPO, assert_clean, empty_store, finished,  # noqa: F401 (fixtures)
@@ -177,3 +178,31 @@ def test_address_text_in_an_error_box_is_cut_short(empty_store):
     at = open_page("pages/run.py", {"dataset": "A" * 5000})
     assert_clean(at)
     assert at.error and all(len(e.value) < 600 for e in at.error)
+
+
+# --- hostile addresses: the limits named, nothing stored ----------------------------------------
+HOSTILE_RUN_PAGE = {"seed": "-1", "rounds": "1000", "iterations": str(10**9), "trials": "100",
+                    "batch_size": "999999", "controls": "<script>alert(1)</script>", "dataset": "../../x",
+                    "arch": "\u202emlp", "lr": "nan", "rate": "1e999", "evil": "1"}
+
+
+@pytest.mark.parametrize("page, qp", [("pages/run.py", HOSTILE_RUN_PAGE),
+                                      ("app.py", {"run": "../../etc/passwd"}),
+                                      ("pages/results.py", {"run": "0123456789abcdef\n"})],
+                         ids=["run-page", "results-traversal", "results-newline"])
+def test_app_pages_with_hostile_addresses_show_errors_not_exceptions(page, qp, tmp_path, monkeypatch, data_dir):
+    """A hostile link renders the page with red boxes naming the problem, never a traceback."""
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(REPO / page), default_timeout=60)
+    for k, v in qp.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(e.value for e in at.error)
+    assert shown, "the bad address should be reported"
+    if page == "pages/run.py":
+        for limit in (str(MAX_ROUNDS), str(MAX_ITERATIONS), str(MAX_TRIALS)):
+            assert limit in shown
+        assert not list(tmp_path.glob("store/*")), "a hostile address must not create anything in the store"
+    else:
+        assert "16 lowercase hex digits" in shown

@@ -1,5 +1,5 @@
 """Predict, then reveal: the closeness sentence, anonymous guesses in the store, the ladder check,
-the class's distribution, the overlay, and `guess=required` hiding the charts until a guess."""
+the class's distribution and the overlay (the Results page's predict panel: test_predict_page.py)."""
 from __future__ import annotations
 
 import json
@@ -7,13 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from lth_core.analysis import stats
 from lth_core.charts import results as charts, predict as charts_predict
 
 from lth_core.store import guesses
-from lth_core.lottery.state import percent_ladder
-from lth_core.store.run_store import Store
-from support.apptest import assert_clean, finished, open_page, with_run  # noqa: F401 (fixtures)
 
 LADDER = [100.0, 51.2, 26.2, 13.4, 6.87]
 RUN = "0123456789abcdef"
@@ -103,37 +99,3 @@ def test_overlay_marks_the_guessed_percent():
     assert len(out.data) == len(fig.data) + 2
     marks = {t.meta["guess_arm"]: list(t.x) for t in added}
     assert marks == {"ticket": [13.4, 13.4], "reinit": [None, None]}
-
-
-def test_guess_required_hides_charts_until_a_guess(with_run):
-    """With guess=required, no chart is drawn until this session submits a guess; then they all are."""
-    root, run_id = with_run
-    at = open_page("pages/results.py", {"run": run_id, "guess": "required"})
-    assert_clean(at)
-    assert len(at.get("plotly_chart")) == 0
-    assert at.select_slider(key=f"guess_ticket_{run_id}")
-    at.button[0].click().run()  # the form's submit: "Lock in my guess"
-    assert_clean(at)
-    assert len(at.get("plotly_chart")) >= 4
-    config = Store(root).config(run_id)
-    if config.trials < stats.MIN_TRIALS:  # the reveal needs a verdict, and too few trials give none
-        assert any(f"too few trials to tell (n = {config.trials})" in s.value for s in at.info)
-    else:
-        assert any("spot on" in s.value or "you guessed" in s.value for s in at.success)
-    arms = tuple(a for a in guesses.ARMS if a in config.arms)
-    assert len(guesses.load(root, run_id, percent_ladder(config), arms)) >= 1
-
-
-def test_teacher_view_shows_the_class_guesses(with_run):
-    """guesses=show draws the stored guesses (how many, as a histogram) without asking for one."""
-    root, run_id = with_run
-    config = Store(root).config(run_id)
-    arms = tuple(a for a in guesses.ARMS if a in config.arms)
-    ladder = percent_ladder(config)
-    guesses.save(root, run_id, {a: None for a in arms}, ladder, guesses.new_token(), arms=arms)
-    n = len(guesses.load(root, run_id, ladder, arms))
-    at = open_page("pages/results.py", {"run": run_id, "guesses": "show"})
-    assert_clean(at)
-    assert f"### The class's guesses ({n})" in [m.value for m in at.markdown]
-    bars = at.get("plotly_chart")[0].proto.spec
-    assert '"type":"bar"' in bars.replace(" ", "")

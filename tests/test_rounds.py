@@ -1,4 +1,5 @@
-"""Play through the rounds: the animated figure follows the stored run frame by frame, and the page renders.
+"""Play through the rounds: the animated figure follows the stored run frame by frame
+(the page itself: test_rounds_page.py).
 
 Everything is read from the committed gallery's headline run (LeNet-300-100 on
 Fashion-MNIST, 16 levels, 5 trials); nothing is trained.
@@ -7,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lth_core.charts import rounds as charts_rounds
 
@@ -16,8 +16,6 @@ from lth_core.charts.style import ARM_COLORS
 from lth_core.lottery.state import percent_ladder
 from lth_core.store.gallery import GALLERY_ROOT, HEADLINE
 from lth_core.store.run_store import Store
-
-from support.apptest import APP, assert_clean, shutdown_manager
 
 TRIAL = 0
 
@@ -98,23 +96,3 @@ def test_show_level_starts_at_that_level(run):
 def test_click_picks_the_level(points, level):
     """A click on the ladder or the accuracy chart picks that level; one on the mask image picks none."""
     assert charts_rounds.level_from_click(points, list(range(16))) == level
-
-
-def test_page_renders_on_the_gallery_run(monkeypatch, tmp_path):
-    """The page opens on the headline gallery run (θ₀ rebuilt from the seed) and steps a round without error."""
-    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
-    monkeypatch.setenv("LTH_GALLERY", str(GALLERY_ROOT))
-    try:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.query_params.update({"run": HEADLINE})
-        at.run()
-        at.query_params.clear()
-        at.query_params.update({"run": HEADLINE})
-        at.switch_page("pages/rounds.py").run()
-        assert_clean(at)
-        assert any("What to look for" in m.value for m in at.markdown)
-        next(b for b in at.button if "Next round" in b.label).click().run()
-        assert_clean(at)
-        assert any("round 1)" in m.value for m in at.markdown)
-    finally:
-        shutdown_manager(tmp_path / "runs")
