@@ -139,12 +139,16 @@ def test_an_unwritable_store_is_explained_in_the_app(tmp_path, monkeypatch, data
 
 # --- markdown injection ---------------------------------------------------------------------------
 def test_the_link_check_bites():
-    """The check finds a live link, and passes escaped and code-span ones."""
+    """The check finds a live link, escaped URLs and addresses included (GFM autolinks them after
+    undoing escapes, as Chromium showed), and passes code spans and broken-up URLs."""
     assert live_links(f"bad value {LINK}") and live_links("see https://example.org")
-    assert not live_links(r"\[Log in\]\(https\://example\.org\)") and not live_links(f"`{LINK}`")
+    assert live_links(r"\[Log in\]\(https\://example\.org\)") and live_links(r"www\.example\.org")
+    assert live_links(r"me\@example\.org") and not live_links(f"`{LINK}`")
+    assert not live_links(text.plain(LINK)) and not live_links("\\[Log in\\]")
 
 
 HOSTILE = [LINK, f"x`{LINK}`y", f"``{LINK}", f"a\n\n{LINK}", "<https://example.org>", "www.example.org",
+           "mailto:me@example.org", "WWW.EXAMPLE.ORG", "http://x.org",
            "![](https://example.org/a.png)", ":red[alarm] **bold** <b>html</b> # heading"]
 
 

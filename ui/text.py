@@ -3,7 +3,10 @@
 Streamlit draws messages as markdown, so a value copied into one could become a
 live link, an image, emphasis or HTML: `?dataset=[Log in](https://example.org)`
 would put a working link inside the app's own error box. Every such value goes
-through plain() or code() first, which also cut it short. No Streamlit here.
+through plain() or code() first, which also cut it short. Escaping is not enough
+for bare URLs and e-mail addresses: the GFM autolink step runs on the text after
+escapes are undone, so plain() also puts an invisible zero-width space where a
+URL or address would begin to match. No Streamlit here.
 """
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ SHORT = 60  # characters of a user's value shown in a message
 # every ASCII punctuation mark: CommonMark lets each be backslash-escaped, and each may start markup
 # (links, emphasis, HTML, headings, lists, tables, autolinks, Streamlit's :colour[...] and $math$)
 _PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+ZWSP = "\u200b"
+# where GFM's autolink literals start to match: "http(s)://", "www.", "@" of an e-mail address
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.I)
 
 
 def cut(text: str, limit: int = SHORT) -> str:
@@ -27,7 +33,7 @@ def _printable(text: str) -> str:
 
 def plain(text, limit: int = 300) -> str:
     """`text` shown as typed: cut to `limit` characters, then every punctuation mark escaped."""
-    return _PUNCT.sub(r"\\\1", _printable(cut(str(text), limit)))
+    return _PUNCT.sub(r"\\\1", _AUTOLINK.sub(ZWSP, _printable(cut(str(text), limit))))
 
 
 def quoted(value, limit: int = SHORT) -> str:

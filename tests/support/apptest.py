@@ -35,8 +35,7 @@ def finished(tmp_path_factory, mnist1d):
 def shutdown_manager(root: Path) -> None:
     """Stop the job manager the app created for `root` (and any worker it started)."""
     if state.store_root() == Path(root).resolve():
-        state._manager(str(Path(root).resolve())).shutdown()
-        state._manager.clear()
+        state.manager().shutdown()  # a shut-down manager is replaced on next use
 
 
 @pytest.fixture
@@ -84,8 +83,11 @@ def texts(at: AppTest) -> str:
 
 
 def live_links(md: str) -> list[str]:
-    """Links a Streamlit markdown string would render live: inline links, autolinks, bare URLs.
-    Code spans and backslash-escaped punctuation show literally, so they are removed first."""
+    """Links a Streamlit markdown string would render live. Code spans show literally. Inline links
+    and <autolinks> need their punctuation unescaped; GFM's bare-URL, www. and e-mail autolinks are
+    found in the text after escapes are undone (a browser shows `https\\://x.org` as a live link)."""
     md = re.sub(r"(`+)(.+?)\1", "", md, flags=re.S)
-    md = re.sub(r"\\[!-/:-@\[-`{-~]", "", md)
-    return re.findall(r"\[[^\]]*\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^>]*>|https?://\S+|www\.\S+", md)
+    markup = re.findall(r"\[[^\]]*\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^>]*>",
+                        re.sub(r"\\[!-/:-@\[-`{-~]", "", md))
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md)
+    return markup + re.findall(r"https?://\S+|www\.\S+|[-.+\w]+@[-\w]+(?:\.[-\w]+)+", text, flags=re.I)
