@@ -1,8 +1,9 @@
-"""Estimated peak memory of a run, and the server's memory and disk limits.
+"""Estimated peak memory of a run, for the server's memory limit.
 
-A config whose estimate is over $LTH_MAX_MEMORY_GB (default 4) is invalid (ExperimentConfig checks
-it), so the command line, a URL and the app all refuse it with the same message. The estimate is
-deliberately simple (docs/RELIABILITY.md, "Resources an anonymous user can exhaust"):
+The job manager refuses a run whose estimate is over the limit ($LTH_MAX_MEMORY_GB, default 4:
+lth_core.service.settings) when it is submitted, and the command line does the same, with the same
+message; a stored run is never judged by it. The estimate is deliberately simple
+(docs/RELIABILITY.md, "Resources an anonymous user can exhaust"):
 
     training     activations(one example) x batch_size x 4 bytes x TRAIN_FACTOR
                  (each layer's output is kept for the backward pass, plus its gradient)
@@ -14,33 +15,22 @@ deliberately simple (docs/RELIABILITY.md, "Resources an anonymous user can exhau
 activations(one example) sums the output sizes of every leaf module for one example, measured once
 per architecture with forward hooks (on the meta device: no real memory) and cached. Datasets, the
 Python and torch runtime and stacked GPU networks are not counted: the estimate is for what a config
-can make arbitrarily large. Workers also run under a hard limit ($LTH_WORKER_MEMORY_GB, lth_core.service.jobs).
+can make arbitrarily large. Workers also run under a hard limit ($LTH_WORKER_MEMORY_GB,
+lth_core.service.protocol.limit_memory).
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
+
+import torch
+
+from lth_core.models.architectures import _BUILDERS
 
 BYTES = 4            # float32
 TRAIN_FACTOR = 2     # activation + its gradient, per layer, for each example of a batch
 PARAM_FACTOR = 8     # weights, gradients, two Adam moments, mask, initial, rewind, best copy
 EVAL_CHUNK = 1024    # examples per evaluation pass (lth_core.training.loop.CPU_EVAL_CHUNK)
-DEFAULT_MAX_MEMORY_GB = 4.0
 GB = 1e9
-
-
-def _env_float(name: str, default: float) -> float:
-    """A positive number from the environment, else the default."""
-    try:
-        value = float(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 and value == value and value != float("inf") else default
-
-
-def max_memory_gb() -> float:
-    """A run's estimated peak may not exceed this ($LTH_MAX_MEMORY_GB, default 4)."""
-    return _env_float("LTH_MAX_MEMORY_GB", DEFAULT_MAX_MEMORY_GB)
 
 
 @lru_cache(maxsize=None)
@@ -51,9 +41,6 @@ def arch_profile(arch: str, input_shape: tuple) -> tuple[int, int, int]:
     The model is built on the meta device and then given uninitialised CPU storage: a forward pass on
     meta tensors would import torch._dynamo and triton into the server (about 150 MB that stays),
     while a real one costs milliseconds and its tensors are freed afterwards."""
-    import torch
-
-    from lth_core.models.architectures import _BUILDERS
     with torch.device("meta"):
         model = _BUILDERS[arch](0.0).to_empty(device="cpu")
     sizes: list[int] = []
@@ -80,32 +67,10 @@ def peak_bytes(arch: str, input_shape: tuple, batch_size: int) -> int:
     return train + evaluate + params * BYTES * PARAM_FACTOR
 
 
-def memory_problem(arch: str, input_shape: tuple, batch_size: int) -> str | None:
-    """Why a run is too large for this server's memory limit, or None if it fits."""
-    need, limit = peak_bytes(arch, input_shape, batch_size), max_memory_gb()
-    if need <= limit * GB:
+def memory_problem(arch: str, input_shape: tuple, batch_size: int, limit_gb: float) -> str | None:
+    """Why a run is too large for a memory limit of `limit_gb` GB, or None if it fits."""
+    need = peak_bytes(arch, input_shape, batch_size)
+    if need <= limit_gb * GB:
         return None
-    return (f"the run would need about {need / GB:.1f} GB at its peak; the limit is {limit:g} GB "
+    return (f"the run would need about {need / GB:.1f} GB at its peak; the limit is {limit_gb:g} GB "
             f"($LTH_MAX_MEMORY_GB). Use a smaller batch size")
-
-
-def worker_memory_bytes() -> int | None:
-    """The hard limit on a worker's data memory ($LTH_WORKER_MEMORY_GB, default 8; 0: none)."""
-    raw = os.environ.get("LTH_WORKER_MEMORY_GB", "")
-    try:
-        gb = float(raw) if raw.strip() else 8.0
-    except ValueError:
-        gb = 8.0
-    if gb != gb or gb == float("inf") or gb < 0:
-        gb = 8.0
-    return int(gb * GB) if gb > 0 else None
-
-
-def min_free_disk_gb() -> float:
-    """New runs are refused while the store's disk has less free space ($LTH_MIN_FREE_DISK_GB, default 1)."""
-    raw = os.environ.get("LTH_MIN_FREE_DISK_GB", "")
-    try:
-        gb = float(raw) if raw.strip() else 1.0
-    except ValueError:
-        return 1.0
-    return gb if gb >= 0 and gb == gb and gb != float("inf") else 1.0

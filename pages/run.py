@@ -6,7 +6,7 @@ import streamlit as st
 
 from lth_core.charts import results as charts
 from lth_core.config import ConfigError
-from lth_core.service.jobs import LimitReached
+from lth_core.service.admission import LimitReached
 from lth_core.models.architectures import layer_sizes
 from lth_core.presets import PRESETS
 from ui import data, errors, estimates, forms, params, presenter, progress, state

@@ -55,17 +55,20 @@ def components() -> dict:
 
 
 def through_manager(warm: int) -> dict:
+    from dataclasses import replace
+
     from lth_core.service.jobs import JobManager
+    from lth_core.service.settings import Settings
     from lth_core.presets import get_preset
     from lth_core.store.run_store import Store
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "runs"
         root.mkdir()
-        jm = JobManager(Store(root), warm_workers=warm)
+        jm = JobManager(Store(root), replace(Settings.from_env(), warm_workers=warm))  # the app's, warm or not
         try:
             if warm:  # as in the app, the warm worker has had time to warm before the click
                 deadline = time.time() + 60
-                while not jm.standbys and time.time() < deadline:
+                while not jm.pool.standbys and time.time() < deadline:
                     time.sleep(0.1)
                 time.sleep(15)
             t = time.perf_counter()
@@ -76,7 +79,7 @@ def through_manager(warm: int) -> dict:
                     first = time.perf_counter() - t
                 assert time.perf_counter() - t < 300, "the quick demo did not finish in 5 minutes"
                 time.sleep(0.02)
-            return {"first_point_s": first, "done_s": time.perf_counter() - t, "handed_over": jm.handed_over}
+            return {"first_point_s": first, "done_s": time.perf_counter() - t, "handed_over": jm.pool.handed_over}
         finally:
             jm.shutdown()
 

@@ -13,6 +13,7 @@ import pytest
 from support.configs import tiny_config
 from lth_core.analysis import analyses
 from lth_core.service import analysis_jobs
+from lth_core.service.settings import Settings
 from lth_core.charts import noise as charts_noise
 from lth_core.cli import main as cli
 from lth_core.store.gallery import HEADLINE, gallery_store
@@ -21,6 +22,7 @@ from support.runs import make_run
 
 CONFIG = tiny_config(controls=("reinit",), trials=2)   # levels 0-2; ticket and re-init at 1-2
 SCALES, DRAWS = [0.0, 0.5, 2.0], 2
+CAP = Settings().worker_memory_bytes  # the job manager's default cap on a worker's memory
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +177,7 @@ def test_the_background_job_runs_in_another_process_and_finishes(fresh, data_dir
     store, rid = fresh
     p = params(store, rid)
     assert analysis_jobs.noise_job_state(store, rid, p)["state"] == "none"
-    started = analysis_jobs.start_noise(store, rid, [0, 2], SCALES, DRAWS, data_dir=data_dir)
+    started = analysis_jobs.start_noise(store, rid, [0, 2], SCALES, DRAWS, data_dir=data_dir, memory_bytes=CAP)
     assert started["state"] in ("queued", "running")
     assert wait_for(store, rid, p)["state"] == "done"
     status = store.read_json(rid, analysis_jobs._paths(store, rid, p)["status"])
@@ -185,9 +187,9 @@ def test_the_background_job_runs_in_another_process_and_finishes(fresh, data_dir
 def test_a_second_start_does_not_start_a_second_process(fresh, data_dir):
     """At most one process per run and parameters: asking again while it is queued or running joins it."""
     store, rid = fresh
-    analysis_jobs.start_noise(store, rid, [0, 2], SCALES, DRAWS, data_dir=data_dir)
+    analysis_jobs.start_noise(store, rid, [0, 2], SCALES, DRAWS, data_dir=data_dir, memory_bytes=CAP)
     before = list(analysis_jobs._children)
-    again = analysis_jobs.start_noise(store, rid, [0, 2], SCALES, DRAWS, data_dir=data_dir)
+    again = analysis_jobs.start_noise(store, rid, [0, 2], SCALES, DRAWS, data_dir=data_dir, memory_bytes=CAP)
     assert again["state"] in ("queued", "running", "done") and analysis_jobs._children == before
     wait_for(store, rid, params(store, rid))
 
@@ -196,7 +198,7 @@ def test_a_failing_job_reports_failed_with_its_message(fresh, data_dir):
     """A damaged weights file fails the background job; the page reads failed and why."""
     store, rid = fresh
     (store.run_dir(rid) / "t1" / "L02" / "final_reinit.st").write_bytes(b"garbage")
-    analysis_jobs.start_noise(store, rid, [0, 2], SCALES, DRAWS, data_dir=data_dir)
+    analysis_jobs.start_noise(store, rid, [0, 2], SCALES, DRAWS, data_dir=data_dir, memory_bytes=CAP)
     st = wait_for(store, rid, params(store, rid))
     assert st["state"] == "failed" and "final_reinit.st" in st["message"]
 

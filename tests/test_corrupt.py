@@ -21,6 +21,7 @@ from lth_core.cli import main as cli
 from lth_core.execution import driver
 from lth_core.analysis import results
 from lth_core.service.jobs import JobManager
+from lth_core.service.settings import Settings
 from lth_core.store.runs import run_row
 from lth_core.store.run_store import Corrupt, Store
 
@@ -123,7 +124,7 @@ def test_asking_again_rebuilds_a_damaged_run_through_the_job_manager(copy, data_
     damage(copy, "config.json", garble)
     damage(copy, "t0/theta0.st", truncate)
     before = {p: p.stat().st_mtime_ns for p in copy.run_dir(RID).rglob("*.json") if p.parent.name.startswith("L")}
-    jm = JobManager(copy, workers=1, recover=False)
+    jm = JobManager(copy, Settings(workers=1, warm_workers=0), recover=False)
     try:
         assert jm.submit(CONFIG, owner="student") == RID
         assert jm.state(RID) in ("queued", "running")

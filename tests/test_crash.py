@@ -28,10 +28,12 @@ from lth_core.store.complete import is_complete
 from lth_core.analysis import results
 from lth_core.plan import planned_tasks
 from lth_core.service.jobs import JobManager
+from lth_core.service.settings import Settings
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 
 REPO = Path(__file__).resolve().parents[1]
+ONE_WORKER = Settings(workers=1, warm_workers=0)  # tasks in turn, no warm workers
 # 7 tasks: the dense network, then ticket + reinit + random at levels 1 and 2
 CONFIG = get_preset("quick").replace(iterations=60, eval_every=10, rounds=2, controls=("reinit", "random"))
 RID = CONFIG.run_id()
@@ -76,7 +78,7 @@ def reference(tmp_path_factory, mnist1d):
 def test_worker_killed_mid_round_resumes_from_last_finished_task(tmp_path, reference, executed):
     """SIGKILL in the middle of level 1 loses only the task in flight; the results are unchanged."""
     store = Store(tmp_path / "store")
-    jm = JobManager(store, workers=1, recover=False, processes_per_job=1)  # tasks in turn, as the reference
+    jm = JobManager(store, ONE_WORKER, recover=False, processes_per_job=1)  # tasks in turn, as the reference
     try:
         jm.submit(CONFIG, owner="a")
         proc = wait_for(lambda: jm.jobs.get(RID) and jm.jobs[RID].proc, 30, "the worker to start")
@@ -138,7 +140,7 @@ def test_job_manager_restart_loses_no_finished_task_and_continues_runs(tmp_path,
     """A server restart: the running run is requeued and resumes, the queued one still runs."""
     store = Store(tmp_path / "store")
     running, queued = CONFIG.replace(iterations=30), CONFIG.replace(seed=1, iterations=20)
-    jm = JobManager(store, workers=1, recover=False, processes_per_job=1)
+    jm = JobManager(store, ONE_WORKER, recover=False, processes_per_job=1)
     try:
         jm.submit(running, owner="a")
         jm.submit(queued, owner="b")
@@ -151,7 +153,7 @@ def test_job_manager_restart_loses_no_finished_task_and_continues_runs(tmp_path,
     assert store.status(queued.run_id())["state"] == "queued"
     assert store.damaged_files(running.run_id()) == []
 
-    jm = JobManager(store, workers=2, recover=True, processes_per_job=1)  # the server comes back
+    jm = JobManager(store, Settings(workers=2, warm_workers=0), recover=True, processes_per_job=1)  # the server comes back
     try:
         assert {running.run_id(), queued.run_id()} <= set(jm.jobs)
         wait_for(lambda: not jm.jobs, 240, "the recovered runs to finish", poll_s=0.1)
@@ -168,8 +170,9 @@ SERVER = """
 import json, sys, time
 from lth_core.config import ExperimentConfig
 from lth_core.service.jobs import JobManager
+from lth_core.service.settings import Settings
 from lth_core.store.run_store import Store
-jm = JobManager(Store(sys.argv[1]), workers=1, recover=False, processes_per_job=1)
+jm = JobManager(Store(sys.argv[1]), Settings(workers=1, warm_workers=0), recover=False, processes_per_job=1)
 for owner, d in enumerate(json.loads(sys.argv[2])):
     jm.submit(ExperimentConfig.from_dict(d), owner=str(owner))
 print("submitted", flush=True)
@@ -193,7 +196,7 @@ def test_server_killed_hard_leaves_its_worker_to_finish_and_the_queue_to_the_nex
         server.kill()  # the server process only, not its worker's process group
         server.wait(timeout=10)
     assert store.status(running.run_id())["state"] == "running"  # its worker still holds the lock
-    jm = JobManager(store, workers=1, recover=True, processes_per_job=1)  # the next server
+    jm = JobManager(store, ONE_WORKER, recover=True, processes_per_job=1)  # the next server
     try:
         assert set(jm.jobs) == {running.run_id(), queued.run_id()}
         assert jm.jobs[running.run_id()].proc is None and jm.jobs[running.run_id()].pid  # adopted, not restarted
@@ -201,7 +204,7 @@ def test_server_killed_hard_leaves_its_worker_to_finish_and_the_queue_to_the_nex
         wait_for(lambda: store.status(running.run_id())["state"] == "done", 120, "the orphan to finish")
     finally:
         jm.shutdown()
-    assert jm.started_count == 1
+    assert jm.pool.started_count == 1
     for cfg in (running, queued):
         assert is_complete(cfg, store) and store.damaged_files(cfg.run_id()) == []
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lth_core.service.jobs import LimitReached
+from lth_core.service.admission import LimitReached
 from support.processes import wait_for
 from lth_core.presets import get_preset
 
@@ -35,7 +35,7 @@ def group_alive(pgid: int) -> bool:
 
 def test_same_config_from_many_owners_trains_once_and_workers_stay_bounded(manager):
     """Three configs asked by three sessions each: three worker starts, never more than 2 at once."""
-    jm = manager(workers=2, max_per_owner=3)
+    jm = manager(workers=2, max_jobs_per_session=3)
     configs = [TINY.replace(seed=s) for s in range(3)]
     sampler = Sampler(jm.store.root, every_s=0.1)
     sampler.start()
@@ -47,17 +47,17 @@ def test_same_config_from_many_owners_trains_once_and_workers_stay_bounded(manag
         wait_for(lambda: not jm.jobs, 150, "the three runs to finish", poll_s=0.1)
     finally:
         sampler.stop()
-    assert jm.started_count == 3
+    assert jm.pool.started_count == 3
     assert sorted(sampler.workers_seen.values()) == sorted(c.run_id() for c in configs)
     assert sampler.peak_workers <= 2 and jm.peak_running <= 2
     assert all(jm.store.status(c.run_id())["state"] == "done" for c in configs)
     jm.submit(configs[0], owner="dee")  # asked again later: served from the store
-    assert jm.state(configs[0].run_id()) is None and jm.started_count == 3
+    assert jm.state(configs[0].run_id()) is None and jm.pool.started_count == 3
 
 
 def test_per_owner_limit_names_the_limit(manager):
     """One session cannot fill the queue: its third run is refused with the per-session limit."""
-    jm = manager(workers=1, max_per_owner=2, max_jobs=10)
+    jm = manager(workers=1, max_jobs_per_session=2, max_jobs=10)
     jm.submit(LONG.replace(seed=0), owner="me")
     jm.submit(LONG.replace(seed=1), owner="me")
     jm.submit(LONG.replace(seed=1), owner="me")  # the same run again is no new job
@@ -69,7 +69,7 @@ def test_per_owner_limit_names_the_limit(manager):
 
 def test_overall_limit_names_the_limit(manager):
     """The server's queue is bounded: the run beyond LTH_MAX_JOBS is refused, saying the limit."""
-    jm = manager(workers=1, max_per_owner=5, max_jobs=3)
+    jm = manager(workers=1, max_jobs_per_session=5, max_jobs=3)
     for i, owner in enumerate(("a", "b", "c")):
         jm.submit(LONG.replace(seed=i), owner=owner)
     with pytest.raises(LimitReached, match=r"the limit is 3\b"):
@@ -77,18 +77,24 @@ def test_overall_limit_names_the_limit(manager):
     assert jm.submit(LONG.replace(seed=0), owner="d") == LONG.replace(seed=0).run_id()  # joining is free
 
 
-def test_limits_come_from_the_environment(manager, monkeypatch):
-    """An operator sets the bounds with LTH_WORKERS, LTH_MAX_JOBS, LTH_MAX_JOBS_PER_SESSION, LTH_JOB_TIMEOUT_S."""
+def test_limits_come_from_the_environment(tmp_path, monkeypatch, mnist1d):
+    """An operator sets the bounds with LTH_WORKERS, LTH_MAX_JOBS, LTH_MAX_JOBS_PER_SESSION, LTH_JOB_TIMEOUT_S:
+    the app's job manager runs with them."""
+    from ui import state
     for name, value in (("LTH_WORKERS", "3"), ("LTH_MAX_JOBS", "7"), ("LTH_MAX_JOBS_PER_SESSION", "4"),
-                        ("LTH_JOB_TIMEOUT_S", "99")):
+                        ("LTH_JOB_TIMEOUT_S", "99"), ("LTH_STORE", str(tmp_path / "store"))):
         monkeypatch.setenv(name, value)
-    jm = manager()
-    assert (jm.workers, jm.max_jobs, jm.max_per_owner, jm.timeout_s) == (3, 7, 4, 99)
+    jm = state.manager()
+    try:
+        s = jm.settings
+        assert (s.workers, s.max_jobs, s.max_jobs_per_session, s.job_timeout_s) == (3, 7, 4, 99)
+    finally:
+        jm.shutdown(kill=True)
 
 
 def test_stuck_job_is_killed_at_the_time_limit_and_marked_failed(manager):
     """A hung worker (SIGSTOP) is killed when its time is up; the run says why; the slot frees."""
-    jm = manager(workers=1, timeout_s=3)
+    jm = manager(workers=1, job_timeout_s=3)
     rid = jm.submit(LONG, owner="me")
     proc = wait_for(lambda: jm.jobs.get(rid) and jm.jobs[rid].proc, 10, "the worker to start")
     os.killpg(proc.pid, signal.SIGSTOP)  # stuck: it will never finish on its own
@@ -118,7 +124,7 @@ def test_cancel_frees_the_worker_at_once_and_the_next_job_starts(manager):
 
 def test_cancel_by_one_owner_keeps_a_shared_run_for_the_others(manager):
     """Six students share one run: one student's Cancel only detaches them; the last one stops it."""
-    jm = manager(workers=1, max_per_owner=1)
+    jm = manager(workers=1, max_jobs_per_session=1)
     rid = jm.submit(LONG, owner="a")
     jm.submit(LONG, owner="b")
     proc = wait_for(lambda: jm.jobs.get(rid) and jm.jobs[rid].proc, 10, "the worker to start")
@@ -152,14 +158,11 @@ def _delete_folder(jm, run_id, monkeypatch):
 @pytest.mark.parametrize("break_start", [_refuse_fork, _delete_folder], ids=["fork-refused", "folder-deleted"])
 def test_a_job_that_cannot_start_fails_with_its_reason_and_the_queue_goes_on(manager, monkeypatch, break_start):
     """A broken first job must not raise on every tick and wedge the queue: it fails, the next one starts."""
-    import lth_core.service.jobs as jobs
-    monkeypatch.setattr(jobs, "POLL_S", 3600)  # no ticks of its own: the test drives them
-    monkeypatch.setattr(jobs, "WAKE_ON_SUBMIT", False)
-    jm = manager(workers=1)
+    jm = manager(workers=1, background=False)  # no ticks of its own: the test drives them
     broken, fine = jm.submit(LONG.replace(seed=0), owner="a"), jm.submit(LONG.replace(seed=1), owner="b")
     break_start(jm, broken, monkeypatch)
-    jm._tick()
-    assert jm.state(broken) is None and jm.state(fine) == "running" and jm.started_count == 1
+    jm.tick()
+    assert jm.state(broken) is None and jm.state(fine) == "running" and jm.pool.started_count == 1
     assert "could not start" in jm.messages[broken]
     if break_start is _delete_folder:
         assert not jm.store.run_dir(broken).exists()  # its status is not written into a new, empty folder

@@ -96,5 +96,5 @@ def test_worker_starts_come_from_the_workers_own_records(manager):
     while jm.jobs and time.monotonic() < end:
         time.sleep(0.1)
     records = procwatch.start_records(jm.store.root)
-    assert [r["run"] for r in records] == [rid] and jm.started_count == 1
+    assert [r["run"] for r in records] == [rid] and jm.pool.started_count == 1
     assert records[0]["pid"] == jm.store.status(rid)["pid"]  # the worker that wrote done

@@ -1,20 +1,23 @@
-"""Resources an anonymous user can exhaust (issue 11, item 5): memory, workers, disk.
+"""Resources an anonymous user can exhaust: memory, workers, disk.
 
-A config too large for the server's memory bound is invalid, with the estimate and the limit in
-the message; workers run under a hard data-memory limit; a free worker goes to the owner with the
+A run too large for the server's memory bound is refused when submitted, with the estimate and the
+limit in the message (a stored run is never judged by it); workers run under a hard data-memory limit; a free worker goes to the owner with the
 fewest running jobs (round-robin by owner); runs are bounded per client address as well as per
 session; new runs are refused while the store's disk is below its floor.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from lth_core.config import ConfigError, ExperimentConfig
-from lth_core.service.jobs import LimitReached
+from lth_core.config import ExperimentConfig
+from lth_core.execution import driver
 from lth_core.presets import PRESETS, get_preset
+from lth_core.service.admission import LimitReached, check_memory
+from lth_core.service.settings import Settings
 
 LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds=1)  # outlives every test
 
@@ -28,27 +31,40 @@ def wait_for(predicate, timeout_s: float, what: str):
 
 
 # --- memory -------------------------------------------------------------------------------------
-def test_a_config_over_the_memory_limit_is_refused_with_the_estimate_and_the_limit(monkeypatch):
-    monkeypatch.delenv("LTH_MAX_MEMORY_GB", raising=False)
-    with pytest.raises(ConfigError) as err:
-        ExperimentConfig(dataset="cifar10", arch="conv2", training=dict(batch_size=45_000))
-    assert err.value.field == "batch_size"
+BIG = ExperimentConfig(dataset="cifar10", arch="conv2", training=dict(batch_size=45_000))  # a valid config
+
+
+def test_a_run_over_the_memory_limit_is_refused_with_the_estimate_and_the_limit(manager):
+    jm = manager(background=False)
+    with pytest.raises(LimitReached) as err:
+        jm.submit(BIG, owner="a")
     text = str(err.value)
-    assert "GB at its peak" in text and "the limit is 4 GB" in text and "$LTH_MAX_MEMORY_GB" in text
+    assert text.startswith("batch_size: ") and "GB at its peak" in text and "the limit is 4 GB" in text \
+        and "$LTH_MAX_MEMORY_GB" in text
+    assert not jm.store.has_run(BIG.run_id()) and not jm.jobs
 
 
-def test_the_memory_limit_follows_its_environment_variable(monkeypatch):
-    monkeypatch.setenv("LTH_MAX_MEMORY_GB", "1000")
-    ExperimentConfig(dataset="cifar10", arch="conv2", training=dict(batch_size=45_000))  # accepted
-    monkeypatch.setenv("LTH_MAX_MEMORY_GB", "0.5")
-    with pytest.raises(ConfigError, match=r"the limit is 0.5 GB"):
-        ExperimentConfig(dataset="cifar10", arch="vgg19", training=dict(batch_size=64))
+def test_the_memory_limit_follows_its_environment_variable(manager):
+    generous = manager(background=False, max_memory_gb=Settings.from_env({"LTH_MAX_MEMORY_GB": "1000"}).max_memory_gb)
+    assert generous.submit(BIG) == BIG.run_id()  # accepted
+    generous.shutdown()  # the next manager takes the store over
+    tight = manager(background=False, max_memory_gb=Settings.from_env({"LTH_MAX_MEMORY_GB": "0.5"}).max_memory_gb)
+    with pytest.raises(LimitReached, match=r"the limit is 0.5 GB"):
+        tight.submit(ExperimentConfig(dataset="cifar10", arch="vgg19", training=dict(batch_size=64)))
 
 
-def test_every_preset_fits_the_default_memory_limit(monkeypatch):
-    monkeypatch.delenv("LTH_MAX_MEMORY_GB", raising=False)
+def test_a_stored_run_is_served_whatever_the_memory_limit(manager):
+    """The limit guards new work only: a run computed elsewhere (a bigger machine) opens and is served here."""
+    jm = manager(background=False, max_memory_gb=1e-6)
+    tiny = get_preset("quick").replace(iterations=20, eval_every=10, rounds=1)
+    driver.run(tiny, jm.store, processes=1)
+    assert jm.submit(tiny, owner="a") == tiny.run_id() and jm.state(tiny.run_id()) is None
+    assert jm.store.status(tiny.run_id())["state"] == "done"
+
+
+def test_every_preset_fits_the_default_memory_limit():
     for name, (_, config) in PRESETS.items():
-        ExperimentConfig.from_dict(config.to_dict())  # validated again under the default limit
+        check_memory(config, Settings().max_memory_gb)  # raises LimitReached naming the preset's batch size
 
 
 def _compiler_modules_after(probe: str) -> list[str]:
@@ -93,9 +109,8 @@ def test_the_learn_pages_toy_network_imports_neither_dynamo_nor_triton():
         "assert toy['dense_acc'] > 0.5, toy['dense_acc']\n") == []
 
 
-def test_a_worker_runs_under_a_hard_data_memory_limit(manager, monkeypatch):
-    monkeypatch.setenv("LTH_WORKER_MEMORY_GB", "3")
-    jm = manager(workers=1)
+def test_a_worker_runs_under_a_hard_data_memory_limit(manager):
+    jm = manager(workers=1, worker_memory_gb=3)
     run_id = jm.submit(LONG, owner="a")
     job = wait_for(lambda: jm.jobs[run_id].proc, 10, "the worker to start")
     limits = Path(f"/proc/{job.pid}/limits").read_text()
@@ -105,7 +120,7 @@ def test_a_worker_runs_under_a_hard_data_memory_limit(manager, monkeypatch):
 
 # --- fair share ---------------------------------------------------------------------------------
 def test_a_free_worker_goes_to_the_owner_with_the_fewest_running_jobs(manager):
-    jm = manager(workers=2, max_per_owner=10)
+    jm = manager(workers=2, max_jobs_per_session=10)
     first, second = (jm.submit(LONG.replace(seed=s), owner="many-tabs") for s in (10, 11))
     wait_for(lambda: jm.running_count() == 2, 10, "the first two runs to start")
     more = [jm.submit(LONG.replace(seed=s), owner="many-tabs") for s in (1, 2, 3)]
@@ -118,7 +133,7 @@ def test_a_free_worker_goes_to_the_owner_with_the_fewest_running_jobs(manager):
 
 
 def test_runs_are_bounded_per_client_address_as_well_as_per_session(manager):
-    jm = manager(workers=1, max_per_owner=2, max_per_address=3)
+    jm = manager(workers=1, max_jobs_per_session=2, max_jobs_per_address=3)
     for tab in ("tab1", "tab2", "tab3"):
         jm.note_address(tab, "203.0.113.7")
     jm.submit(LONG, owner="tab1")
@@ -136,12 +151,11 @@ def test_the_app_falls_back_to_the_session_limit_without_a_client_address():
 
 
 # --- disk ---------------------------------------------------------------------------------------
-def test_no_run_is_queued_while_the_store_disk_is_below_its_floor(manager, monkeypatch):
-    jm = manager(workers=1)
-    monkeypatch.setenv("LTH_MIN_FREE_DISK_GB", "1000000")
+def test_no_run_is_queued_while_the_store_disk_is_below_its_floor(manager):
+    jm = manager(workers=1, min_free_disk_gb=1e6)
     with pytest.raises(LimitReached, match=r"GB free in the run store, and new runs need at least 1e\+06 GB "
                                           r"\(\$LTH_MIN_FREE_DISK_GB\)"):
         jm.submit(LONG, owner="a")
     assert not jm.store.has_run(LONG.run_id()) and not jm.jobs
-    monkeypatch.setenv("LTH_MIN_FREE_DISK_GB", "0")
+    jm.settings = replace(jm.settings, min_free_disk_gb=0)
     assert jm.submit(LONG, owner="a") == LONG.run_id()

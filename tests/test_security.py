@@ -138,8 +138,10 @@ def test_store_root_comes_only_from_env_or_flags():
                 stores.append(f"{path.relative_to(REPO)}: {ast.unparse(node)}")
     allowed = re.compile(r"Store\(root[,)]")
     assert stores and all(allowed.search(s) for s in stores), stores
-    state = (REPO / "ui" / "state.py").read_text()
-    assert "default_store_root()" in state and "LTH_GALLERY" in state
+    state = (REPO / "ui" / "state.py").read_text()  # the store and gallery come from the Settings of the environment
+    assert "Settings.from_env()" in state and "settings().store" in state and "settings().gallery" in state
+    settings = (REPO / "lth_core" / "service" / "settings.py").read_text()
+    assert '("LTH_STORE", "store")' in settings and '("LTH_GALLERY", "gallery")' in settings
 
 
 # --- XSRF ------------------------------------------------------------------------------------

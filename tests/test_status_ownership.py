@@ -1,8 +1,8 @@
 """Who may write a run's status, and how many job managers a store has (issue 11).
 
 Rules: one job manager per process and per store; only the holder of a run's lock writes running,
-done or failed; "done" is never overwritten. Each test drives the manager's ticks itself (POLL_S is
-made huge), so the order of events is fixed, not left to timing.
+done or failed; "done" is never overwritten. Each test drives the manager's ticks itself (a manager
+without its own thread), so the order of events is fixed, not left to timing.
 """
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
 import lth_core.service.jobs as jobs
 from lth_core.lottery import state as experiment
-from lth_core.service.jobs import Job, JobManager
+from lth_core.service.admission import Job
+from lth_core.service.jobs import JobManager
+from lth_core.service.settings import Settings
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 
@@ -25,9 +28,7 @@ LONG = get_preset("quick").replace(iterations=100_000, eval_every=10_000, rounds
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setattr(jobs, "POLL_S", 3600)  # no ticks of its own: the test drives them
-    monkeypatch.setattr(jobs, "WAKE_ON_SUBMIT", False)
+def store(tmp_path):
     return Store(tmp_path / "store")
 
 
@@ -39,10 +40,11 @@ def managers():
         jm.shutdown(kill=True)
 
 
-def _manager(made, store, **kw):
-    kw.setdefault("processes_per_job", 1)
-    kw.setdefault("workers", 1)
-    jm = JobManager(Store(store.root), **kw)
+def _manager(made, store, recover: bool, **settings):
+    """A manager without its own thread (the test drives tick()); keywords are Settings fields."""
+    settings.setdefault("workers", 1)
+    settings.setdefault("warm_workers", 0)
+    jm = JobManager(Store(store.root), Settings(**settings), recover=recover, processes_per_job=1, background=False)
     made.append(jm)
     return jm
 
@@ -69,8 +71,9 @@ def test_clearing_streamlit_caches_does_not_make_a_second_manager(tmp_path, monk
         assert state.manager() is first
     finally:
         first.shutdown(kill=True)
-    assert jobs.manager_for(tmp_path / "store") is not first  # a shut-down manager is not handed out again
-    jobs.manager_for(tmp_path / "store").shutdown(kill=True)
+    again = jobs.manager_for(tmp_path / "store", Settings(warm_workers=0))
+    assert again is not first  # a shut-down manager is not handed out again
+    again.shutdown(kill=True)
 
 
 def test_a_second_manager_on_the_same_store_neither_recovers_nor_starts_workers(store, managers):
@@ -81,10 +84,10 @@ def test_a_second_manager_on_the_same_store_neither_recovers_nor_starts_workers(
     second = _manager(managers, store, recover=True)
     assert not second.holds_store and second.jobs == {}
     assert second.submit(TINY, owner="x") == rid  # joins: the run is the holder's
-    second._tick()
-    assert second.started_count == 0 and second.jobs == {}
+    second.tick()
+    assert second.pool.started_count == 0 and second.jobs == {}
     first.shutdown(kill=True)
-    second._claim_store()  # the holder is gone: the next manager takes the store over
+    second.claim_store()  # the holder is gone: the next manager takes the store over
     assert second.holds_store and rid in second.jobs
 
 
@@ -94,10 +97,10 @@ def test_a_worker_that_finds_its_run_taken_exits_75_and_the_manager_writes_nothi
     rid = jm.submit(LONG, owner="a")
     with store.lock(rid):  # another process (the command line, another server) computes it
         store.set_status(rid, "running")
-        jm._tick()
+        jm.tick()
         proc = jm.jobs[rid].proc
         assert proc.wait(timeout=120) == 75
-        jm._tick()
+        jm.tick()
         assert jm.state(rid) is None
         assert store.status(rid)["state"] == "running"  # the holder's word stands
         assert "another process" in jm.messages[rid]
@@ -116,16 +119,16 @@ def test_a_failing_worker_does_not_overwrite_done(store, managers):
     store.set_status(rid, "done")
     proc = _fake_job(jm, rid, [sys.executable, "-c", "raise SystemExit(1)"])
     proc.wait(timeout=30)
-    jm._tick()
+    jm.tick()
     assert jm.state(rid) is None and store.status(rid)["state"] == "done"
 
 
 def test_the_time_limit_does_not_overwrite_done(store, managers):
     rid = store.create(TINY)
-    jm = _manager(managers, store, recover=False, timeout_s=1)
+    jm = _manager(managers, store, recover=False, job_timeout_s=1)
     store.set_status(rid, "done")
     _fake_job(jm, rid, [sys.executable, "-c", "import time; time.sleep(60)"], started_ago=10)
-    jm._tick()
+    jm.tick()
     assert jm.state(rid) is None and store.status(rid)["state"] == "done"
 
 
@@ -186,10 +189,10 @@ def test_a_new_manager_adopts_a_live_orphan_within_the_worker_bound_and_time_lim
         jm = _manager(managers, store, recover=True, workers=1)
         assert jm.state(rid) == "running" and jm.jobs[rid].pid == proc.pid
         queued = jm.submit(TINY, owner="a")
-        jm._tick()
-        assert jm.state(queued) == "queued" and jm.started_count == 0  # the orphan holds the slot
-        jm.timeout_s = 0.01
-        jm._tick()
+        jm.tick()
+        assert jm.state(queued) == "queued" and jm.pool.started_count == 0  # the orphan holds the slot
+        jm.settings = replace(jm.settings, job_timeout_s=0.01)
+        jm.tick()
         assert proc.wait(timeout=10) == -signal.SIGKILL and jm.state(rid) is None
         status = store.status(rid)
         assert status["state"] == "failed" and "time limit" in status["reason"], status

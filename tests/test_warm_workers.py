@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from lth_core.service.jobs import JobManager, _is_worker
+from lth_core.service.jobs import JobManager
+from lth_core.service.protocol import is_worker
+from lth_core.service.settings import Settings
 from support.processes import wait_for
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
@@ -41,14 +43,14 @@ def group_alive(pgid: int) -> bool:
 
 def _warm_manager(manager, **kw):
     jm = manager(warm_workers=1, processes_per_job=2, **kw)
-    standby = wait_for(lambda: jm.standbys and jm.standbys[0], 10, "a warm worker to start")
+    standby = wait_for(lambda: jm.pool.standbys and jm.pool.standbys[0], 10, "a warm worker to start")
     return jm, standby
 
 
 def _handed(jm, rid, standby):
     """Wait until the job runs on the warm worker, and return that process."""
     proc = wait_for(lambda: jm.jobs.get(rid) and jm.jobs[rid].proc, 10, "the job to start")
-    assert proc is standby and jm.handed_over == 1
+    assert proc is standby and jm.pool.handed_over == 1
     return proc
 
 
@@ -63,7 +65,7 @@ def test_a_job_handed_to_a_warm_worker_completes_and_names_its_run(manager):
     assert f"work: started pid {standby.pid} run {rid}" in log
     wait_for(lambda: jm.state(rid) is None, 30, "the worker to exit")
     assert standby.returncode == 0
-    wait_for(lambda: jm.standbys and jm.standbys[0] is not standby, 10, "a new warm worker")
+    wait_for(lambda: jm.pool.standbys and jm.pool.standbys[0] is not standby, 10, "a new warm worker")
 
 
 def test_a_warm_worker_is_a_worker_of_its_run_in_the_process_table(manager):
@@ -73,7 +75,7 @@ def test_a_warm_worker_is_a_worker_of_its_run_in_the_process_table(manager):
     assert worker_processes(jm.store.root) == {}  # idle, it is no worker yet
     rid = jm.submit(LONG, owner="me")
     _handed(jm, rid, standby)
-    wait_for(lambda: _is_worker(standby.pid, rid), 60, "the worker to take its run's name")
+    wait_for(lambda: is_worker(standby.pid, rid), 60, "the worker to take its run's name")
     assert worker_processes(jm.store.root).get(standby.pid) == rid
 
 
@@ -92,7 +94,7 @@ def test_cancel_kills_a_warm_workers_whole_group_at_once(manager):
 def test_the_time_limit_stops_a_warm_worker_counted_from_the_handover(manager):
     """A warm worker stuck in its run (SIGSTOP) is killed at the time limit and the run marked failed;
     the time it spent warming beforehand does not count."""
-    jm, standby = _warm_manager(manager, timeout_s=4)
+    jm, standby = _warm_manager(manager, job_timeout_s=4)
     time.sleep(5)  # longer than the limit, while idle: must not count
     assert standby.poll() is None
     rid = jm.submit(LONG, owner="me")
@@ -113,11 +115,10 @@ def test_the_time_limit_stops_a_warm_worker_counted_from_the_handover(manager):
     wait_for(lambda: not group_alive(standby.pid), 5, "the warm worker's whole group to be gone", poll_s=0.05)
 
 
-def test_a_warm_worker_starts_under_the_memory_limit(manager, monkeypatch):
+def test_a_warm_worker_starts_under_the_memory_limit(manager):
     """The memory bound (LTH_WORKER_MEMORY_GB, RLIMIT_DATA) is on the warm worker from its start, so
     its own worker processes, started while it warms, inherit it."""
-    monkeypatch.setenv("LTH_WORKER_MEMORY_GB", "6")
-    jm, standby = _warm_manager(manager)
+    jm, standby = _warm_manager(manager, worker_memory_gb=6)
     limits = Path(f"/proc/{standby.pid}/limits").read_text()
     line = next(ln for ln in limits.splitlines() if ln.startswith("Max data size"))
     assert line.split()[3] == str(6 * 10**9), line
@@ -136,16 +137,16 @@ def test_a_new_manager_adopts_a_warm_worker_whose_server_died(tmp_path, mnist1d)
     """The server dies (its manager goes without killing workers); the warm worker trains on, and the
     next manager on the store adopts it through its status pid and its run's name."""
     store = Store(tmp_path / "store")
-    first = JobManager(store, recover=False, warm_workers=1, processes_per_job=2)
+    first = JobManager(store, Settings(warm_workers=1), recover=False, processes_per_job=2)
     second = None
     try:
-        standby = wait_for(lambda: first.standbys and first.standbys[0], 10, "a warm worker")
+        standby = wait_for(lambda: first.pool.standbys and first.pool.standbys[0], 10, "a warm worker")
         rid = first.submit(LONG, owner="me")
         wait_for(lambda: first.jobs.get(rid) and first.jobs[rid].proc is standby, 10, "the handover")
         wait_for(lambda: store.status(rid).get("state") == "running", 60, "the run to start training")
-        first.standbys = []  # only the idle warm workers die with their server; this one is busy
+        first.pool.standbys = []  # only the idle warm workers die with their server; this one is busy
         first.shutdown(kill=False)
-        second = JobManager(store, recover=True, warm_workers=0)
+        second = JobManager(store, Settings(warm_workers=0), recover=True)
         assert second.state(rid) == "running" and second.jobs[rid].pid == standby.pid
         assert second.cancel(rid)
         wait_for(lambda: not group_alive(standby.pid), 10, "the adopted worker to be cancelled")

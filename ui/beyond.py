@@ -268,7 +268,7 @@ def _noise_controls(config, store: Store, run_id: str, analyses, analysis_jobs) 
     if st.button(f"Compute it in the background ({n:,} test-set evaluations, no training)", key="beyond_noise_go",
                  icon=":material/play_arrow:"):
         try:
-            analysis_jobs.start_noise(store, run_id, levels=levels, arms=arms)
+            state.manager().start_noise(store, run_id, levels=levels, arms=arms)
         except (analyses.AnalysisError, analysis_jobs.AnalysisBusy) as exc:
             st.error(plain(exc), icon=":material/error:")
             return

@@ -1,9 +1,10 @@
 """Server-wide resources and per-session identity.
 
-One JobManager per server (lth_core.service.jobs.manager_for, one per store), writing to the store at
-$LTH_STORE (default ./runs). A read-only gallery of finished runs is listed
-beside it when the repository's gallery/ (or $LTH_GALLERY) exists. Each browser session gets an
-owner id, so job limits apply per session, and, where Streamlit knows it, per client address.
+The server's Settings come from its environment (lth_core.service.settings). One JobManager per
+server (lth_core.service.jobs.manager_for, one per store), writing to the store at $LTH_STORE
+(default ./runs). A read-only gallery of finished runs is listed beside it when the repository's
+gallery/ (or $LTH_GALLERY) exists. Each browser session gets an owner id, so job limits apply per
+session, and, where Streamlit knows it, per client address.
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from lth_core.store.gallery import GALLERY_ROOT, gallery_store
 from lth_core.service.jobs import JobManager, manager_for
+from lth_core.service.settings import Settings
+from lth_core.store.gallery import GALLERY_ROOT, gallery_store
+from lth_core.store.run_store import Store, StoreUnwritable
 from lth_core.store.runs import locate
-from lth_core.store.run_store import Store, StoreUnwritable, default_store_root
 from ui.text import plain
 
 
@@ -35,9 +37,15 @@ def few_threads():
         torch.set_num_threads(old)
 
 
+def settings() -> Settings:
+    """The server's settings, read from its environment ($LTH_STORE, $LTH_WORKERS, ...); a bad
+    value raises SettingsError naming the variable and the allowed values."""
+    return Settings.from_env()
+
+
 def store_root() -> Path:
     """Absolute path of the writable store."""
-    return default_store_root().resolve()
+    return settings().store.resolve()
 
 
 def store_problem() -> str | None:
@@ -52,7 +60,7 @@ def store_problem() -> str | None:
 
 def gallery_root() -> Path | None:
     """Absolute path of the read-only gallery ($LTH_GALLERY, else the repository's gallery/), if it exists."""
-    path = Path(os.environ.get("LTH_GALLERY") or GALLERY_ROOT)
+    path = settings().gallery or GALLERY_ROOT
     return path.resolve() if path.is_dir() else None
 
 
@@ -60,22 +68,14 @@ def manager() -> JobManager:
     """The server's job manager (created on first use; it re-queues interrupted runs). Held by
     lth_core.service.jobs, not st.cache_resource: any client can clear Streamlit's caches, and a second
     manager would run a second set of workers over the same runs."""
-    return _manager(str(store_root()))
-
-
-def _manager(root: str) -> JobManager:
-    """The manager for a store root (kept for tests/test_app.py's _shutdown_manager: a shut-down
-    manager is replaced on next use, so its .clear() has nothing left to do)."""
-    return manager_for(root)
-
-
-_manager.clear = lambda: None
+    s = settings()
+    return manager_for(s.store.resolve(), s, data_dir=s.data_dir.resolve())
 
 
 def warm_up() -> None:
     """Make the job manager on the server's first page, so its warm workers (LTH_WARM_WORKERS,
     default 1) are warm before the first student asks for a run; nothing when they are off."""
-    if os.environ.get("LTH_WARM_WORKERS", "").strip() != "0":
+    if settings().warm_workers:
         manager()
 
 

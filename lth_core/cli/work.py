@@ -18,9 +18,9 @@ def cmd_work(a) -> int:
     store = Store(a.store or default_store_root())
     executor = None
     if a.standby:
-        from lth_core.service import standby
+        from lth_core.service import protocol, standby
         executor = standby.warm((a.warm_dataset,), str(a.data_dir) if a.data_dir else None, a.processes or 1)
-        a.run_id = standby.wait_for_run()
+        a.run_id = protocol.wait_for_run()
         if a.run_id is None:  # the manager is gone before handing over a run: nothing to do
             executor.close()
             return 0

@@ -10,19 +10,19 @@ At most one process computes one run + parameters at a time: whoever computes
   <store>/<run_id>/analysis/noise-<hash>.status.json  queued | running (+ fraction) | done | failed (+ message)
   <store>/<run_id>/analysis/noise-<hash>.log          the background process's output
 
-where <hash> names the parameters (lth_core.analysis.analyses.param_hash). The worker's data
-memory is capped like a run's (lth_core.service.jobs, $LTH_WORKER_MEMORY_GB).
+where <hash> names the parameters (lth_core.analysis.analyses.param_hash). The process is started
+through the worker protocol (lth_core.service.protocol), its data memory capped like a run's.
 """
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from lth_core import layout
 from lth_core.analysis.analyses import AnalysisError, check_ready, compute_noise, noise_params, param_hash, read_noise
-from lth_core.service.jobs import _exited, _limit_memory
+from lth_core.service import protocol
 from lth_core.store.run_store import AlreadyRunning, Corrupt, Store, file_locked, flock_file
 
 LOCK_WAIT_S = 5.0   # a new worker waits this long for the starter that spawned it to let go of the lock
@@ -34,7 +34,7 @@ class AnalysisBusy(AlreadyRunning):
 
 
 def _paths(store: Store, run_id: str, params: dict) -> dict[str, str]:
-    base = f"analysis/noise-{param_hash(params)}"
+    base = layout.analysis(f"noise-{param_hash(params)}")
     return {"lock": f"{base}.lock", "status": f"{base}.status.json", "log": f"{base}.log"}
 
 
@@ -84,7 +84,7 @@ def _unlocked_state(st: dict, rec: dict | None) -> dict:
     if st.get("state") == "failed":
         return {"state": "failed", "message": st.get("message") or "the analysis failed", "fraction": fraction}
     if st.get("state") in ("queued", "running"):
-        if isinstance(st.get("pid"), int) and not _exited(st["pid"]):
+        if isinstance(st.get("pid"), int) and not protocol.exited(st["pid"]):
             return {"state": "queued", "message": "", "fraction": fraction}  # started, not yet holding the lock
         return {"state": "failed", "message": "its process stopped before the analysis finished (its log: "
                 f"analysis/noise-{st.get('hash', '...')}.log); start it again to resume", "fraction": fraction}
@@ -94,19 +94,20 @@ def _unlocked_state(st: dict, rec: dict | None) -> dict:
 
 def command(store: Store, run_id: str, params: dict, data_dir=None) -> list[str]:
     """The command line that computes these parameters (what the background process runs)."""
-    cmd = [sys.executable, "-m", "lth_core", "analyse", "noise", run_id,
-           "--levels", ",".join(str(lv) for lv in params["levels"]),
-           "--scales", ",".join(repr(float(s)) for s in params["scales"]),
-           "--draws", str(params["draws"]), "--arms", ",".join(params["arms"]),
-           "--store", str(store.root.resolve())]
+    cmd = protocol.command("analyse", "noise", run_id,
+                           "--levels", ",".join(str(lv) for lv in params["levels"]),
+                           "--scales", ",".join(repr(float(s)) for s in params["scales"]),
+                           "--draws", str(params["draws"]), "--arms", ",".join(params["arms"]),
+                           "--store", str(store.root.resolve()))
     return cmd + (["--data-dir", str(Path(data_dir).resolve())] if data_dir else [])
 
 
 def start_noise(store: Store, run_id: str, levels=None, scales=None, draws=None, arms=None,
-                data_dir=None) -> dict:
+                data_dir=None, *, memory_bytes: int | None) -> dict:
     """Start the noise analysis in a detached process unless it is done, queued or running;
     returns {"state", "message", "fraction", "params"} at once. Parameters as in
-    analyses.compute_noise. Raises BadParams, NoStoredWeights or NotReady before starting anything."""
+    analyses.compute_noise; memory_bytes caps the process's data memory (None: no cap; the job
+    manager passes the server's). Raises BadParams, NoStoredWeights or NotReady before starting anything."""
     config = store.config(run_id)
     params = noise_params(config, levels, scales, draws, arms)
     state = noise_job_state(store, run_id, params)
@@ -119,11 +120,8 @@ def start_noise(store: Store, run_id: str, levels=None, scales=None, draws=None,
                 and not (read_noise(store, run_id, params) or {}).get("complete"):
             log = store.run_dir(run_id) / _paths(store, run_id, params)["log"]
             with open(log, "ab") as out:
-                proc = subprocess.Popen(command(store, run_id, params, data_dir), stdout=out, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True,
-                                        cwd=str(Path(__file__).resolve().parents[2]))
+                proc = protocol.spawn(command(store, run_id, params, data_dir), out, memory_bytes)
             _children.append(proc)
-            _limit_memory(proc.pid)
             _set_status(store, run_id, params, "queued", proc.pid)
     return {**noise_job_state(store, run_id, params), "params": params}
 

@@ -108,14 +108,15 @@ def test_the_apps_job_manager_hands_runs_to_the_cluster(cluster, tmp_path, data_
     (no warm workers then), and the run completes there."""
     from support.processes import wait_for
     from lth_core.service.jobs import JobManager
+    from lth_core.service.settings import Settings
     monkeypatch.setenv("LTH_EXECUTOR", "ray")
     monkeypatch.setenv("RAY_ADDRESS", cluster.address)
     monkeypatch.setenv("LTH_DATA_DIR", str(data_dir))
     root = tmp_path / "store"
     root.mkdir()
-    jm = JobManager(Store(root), recover=False)
+    jm = JobManager(Store(root), Settings.from_env(), recover=False)  # as the app makes it
     try:
-        assert jm.warm_workers == 0
+        assert jm.pool.warm == 0
         rid = jm.submit(tiny_config(controls=("reinit",)), owner="me")
         wait_for(lambda: jm.store.status(rid).get("state") in ("done", "failed"), 240, "the run to end")
         log = (jm.store.run_dir(rid) / "worker.log").read_text()
