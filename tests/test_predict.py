@@ -99,3 +99,19 @@ def test_overlay_marks_the_guessed_percent():
     assert len(out.data) == len(fig.data) + 2
     marks = {t.meta["guess_arm"]: list(t.x) for t in added}
     assert marks == {"ticket": [13.4, 13.4], "reinit": [None, None]}
+
+
+def test_guess_histogram_draws_every_guess_under_its_own_label():
+    """The class's guesses chart keeps "never" (the paper's answer for the ticket) and puts each bar
+    under its own label: a category axis in ladder order (Plotly reads "64.5%" as a number and drops
+    text from a numeric axis), whole-number counts."""
+    found = [{"ticket": None, "reinit": 26.2}, {"ticket": None, "reinit": 26.2}, {"ticket": 13.4, "reinit": None}]
+    rows = {arm: guesses.distribution(found, LADDER, arm) for arm in ("ticket", "reinit")}
+    fig = charts_predict.guess_histogram(rows, {"ticket": None, "reinit": 26.2})
+    labels = [label for label, _, _ in rows["ticket"]]
+    assert fig.layout.xaxis.type == "category" and list(fig.layout.xaxis.categoryarray) == labels
+    assert labels[-1] == guesses.NEVER_LABEL
+    drawn = {t.name: dict(zip(t.x, t.y)) for t in fig.data}
+    assert sum(sum(d.values()) for d in drawn.values()) == 2 * len(found)
+    assert all(drawn[name][guesses.NEVER_LABEL] == 1 + (name.startswith("Winning")) for name in drawn)
+    assert fig.layout.yaxis.tickformat == "d" and fig.layout.yaxis.dtick == 1

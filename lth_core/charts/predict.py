@@ -46,6 +46,11 @@ def guess_histogram(rows_by_arm: dict, truth: dict | None, title: str | None = N
         fig.add_trace(go.Bar(x=labels, y=counts, name=ARM_NAMES.get(arm, arm), marker_color=ARM_COLORS.get(arm),
                              marker_line=dict(width=[3 if h else 0 for h in hit], color="#222222"),
                              text=["truth" if h else "" for h in hit], textposition="outside"))
+    order = [label for rows in rows_by_arm.values() for label, _, _ in rows]
+    # categories, not numbers: Plotly reads "64.5%" as 64.5 and drops "never" from a numeric axis
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(dict.fromkeys(order)))
+    fig.update_yaxes(rangemode="tozero", tickformat="d", dtick=1 if max(
+        (n for rows in rows_by_arm.values() for _, _, n in rows), default=0) <= 10 else None)  # whole guesses
     fig.update_layout(barmode="group", xaxis_title="guessed: falls below dense from (% weights remaining)",
                       yaxis_title="guesses")
     return fig
