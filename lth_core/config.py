@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lth_core.fields import (MAX_ITERATIONS, MAX_MILESTONES, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, NUMBERS, Field,
-                             fields_of)
+from lth_core.fields import (FIELD, MAX_ITERATIONS, MAX_MILESTONES, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, NUMBERS,
+                             Field, fields_of)
 from lth_core.arms import AT_INIT, CHECKS, CONTROLS, CRITERIA, arm_names
 from lth_core.arms import get as get_arm
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image, paper_pruning
@@ -136,10 +136,11 @@ class PruningConfig:
     granularity: str = "unstructured"  # 'unstructured' weights, or whole 'neurons' / 'filters' (lth_core.pruning.structured)
 
     def __post_init__(self):
+        _check_field(FIELD["rate"], self)  # first: the layer rates left as None follow it
         if self.conv_rate is None:
             object.__setattr__(self, "conv_rate", self.rate)
         if self.output_rate is None:
-            object.__setattr__(self, "output_rate", self.rate / 2 if isinstance(self.rate, (int, float)) else None)
+            object.__setattr__(self, "output_rate", self.rate / 2)
         for spec in fields_of("pruning"):
             _check_field(spec, self)
         if self.granularity != "unstructured" and self.strategy != "layerwise":

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from support.configs import tiny_config
 from lth_core.cli import main as cli
 from lth_core.execution import driver
-from lth_core.config import (MAX_ITERATIONS, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, MAX_TRIALS, ConfigError,
-                             ExperimentConfig, PruningConfig, TrainingConfig)
+from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
+from lth_core.fields import MAX_ITERATIONS, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, MAX_TRIALS
 from lth_core.presets import get_preset
 from lth_core.registry import DATASETS
 from lth_core.store.run_store import RUN_ID_RE, Store, validate_run_id

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lth_core.config import (MAX_ITERATIONS, ConfigError, ExperimentConfig, PruningConfig,
-                             TrainingConfig)
+from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
+from lth_core.fields import FIELDS, MAX_ITERATIONS, fields_of
 from lth_core.presets import PRESETS
 
 REPO = Path(__file__).resolve().parents[1]
