@@ -10,7 +10,7 @@ import shlex
 
 import pytest
 
-from lth_core.cli import main as cli
+from lth_core.cli import args as cli
 
 from lth_core.presets import PRESETS, get_preset
 from lth_core.store.run_store import Store
@@ -321,5 +321,20 @@ def test_learn_page_opens_the_shipped_headline_experiment(tmp_path, monkeypatch)
         assert not at.error
         assert HEADLINE in texts(at) or "Fashion-MNIST" in texts(at)
         assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+    finally:
+        shutdown_manager(tmp_path / "runs")
+
+
+def test_all_runs_titles_say_what_each_run_is(tmp_path, monkeypatch):
+    """Each gallery run's title on All runs is the experiment alone: no state cut inside a parenthesis
+    ('... ba305c89 (done'), since the state has its own column."""
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(REPO / "gallery"))
+    try:
+        at = open_page("pages/runs.py")
+        assert_clean(at)
+        titles = [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**")]
+        assert len(titles) >= 5, titles
+        assert all(t.count("(") == t.count(")") and "done" not in t for t in titles), titles
     finally:
         shutdown_manager(tmp_path / "runs")

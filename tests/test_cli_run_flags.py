@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lth_core.cli import main as cli
+from lth_core.cli import args, main as cli
 def _config(*flags):
-    return cli.config_from_args(cli.build_parser().parse_args(["run", "--preset", "quick", *flags]))
+    return args.config_from_args(args.build_parser().parse_args(["run", "--preset", "quick", *flags]))
 
 
 def test_flags_reach_the_config():

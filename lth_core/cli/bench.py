@@ -28,25 +28,17 @@ import torch
 from torch.nn import functional as F
 
 from lth_core.cli import bench_parallel, bench_process
-from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
+from lth_core.cli.args import PARTS
+from lth_core.cli.bench_workload import EVAL_EVERY, reference_config
+from lth_core.config import ConfigError, TrainingConfig
 from lth_core.data.datasets import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
-from lth_core.lottery.state import run
+from lth_core.execution.driver import run
 from lth_core.pruning.masks import apply_, ones_like
 from lth_core.models.architectures import build, prunable_layers
-from lth_core.pruning.magnitude import prune
+from lth_core.pruning.rounds import prune
 from lth_core.store.run_store import Store
 from lth_core.lottery.tasks import default_processes, get_data, resolve_device, sync
 from lth_core.training.loop import evaluate, make_optimizer, splits
-
-EVAL_EVERY = 100
-
-
-def reference_config(iterations: int, device: str) -> ExperimentConfig:
-    """The reference workload: 3 levels (dense + 2 rounds at 20%), 1 trial, no controls."""
-    return ExperimentConfig(dataset="fashion-mnist", arch="lenet300", pruning=PruningConfig(rate=0.2, rounds=2),
-                            training=TrainingConfig(iterations=iterations, eval_every=EVAL_EVERY),
-                            controls=(), trials=1, device=device)
-
 
 def time_engine(iterations: int, device: str, data_dir) -> float:
     """Wall seconds of a full engine run into a fresh store (data already in memory), with the
@@ -173,10 +165,6 @@ def paper_protocol_estimate(report: dict) -> float:
     par = report["parts"]["parallel"]
     rate = par["modes"][par["engine_uses"]]["net_it_per_s"]
     return 50_000 / report["parts"]["engine"]["iterations_per_s"] + 16 * 2 * 50_000 / rate
-
-
-PARTS = ("cli", "plain-process", "open-lth", "trials-one", "trials-all", "pool-start", "engine", "plain", "dataloader",
-         "parallel")
 
 
 def main(args) -> int:

@@ -15,9 +15,10 @@ import time
 
 from lth_core.lottery.batched import execute_stacked
 from lth_core.config import ExperimentConfig, PruningConfig, TrainingConfig
-from lth_core.lottery.state import _Run
+from lth_core.lottery.state import RunState
 from lth_core.store.run_store import Store
-from lth_core.lottery.tasks import execute, make_pool, stacks_networks, sync
+from lth_core.execution.local import spawn_pool
+from lth_core.lottery.tasks import execute, stacks_networks, sync
 
 NETWORKS = 6
 
@@ -26,7 +27,7 @@ def level_specs(config: ExperimentConfig, data_dir, device: str, store: Store) -
     """The 6 TaskSpecs of level 1 (ticket + reinit x 3 trials), after a short real level 0
     (only its mask matters). `config` is the reference workload."""
     cfg = dataclasses.replace(config, trials=3, controls=("reinit",), pruning=PruningConfig(rate=0.2, rounds=1))
-    r = _Run(cfg, store, data_dir, device)
+    r = RunState(cfg, store, data_dir, device)
     eval_every = cfg.training.eval_every
     for trial in range(3):
         spec = r.spec(trial, 0, "ticket")
@@ -55,7 +56,7 @@ def _warm(spec) -> int:
 def _on_workers(specs: list, processes: int) -> tuple[float, float, list]:
     """(start-up s, training s, results) on a fresh pool of single-threaded workers."""
     t = time.perf_counter()
-    with make_pool(processes) as pool:
+    with spawn_pool(processes) as pool:
         pids: set = set()
         while len(pids) < processes:  # until every worker has trained once
             pids |= set(pool.map(_warm, [specs[0]] * processes))

@@ -26,6 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from lth_core.cli.bench_workload import trials_config
+from lth_core.execution.driver import run
+from lth_core.execution.local import LocalExecutor
+from lth_core.plan import planned_tasks, task_steps
+from lth_core.store.run_store import Store
+
 REPO = Path(__file__).resolve().parents[2]
 CLI_FLAGS = ["--dataset", "fashion-mnist", "--arch", "lenet300", "--rate", "0.2", "--rounds", "2",
              "--eval-every", "100", "--controls", "none", "--trials", "1"]
@@ -76,17 +82,9 @@ def time_open_lth(checkout: Path, iterations: int, fashion_dir: Path) -> float:
         return _timed(cmd, cwd=checkout, env={**os.environ, "HOME": str(home)})
 
 
-def trials_config(iterations: int):
-    from lth_core.cli.bench import reference_config
-    return reference_config(iterations, "cpu").replace(trials=3, controls=("reinit",))
-
-
 def time_trials(iterations: int, data_dir, processes: int) -> float:
     """Wall seconds of experiment.run on ticket + re-init x 3 trials with `processes` cores (1: one
     network after another in this process; more: the scheduler's worker processes, started in the timing)."""
-    from lth_core.execution.local import LocalExecutor
-    from lth_core.lottery.state import run
-    from lth_core.store.run_store import Store
     with tempfile.TemporaryDirectory() as tmp:
         ex = LocalExecutor(processes, warm=(("fashion-mnist",), str(data_dir) if data_dir else None))
         ex.start_pool()  # started and warmed before the timing, as a warm worker's pool is (timed apart:
@@ -101,7 +99,6 @@ def time_trials(iterations: int, data_dir, processes: int) -> float:
 def time_pool_start(data_dir, processes: int) -> float:
     """Wall seconds to start and warm the local executor's worker processes (torch, the data, the
     optimizer's first step): paid once per run, or ahead of the click by a warm worker."""
-    from lth_core.execution.local import LocalExecutor
     ex = LocalExecutor(processes, warm=(("fashion-mnist",), str(data_dir) if data_dir else None))
     t = time.perf_counter()
     try:
@@ -112,6 +109,5 @@ def time_pool_start(data_dir, processes: int) -> float:
 
 
 def trials_network_iterations(iterations: int) -> int:
-    from lth_core.lottery.state import planned_tasks, task_steps
     c = trials_config(iterations)
     return sum(task_steps(c, lv, arm) for _, lv, arm in planned_tasks(c))

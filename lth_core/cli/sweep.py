@@ -24,10 +24,23 @@ that contain commas, like controls lists, in a file).
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 import threading
 import tomllib
 from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from lth_core.analysis import results
+from lth_core.cli.args import UsageError, build_parser, config_from_args
+from lth_core.cli.common import check_memory, executor_from_args, writable_store
+from lth_core.config import ConfigError
+from lth_core.execution.driver import run_many
+from lth_core.plan import planned_tasks, task_steps
+from lth_core.service.settings import Settings
+from lth_core.store.sweeps import point_label, write_sweep
 
 MAX_POINTS = 500
 FILE_KEYS = ("name", "preset", "set", "grid")
@@ -100,8 +113,6 @@ def _argv(name: str, value, flags: dict) -> list[str]:
 def expand(spec: dict) -> list[tuple[dict, object]]:
     """[(the point's varying values, its ExperimentConfig)] for every combination of the grid,
     validated as `run` validates its flags (SweepError names the point and the problem)."""
-    from lth_core.cli.main import UsageError, build_parser, config_from_args
-    from lth_core.config import ConfigError
     parser = build_parser()
     run_parser = parser._subparsers._group_actions[0].choices["run"]
     flags = _flag_names(run_parser)
@@ -129,15 +140,17 @@ def expand(spec: dict) -> list[tuple[dict, object]]:
         try:
             config = config_from_args(parser.parse_args(argv))
         except (UsageError, ConfigError, ValueError) as exc:
-            label = ", ".join(f"{k}={v}" for k, v in values.items()) or "the sweep"
-            raise SweepError(f"point {label}: {exc}") from None
+            raise SweepError(f"point {_label(values)}: {exc}") from None
         points.append((values, config))
     return points
 
 
+def _label(values: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items()) or "the sweep"
+
+
 def summary_rows(store, points: list[dict]) -> list[dict]:
     """Per point: its values, run id, state, dense and sparsest-ticket test accuracy (means over trials)."""
-    from lth_core.analysis import results
     rows = []
     for p in points:
         row = {**p["values"], "run_id": p["run_id"], "state": store.status(p["run_id"]).get("state")}
@@ -156,7 +169,6 @@ def summary_rows(store, points: list[dict]) -> list[dict]:
 
 def _bar(totals: dict, stop: threading.Event):
     """One progress bar over every run of the sweep (network-iterations done of all planned)."""
-    from tqdm import tqdm
     bar = tqdm(total=1000, desc="sweep", unit="‰", file=sys.stderr, leave=True,
                bar_format="{desc} {bar} {percentage:3.0f}% [{elapsed}<{remaining}] {postfix}")
     while not stop.wait(0.5):
@@ -168,19 +180,18 @@ def _bar(totals: dict, stop: threading.Event):
     bar.close()
 
 
-def cmd_sweep(a) -> int:
-    import json
-
-    from lth_core.cli.main import UsageError, executor_from_args, writable_store
-    from lth_core.execution.driver import run_many
-    from lth_core.lottery.state import planned_tasks, task_steps
-    from lth_core.store.sweeps import point_label, write_sweep
+def cmd_sweep(a, settings: Settings) -> int:
     try:
         spec = load_spec(a.file, a.preset, a.set, a.grid, a.name)
         points = expand(spec)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
-    store = writable_store(a)
+    for values, config in points:  # the server's memory policy, before anything is computed
+        try:
+            check_memory(config, settings)
+        except UsageError as exc:
+            raise UsageError(f"point {_label(values)}: {exc}") from None
+    store = writable_store(a, settings)
     recs = [{"values": v, "run_id": c.run_id()} for v, c in points]
     name = spec["name"] or " × ".join(spec["grid"]) or "sweep"
     if a.dry_run:
@@ -203,8 +214,8 @@ def cmd_sweep(a) -> int:
     if sys.stderr.isatty():
         thread = threading.Thread(target=_bar, args=(totals, stop), daemon=True)
         thread.start()
-    executor = executor_from_args(a, configs[0].device, warm=(tuple({c.dataset for c in configs}),
-                                                               str(a.data_dir) if a.data_dir else None))
+    warm = (tuple({c.dataset for c in configs}), str(a.data_dir) if a.data_dir else None)
+    executor = executor_from_args(a, settings, configs[0].device, warm=warm)
     try:
         outcome = run_many(configs, store, executor, data_dir=a.data_dir, on_progress=progress)
     finally:
@@ -220,26 +231,9 @@ def cmd_sweep(a) -> int:
     if a.json:
         print(json.dumps({"sweep": sid, "name": name, "points": rows}))
     else:
-        import pandas as pd
         table = pd.DataFrame(rows)
         print(f"sweep {sid}: {name}  (open it on the Compare page)")
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     failed = [r for r in rows if r["state"] not in ("done", "computed by another process")]
     return 1 if failed else 0
 
-
-def add_parser(sub):
-    s = sub.add_parser("sweep", help="run a grid of configs as one study (a TOML file and/or --grid flags)")
-    s.add_argument("file", nargs="?", type=Path, help="sweep file (TOML: name, preset, [set], [grid])")
-    s.add_argument("--preset", help="starting config of every point (overrides the file's)")
-    s.add_argument("--set", action="append", metavar="NAME=VALUE", help="a run flag fixed for every point")
-    s.add_argument("--grid", action="append", metavar="NAME=V1,V2", help="a run flag swept over values")
-    s.add_argument("--name", help="the sweep's name (shown on the Compare page)")
-    s.add_argument("--dry-run", action="store_true", help="list the points and their run ids; train nothing")
-    s.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    s.add_argument("--store", type=Path, help="store folder (default $LTH_STORE or ./runs)")
-    s.add_argument("--data-dir", type=Path, help="data folder (default $LTH_DATA_DIR or ./data)")
-    from lth_core.cli.main import _int
-    s.add_argument("--processes", type=_int("--processes", 1, 64),
-                   help="local executor: networks at once (default: every core)")
-    return s

@@ -1,24 +1,34 @@
 """`python -m lth_core work`: compute one queued run of the store (the app's job manager starts these).
 
 A worker is started for its run, or started ahead as a warm worker (`--standby`,
-lth_core.service.standby) that reads its run id from stdin. Either way it writes its
-start record first (lth_core.cli.main.START_RECORD, which the load test counts), holds
-the run's lock while it computes, enforces its own deadline, and exits with
-EXIT_TAKEN when another live process holds the run (the manager then writes nothing).
+lth_core.service.standby) that reads its run id from stdin. Either way it writes its start
+record first (lth_core.service.protocol), holds the run's lock while it computes, enforces its
+own deadline, and exits with EXIT_TAKEN when another live process holds the run (the manager
+then writes nothing).
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import time
 
-from lth_core.cli.main import EXIT_FAILED, EXIT_TAKEN, START_RECORD, UsageError, _one_line, executor_from_args
+import torch
+
+from lth_core.cli.args import UsageError, one_line
+from lth_core.cli.common import executor_from_args, store_of
+from lth_core.execution import driver
+from lth_core.lottery.tasks import resolve_device
+from lth_core.service import protocol, standby
+from lth_core.service.protocol import EXIT_FAILED, EXIT_TAKEN, START_RECORD
+from lth_core.service.settings import Settings
+from lth_core.store.run_store import AlreadyRunning, Corrupt, validate_run_id
 
 
-def cmd_work(a) -> int:
-    from lth_core.store.run_store import Store, default_store_root
-    store = Store(a.store or default_store_root())
+def cmd_work(a, settings: Settings) -> int:
+    store = store_of(a, settings)
     executor = None
     if a.standby:
-        from lth_core.service import protocol, standby
         executor = standby.warm((a.warm_dataset,), str(a.data_dir) if a.data_dir else None, a.processes or 1)
         a.run_id = protocol.wait_for_run()
         if a.run_id is None:  # the manager is gone before handing over a run: nothing to do
@@ -27,15 +37,13 @@ def cmd_work(a) -> int:
     elif a.run_id is None:
         raise UsageError("work needs a run id (or --standby)")
     try:
-        return _work(a, store, executor)
+        return _work(a, settings, store, executor)
     finally:
         if executor is not None:
             executor.close()
 
 
-def _work(a, store, warm_executor) -> int:
-    from lth_core.lottery import state as experiment
-    from lth_core.store.run_store import Corrupt, validate_run_id
+def _work(a, settings: Settings, store, warm_executor) -> int:
     try:
         run_id = validate_run_id(a.run_id)
     except ValueError as exc:
@@ -43,7 +51,6 @@ def _work(a, store, warm_executor) -> int:
     if not store.has_run(run_id):
         raise UsageError(f"no run {run_id} in {store.root}")
     if warm_executor is not None:
-        from lth_core.service import standby
         standby.become_worker(run_id, str(store.root), store.run_dir(run_id) / "worker.log")
     try:
         config = store.config(run_id)
@@ -52,30 +59,24 @@ def _work(a, store, warm_executor) -> int:
                f"experiment again to recreate it ({exc})")
         store.set_status(run_id, "failed", why[:500])
         raise Corrupt(why) from None
-    from lth_core.lottery.tasks import resolve_device
     device = resolve_device(config.device)
     if device == "cpu":
         # Single-threaded, like the pool's workers: a run's numbers then do not depend on how many
         # processes computed which task (a resumed run equals an uninterrupted one), and the job
         # manager's workers do not oversubscribe the cores they share.
-        import torch
         torch.set_num_threads(1)
-    from lth_core.store.run_store import AlreadyRunning
-    import os
-    import time
     # the worker's own start record (the job manager sends stdout to the run's worker.log): one line
-    # per worker process, so a load test counts starts from the workers, not from sampling `ps`
+    # per worker process, so what started can be counted from the logs (lth_core.service.protocol)
     print(f"{START_RECORD} pid {os.getpid()} run {run_id} at {time.time():.3f}", flush=True)
     if a.deadline_s is not None and a.deadline_s > 0:
         _stop_at_deadline(store, run_id, a.deadline_s)
-    warm_fits = warm_executor is not None and device == "cpu" and (a.executor or os.environ.get(
-        "LTH_EXECUTOR", "local")).strip() in ("", "local")
+    warm_fits = warm_executor is not None and device == "cpu" and (a.executor or settings.executor) == "local"
     executor = warm_executor if warm_fits else \
-        executor_from_args(a, config.device, warm=((config.dataset,), str(a.data_dir) if a.data_dir else None))
+        executor_from_args(a, settings, config.device, warm=((config.dataset,), str(a.data_dir) if a.data_dir else None))
     try:
-        experiment.run(config, store, data_dir=a.data_dir, executor=executor)
+        driver.run(config, store, data_dir=a.data_dir, executor=executor)
     except AlreadyRunning as exc:  # its holder computes it and writes its status; the manager writes nothing
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_TAKEN
     finally:
         if executor is not warm_executor:
@@ -87,9 +88,6 @@ def _stop_at_deadline(store, run_id: str, deadline_s: float) -> None:
     """The worker enforces its own time limit, so it stops even when the server that started it
     died: at the deadline it writes failed (it holds the run's lock: it is the run's owner, and a
     run that finished meanwhile keeps done), then kills its process group (its task pool with it)."""
-    import os
-    import signal
-
     def stop(signum, frame):
         why = f"stopped: exceeded the time limit of {deadline_s:g} s per run"
         if store.is_locked(run_id) and store.status(run_id).get("state") == "running":
