@@ -26,45 +26,40 @@ dropped with a message listing the allowed ones; `none` names no control.
 """
 from __future__ import annotations
 
-from lth_core.config import (AT_INIT, CHECKS, CONTROLS, CRITERIA, GRANULARITIES, MAX_ITERATIONS, MAX_MILESTONES,
-                             MAX_ROUNDS, MAX_TRIALS, OPTIMIZERS, STRATEGIES, STRUCTURED_ARCHS, ConfigError,
-                             ExperimentConfig, PruningConfig, TrainingConfig, parse_milestones)
+from lth_core.config import STRUCTURED_ARCHS, ConfigError, ExperimentConfig, PruningConfig, parse_milestones
+from lth_core.fields import FIELD, FIELDS, GRANULARITIES, MAX_ITERATIONS, MAX_MILESTONES
 from lth_core.presets import PRESETS, get_preset
 from lth_core.registry import DATASETS, compatible_archs, paper_pruning
 from ui.text import code, quoted
 
 DEFAULT_PRESET = "quick"
+URL_FIELDS = tuple(f for f in FIELDS if f.param)  # lth_core.fields: every field with a URL name, in URL order
 # widget ranges; the URL accepts the same ranges so a parsed value always fits its widget
-PCT_RANGE = (0.001, 0.999)     # fractions: rate, target, conv_rate (output_rate: from 0, never pruned)
-INT_RANGES = {"rounds": (1, MAX_ROUNDS), "trials": (1, MAX_TRIALS), "iterations": (1, MAX_ITERATIONS),
-              "eval_every": (1, MAX_ITERATIONS), "batch_size": (1, 60_000), "rewind": (0, MAX_ITERATIONS - 1),
-              "warmup": (0, MAX_ITERATIONS), "seed": (0, 2**31 - 1)}
-FLOAT_RANGES = {"lr": (1e-6, 10.0), "dropout": (0.0, 0.95), "momentum": (0.0, 0.99), "weight_decay": (0.0, 1.0),
-                "lr_factor": (0.001, 1.0)}
+PCT_RANGE = FIELD["rate"].widget_range  # fractions: rate, target, conv_rate (output_rate: from 0, never pruned)
+INT_RANGES = {f.param: f.widget_range for f in URL_FIELDS if f.kind == "int"}
+FLOAT_RANGES = {f.param: f.widget_range for f in URL_FIELDS if f.kind == "float"}
+CHOICES = {f.param: f.choices for f in URL_FIELDS if f.kind == "choice" and not (f.own_check or f.beyond)}
 BOOLS = ("true", "false")
 # Beyond the paper (docs/BEYOND.md): written to the URL only when set, so a paper run's address is as before
-BEYOND = ("criterion", "granularity", "criteria", "at_init", "at_init_checks", "stability_levels")
-LISTS = {"controls": CONTROLS, "criteria": CRITERIA, "at_init": AT_INIT, "at_init_checks": CHECKS}  # comma lists
-PARAMS = ("preset", "dataset", "arch", "rate", "target", "rounds", "strategy", "conv_rate", "output_rate", "rewind",
-          "controls", "trials", "iterations", "optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum",
-          "weight_decay", "warmup", "lr_milestones", "lr_factor", "augment", "seed", *BEYOND)
+BEYOND = tuple(f.param for f in URL_FIELDS if f.beyond)
+LISTS = {f.param: f.choices for f in URL_FIELDS if f.kind == "names"}  # comma lists
+PARAMS = ("preset", *(f.param for f in URL_FIELDS))
 FLAGS = ("lock", "hide", "only")  # a teacher's link: controls fixed to the link's values (ui/links.py)
+
+
+def _holder(c: ExperimentConfig, f):
+    return c if f.section is None else getattr(c, f.section)
 
 
 def values_from_config(c: ExperimentConfig) -> dict:
     """The form's values for a config (rate schedule; custom layer rates when they differ from the paper's rule)."""
-    p, t = c.pruning, c.training
+    p = c.pruning
     custom = abs(p.conv_rate - p.rate) > 1e-12 or abs(p.output_rate - p.rate / 2) > 1e-12
-    return {"dataset": c.dataset, "arch": c.arch, "schedule": "rate", "rate": p.rate,
-            "target": round(1 - (1 - p.rate) ** p.rounds, 6), "rounds": p.rounds, "strategy": p.strategy,
-            "custom_rates": custom, "conv_rate": p.conv_rate, "output_rate": p.output_rate,
-            "rewind": c.rewind_iteration, "controls": tuple(c.controls), "trials": c.trials,
-            "iterations": t.iterations, "optimizer": t.optimizer, "lr": t.lr, "batch_size": t.batch_size,
-            "eval_every": t.eval_every, "dropout": t.dropout, "momentum": t.momentum,
-            "weight_decay": t.weight_decay, "warmup": t.warmup, "lr_milestones": t.lr_milestones,
-            "lr_factor": t.lr_factor, "augment": t.augment, "seed": c.seed, "criterion": p.criterion,
-            "granularity": p.granularity, "criteria": c.criteria, "at_init": c.at_init,
-            "at_init_checks": c.at_init_checks, "stability_levels": c.stability_levels}
+    return {**{f.param: getattr(_holder(c, f), f.name) for f in URL_FIELDS if f.stored}, "schedule": "rate",
+            "target": round(1 - (1 - p.rate) ** p.rounds, 6), "custom_rates": custom}
+
+
+_PLAIN = values_from_config(ExperimentConfig())  # the config's own defaults, as form values
 
 
 def defaults() -> dict:
@@ -107,19 +102,15 @@ def milestones_text(ms) -> str:
 
 def config_from_values(v: dict) -> ExperimentConfig:
     """The experiment the form describes; raises ConfigError naming the bad field."""
-    pruning = PruningConfig(strategy=v["strategy"], rate=per_round_rate(v), rounds=rounds_of(v),
+    parts: dict = {None: {}, "pruning": {}, "training": {}}
+    for f in URL_FIELDS:
+        if f.stored:
+            parts[f.section][f.name] = tuple(v[f.param]) if f.kind in ("names", "levels") else v[f.param]
+    parts["pruning"].update(rate=per_round_rate(v), rounds=rounds_of(v),
                             conv_rate=v["conv_rate"] if v["custom_rates"] else None,
-                            output_rate=v["output_rate"] if v["custom_rates"] else None,
-                            criterion=v["criterion"], granularity=v["granularity"])
-    training = TrainingConfig(iterations=v["iterations"], optimizer=v["optimizer"], lr=v["lr"],
-                              batch_size=v["batch_size"], eval_every=v["eval_every"], dropout=v["dropout"],
-                              momentum=v["momentum"], weight_decay=v["weight_decay"], warmup=v["warmup"],
-                              lr_milestones=v["lr_milestones"], lr_factor=v["lr_factor"], augment=v["augment"])
-    return ExperimentConfig(dataset=v["dataset"], arch=v["arch"], pruning=pruning, training=training,
-                            reset="rewind" if v["rewind"] > 0 else "init", rewind_iteration=v["rewind"],
-                            controls=tuple(v["controls"]), trials=v["trials"], seed=v["seed"],
-                            criteria=tuple(v["criteria"]), at_init=tuple(v["at_init"]),
-                            at_init_checks=tuple(v["at_init_checks"]), stability_levels=tuple(v["stability_levels"]))
+                            output_rate=v["output_rate"] if v["custom_rates"] else None)
+    return ExperimentConfig(**parts[None], pruning=PruningConfig(**parts["pruning"]), training=parts["training"],
+                            reset="rewind" if v["rewind"] > 0 else "init")
 
 
 def _num(x: float) -> str:
@@ -127,34 +118,35 @@ def _num(x: float) -> str:
     return repr(float(x))
 
 
+def _text(f, value) -> str:
+    """A value as the URL writes it."""
+    if f.kind == "int":
+        return str(value)
+    if f.kind in ("float", "fraction"):
+        return _num(value)
+    if f.kind == "bool":
+        return BOOLS[0] if value else BOOLS[1]
+    if f.kind == "milestones":
+        return milestones_text(value)
+    if f.kind in ("names", "levels"):
+        return value if isinstance(value, str) else ",".join(map(str, value)) or "none"
+    return value
+
+
 def params_from_values(v: dict) -> dict[str, str]:
     """The query string for the form: every control that shapes the config, explicitly."""
-    p = {"dataset": v["dataset"], "arch": v["arch"]}
-    if v["schedule"] in ("target", "until"):
-        p["target"] = _num(v["target"])
-    if v["schedule"] in ("rate", "until"):
-        p["rate"] = _num(v["rate"])
-    if v["schedule"] != "until":  # until: the rounds follow from the rate and the target
-        p["rounds"] = str(v["rounds"])
-    p["strategy"] = v["strategy"]
-    if v["custom_rates"]:
-        p.update(conv_rate=_num(v["conv_rate"]), output_rate=_num(v["output_rate"]))
-    p.update(rewind=str(v["rewind"]), controls=",".join(v["controls"]) or "none", trials=str(v["trials"]),
-             iterations=str(v["iterations"]), optimizer=v["optimizer"], lr=_num(v["lr"]),
-             batch_size=str(v["batch_size"]), eval_every=str(v["eval_every"]), dropout=_num(v["dropout"]))
-    if v["optimizer"] == "sgd":
-        p["momentum"] = _num(v["momentum"])
-    p.update(weight_decay=_num(v["weight_decay"]), warmup=str(v["warmup"]),
-             lr_milestones=milestones_text(v["lr_milestones"]), lr_factor=_num(v["lr_factor"]),
-             augment=BOOLS[0] if v["augment"] else BOOLS[1], seed=str(v["seed"]))
-    p.update({name: v[name] if isinstance(v[name], str) else ",".join(map(str, v[name])) for name in beyond_set(v)})
-    return p
+    skip = {"target"} if v["schedule"] == "rate" else {"rate"} if v["schedule"] == "target" else {"rounds"}
+    if not v["custom_rates"]:
+        skip |= {"conv_rate", "output_rate"}
+    if v["optimizer"] != "sgd":  # Adam ignores momentum
+        skip.add("momentum")
+    skip |= set(BEYOND) - set(beyond_set(v))
+    return {f.param: _text(f, v[f.param]) for f in URL_FIELDS if f.param not in skip}
 
 
 def beyond_set(v: dict) -> tuple[str, ...]:
     """The controls beyond the paper that the values set away from their defaults (BEYOND order)."""
-    return tuple(n for n in BEYOND if (v[n] != getattr(PruningConfig, n) if n in ("criterion", "granularity")
-                                       else bool(v[n])))
+    return tuple(n for n in BEYOND if (v[n] != _PLAIN[n] if isinstance(_PLAIN[n], str) else bool(v[n])))
 
 
 def cli_command(v: dict) -> str:
@@ -163,11 +155,8 @@ def cli_command(v: dict) -> str:
     p = params_from_values(v)
     p.update(conv_rate=_num(v["conv_rate"] if v["custom_rates"] else per_round_rate(v)),
              output_rate=_num(v["output_rate"] if v["custom_rates"] else per_round_rate(v) / 2))
-    flags = ["dataset", "arch", "strategy", "rate", "target", "conv_rate", "output_rate", "rounds", "iterations",
-             "eval_every", "optimizer", "lr", "batch_size", "dropout", "momentum", "weight_decay", "warmup",
-             "lr_milestones", "lr_factor", "controls", "trials", "rewind", "seed", *BEYOND]
-    parts = [f"--{k.replace('_', '-')} {p[k]}" for k in flags if k in p]
-    parts.insert(parts.index(f"--lr-factor {p['lr_factor']}") + 1, "--augment" if v["augment"] else "--no-augment")
+    parts = [(f.cli_flag if v[f.param] else f"--no-{f.cli_flag[2:]}") if f.kind == "bool"
+             else f"{f.cli_flag} {p[f.param]}" for f in URL_FIELDS if f.cli_flag and f.param in p]
     return "python -m lth_core run " + " ".join(parts)
 
 
@@ -224,12 +213,13 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
         v["arch"] = arch or (v["arch"] if v["arch"] in fits else fits[0])
     elif v["arch"] not in fits:
         v["arch"] = fits[0]
-    for name, allowed in (("strategy", STRATEGIES), ("optimizer", OPTIMIZERS)):
+    for name, allowed in CHOICES.items():
         if name in qp:
             v[name] = _parse_choice(name, qp[name], allowed, problems) or v[name]
-    if "augment" in qp:
-        flag = _parse_choice("augment", qp["augment"], BOOLS, problems)
-        v["augment"] = v["augment"] if flag is None else flag == "true"
+    for name in (f.param for f in URL_FIELDS if f.kind == "bool"):
+        if name in qp:
+            flag = _parse_choice(name, qp[name], BOOLS, problems)
+            v[name] = v[name] if flag is None else flag == "true"
     if "lr_milestones" in qp:
         try:
             v["lr_milestones"] = parse_milestones(qp["lr_milestones"])
@@ -272,15 +262,15 @@ def values_from_params(qp: dict) -> tuple[dict, list[str]]:
         new = with_arch_pruning(v)
         v = new if "output_rate" not in qp else {**v, "strategy": new["strategy"]}
     if v["optimizer"] != "sgd":  # Adam ignores momentum; the form keeps it at the default
-        v["momentum"] = TrainingConfig().momentum
+        v["momentum"] = _PLAIN["momentum"]
     if "criterion" in qp:
-        v["criterion"] = _parse_choice("criterion", qp["criterion"], CRITERIA, problems) or v["criterion"]
+        v["criterion"] = _parse_choice("criterion", qp["criterion"], LISTS["criteria"], problems) or v["criterion"]
     _parse_beyond(qp, v, problems)
     for name, allowed in LISTS.items():
         if name in qp:
             why = ""
             if name == "criteria":  # the ticket's own criterion is not an extra ticket
-                allowed = tuple(c for c in CRITERIA if c != v["criterion"])
+                allowed = tuple(c for c in allowed if c != v["criterion"])
                 why = f" ({v['criterion']} is already the ticket's `criterion`)"
             v[name] = _parse_list(name, qp[name], allowed, problems, v[name], why)
     v["criteria"] = tuple(c for c in v["criteria"] if c != v["criterion"])  # a preset's, under a new criterion
