@@ -33,7 +33,7 @@ def _row(row: dict, store) -> None:
                                                         data.signature(store, row["run_id"]))
     with st.container(border=True):
         c1, c2, c3 = st.columns([6, 3, 2], vertical_alignment="center")
-        c1.markdown(f"**{runpick.row_label(row).rsplit(' · ', 1)[0]}**  \n`{row['run_id']}`"
+        c1.markdown(f"**{runpick.row_what(row)}**  \n`{row['run_id']}`"
                     + (" · gallery" if row["readonly"] else ""))
         with c2:
             st.markdown(f"{STATE_ICON.get(s, ':material/help:')} **{s}**")

@@ -71,14 +71,21 @@ def config_label(c: ExperimentConfig) -> str:
             f"{c.training.iterations:,} it{reset}")
 
 
-def row_label(row: dict) -> str:
-    """A run_row as one line: state, what it is, short id."""
+def row_what(row: dict) -> str:
+    """What a run_row's experiment is, in one line (no state, no id)."""
     if row.get("dataset") == "?":
-        return f"damaged · {row['run_id']}"
-    what = (f"{dataset_short(row['dataset'])} · {arch_short(row['arch'])} · "
+        return "damaged run"
+    return (f"{dataset_short(row['dataset'])} · {arch_short(row['arch'])} · "
             f"{_pruning_text(row.get('rate'), False, row['levels'] - 1, row)} · "
             f"{_arms_text(row['controls'], row)} · {row['trials']} trial{'s' * (row['trials'] > 1)}"
             + (f" · {row['iterations']:,} it" if row.get("iterations") else ""))
+
+
+def row_label(row: dict) -> str:
+    """A run_row as one line: what it is, short id, state."""
+    if row.get("dataset") == "?":
+        return f"damaged · {row['run_id']}"
+    what = row_what(row)
     state_text = row["state"] + (f" {100 * row['fraction']:.0f}%" if row["state"] == "running" else "")
     gallery = (f" · gallery, {row['note']}" if row.get("note") else " · gallery") if row.get("readonly") else ""
     return f"{what} · {row['run_id'][:8]} ({state_text}{gallery})"
