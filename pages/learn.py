@@ -55,20 +55,21 @@ st.info("A randomly initialised dense network contains a subnetwork that, **init
 
 st.header("How to find a winning ticket")
 steps, picture = st.columns([1, 1.6], gap="large")
+with picture:
+    rate = st.select_slider("Prune this share of the hidden connections", [0.25, 0.5, 0.75], value=0.5,
+                            format_func=lambda r: f"{r:.0%}", key="toy_rate")
 with steps:
     st.markdown(
         "**1 · Start at random.** Give every connection a random weight and *write these starting "
         "weights down* (θ₀).\n\n"
         "**2 · Train.** Let the network learn the task as usual.\n\n"
-        "**3 · Prune.** Remove the connections whose trained weights are smallest (closest to zero), "
-        "say 20% of them. They mattered least.\n\n"
+        "**3 · Prune.** Remove the connections whose trained weights are smallest (closest to zero): "
+        f"here {rate:.0%} of them (the paper prunes 10-20% per round). They mattered least.\n\n"
         "**4 · Rewind.** Put the surviving connections back to their *starting* weights θ₀, and go back "
         "to step 2.\n\n"
         "Each round keeps a share of what survived, so the network shrinks geometrically: "
         "after *n* rounds of *p*, (1 − p)ⁿ of it remains.")
 with picture:
-    rate = st.select_slider("Prune this share of the hidden connections", [0.25, 0.5, 0.75], value=0.5,
-                            format_func=lambda r: f"{r:.0%}", key="toy_rate")
     toy = data.toy(0, rate)
     presenter.show(charts.network_drawing(toy), key="toy", filename="toy-network")
     st.caption(f"A real 4-6-3 network (seed 0) on a toy task with three classes. Blue: positive weights, red: "

@@ -338,3 +338,19 @@ def test_all_runs_titles_say_what_each_run_is(tmp_path, monkeypatch):
         assert all(t.count("(") == t.count(")") and "done" not in t for t in titles), titles
     finally:
         shutdown_manager(tmp_path / "runs")
+
+
+def test_learn_page_steps_name_the_share_the_picture_prunes(tmp_path, monkeypatch):
+    """Step 3 of the Learn page names the share its slider prunes, at the default and after a move."""
+    from lth_core.store.gallery import GALLERY_ROOT
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(GALLERY_ROOT))
+    try:
+        at = open_page()
+        step = next(m.value for m in at.markdown if "3 · Prune" in m.value)
+        assert f"here {at.select_slider(key='toy_rate').value:.0%} of them" in step
+        at.select_slider(key="toy_rate").set_value(0.25).run()
+        assert_clean(at)
+        assert "here 25% of them" in next(m.value for m in at.markdown if "3 · Prune" in m.value)
+    finally:
+        shutdown_manager(tmp_path / "runs")
