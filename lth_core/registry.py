@@ -1,4 +1,4 @@
-"""Names and shapes of the datasets and architectures, as plain data.
+"""Names and shapes of the datasets and architectures, and the executors' names, as plain data.
 
 Kept free of torch so configs validate, and the app draws its forms, without
 loading anything. data.py and models.py hold the code behind each name.
@@ -80,6 +80,10 @@ def paper_pruning(arch: str) -> dict:
 def is_image(dataset: str) -> bool:
     """Whether the dataset's examples are images (channels, height, width)."""
     return len(get_dataset_info(dataset).input_shape) == 3
+
+
+# Where a run's networks train (lth_core.execution.select): this machine, or a Ray cluster.
+EXECUTORS = ("local", "ray")
 
 
 def compatible_archs(dataset: str) -> tuple:

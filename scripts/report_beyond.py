@@ -24,7 +24,8 @@ from lth_core.store import gallery  # noqa: E402
 from lth_core.store.complete import is_complete  # noqa: E402
 from lth_core.presets import get_preset  # noqa: E402
 from lth_core.store.runs import locate  # noqa: E402
-from lth_core.store.run_store import Store, default_store_root  # noqa: E402
+from lth_core.service.settings import Settings  # noqa: E402
+from lth_core.store.run_store import Store  # noqa: E402
 from report_beyond_facts import (arm_stats, clear_levels, gaps, run_facts, stability_frame,  # noqa: E402
                                  stability_levels, unmeasurable)
 from report_beyond_sections import extra_sections, speed_lines  # noqa: E402
@@ -326,7 +327,7 @@ def main(argv=None) -> int:
     ap.add_argument("--store", type=Path, default=None, help="store searched after the gallery")
     ap.add_argument("--out", type=Path, default=OUT)
     a = ap.parse_args(argv)
-    stores = [gallery.gallery_store(), Store(a.store or default_store_root())]
+    stores = [gallery.gallery_store(), Store(a.store or Settings.from_env().store)]
     found = {}
     for key, preset in EXAMPLES.items():
         rid = get_preset(preset).run_id()

@@ -16,6 +16,7 @@ import torch
 
 from support.configs import tiny_config
 from lth_core.execution import driver
+from lth_core.execution.select import local_executor
 from lth_core.lottery import state
 from lth_core.analysis import results
 from lth_core.lottery.batched import can_stack, execute_stacked, groups
@@ -86,16 +87,18 @@ def test_stacked_keeps_pruned_weights_at_zero(rewound_specs):
 
 @pytest.fixture(scope="module")
 def engine_both_ways(data_dir, mnist1d, tmp_path_factory):
-    """One config through the engine one at a time and stacked ($LTH_STACK=1), two stores."""
+    """One config through the engine one at a time and stacked (what LTH_STACK=1 chooses), two stores."""
     # the paper's lr and batch, not the quick demo's (5e-3, 240): a larger step amplifies float
     # rounding differences between the two ways of summing, beyond what "same masks" can tolerate
     config = tiny_config(controls=CONTROLS, trials=2, lr=1.2e-3, batch_size=60)
     stores = []
     for stack in ("0", "1"):
         store = Store(tmp_path_factory.mktemp(f"stack{stack}"))
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("LTH_STACK", stack)
-            driver.run(config, store, data_dir=data_dir, processes=1)
+        executor = local_executor("cpu", 1, stack=stack == "1")
+        try:
+            driver.run(config, store, data_dir=data_dir, executor=executor)
+        finally:
+            executor.close()
         stores.append(store)
     return config, stores
 

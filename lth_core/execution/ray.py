@@ -2,7 +2,8 @@
 
 Chosen with `--executor ray` (or LTH_EXECUTOR=ray for the app's job manager); Ray is
 imported only here, so the local path never needs it. Joins the cluster at `address`
-(or $RAY_ADDRESS; none: Ray starts a local one for this process).
+(the caller's: --ray-address or $RAY_ADDRESS through Settings; none: Ray starts a local one
+for this process).
 
 - Storage: a task receives only a TaskRef (the config and which network) and reads and
   writes the run store itself, so the store must be a path every node sees (a shared
@@ -49,7 +50,6 @@ class RayExecutor:
         self._env = {"env_vars": {"PYTHONPATH": os.pathsep.join(
             p for p in (REPO, os.environ.get("PYTHONPATH", "")) if p)}}
         if self._owns:
-            address = address or os.environ.get("RAY_ADDRESS") or None
             if address:  # join a cluster (its own settings stand)
                 ray.init(address=address, log_to_driver=False)
             else:  # a cluster of this machine alone, for this process

@@ -111,18 +111,14 @@ def execute(spec: TaskSpec) -> dict:
 
 
 def default_processes(device: str) -> int:
-    """Worker processes for one run: every core on a CPU ($LTH_PROCS overrides), 1 on a GPU."""
-    env = os.environ.get("LTH_PROCS")
-    if env and env.isdigit() and int(env) >= 1:
-        return int(env)
+    """Worker processes for one run: every core on a CPU, 1 on a GPU (Settings.procs, $LTH_PROCS,
+    overrides it in the caller)."""
     return (os.cpu_count() or 1) if device == "cpu" else 1
 
 
-def stacks_networks(device: str) -> bool:
+def stacks_networks(device: str, stack: bool | None = None) -> bool:
     """Train a level's networks as one stacked computation (lth_core.lottery.batched)? Yes on CUDA,
     where one small network leaves the device mostly idle; no on a CPU, where single-threaded
-    worker processes were measured faster (docs/PERFORMANCE.md). $LTH_STACK=1 or 0 overrides."""
-    env = os.environ.get("LTH_STACK")
-    if env in ("0", "1"):
-        return env == "1"
-    return device == "cuda"
+    worker processes were measured faster (docs/PERFORMANCE.md). `stack` (Settings.stack,
+    $LTH_STACK) overrides: True or False; None decides by device."""
+    return device == "cuda" if stack is None else stack

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from lth_core.execution.select import EXECUTORS
+from lth_core.registry import EXECUTORS
 
 GB = 1e9
 

@@ -99,11 +99,6 @@ def file_locked(path: Path) -> bool:
         os.close(fd)
 
 
-def default_store_root() -> Path:
-    """$LTH_STORE, else ./runs."""
-    return Path(os.environ.get("LTH_STORE") or "runs")
-
-
 def _canon(obj) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
