@@ -1,4 +1,12 @@
-"""Shared fixtures: one data cache per session, real datasets only, tiny configs.
+"""Shared fixtures (one data cache per session, real datasets only) and the suite's tiers.
+
+Every test file has one tier, from TIERS below: unit (in-process: the engine, analysis, charts,
+config and store, trained on tiny real data), integration (real `lth_core work` worker processes,
+the job manager, crashes and signals), e2e (the app's pages in AppTest, a real browser, the load
+test, the Ray cluster, whole CLI commands on real data) and science (the slow science guard).
+Plain `pytest` runs unit and integration; `pytest tests`, a named file, or `-m <tier>` runs what
+it names; scripts/test.sh (the README's command, and CI's) runs every tier. A test file missing
+from TIERS stops the run, so a new file cannot escape its tier.
 
 Datasets are never mocked. mnist1d is generated once per session (about 8 s)
 into a temporary data dir that every test shares; Fashion-MNIST comes from
@@ -15,14 +23,35 @@ import torch
 
 from lth_core.data import datasets as data
 
-from lth_core.execution import driver
 from lth_core.service.jobs import JobManager
 from lth_core.service.settings import Settings
 from lth_core.store.run_store import Store
-from lth_core.presets import get_preset
-from support.configs import tiny_config  # noqa: F401  (tests import it from here)
 
 FASHION_MNIST_DIR = data.DEBIAN_FASHION_MNIST
+
+TIERS = {
+    "unit": (
+        "test_accessibility.py", "test_arms_engine.py", "test_bad_input.py", "test_batched.py",
+        "test_beyond_doc.py", "test_charts.py", "test_cifar_protocols.py", "test_claims.py", "test_cli.py",
+        "test_cli_run_flags.py", "test_config.py", "test_data.py", "test_early_stop.py", "test_executors.py",
+        "test_experiment.py", "test_inspection.py", "test_latency.py", "test_noise.py", "test_noise_init.py",
+        "test_predict.py", "test_pruning.py", "test_pruning_criteria.py", "test_reproduction_report.py",
+        "test_rounds.py", "test_scheduler.py", "test_schema.py", "test_security.py", "test_settings.py",
+        "test_slim.py", "test_stability.py", "test_stats.py", "test_store.py", "test_sweep.py",
+        "test_training.py"),
+    "integration": (
+        "test_analyses.py", "test_corrupt.py", "test_crash.py", "test_job_limits.py", "test_resources.py",
+        "test_status_ownership.py", "test_warm_workers.py"),
+    "e2e": (
+        "test_app_errors.py", "test_app_pages.py", "test_bench.py", "test_beyond_page.py",
+        "test_browser_quick_demo.py", "test_browser_teaching.py", "test_form_state.py", "test_load.py",
+        "test_predict_page.py", "test_ray.py", "test_ray_executor.py", "test_report_export.py",
+        "test_results_match_report.py", "test_rounds_page.py", "test_run_page_params.py", "test_stall.py",
+        "test_sweep_compare_page.py", "test_teacher_links.py"),
+    "science": ("test_science_guard.py",),
+}
+TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
+DEFAULT_TIERS = ("unit", "integration")  # what plain `pytest` runs: about 3 minutes on 2 cores
 
 
 def pytest_configure(config):
@@ -32,6 +61,20 @@ def pytest_configure(config):
     # No warm workers unless a test asks for them (tests/test_warm.py): each is three processes
     # importing torch, which every job manager the suite makes would otherwise start.
     os.environ.setdefault("LTH_WARM_WORKERS", "0")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers added here
+def pytest_collection_modifyitems(config, items):
+    """Mark every test with its file's tier; plain `pytest` (no paths, no -m) keeps unit and integration."""
+    missing = sorted({item.path.name for item in items if item.path.name not in TIER_OF})
+    if missing:
+        raise pytest.UsageError(f"no tier for {', '.join(missing)}: add each file to TIERS in tests/conftest.py "
+                                f"(one of {', '.join(TIERS)})")
+    for item in items:
+        item.add_marker(TIER_OF[item.path.name])
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.markexpr:
+        config.hook.pytest_deselected(items=[i for i in items if TIER_OF[i.path.name] not in DEFAULT_TIERS])
+        items[:] = [i for i in items if TIER_OF[i.path.name] in DEFAULT_TIERS]
 
 
 
