@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from lth_core.charts import results as charts
-from lth_core.config import ConfigError
 from lth_core.service.admission import LimitReached
 from lth_core.models.architectures import layer_sizes
 from lth_core.presets import PRESETS
@@ -35,11 +34,7 @@ else:
         values = forms.render()
 forms.write_url(values)
 
-config, problem = None, None
-try:
-    config = params.config_from_values(values)
-except ConfigError as exc:
-    problem = str(exc)
+config, problem = forms.checked_config(values)  # the config's rules and the server's memory limit
 run_id = config.run_id() if config is not None else None
 home = state.find(run_id) if run_id else None
 

@@ -172,3 +172,24 @@ def test_from_dict_rejects_unknown_keys(where):
     with pytest.raises(ConfigError) as info:
         ExperimentConfig.from_dict(d)
     assert info.value.field == "bogus_field"
+
+
+def test_every_config_field_is_declared_once_in_the_field_specs():
+    """lth_core.fields declares each dataclass field exactly once, in its own section, and nothing more:
+    the CLI, the URL and the form are generated from it."""
+    for section, kind in ((None, ExperimentConfig), ("pruning", PruningConfig), ("training", TrainingConfig)):
+        declared = [f.name for f in fields_of(section)]
+        own = [f.name for f in dataclasses.fields(kind) if f.name not in ("pruning", "training")]
+        assert sorted(declared) == sorted(own), section
+    assert len({f.name for f in FIELDS}) == len(FIELDS)
+
+
+def test_config_validation_imports_neither_torch_nor_the_memory_estimate():
+    """Validation is pure: building every preset imports neither torch nor lth_core.resources."""
+    code = ("import sys; from lth_core.presets import PRESETS\n"
+            "from lth_core.config import ExperimentConfig\n"
+            "[ExperimentConfig.from_dict(c.to_dict()) for _, c in PRESETS.values()]\n"
+            "print(sorted(m for m in ('torch', 'lth_core.resources') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO,
+                         env={k: v for k, v in os.environ.items() if not k.startswith("LTH_")})
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr[-1000:]

@@ -238,3 +238,14 @@ def test_widgets_reach_the_url(empty_store):
     assert_clean(at)
     assert at.query_params["stability_levels"] == "1"
     assert not at.error, [e.value for e in at.error]
+
+
+def test_a_run_over_the_memory_limit_is_refused_before_start(empty_store, monkeypatch):
+    """The server's memory limit is a policy at submit, not a config rule: the form applies it too, so the
+    message (estimate, limit, the variable) shows before Start, and Start stays disabled."""
+    monkeypatch.setenv("LTH_MAX_MEMORY_GB", "4")
+    at = open_page("pages/run.py", {"dataset": "cifar10", "arch": "conv2", "batch_size": "45000"})
+    assert_clean(at)
+    shown = " ".join(e.value for e in at.error)
+    assert "batch_size" in shown and "GB at its peak" in shown and "the limit is 4 GB" in shown
+    assert not [b for b in at.button if b.key == "start" and not b.disabled]

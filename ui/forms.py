@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core.config import CONTROLS, ConfigError, PruningConfig, TrainingConfig, parse_milestones
+from lth_core.arms import CONTROLS
+from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig, parse_milestones
 from lth_core.data.datasets import availability
 from lth_core.models.architectures import layer_sizes
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image
-from ui import beyond_form, links, params
+from lth_core.service.admission import LimitReached, check_memory
+from ui import beyond_form, links, params, state
 
 FORM_KEY, URL_KEY, LINK_KEY = "_run_form", "_run_form_url", "_run_form_link"
 W = "f_"  # widget key prefix
@@ -342,6 +344,17 @@ def render() -> dict:
             "momentum": float(momentum), "weight_decay": float(weight_decay), "warmup": int(warmup),
             "lr_milestones": _milestones(milestones), "lr_factor": float(lr_factor), "augment": bool(augment),
             "seed": int(seed), **beyond}
+
+
+def checked_config(values: dict) -> tuple[ExperimentConfig | None, str | None]:
+    """The experiment the form describes, or None and why it cannot run: the config's own rules, then
+    the server's memory limit (the job manager applies the same at Start), so the user reads it first."""
+    try:
+        config = params.config_from_values(values)
+        check_memory(config, state.settings().max_memory_gb)
+    except (ConfigError, LimitReached) as exc:
+        return None, str(exc)
+    return config, None
 
 
 def _milestones(text: str):
