@@ -354,3 +354,20 @@ def test_learn_page_steps_name_the_share_the_picture_prunes(tmp_path, monkeypatc
         assert "here 25% of them" in next(m.value for m in at.markdown if "3 · Prune" in m.value)
     finally:
         shutdown_manager(tmp_path / "runs")
+
+
+def test_another_session_is_told_why_it_cannot_cancel(empty_store):
+    """A run started by one session shows no Cancel to another (a reload is a new session), and says why."""
+    from ui import progress
+    starter = open_page("pages/run.py", {"preset": "quick", "iterations": "3000", "eval_every": "100"})
+    starter.button(key="start").click().run()
+    run_id = Store(empty_store).run_ids()[0]
+    other = open_page("pages/results.py", {"run": run_id})
+    assert_clean(other)
+    assert Store(empty_store).status(run_id).get("state") in ("queued", "running")  # 3,000 its x 5 levels
+    assert progress.NOT_YOURS in texts(other)
+    assert not [b for b in other.button if b.key and b.key.endswith("_cancel")]
+    starter.query_params.clear()
+    starter.switch_page("pages/runs.py").run()
+    for b in [b for b in starter.button if b.key == f"cancel_{run_id}"]:
+        b.click().run()

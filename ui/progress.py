@@ -17,6 +17,8 @@ from ui import data, errors, presenter, state, text
 
 ACTIVE = ("queued", "running")
 SHARED_NOTE = "Other sessions asked for this same run, so it keeps training for them; you no longer wait for it."
+NOT_YOURS = ("Only the browser session that started this run can cancel it (after a reload this page is a new "
+             "session); it keeps training for whoever asked for it.")
 REFRESH_S = 1.5
 
 
@@ -107,6 +109,8 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
     cols = st.columns([5, 1]) if info.get("cancellable") else [st.container()]
     with cols[0]:
         _status_line(info, prog, ladder)
+        if info["state"] in ACTIVE and not info.get("cancellable"):
+            st.caption(NOT_YOURS)
     if info.get("cancellable"):
         with cols[1]:
             if st.button("Cancel run", key=f"{key}_cancel", icon=":material/stop_circle:"):
