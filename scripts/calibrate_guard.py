@@ -1,4 +1,4 @@
-"""Calibrate the science guard (tests/test_guard_science.py) on seeds the guard itself never uses.
+"""Calibrate the science guard (tests/test_science_guard.py) on seeds the guard itself never uses.
 
 Runs the guard's config at each calibration seed and writes, per network pair, the
 measured gaps the guard checks: ticket - dense at the holding level, ticket - re-init at

@@ -2,7 +2,7 @@
 records, memory, CPU.
 
 Used by scripts/load_test.py, scripts/fault_injection.py and scripts/soak.py, and by
-tests/test_jobs.py (workers never exceed the bound). Linux only (ps, /proc).
+tests/test_job_limits.py (workers never exceed the bound). Linux only (ps, /proc).
 
 Two ways of counting workers, and why both are needed:
 - A worker is a `python -m lth_core work <run_id>` process whose parent is the job manager's

@@ -8,7 +8,7 @@ Each run is named by the `run --json` output of scripts/reproduce.sh (docs/repro
 and read from the gallery, then ./runs (or --store). Every number in the prose comes from
 `facts()` (lth_core.analysis.claims, .spread, .speed, .results on the stored runs, and the budget
 pilot's JSON) or from the paper's values, cited from ../shared/PAPER.md; the templates hold no
-digits (tests/test_report.py checks both).
+digits (tests/test_reproduction_report.py checks both).
 
 This file reads the runs and assembles the document; the rest lives beside it:
     report_facts.py     every number the prose may print (runs, pilot, the paper's values)

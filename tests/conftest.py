@@ -58,7 +58,7 @@ def pytest_configure(config):
     """One torch thread: on a shared 2-core machine, OpenMP threads that spin-wait for a busy
     core make these tiny networks 30-50x slower (measured: 12 mlp1d steps, 0.1 s vs 3-6 s)."""
     torch.set_num_threads(1)
-    # No warm workers unless a test asks for them (tests/test_warm.py): each is three processes
+    # No warm workers unless a test asks for them (tests/test_warm_workers.py): each is three processes
     # importing torch, which every job manager the suite makes would otherwise start.
     os.environ.setdefault("LTH_WARM_WORKERS", "0")
 

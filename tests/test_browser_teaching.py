@@ -8,7 +8,7 @@
 - a teacher's link (ui/links.py): `only=rate` shows the rate control at the link's value and
   no other control of the Run form.
 
-Reuses tests/test_browser.py's helpers; a missing browser skips locally and fails under CI=true.
+Uses tests/support's browser and server helpers; a missing browser skips locally and fails under CI=true.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@
 Checked in every trial. (b), the early-stopping speed, is not checked: at the guard's 1,000
 iterations most calibration networks at 12.6% are still improving when training ends (censored,
 counted in the calibration JSON), so the guard's budget cannot measure it; the full-length gallery
-run does (docs/REPRODUCTION.md). The config is tests/guard_config.py; the margins come from
+run does (docs/REPRODUCTION.md). The config is tests/support/guard_config.py; the margins come from
 scripts/calibrate_guard.py run at seeds the guard never uses (docs/repro/guard_calibration.json),
 and sit well inside the smallest gap measured there, so a failure means the engine lost the
 effect, not noise. Runs in CI (about a minute).

@@ -1,5 +1,5 @@
 """Links a teacher can hand out (ui/links.py): `lock=`, `hide=` and `only=` fix chosen Run-page controls
-to the link's values. Driven headless with AppTest, as tests/test_app.py drives the pages."""
+to the link's values. Driven headless with AppTest, as tests/test_app_pages.py drives the pages."""
 from __future__ import annotations
 
 import pytest
