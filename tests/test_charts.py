@@ -1,11 +1,12 @@
 """Chart builders draw what the store holds: one trace per arm, every level, the paper's axes.
 
-One small real run (2 trials, every control) feeds all builders; no numbers
-are made up.
+One small real run (2 trials, every control) feeds the builders; a layout rule (the live chart's
+y range) is checked on a two-row frame written out in the test.
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -25,10 +26,10 @@ CONFIG = get_preset("quick").replace(iterations=20, eval_every=10, rounds=2, tri
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, mnist1d):
+def run(tmp_path_factory, data_dir, mnist1d):
     """(store, run id, aggregate, curves, layers) of a finished 2-trial run with every control."""
     store = Store(tmp_path_factory.mktemp("charts-store"))
-    run_id = driver.run(CONFIG, store, processes=1)
+    run_id = driver.run(CONFIG, store, data_dir=data_dir, processes=1)
     summary = results.summary_frame(store, run_id)
     return store, run_id, results.aggregate(summary), results.curves_frame(store, run_id), \
         results.layers_frame(store, run_id)
@@ -184,3 +185,16 @@ def test_early_stop_chart_shades_the_censored_zone(run):
     fig = charts.early_stop_vs_sparsity(agg, iterations=1000)
     (shape,) = [s for s in fig.layout.shapes if s.type == "rect"]
     assert (shape.y0, shape.y1) == (900, 1000)
+
+
+def test_live_accuracy_chart_keeps_a_sensible_range():
+    """Two levels measured once, 0.3 points apart, are drawn in a window of at least min_span points
+    (the live panel's chart), not stretched over the whole height; a wide spread keeps its own range."""
+    agg = pd.DataFrame({"level": [0, 1], "arm": ["ticket", "ticket"], "percent_remaining": [100.0, 50.0],
+                        "test_acc_at_early_stop": [0.727, 0.730], "test_acc_at_early_stop_min": [0.727, 0.730],
+                        "test_acc_at_early_stop_max": [0.727, 0.730], "trials": [1, 1]})
+    lo, hi = charts.accuracy_vs_sparsity(agg, all_percents=[100, 50], min_span=5).layout.yaxis.range
+    assert hi - lo == pytest.approx(5) and lo < 72.7 and hi > 73.0
+    assert charts.accuracy_vs_sparsity(agg, all_percents=[100, 50]).layout.yaxis.range is None
+    wide = agg.assign(test_acc_at_early_stop_min=[0.60, 0.70])
+    assert charts.accuracy_vs_sparsity(wide, all_percents=[100, 50], min_span=5).layout.yaxis.range is None

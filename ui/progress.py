@@ -16,6 +16,7 @@ from lth_core.store.run_store import Store
 from ui import data, errors, presenter, state, text
 
 ACTIVE = ("queued", "running")
+LIVE_SPAN = 5.0  # percentage points the live accuracy chart shows at least
 SHARED_NOTE = "Other sessions asked for this same run, so it keeps training for them; you no longer wait for it."
 NOT_YOURS = ("Only the browser session that started this run can cancel it (after a reload this page is a new "
              "session); it keeps training for whoever asked for it.")
@@ -125,7 +126,8 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
         st.caption(f"0 of {config.levels} levels finished · the chart appears when the dense network "
                    "(level 1) has finished training.")
         return
-    fig = charts.accuracy_vs_sparsity(data.aggregate(store, run_id), all_percents=ladder)
+    # a fixed 5-point window at least: a level or two measured once must not look dramatic while it trains
+    fig = charts.accuracy_vs_sparsity(data.aggregate(store, run_id), all_percents=ladder, min_span=LIVE_SPAN)
     presenter.show(fig, key=f"{key}_chart", filename=f"accuracy-vs-sparsity-{run_id}")
     st.caption(f"{finished} of {config.levels} levels finished")
     st.markdown("**What to look for:** each point is one size of the network, from 100% on the left to the "

@@ -89,10 +89,21 @@ def arm_metric_figure(agg: pd.DataFrame, metric: str, *, y_title: str, scale: fl
     return fig
 
 
-def accuracy_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, title=None) -> go.Figure:
-    """Test accuracy at early stopping vs % weights remaining (the paper's Figures 1 and 4)."""
-    return arm_metric_figure(agg, "test_acc_at_early_stop", y_title="test accuracy at early stop", scale=100,
-                             unit="%", arms=arms, all_percents=all_percents, title=title)
+def accuracy_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, title=None,
+                         min_span: float | None = None) -> go.Figure:
+    """Test accuracy at early stopping vs % weights remaining (the paper's Figures 1 and 4).
+    min_span: the y axis shows at least this many percentage points, so a few points measured once
+    (a run still training) do not stretch their noise over the whole chart."""
+    fig = arm_metric_figure(agg, "test_acc_at_early_stop", y_title="test accuracy at early stop", scale=100,
+                            unit="%", arms=arms, all_percents=all_percents, title=title)
+    cols = [c for c in ("test_acc_at_early_stop_min", "test_acc_at_early_stop_max", "test_acc_at_early_stop")
+            if c in agg]
+    if min_span and len(agg) and cols:
+        lo, hi = 100 * float(agg[cols].min().min()), 100 * float(agg[cols].max().max())
+        if hi - lo < min_span:
+            mid = min(max((lo + hi) / 2, min_span / 2), 100 - min_span / 2)
+            fig.update_yaxes(range=[mid - min_span / 2, mid + min_span / 2])
+    return fig
 
 
 def early_stop_vs_sparsity(agg: pd.DataFrame, arms=None, all_percents=None, title=None,
