@@ -21,6 +21,7 @@ import streamlit as st
 from lth_core.arms import CONTROLS
 from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig, parse_milestones
 from lth_core.data.datasets import availability
+from lth_core.fields import FIELD
 from lth_core.models.architectures import layer_sizes
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image
 from lth_core.service.admission import LimitReached, check_memory
@@ -28,6 +29,14 @@ from ui import beyond_form, links, params, state
 
 FORM_KEY, URL_KEY, LINK_KEY = "_run_form", "_run_form_url", "_run_form_link"
 W = "f_"  # widget key prefix
+
+
+def _pct(name: str) -> tuple[float, float]:
+    """A fraction field's widget range in percent (lth_core.fields)."""
+    return tuple(round(100 * x, 6) for x in FIELD[name].widget_range)
+
+
+PCT = _pct("rate")  # rate, target and conv_rate: (0.1, 99.9)
 CONTROL_TEXT = {"reinit": "Random re-init", "random": "Random pruning", "oneshot": "One-shot pruning"}
 CONTROL_HELP = ("**Random re-init**: the ticket's mask on fresh random weights (does the initialisation matter?). "
                 "**Random pruning**: a random mask with the same per-layer sparsity on the original weights "
@@ -38,21 +47,19 @@ AVAIL_NOTE = {"cached": "ready", "on disk": "on disk", "generated locally": "gen
 
 
 def _widget_values(v: dict) -> dict:
-    """Form values -> widget values (percentages where the widget shows percent)."""
-    return {"dataset": v["dataset"], "arch": v["arch"], "schedule": v["schedule"], "rate": 100 * v["rate"],
-            "target": 100 * v["target"], "rounds": v["rounds"], "strategy": v["strategy"],
-            "custom_rates": v["custom_rates"], "conv_rate": 100 * v["conv_rate"],
-            "output_rate": 100 * v["output_rate"], "reset": "rewind" if v["rewind"] > 0 else "init",
-            "rewind": max(1, v["rewind"]), "controls": list(v["controls"]), "trials": v["trials"],
-            "iterations": v["iterations"], "optimizer": v["optimizer"], "lr": v["lr"], "batch_size": v["batch_size"],
-            "eval_every": v["eval_every"], "dropout": v["dropout"], "momentum": v["momentum"],
-            "weight_decay": v["weight_decay"], "warmup": v["warmup"],
-            "lr_milestones": ", ".join(map(str, v["lr_milestones"])) if isinstance(v["lr_milestones"], tuple)
-            else str(v["lr_milestones"]),
-            "lr_factor": v["lr_factor"], "augment": v["augment"], "seed": v["seed"],
-            "criterion": v["criterion"], "granularity": v["granularity"], "criteria": list(v["criteria"]),
-            "at_init": list(v["at_init"]), "at_init_checks": list(v["at_init_checks"]),
-            "stability_levels": list(v["stability_levels"])}
+    """Form values -> widget values (percentages where the widget shows percent; lists for multi-choice)."""
+    out = {}
+    for f in params.URL_FIELDS:  # lth_core.fields
+        x = v[f.param]
+        if f.kind == "fraction":
+            x = 100 * x
+        elif f.kind in ("names", "levels"):
+            x = list(x)
+        elif f.kind == "milestones":
+            x = ", ".join(map(str, x)) if isinstance(x, tuple) else str(x)
+        out[f.param] = x
+    return {**out, "schedule": v["schedule"], "custom_rates": v["custom_rates"],
+            "reset": "rewind" if v["rewind"] > 0 else "init", "rewind": max(1, v["rewind"])}
 
 
 def _load(v: dict, only_missing: bool = False) -> None:
@@ -188,6 +195,32 @@ def _fallback(draw, args: tuple, now) -> dict:
 
 ADVANCED = ("optimizer", "lr", "batch_size", "eval_every", "dropout", "momentum", "weight_decay", "warmup",
             "lr_milestones", "lr_factor", "seed", "augment", "custom_rates", "conv_rate", "output_rate")
+# drawn by hand here or in ui/beyond_form.py; any other field with a URL name gets a plain widget (_other_fields)
+HAND_DRAWN = ADVANCED + ("dataset", "arch", "rate", "target", "rounds", "strategy", "rewind", "controls", "trials",
+                         "iterations", "criterion", "granularity", "criteria", "at_init", "at_init_checks",
+                         "stability_levels")
+
+
+def _other_fields() -> dict:
+    """A plain widget for each field (lth_core.fields) the form does not draw by hand: its help as the
+    label, its range or choices; returns their values."""
+    out = {}
+    for f in params.URL_FIELDS:
+        if f.param in HAND_DRAWN:
+            continue
+        label, tip = f.help[:1].upper() + f.help[1:], f.describe()
+        if f.kind in ("int", "float"):
+            out[f.param] = _widget(f.param, st.number_input, label, *f.widget_range, help=tip)
+        elif f.kind == "fraction":
+            out[f.param] = _widget(f.param, st.number_input, label + " (%)", *(100 * x for x in f.widget_range),
+                                   help=tip) / 100
+        elif f.kind == "choice":
+            out[f.param] = _widget(f.param, st.selectbox, label, list(f.choices), help=tip)
+        elif f.kind == "bool":
+            out[f.param] = bool(_widget(f.param, st.checkbox, label, help=tip))
+        elif f.kind == "names":
+            out[f.param] = tuple(_widget(f.param, st.multiselect, label, list(f.choices), help=tip) or ())
+    return out
 
 
 def render() -> dict:
@@ -228,10 +261,10 @@ def render() -> dict:
     c1, c2 = st.columns(2)
     if schedule == "until":  # the rounds follow from the rate and the total: change the rate alone
         with c1:
-            rate = _widget("rate", st.number_input, "Prune per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
+            rate = _widget("rate", st.number_input, "Prune per round (%)", *PCT, step=5.0, format="%.1f",
                            help="Share of the surviving weights removed each round (the paper: 20%).") / 100
         with c2:
-            target = _widget("target", st.number_input, "Until pruned in total (%)", 0.1, 99.9, step=5.0,
+            target = _widget("target", st.number_input, "Until pruned in total (%)", *PCT, step=5.0,
                              format="%.1f", help="Rounds continue until at least this share is pruned.") / 100
         rounds = PruningConfig.rounds_until(rate, target)
         if _shown("rate", "target"):
@@ -239,16 +272,16 @@ def render() -> dict:
                        f"{100 * target:.3g}% ({100 * (1 - rate) ** rounds:.3g}% of each hidden layer remains).")
     else:
         with c2:
-            rounds = _widget("rounds", st.number_input, "Rounds", 1, params.INT_RANGES["rounds"][1], step=1,
+            rounds = _widget("rounds", st.number_input, "Rounds", *params.INT_RANGES["rounds"], step=1,
                              help="Pruning rounds after the dense run; each adds one sparsity level.")
         with c1:
             if schedule == "rate":
-                rate = _widget("rate", st.number_input, "Prune per round (%)", 0.1, 99.9, step=5.0, format="%.1f",
+                rate = _widget("rate", st.number_input, "Prune per round (%)", *PCT, step=5.0, format="%.1f",
                                help="Share of the surviving weights removed each round (the paper: 20%). "
                                     "The output layer is pruned at half this rate, as in the paper.") / 100
                 target = 1 - (1 - rate) ** rounds
             else:
-                target = _widget("target", st.number_input, "Prune in total (%)", 0.1, 99.9, step=5.0,
+                target = _widget("target", st.number_input, "Prune in total (%)", *PCT, step=5.0,
                                  format="%.1f", help="Share of the weights removed after the last round.") / 100
                 rate = 1 - (1 - target) ** (1 / rounds)
     if schedule == "target" and _shown("target"):
@@ -277,7 +310,7 @@ def render() -> dict:
                              params.INT_RANGES["iterations"][1], step=100,
                              help="Optimizer steps each network trains for (the paper's LeNet: 50,000).")
     with c2:
-        trials = _widget("trials", st.number_input, "Trials", 1, params.INT_RANGES["trials"][1], step=1,
+        trials = _widget("trials", st.number_input, "Trials", *params.INT_RANGES["trials"], step=1,
                          help="Independent repetitions with different seeds; charts show their mean and "
                               "min/max (the paper: 5).")
 
@@ -330,11 +363,12 @@ def render() -> dict:
             r1, r2 = st.columns(2)
             with r1:
                 if _has_conv(arch):
-                    conv_rate = _widget("conv_rate", st.number_input, "Conv layers per round (%)", 0.1, 99.9,
+                    conv_rate = _widget("conv_rate", st.number_input, "Conv layers per round (%)", *PCT,
                                         step=5.0, format="%.1f") / 100
             with r2:
-                output_rate = _widget("output_rate", st.number_input, "Output layer per round (%)", 0.0, 99.9,
+                output_rate = _widget("output_rate", st.number_input, "Output layer per round (%)", *_pct("output_rate"),
                                       step=5.0, format="%.1f", help="0: never pruned.") / 100
+        others = _other_fields()
     beyond = beyond_form.render(arch, int(rounds), _widget, _shown, W)  # criteria, at-init, structured, stability
     return {"dataset": ds, "arch": arch, "schedule": schedule, "rate": rate, "target": target, "rounds": int(rounds),
             "strategy": strategy, "custom_rates": custom, "conv_rate": conv_rate, "output_rate": output_rate,
@@ -343,7 +377,7 @@ def render() -> dict:
             "batch_size": int(batch_size), "eval_every": int(eval_every), "dropout": float(dropout),
             "momentum": float(momentum), "weight_decay": float(weight_decay), "warmup": int(warmup),
             "lr_milestones": _milestones(milestones), "lr_factor": float(lr_factor), "augment": bool(augment),
-            "seed": int(seed), **beyond}
+            "seed": int(seed), **others, **beyond}
 
 
 def checked_config(values: dict) -> tuple[ExperimentConfig | None, str | None]:
