@@ -87,6 +87,13 @@ presenter.show(fig_lc, key="curves", filename=f"learning-curves-{run_id}")
 st.markdown("**What to look for:** test accuracy while each network trains. The grey dotted line is the full "
             "network. A winning ticket (blue) climbs at least as fast and as high; the same connections with "
             "fresh random weights (orange, dashed) climb slower and level off lower, most clearly at small sizes.")
+fig_vl = charts.learning_curves(curves, chosen or default, arms=["ticket", *curve_arms], metric="val_loss",
+                                iterations=config.training.iterations)
+presenter.show(fig_vl, key="val_loss", filename=f"validation-loss-{run_id}")
+st.markdown("**What to look for:** the validation loss behind chart 2. Each marker is one network's lowest "
+            "point: its early-stopping iteration, where its test accuracy is read. A marker in the grey band "
+            "(the last 10% of training) means the loss was still falling when training ended: that network is "
+            "censored, and its early stop says more about the budget than about its speed.")
 
 st.markdown("### 4 · Training vs test accuracy")
 fig_gap = charts.generalisation_gap(agg, arms=arms, all_percents=ladder)

@@ -198,3 +198,20 @@ def test_live_accuracy_chart_keeps_a_sensible_range():
     assert charts.accuracy_vs_sparsity(agg, all_percents=[100, 50]).layout.yaxis.range is None
     wide = agg.assign(test_acc_at_early_stop_min=[0.60, 0.70])
     assert charts.accuracy_vs_sparsity(wide, all_percents=[100, 50], min_span=5).layout.yaxis.range is None
+
+
+def test_validation_loss_curves_mark_each_networks_early_stop(run):
+    """The validation-loss panels mark every network's lowest loss, at its stored early-stop iteration,
+    and shade the censored last 10% of training."""
+    store, rid, _, curves, _ = run
+    summary = results.summary_frame(store, rid)
+    iterations = store.config(rid).training.iterations
+    fig = charts.learning_curves(curves, [0, 1], arms=["ticket", "reinit"], metric="val_loss", iterations=iterations)
+    marks = [t for t in fig.data if t.mode == "markers"]
+    got = sorted((int(tr), int(x)) for t in marks if t.name.startswith(ARM_NAMES["reinit"])
+                 for tr, x in zip(t.customdata, t.x))
+    want = sorted((int(r.trial), int(r.early_stop_iteration)) for r in summary.itertuples()
+                  if r.arm == "reinit" and r.level == 1)
+    assert got == want and len(got) == store.config(rid).trials
+    assert len(fig.layout.shapes) == 2 and fig.layout.shapes[0].x1 == iterations
+    assert fig.layout.yaxis.title.text == "validation loss"

@@ -126,10 +126,16 @@ def _mean_curve(d: pd.DataFrame, metric: str) -> pd.DataFrame:
     return d.groupby("iteration", as_index=False)[metric].agg(["mean", "min", "max"])
 
 
+CURVE_METRICS = {"test_acc": ("test accuracy (%)", 100, ".1f", "%"), "val_loss": ("validation loss", 1, ".3f", "")}
+
+
 def learning_curves(curves: pd.DataFrame, levels, arms=("ticket", "reinit"), metric: str = "test_acc",
-                    title=None) -> go.Figure:
-    """Test accuracy vs training iteration, one panel per chosen level, ticket vs controls
-    (the paper's Figure 3); the dense network is repeated in each panel as a grey reference."""
+                    title=None, iterations: int | None = None) -> go.Figure:
+    """A metric (CURVE_METRICS) vs training iteration, one panel per chosen level, ticket vs controls
+    (the paper's Figure 3); the dense network is repeated in each panel as a grey reference. For the
+    validation loss, each network's lowest point (its early-stopping iteration) is marked, and with
+    `iterations` (the training length) the censored last 10% of training is shaded."""
+    y_title, scale, fmt, unit = CURVE_METRICS[metric]
     levels = [lv for lv in levels if lv in set(curves.level)] or [0]
     cols = min(len(levels), 3)
     rows = math.ceil(len(levels) / cols)
@@ -150,16 +156,30 @@ def learning_curves(curves: pd.DataFrame, levels, arms=("ticket", "reinit"), met
             m = _mean_curve(d, metric)
             color = DENSE_COLOR if arm == "dense" else ARM_COLORS[arm]
             name = "Dense network (100%)" if arm == "dense" else ARM_NAMES[arm]
-            _band(fig, m.iteration, m["min"] * 100, m["max"] * 100, color, arm, r, c)
+            _band(fig, m.iteration, m["min"] * scale, m["max"] * scale, color, arm, r, c)
             fig.add_trace(go.Scatter(
-                x=m.iteration, y=m["mean"] * 100, mode="lines", name=name, legendgroup=arm, showlegend=(i == 0)
+                x=m.iteration, y=m["mean"] * scale, mode="lines", name=name, legendgroup=arm, showlegend=(i == 0)
                 or (arm != "dense" and i == next(j for j, v in enumerate(levels) if v > 0)),
                 line=dict(color=color, width=2.5 if arm != "dense" else 1.5,
                           dash="dot" if arm == "dense" else ARM_DASH.get(arm, "solid")),
-                hovertemplate=f"{name}<br>iteration %{{x}}<br>test accuracy %{{y:.1f}}%<extra>{titles[i]}</extra>"),
-                row=r, col=c)
+                hovertemplate=f"{name}<br>iteration %{{x}}<br>{y_title.split(' (')[0]} %{{y:{fmt}}}{unit}"
+                              f"<extra>{titles[i]}</extra>"), row=r, col=c)
+            if metric == "val_loss":  # each network's lowest validation loss: where it stops early
+                low = d.loc[d.groupby("trial").val_loss.idxmin()]
+                fig.add_trace(go.Scatter(
+                    x=low.iteration, y=low.val_loss, mode="markers", name=f"{name}: early stop",
+                    legendgroup=arm, showlegend=False, customdata=low.trial,
+                    marker=dict(color=color, size=9, line=dict(color="white", width=1),
+                                symbol="circle" if arm == "dense" else ARM_SYMBOL.get(arm, "circle")),
+                    hovertemplate=f"{name}, trial %{{customdata}}<br>lowest validation loss %{{y:.3f}} at "
+                                  f"iteration %{{x}}: its early stop<extra>{titles[i]}</extra>"), row=r, col=c)
+        if metric == "val_loss" and iterations:
+            fig.add_vrect(x0=censor_threshold(iterations), x1=iterations, line_width=0, layer="below",
+                          fillcolor=rgba(DENSE_COLOR, 0.22), row=r, col=c,
+                          annotation_text="censored" if i == 0 else None, annotation_position="top left",
+                          annotation_font_color=DENSE_COLOR)
         fig.update_xaxes(title_text="training iteration" if r == rows else None, row=r, col=c)
-    fig.update_yaxes(title_text="test accuracy (%)", col=1)
+    fig.update_yaxes(title_text=y_title, col=1)
     return fig
 
 
