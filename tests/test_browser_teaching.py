@@ -98,7 +98,10 @@ def test_predict_then_reveal(gallery_server, page):
     sliders.first.wait_for(timeout=30_000)
     assert sliders.count() == 2  # the ticket and random re-init
     moved = []
-    for i, presses in ((0, ["ArrowRight"]), (1, ["ArrowLeft", "ArrowLeft"])):
+    page.get_by_role("button", name="Lock in my guess").click()  # before moving: asked to move them first
+    page.get_by_text("Move every slider to your guess first").wait_for(timeout=30_000)
+    assert _plots(page) == 0
+    for i, presses in ((0, ["ArrowRight"] * 3), (1, ["ArrowRight", "ArrowRight"])):
         thumb = sliders.nth(i)
         before = thumb.get_attribute("aria-valuetext")  # the option's label, e.g. "13.5%"
         thumb.focus()

@@ -16,16 +16,22 @@ def test_guess_required_hides_charts_until_a_guess(with_run):
     assert_clean(at)
     assert len(at.get("plotly_chart")) == 0
     assert at.select_slider(key=f"guess_ticket_{run_id}")
-    at.button[0].click().run()  # the form's submit: "Lock in my guess"
+    at.button[0].click().run()  # the form's submit, "Lock in my guess", before any slider moved
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 0 and any("Move every slider" in w.value for w in at.warning)
+    config = Store(root).config(run_id)
+    ladder = percent_ladder(config)
+    for arm in (a for a in guesses.ARMS if a in config.arms):
+        at.select_slider(key=f"guess_{arm}_{run_id}").set_value(guesses.levels(ladder)[0])
+    at.button[0].click().run()
     assert_clean(at)
     assert len(at.get("plotly_chart")) >= 4
-    config = Store(root).config(run_id)
     if config.trials < stats.MIN_TRIALS:  # the reveal needs a verdict, and too few trials give none
         assert any(f"too few trials to tell (n = {config.trials})" in s.value for s in at.info)
     else:
         assert any("spot on" in s.value or "you guessed" in s.value for s in at.success)
     arms = tuple(a for a in guesses.ARMS if a in config.arms)
-    assert len(guesses.load(root, run_id, percent_ladder(config), arms)) >= 1
+    assert len(guesses.load(root, run_id, ladder, arms)) >= 1
 
 
 def test_teacher_view_shows_the_class_guesses(with_run):

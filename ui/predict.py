@@ -48,22 +48,31 @@ def current(run_id: str) -> dict | None:
     return st.session_state.get(_keys(run_id)[0])
 
 
+UNSET = "unset"  # a slider's start: no guess yet, so a guess is made by moving it (not by pressing at once)
+UNSET_LABEL = "move me to your guess"
+
+
 def _label(p) -> str:
-    return guesses.NEVER_LABEL if p is None else f"{p:.3g}%"
+    return UNSET_LABEL if p == UNSET else guesses.NEVER_LABEL if p is None else f"{p:.3g}%"
 
 
 def _form(run_id: str, config, ladder) -> None:
     arms = arms_for(config)
-    options = [*guesses.levels(ladder), None]
+    options = [UNSET, *guesses.levels(ladder), None]
     mine = current(run_id) or {}
     with st.form(f"predict_{run_id}", border=True):
         st.markdown("**Predict, then reveal.** Before you look: from how many % of weights remaining will each "
                     "network be *clearly below* the full network's accuracy (paired by trial, at that level and every sparser one)?")
         picks = {arm: st.select_slider(f"{ARM_NAMES[arm]} falls below dense from", options,
-                                       value=mine.get(arm, options[len(options) // 2]), format_func=_label,
+                                       value=mine.get(arm, UNSET), format_func=_label,
                                        key=f"guess_{arm}_{run_id}") for arm in arms}
+        st.caption(f"Each slider runs from {_label(options[1])} of weights remaining (left) to "
+                   f"{guesses.NEVER_LABEL} (right).")
         sent = st.form_submit_button("Lock in my guess", type="primary")
     if not sent:
+        return
+    if any(p == UNSET for p in picks.values()):
+        st.warning("Move every slider to your guess first, then lock it in.", icon=":material/touch_app:")
         return
     gk, tk = _keys(run_id)
     token = st.session_state.get(tk) or guesses.new_token()
