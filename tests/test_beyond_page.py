@@ -31,7 +31,7 @@ def runs(tmp_path_factory, data_dir, mnist1d):
     """One store with three tiny runs: every new arm (reset to theta_0), a structured rewinding run,
     and a plain paper run; {name: run id} and the store."""
     store = Store(tmp_path_factory.mktemp("beyond-store"))
-    ids = {name: driver.run(tiny_config(**changes), store, processes=1)
+    ids = {name: driver.run(tiny_config(**changes), store, data_dir=data_dir, processes=1)
            for name, changes in (("beyond", BEYOND), ("structured", STRUCTURED), ("paper", {}))}
     return store, ids
 
@@ -328,8 +328,9 @@ def test_a_gallery_run_shows_its_stored_noise_analysis(tmp_path, monkeypatch, da
     from lth_core.analysis import analyses
     from ui import beyond
     store = Store(tmp_path / "gallery")
-    run_id = driver.run(tiny_config(), store, processes=1)
-    analyses.compute_noise(store, run_id, levels=[0, 2], scales=[0.0, 0.5], draws=1, arms=["ticket", "reinit"])
+    run_id = driver.run(tiny_config(), store, data_dir=data_dir, processes=1)
+    analyses.compute_noise(store, run_id, levels=[0, 2], scales=[0.0, 0.5], draws=1, arms=["ticket", "reinit"],
+                           data_dir=data_dir)
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "empty"))
     monkeypatch.setenv("LTH_GALLERY", str(store.root))
     monkeypatch.setattr(beyond, "LATENCY_JSON", tmp_path / "no-latency.json")

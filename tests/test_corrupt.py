@@ -55,7 +55,7 @@ def garble(raw: bytes) -> bytes:
 def pristine(tmp_path_factory, data_dir):
     """The finished run and its summary, computed once for the module."""
     store = Store(tmp_path_factory.mktemp("pristine"))
-    driver.run(CONFIG, store, processes=1)
+    driver.run(CONFIG, store, data_dir=data_dir, processes=1)
     assert store.damaged_files(RID) == []
     return store, results.summary_frame(store, RID)
 
@@ -98,10 +98,10 @@ def test_damage_is_reported_by_run_row_and_list(copy, rel, capsys):
 
 @pytest.mark.parametrize("rel, how", [(rel, (truncate, garble)[i % 2]) for i, rel in enumerate(DAMAGE_COST)],
                          ids=[f"{rel}-{('truncated', 'garbled')[i % 2]}" for i, rel in enumerate(DAMAGE_COST)])
-def test_next_run_recomputes_only_the_damaged_part(copy, pristine, rel, how, executed):
+def test_next_run_recomputes_only_the_damaged_part(copy, pristine, rel, how, executed, data_dir):
     """Only the tasks that depend on the damaged file train again, and the results come out equal."""
     damage(copy, rel, how)
-    driver.run(CONFIG, copy, processes=1)
+    driver.run(CONFIG, copy, data_dir=data_dir, processes=1)
     assert executed == DAMAGE_COST[rel]
     assert copy.damaged_files(RID) == []
     assert copy.status(RID)["state"] == "done"

@@ -68,10 +68,10 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory, mnist1d):
+def reference(tmp_path_factory, data_dir, mnist1d):
     """The same run, never interrupted."""
     store = Store(tmp_path_factory.mktemp("reference"))
-    driver.run(CONFIG, store, processes=1)
+    driver.run(CONFIG, store, data_dir=data_dir, processes=1)
     return results.summary_frame(store, RID)
 
 

@@ -18,9 +18,9 @@ CONFIG = get_preset("quick").replace(iterations=20, eval_every=10, rounds=2)
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, mnist1d):
+def run(tmp_path_factory, data_dir, mnist1d):
     store = Store(tmp_path_factory.mktemp("inspect-store"))
-    return store, driver.run(CONFIG, store, processes=1)
+    return store, driver.run(CONFIG, store, data_dir=data_dir, processes=1)
 
 
 def test_layer_labels_name_every_prunable_layer_in_order():

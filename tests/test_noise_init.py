@@ -25,20 +25,20 @@ def test_noisy_init_keeps_pruned_weights_zero_and_scales_with_the_layer():
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, mnist1d):
+def run(tmp_path_factory, data_dir, mnist1d):
     root = tmp_path_factory.mktemp("noise-init")
     config = get_preset("quick").replace(iterations=40, eval_every=10, rounds=2, trials=3)
-    return Store(root), driver.run(config, Store(root), processes=1)
+    return Store(root), driver.run(config, Store(root), data_dir=data_dir, processes=1)
 
 
-def test_each_trial_level_and_scale_trains_once_and_is_paired(run):
+def test_each_trial_level_and_scale_trains_once_and_is_paired(run, data_dir):
     """One retrained network per (trial, level, scale), compared by trial with the ticket and re-init;
     a second call trains nothing (served from the stored records)."""
     store, run_id = run
     trained = []
-    noise_init.compute(store, run_id, [1], [1.0], on_network=trained.append)
+    noise_init.compute(store, run_id, [1], [1.0], data_dir=data_dir, on_network=trained.append)
     assert len(trained) == 3
-    noise_init.compute(store, run_id, [1], [1.0], on_network=trained.append)
+    noise_init.compute(store, run_id, [1], [1.0], data_dir=data_dir, on_network=trained.append)
     assert len(trained) == 3
     row = noise_init.comparisons(store, run_id).iloc[0]
     assert isinstance(row.vs_ticket, stats.Paired) and row.vs_ticket.n == 3 and row.vs_reinit.n == 3

@@ -53,11 +53,11 @@ def test_the_memory_limit_follows_its_environment_variable(manager):
         tight.submit(ExperimentConfig(dataset="cifar10", arch="vgg19", training=dict(batch_size=64)))
 
 
-def test_a_stored_run_is_served_whatever_the_memory_limit(manager):
+def test_a_stored_run_is_served_whatever_the_memory_limit(manager, data_dir):
     """The limit guards new work only: a run computed elsewhere (a bigger machine) opens and is served here."""
     jm = manager(background=False, max_memory_gb=1e-6)
     tiny = get_preset("quick").replace(iterations=20, eval_every=10, rounds=1)
-    driver.run(tiny, jm.store, processes=1)
+    driver.run(tiny, jm.store, data_dir=data_dir, processes=1)
     assert jm.submit(tiny, owner="a") == tiny.run_id() and jm.state(tiny.run_id()) is None
     assert jm.store.status(tiny.run_id())["state"] == "done"
 

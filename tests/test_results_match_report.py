@@ -15,11 +15,11 @@ from support.apptest import assert_clean, open_page, shutdown_manager
 
 
 @pytest.fixture(scope="module")
-def three_trials(tmp_path_factory, mnist1d):
+def three_trials(tmp_path_factory, data_dir, mnist1d):
     """A tiny quick-preset run with 3 trials (enough for verdicts) and the re-init control."""
     root = tmp_path_factory.mktemp("one-number")
     config = get_preset("quick").replace(iterations=60, eval_every=10, rounds=2, trials=3)
-    return root, driver.run(config, Store(root), processes=1)
+    return root, driver.run(config, Store(root), data_dir=data_dir, processes=1)
 
 
 @pytest.fixture

@@ -141,7 +141,7 @@ def test_cancel_does_not_overwrite_done(store, managers):
     assert store.status(rid)["state"] == "done"
 
 
-def test_submitting_a_complete_run_marked_cancelled_marks_it_done(store, managers, mnist1d):
+def test_submitting_a_complete_run_marked_cancelled_marks_it_done(store, managers, data_dir, mnist1d):
     """A wrong status on a complete run is fixed from the app: submitting it again sets done."""
     experiment.run(TINY, store, data_dir=None, processes=1)
     rid = TINY.run_id()

@@ -17,7 +17,7 @@ from lth_core.analysis import inspection, results
 from lth_core.data.datasets import load
 from lth_core.lottery.state import percent_ladder
 from lth_core.store.run_store import Store
-from ui.state import few_threads
+from ui.state import few_threads, settings
 
 
 def signature(store: Store, run_id: str) -> tuple:
@@ -98,8 +98,8 @@ def ladder(config_json: str) -> list[float]:
 
 @st.cache_resource(show_spinner="Loading the test set…", max_entries=2)
 def dataset(name: str):
-    """A dataset's tensors, loaded once per server (read-only use)."""
-    return load(name)
+    """A dataset's tensors, loaded once per server (read-only use), from the server's data folder."""
+    return load(name, settings().data_dir)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -31,7 +31,7 @@ from lth_core.cli import bench_parallel, bench_process
 from lth_core.cli.args import PARTS
 from lth_core.cli.bench_workload import EVAL_EVERY, reference_config
 from lth_core.config import ConfigError, TrainingConfig
-from lth_core.data.datasets import DEBIAN_FASHION_MNIST, IDX_FILES, _find_idx, default_data_dir, load
+from lth_core.data.datasets import DEBIAN_FASHION_MNIST, DEFAULT_DATA_DIR, IDX_FILES, _find_idx, load
 from lth_core.execution.driver import run
 from lth_core.pruning.masks import apply_, ones_like
 from lth_core.models.architectures import build, prunable_layers
@@ -107,7 +107,7 @@ def time_plain(iterations: int, device: str, data_dir) -> float:
 
 def _torchvision_root(tmp: Path) -> Path:
     """Fashion-MNIST laid out as torchvision expects (raw, unzipped idx files)."""
-    src = _find_idx(default_data_dir() / "fashion-mnist") or _find_idx(DEBIAN_FASHION_MNIST)
+    src = _find_idx(DEFAULT_DATA_DIR / "fashion-mnist") or _find_idx(DEBIAN_FASHION_MNIST)
     raw = tmp / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     for key, stem in IDX_FILES.items():
@@ -255,7 +255,7 @@ def main(args) -> int:
 
 def _fashion_dir(data_dir) -> Path:
     """Where the four Fashion-MNIST idx .gz files are (for open_lth's loader)."""
-    for folder in ((Path(data_dir) / "fashion-mnist") if data_dir else None, default_data_dir() / "fashion-mnist",
+    for folder in ((Path(data_dir) / "fashion-mnist") if data_dir else None, DEFAULT_DATA_DIR / "fashion-mnist",
                    DEBIAN_FASHION_MNIST):
         if folder is not None and all((Path(folder) / f"{n}.gz").is_file() for n in (
                 "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")):

@@ -54,7 +54,10 @@ def execute(command, a) -> int:
     """Run a command with the environment's settings; a usage error exits 2, a dataset that cannot be
     had 3, a run held or damaged 1, each with one line on stderr."""
     try:
-        return command(a, Settings.from_env())
+        settings = Settings.from_env()
+        if getattr(a, "data_dir", False) is None:  # no --data-dir: the environment's (or ./data)
+            a.data_dir = settings.data_dir
+        return command(a, settings)
     except (UsageError, ConfigError, SettingsError) as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

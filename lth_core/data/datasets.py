@@ -6,7 +6,8 @@ load takes well under a second. Batches are drawn by index from these
 tensors; there is no per-sample PIL/ToTensor pipeline anywhere.
 
 Where files come from, in order:
-- $LTH_DATA_DIR/<name> (or the data_dir argument) holding the original files;
+- <data_dir>/<name> holding the original files (the caller's data_dir: --data-dir or $LTH_DATA_DIR
+  through Settings; default ./data);
 - fashion-mnist: /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist);
 - mnist, fashion-mnist, cifar10: torchvision's download into <data_dir>/<name>;
 - mnist1d: generated locally by the mnist1d package (never downloaded).
@@ -14,7 +15,6 @@ Where files come from, in order:
 from __future__ import annotations
 
 import gzip
-import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +57,7 @@ class Data:
         return Data(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
 
 
-def default_data_dir() -> Path:
-    """$LTH_DATA_DIR, else ./data."""
-    return Path(os.environ.get("LTH_DATA_DIR") or "data")
+DEFAULT_DATA_DIR = Path("data")  # when a caller gives none (as Settings.data_dir with $LTH_DATA_DIR unset)
 
 
 # --- file formats -----------------------------------------------------------
@@ -183,7 +181,7 @@ def _cache_path(name: str, data_dir: Path) -> Path:
 
 def availability(name: str, data_dir: Path | None = None) -> str:
     """'cached', 'on disk', 'generated locally' or 'download needed' (a network is then required)."""
-    data_dir = Path(data_dir or default_data_dir())
+    data_dir = Path(data_dir or DEFAULT_DATA_DIR)
     get_dataset_info(name)
     if _cache_path(name, data_dir).is_file():
         return "cached"
@@ -215,7 +213,7 @@ def _raw_arrays(name: str, data_dir: Path) -> dict[str, torch.Tensor]:
 def load(name: str, data_dir: Path | None = None) -> Data:
     """The dataset as normalised CPU tensors, split into train / validation / test."""
     info = get_dataset_info(name)
-    data_dir = Path(data_dir or default_data_dir())
+    data_dir = Path(data_dir or DEFAULT_DATA_DIR)
     cache = _cache_path(name, data_dir)
     arrays = None
     if cache.is_file():

@@ -25,10 +25,10 @@ LINK = "[Log in](https://example.org)"  # a phishing-style link an address could
 
 
 @pytest.fixture(scope="session")
-def finished(tmp_path_factory, mnist1d):
+def finished(tmp_path_factory, data_dir, mnist1d):
     """A store holding one finished tiny run: (store root, run id)."""
     root = tmp_path_factory.mktemp("finished-store")
-    run_id = driver.run(get_preset("quick").replace(**TINY), Store(root), processes=1)
+    run_id = driver.run(get_preset("quick").replace(**TINY), Store(root), data_dir=data_dir, processes=1)
     return root, run_id
 
 
