@@ -146,7 +146,8 @@ def params_from_values(v: dict) -> dict[str, str]:
 
 def beyond_set(v: dict) -> tuple[str, ...]:
     """The controls beyond the paper that the values set away from their defaults (BEYOND order)."""
-    return tuple(n for n in BEYOND if (v[n] != _PLAIN[n] if isinstance(_PLAIN[n], str) else bool(v[n])))
+    return tuple(n for n in BEYOND if n in v and (v[n] != _PLAIN[n] if isinstance(_PLAIN[n], (str, float, int))
+                                                   else bool(v[n])))
 
 
 def cli_command(v: dict) -> str:
