@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lth_core.service.settings import SettingsError
 from ui import errors, presenter, state
+from ui.text import plain
 
 st.set_page_config(page_title="Lottery Ticket Explorer", page_icon=":material/confirmation_number:",
                    layout="wide", initial_sidebar_state="auto")
@@ -36,6 +38,13 @@ page = st.navigation({"Explore": [PAGES["learn"], PAGES["run"], PAGES["results"]
 if page.url_path == PAGES["learn"].url_path and "run" in st.query_params:
     # a shared link /?run=<run_id> opens that run's results (the Results page validates the id)
     st.switch_page(PAGES["results"], query_params=st.query_params.to_dict())
+
+try:
+    state.settings()
+except SettingsError as exc:  # an operator's typo in an LTH_* variable: say which, not a traceback
+    errors.show(f"The server's settings are wrong: {plain(exc)}.",
+                "Fix that environment variable and restart the server.")
+    st.stop()
 
 with st.sidebar:
     presenter.toggle()
