@@ -35,8 +35,9 @@ _registry_lock = threading.Lock()
 
 
 def manager_for(store_root: Path | str, settings: Settings, **kw) -> "JobManager":
-    """This process's job manager for a store, made on first use (kw go to JobManager). Held here,
-    not in a Streamlit cache, so clearing the app's caches never makes a second one."""
+    """This process's job manager for a store, made on first use with `settings` (kw go to
+    JobManager; a manager already made keeps its own). Held here, not in a Streamlit cache, so
+    clearing the app's caches never makes a second one."""
     key = str(Path(store_root).resolve())
     with _registry_lock:
         jm = _registry.get(key)
