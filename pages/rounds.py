@@ -43,9 +43,9 @@ if str(points) != st.session_state.get(f"{key}_click"):  # a new click; an old s
     level = level if clicked is None else clicked
 with c2:
     b1, b2, b3 = st.columns([1, 1, 3])
-    if b1.button("◀ Previous round", disabled=level <= levels[0], width="stretch"):
+    if b1.button("◀ Previous", disabled=level <= levels[0], width="stretch"):
         level -= 1
-    if b2.button("Next round ▶", disabled=level >= levels[-1], width="stretch"):
+    if b2.button("Next ▶", disabled=level >= levels[-1], width="stretch"):
         level += 1
     b3.markdown(f"Starting at **{ladder[level]:.3g}% of weights** (round {level}).")
 st.session_state[key] = level

@@ -4,7 +4,7 @@
   student locks in a guess with the sliders; then the charts, the guess drawn over the accuracy
   chart and the closeness sentence appear, and `guesses=show` counts the guess;
 - play through the rounds (pages/rounds.py): the figure's ▶ Play advances its slider in the
-  browser, ❚❚ Pause stops it, and the page's "Next round" button steps one round;
+  browser, ❚❚ Pause stops it, and the page's "Next" button steps one round;
 - a teacher's link (ui/links.py): `only=rate` shows the rate control at the link's value and
   no other control of the Run form.
 
@@ -21,6 +21,7 @@ from support import streamlit_server
 
 from lth_core.store.run_store import Store
 from support.browser import CHROME_ARGS, CHROMIUM, require_browser
+from support.layout import cut_text, overlapping_text
 from support.processes import stop_workers
 from support.streamlit_server import REPO
 
@@ -147,7 +148,7 @@ def _slider_active(page):
 
 
 def test_play_through_the_rounds(gallery_server, page):
-    """▶ Play inside the figure advances its slider; ❚❚ Pause stops it; "Next round" steps one round."""
+    """▶ Play inside the figure advances its slider; ❚❚ Pause stops it; "Next" steps one round."""
     url = gallery_server
     page.goto(f"{url}/rounds?run={HEADLINE}", timeout=60_000)
     page.get_by_role("heading", name="Play through the rounds").wait_for(timeout=60_000)
@@ -157,6 +158,9 @@ def test_play_through_the_rounds(gallery_server, page):
     start = _slider_active(page)
     assert start == 0
     page.get_by_text("round 0).").first.wait_for(timeout=10_000)
+    # the four panels, colour bar, buttons and slider labels apart and whole (at this page's 1400 px)
+    assert not overlapping_text(page), overlapping_text(page)
+    assert not cut_text(page), cut_text(page)
 
     play = page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="Play")
     play.scroll_into_view_if_needed()
@@ -175,7 +179,7 @@ def test_play_through_the_rounds(gallery_server, page):
     if paused < 15:  # not at the end already: the pause must hold the frame
         assert after == paused, f"the figure kept playing after Pause ({paused} -> {after})"
 
-    page.get_by_role("button", name="Next round ▶").click()
+    page.get_by_role("button", name="Next ▶").click()
     page.get_by_text("(round 1).").first.wait_for(timeout=30_000)
     page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
         .some(p => p._fullLayout && p._fullLayout.sliders && p._fullLayout.sliders.length

@@ -21,7 +21,7 @@ def test_page_renders_on_the_gallery_run(monkeypatch, tmp_path):
         at.switch_page("pages/rounds.py").run()
         assert_clean(at)
         assert any("What to look for" in m.value for m in at.markdown)
-        next(b for b in at.button if "Next round" in b.label).click().run()
+        next(b for b in at.button if "Next" in b.label).click().run()
         assert_clean(at)
         assert any("round 1)" in m.value for m in at.markdown)
     finally:

@@ -18,7 +18,9 @@ from lth_core.charts.style import ARM_COLORS, ARM_NAMES, DENSE_COLOR, base_layou
 from lth_core.charts.results import accuracy_vs_sparsity, ladder_chart
 from lth_core.charts.inside import first_layer_image, init_histogram
 
-MAX_SIDE = 48           # the mask image is block-averaged down to at most this many cells a side
+MAX_SIDE = 48
+SPACING = 0.2           # between the two columns of panels: room for the colour bar and the next panel's axis
+COLORBAR_X = (1 - SPACING) / 2 + 0.01  # the mask's colour bar, just right of its panel           # the mask image is block-averaged down to at most this many cells a side
 FRAME_MS = 900          # time per round when playing: slow enough to read on a projector
 LADDER, GHOST, ACC, MASK, PRUNED, KEPT = range(6)   # trace order in the figure and in every frame
 
@@ -59,8 +61,8 @@ def _mask_trace(info: dict) -> go.Heatmap:
     heat = first_layer_image(as_image(info), input_label="input").data[0]
     # the colour scale follows each round's most-connected input (as on the Inside page), so the
     # pattern stays visible as the layer thins out; the hover gives the absolute counts
-    heat.update(colorbar=dict(title=dict(text="% kept"), len=0.42, y=0.22, x=0.44,
-                                                 thickness=12))
+    heat.update(colorbar=dict(title=dict(text="% kept", side="right"), len=0.4, y=0.2, x=COLORBAR_X,
+                              thickness=12))
     return heat
 
 
@@ -89,7 +91,7 @@ def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label
     levels = list(levels)
     ticket = agg[agg.arm == "ticket"].sort_values("level")
     k0 = levels.index(start) if start in levels else 0
-    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.12, vertical_spacing=0.2,
+    fig = make_subplots(rows=2, cols=2, horizontal_spacing=SPACING, vertical_spacing=0.2,
                         subplot_titles=["weights remaining after each round", "ticket's test accuracy",
                                         "first layer: connections kept per input", "initial weights θ₀: kept vs pruned"])
     base_layout(fig, title=title, height=820, panels=True)
@@ -112,27 +114,31 @@ def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label
     pad = max(0.5, 0.15 * float(acc.max() - acc.min())) if len(acc) else 1
     fig.update_yaxes(title_text="test accuracy at early stop (%)", row=1, col=2,
                      range=[float(acc.min()) - pad, float(acc.max()) + pad] if len(acc) else None)
+    one_row = all(np.asarray(as_image(m)["values"]).shape[0] == 1 for m in maps)  # a sequence (MNIST-1D)
     fig.update_yaxes(autorange="reversed", scaleanchor="x3", constrain="domain", showgrid=False, row=2, col=1,
-                     title_text="row")
+                     title_text=None if one_row else "row", showticklabels=not one_row)
     fig.update_xaxes(showgrid=False, constrain="domain", row=2, col=1)
     fig.update_xaxes(title_text=f"initial weight θ₀{' · ' + layer_label if layer_label else ''}", row=2, col=2)
     fig.update_yaxes(title_text="share of the group (%)", row=2, col=2)
-    fig.update_layout(barmode="overlay", bargap=0, legend=dict(x=0.56, y=0.4, yref="paper", yanchor="top"))
+    fig.update_layout(barmode="overlay", bargap=0,  # the legend inside the histogram's panel, at its left
+                      legend=dict(x=(1 + SPACING) / 2 + 0.02, y=0.4, yref="paper", yanchor="top"))
     play = dict(frame=dict(duration=FRAME_MS, redraw=True), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
     fig.update_layout(
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.07, xanchor="left", yanchor="top",
+        # the buttons on a row of their own, the slider below them: apart at every width
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.06, xanchor="left", yanchor="top",
                           pad=dict(t=10, r=10), showactive=False,
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
-        sliders=[dict(active=k0, x=0.16, len=0.84, y=-0.05, yanchor="top", pad=dict(t=10),
-                      currentvalue=dict(prefix="showing: ", font=dict(size=15)),
-                      steps=[dict(label=f"{percents[lv]:.3g}% (round {lv})", method="animate",
+        # short step labels, inset from both ends, so the first and last are not cut
+        sliders=[dict(active=k0, x=0.05, len=0.9, y=-0.13, yanchor="top", pad=dict(t=10),
+                      currentvalue=dict(prefix="showing: ", suffix=" of weights", font=dict(size=15)),
+                      steps=[dict(label=f"{percents[lv]:.3g}%", method="animate",
                                   args=[[f"L{lv}"], dict(frame=dict(duration=0, redraw=True),
                                                          transition=dict(duration=0), mode="immediate")])
                              for lv in levels])])
-    fig.update_layout(margin=dict(b=150))
+    fig.update_layout(margin=dict(b=200))
     return fig
 
 
