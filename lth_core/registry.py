@@ -19,6 +19,11 @@ class DatasetInfo:
     n_test: int
     offline: str         # how to have it without a network
 
+    @property
+    def short(self) -> str:
+        """The title without its parenthesis: 'MNIST-1D'."""
+        return self.title.split(" (")[0]
+
 
 @dataclass(frozen=True)
 class ArchInfo:
@@ -28,6 +33,11 @@ class ArchInfo:
     pruning: str         # the paper's strategy for it: 'layerwise' or 'global'
     output_rate: float | None = None  # the paper's output-layer rate; None: half the fc rate
     dropout: bool = True  # has hidden fc layers that take dropout (models.py ignores it otherwise)
+
+    @property
+    def short(self) -> str:
+        """The title without its parenthesis."""
+        return self.title.split(" (")[0]
 
 
 DATASETS = {

@@ -57,6 +57,12 @@ def test_html_has_every_chart_caption_table_and_the_config(report, store):
     assert f"{store.config(RUN).training.iterations}" in report
 
 
+def test_title_names_the_data_and_network_in_words(report):
+    """The report's title says 'Fashion-MNIST, LeNet-300-100', not internal ids (the config section keeps them)."""
+    h1 = report.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "Fashion-MNIST, LeNet-300-100" in h1 and "fashion-mnist" not in h1 and "lenet300" not in h1, h1
+
+
 def test_claims_rows_match_lth_core_claims(report, store):
     found = claims.all_claims(results.summary_frame(store, RUN))
     rows = export.claim_rows(found)

@@ -21,11 +21,11 @@ BEYOND_KEYS = ("criterion", "granularity", "criteria", "at_init", "at_init_check
 
 
 def dataset_short(name: str) -> str:
-    return DATASETS[name].title.split(" (")[0] if name in DATASETS else name
+    return DATASETS[name].short if name in DATASETS else name
 
 
 def arch_short(name: str) -> str:
-    return ARCHITECTURES[name].title.split(" (")[0] if name in ARCHITECTURES else name
+    return ARCHITECTURES[name].short if name in ARCHITECTURES else name
 
 
 def _short(names) -> str:
