@@ -3,7 +3,8 @@
 Every test file has one tier, from TIERS below: unit (in-process: the engine, analysis, charts,
 config and store, trained on tiny real data), integration (real `lth_core work` worker processes,
 the job manager, crashes and signals), e2e (the app's pages in AppTest, a real browser, the load
-test, the Ray cluster, whole CLI commands on real data) and science (the slow science guard).
+test, the Ray cluster, whole CLI commands on real data) and science (slow checks that the science
+holds: the guard on real Fashion-MNIST, the verdict statistics' error rates by simulation).
 Plain `pytest` runs unit and integration; `pytest tests`, a named file, or `-m <tier>` runs what
 it names; scripts/test.sh (the README's command, and CI's) runs every tier. A test file missing
 from TIERS stops the run, so a new file cannot escape its tier.
@@ -48,7 +49,7 @@ TIERS = {
         "test_predict_page.py", "test_ray.py", "test_ray_executor.py", "test_report_export.py",
         "test_results_match_report.py", "test_rounds_page.py", "test_run_page_params.py", "test_stall.py",
         "test_sweep_compare_page.py", "test_teacher_links.py"),
-    "science": ("test_science_guard.py",),
+    "science": ("test_science_guard.py", "test_stats_error_rates.py"),
 }
 TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
 DEFAULT_TIERS = ("unit", "integration")  # what plain `pytest` runs: about 3 minutes on 2 cores
