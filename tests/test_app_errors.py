@@ -14,7 +14,7 @@ import tomllib
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lth_core.config import MAX_ITERATIONS, MAX_ROUNDS, MAX_TRIALS
+from lth_core.fields import MAX_ITERATIONS, MAX_ROUNDS, MAX_TRIALS
 from lth_core.store.run_store import Store
 from ui import text
 from support.apptest import (LINK, PAGES, REPO, assert_clean, empty_store, finished,  # noqa: F401 (fixtures)
