@@ -1,7 +1,6 @@
 """Masks as plain data: {weight name: bool tensor}, True where a weight survives."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -37,19 +36,3 @@ def apply_(model: nn.Module, masks: Masks) -> nn.Module:
         for n, m in masks.items():
             params[n].mul_(m.to(params[n].device, params[n].dtype))
     return model
-
-
-def pack(masks: Masks) -> dict[str, np.ndarray]:
-    """Masks as bit-packed uint8 arrays (8 weights a byte), for compact storage."""
-    return {n: np.packbits(m.flatten().numpy().astype(np.uint8)) for n, m in masks.items()}
-
-
-def unpack(packed: dict[str, np.ndarray], shapes: dict[str, tuple]) -> Masks:
-    """Inverse of pack, given each layer's shape."""
-    out = {}
-    for n, bits in packed.items():
-        shape = tuple(shapes[n])
-        numel = int(np.prod(shape))
-        flat = np.unpackbits(np.asarray(bits, dtype=np.uint8))[:numel]
-        out[n] = torch.from_numpy(flat.astype(bool)).reshape(shape)
-    return out

@@ -26,7 +26,6 @@ from safetensors.numpy import save as st_save_np
 from lth_core import layout
 from lth_core.store.atomic import atomic_write_bytes
 from lth_core.config import ExperimentConfig
-from lth_core.pruning.masks import Masks, pack, unpack
 
 LOCK_WAIT_S = 0.5  # how long lock() retries before AlreadyRunning (a real holder keeps it for the whole run)
 RUN_ID_RE = re.compile(r"\A[0-9a-f]{16}\Z")  # \Z, not $: "$" also matches before a trailing newline
@@ -45,8 +44,25 @@ class ReadOnlyStore(Exception):
     """A write was attempted on a read-only store (the gallery)."""
 
 
+
 class StoreUnwritable(OSError):
     """The store's folder cannot be written or created (a bad --store or LTH_STORE)."""
+
+
+def pack(masks: dict) -> dict[str, np.ndarray]:
+    """Masks as bit-packed uint8 arrays (8 weights a byte), for compact storage."""
+    return {n: np.packbits(m.flatten().numpy().astype(np.uint8)) for n, m in masks.items()}
+
+
+def unpack(packed: dict[str, np.ndarray], shapes: dict[str, tuple]) -> dict:
+    """Inverse of pack, given each layer's shape."""
+    out = {}
+    for n, bits in packed.items():
+        shape = tuple(shapes[n])
+        numel = int(np.prod(shape))
+        flat = np.unpackbits(np.asarray(bits, dtype=np.uint8))[:numel]
+        out[n] = torch.from_numpy(flat.astype(bool)).reshape(shape)
+    return out
 
 
 def validate_run_id(run_id) -> str:
@@ -225,11 +241,11 @@ class Store:
         arrays, _ = self.read_arrays(run_id, rel)
         return {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
 
-    def write_masks(self, run_id: str, rel: str, masks: Masks) -> None:
+    def write_masks(self, run_id: str, rel: str, masks: dict) -> None:
         """Masks bit-packed (8 weights a byte)."""
         self.write_arrays(run_id, rel, pack(masks), {"shapes": {n: list(m.shape) for n, m in masks.items()}})
 
-    def read_masks(self, run_id: str, rel: str) -> Masks:
+    def read_masks(self, run_id: str, rel: str) -> dict:
         arrays, meta = self.read_arrays(run_id, rel)
         try:
             return unpack(arrays, meta["shapes"])
