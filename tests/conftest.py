@@ -32,7 +32,7 @@ FASHION_MNIST_DIR = data.DEBIAN_FASHION_MNIST
 
 TIERS = {
     "unit": (
-        "test_accessibility.py", "test_arms_engine.py", "test_bad_input.py", "test_batched.py",
+        "test_accessibility.py", "test_architecture.py", "test_arms_engine.py", "test_bad_input.py", "test_batched.py",
         "test_beyond_doc.py", "test_charts.py", "test_cifar_protocols.py", "test_claims.py", "test_cli.py",
         "test_cli_run_flags.py", "test_config.py", "test_data.py", "test_early_stop.py", "test_executors.py",
         "test_experiment.py", "test_inspection.py", "test_latency.py", "test_noise.py", "test_noise_init.py",
