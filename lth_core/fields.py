@@ -57,6 +57,11 @@ class Field:
     stored: bool = True
 
     @property
+    def tip(self) -> str:
+        """The help as a sentence, for the form's tooltips."""
+        return self.help[:1].upper() + self.help[1:] + "."
+
+    @property
     def cli_flag(self) -> str | None:
         return None if self.flag is None else self.flag or "--" + self.name.replace("_", "-")
 
@@ -101,7 +106,8 @@ FIELDS = (
               "output = rate / 2) follow it; rates the preset sets apart (conv2-cifar10's conv 10%, vgg19's "
               "output 0%) are kept unless --conv-rate / --output-rate are given"),
     _fraction("target", "pruning", "total pruning P over --rounds rounds (sets the rate per round)", stored=False),
-    Field("rounds", "pruning", "int", "pruning rounds after the dense run", 1, MAX_ROUNDS),
+    Field("rounds", "pruning", "int", "pruning rounds after the dense run; each adds one sparsity level", 1,
+          MAX_ROUNDS),
     Field("strategy", "pruning", "choice", "layerwise (per-layer rates) or global (one threshold)",
           choices=STRATEGIES),
     _fraction("conv_rate", "pruning", "per-round rate for conv layers (default: the rate)"),
@@ -110,26 +116,28 @@ FIELDS = (
     Field("rewind_iteration", None, "int", "reset to iteration k (0: to init)", 0, MAX_ITERATIONS - 1,
           flag="--rewind", url="rewind", own_check=True),
     Field("controls", None, "names", "networks to compare the ticket with", choices=CONTROLS),
-    Field("trials", None, "int", "independent seeds; trial t uses seed + t", 1, MAX_TRIALS),
-    Field("iterations", "training", "int", "training iterations (optimizer steps) per round", 1, MAX_ITERATIONS),
+    Field("trials", None, "int", "independent repetitions with different seeds; charts show their mean and min/max "
+          "(the paper: 5)", 1, MAX_TRIALS),
+    Field("iterations", "training", "int", "optimizer steps each network trains for, per round (the paper's LeNet: "
+          "50,000)", 1, MAX_ITERATIONS),
     Field("optimizer", "training", "choice", "the optimizer", choices=OPTIMIZERS),
     Field("lr", "training", "float", "learning rate", 0, 10, lo_open=True, ui=(1e-6, 10.0)),
     Field("batch_size", "training", "int", "examples per step (at most the training set)", 1, MAX_BATCH),
-    Field("eval_every", "training", "int", "iterations between validation and test measurements", 1,
-          MAX_ITERATIONS, hi_of="iterations"),
+    Field("eval_every", "training", "int", "how often (in iterations) validation and test accuracy are measured; "
+          "early stopping is found at this resolution", 1, MAX_ITERATIONS, hi_of="iterations"),
     Field("dropout", "training", "float", "dropout probability on hidden fc layers", 0, 1, hi_open=True,
           ui=(0.0, 0.95)),
     Field("momentum", "training", "float", "SGD momentum", 0, 1, hi_open=True, ui=(0.0, 0.99)),
     Field("weight_decay", "training", "float", "L2 penalty", 0, 1),
-    Field("warmup", "training", "int", "linear learning-rate warm-up iterations", 0, MAX_ITERATIONS,
-          hi_of="iterations"),
-    Field("lr_milestones", "training", "milestones", "comma list of iterations after which the learning rate is "
-          "multiplied by --lr-factor (e.g. 20000,25000), or none"),
+    Field("warmup", "training", "int", "the learning rate rises linearly from 0 over these iterations (the paper's "
+          "VGG-19: 10,000)", 0, MAX_ITERATIONS, hi_of="iterations"),
+    Field("lr_milestones", "training", "milestones", "comma-separated iterations after which the learning rate is "
+          "multiplied by the factor (the paper's ResNet-18: 20000, 25000), or none"),
     Field("lr_factor", "training", "float", "learning-rate multiplier at each milestone", 0, 1, lo_open=True,
           ui=(0.001, 1.0)),
-    Field("augment", "training", "bool", "random 4-pixel crops and horizontal flips of the training images "
-          "(image datasets)"),
-    Field("seed", None, "int", "base seed; trial t uses seed + t", 0, MAX_SEED),
+    Field("augment", "training", "bool", "each batch is padded by 4 pixels, cropped back at a random offset and "
+          "mirrored half the time (image datasets; the paper's VGG-19 and ResNet-18)"),
+    Field("seed", None, "int", "trial t uses seed + t; the same seed gives the same run", 0, MAX_SEED),
     Field("criterion", "pruning", "choice", "which surviving weights a round keeps", choices=CRITERIA, beyond=True),
     Field("granularity", "pruning", "choice", "what a round removes: single weights, whole hidden fc neurons, or "
           "whole conv filters and fc neurons (conv nets)", choices=GRANULARITIES, beyond=True),

@@ -208,7 +208,7 @@ def _other_fields() -> dict:
     for f in params.URL_FIELDS:
         if f.param in HAND_DRAWN:
             continue
-        label, tip = f.help[:1].upper() + f.help[1:], f.describe()
+        label, tip = f.help[:1].upper() + f.help[1:], f.tip
         if f.kind in ("int", "float"):
             out[f.param] = _widget(f.param, st.number_input, label, *f.widget_range, help=tip)
         elif f.kind == "fraction":
@@ -273,7 +273,7 @@ def render() -> dict:
     else:
         with c2:
             rounds = _widget("rounds", st.number_input, "Rounds", *params.INT_RANGES["rounds"], step=1,
-                             help="Pruning rounds after the dense run; each adds one sparsity level.")
+                             help=FIELD["rounds"].tip)
         with c1:
             if schedule == "rate":
                 rate = _widget("rate", st.number_input, "Prune per round (%)", *PCT, step=5.0, format="%.1f",
@@ -308,11 +308,10 @@ def render() -> dict:
     with c1:
         iterations = _widget("iterations", st.number_input, "Training iterations per round", 1,
                              params.INT_RANGES["iterations"][1], step=100,
-                             help="Optimizer steps each network trains for (the paper's LeNet: 50,000).")
+                             help=FIELD["iterations"].tip)
     with c2:
         trials = _widget("trials", st.number_input, "Trials", *params.INT_RANGES["trials"], step=1,
-                         help="Independent repetitions with different seeds; charts show their mean and "
-                              "min/max (the paper: 5).")
+                         help=FIELD["trials"].tip)
 
     box = st.expander("Advanced", icon=":material/tune:") if _shown(*ADVANCED) else st.container()
     with box:
@@ -325,8 +324,7 @@ def render() -> dict:
                                  step=10)
             eval_every = _widget("eval_every", st.number_input, "Evaluate every (iterations)",
                                  *params.INT_RANGES["eval_every"], step=25,
-                                 help="How often validation and test accuracy are measured; early "
-                                      "stopping is found at this resolution.")
+                                 help=FIELD["eval_every"].tip)
         with a2:
             dropout = 0.0  # VGG-19 and ResNet-18 have no hidden fc layer to put it on
             if ARCHITECTURES[arch].dropout:
@@ -340,20 +338,18 @@ def render() -> dict:
                                    *params.FLOAT_RANGES["weight_decay"], step=1e-4, format="%g")
             warmup = _widget("warmup", st.number_input, "Learning-rate warm-up (iterations)",
                              *params.INT_RANGES["warmup"], step=100,
-                             help="The rate rises linearly from 0 over these iterations (the paper's VGG-19: 10,000).")
+                             help=FIELD["warmup"].tip)
             milestones = _widget("lr_milestones", st.text_input, "Learning-rate drops after iterations",
                                  placeholder="none, or e.g. 20000, 25000",
-                                 help="Comma-separated iterations after which the rate is multiplied by "
-                                      "the factor below (the paper's ResNet-18: 20000, 25000).")
+                                 help=FIELD["lr_milestones"].tip)
             lr_factor = _widget("lr_factor", st.number_input, "Factor at each drop", *params.FLOAT_RANGES["lr_factor"],
                                 step=0.05, format="%g")
             seed = _widget("seed", st.number_input, "Seed", *params.INT_RANGES["seed"], step=1,
-                           help="Trial t uses seed + t; the same seed gives the same run.")
+                           help=FIELD["seed"].tip)
         augment = False
         if is_image(ds):
             augment = _widget("augment", st.checkbox, "Augment training images",
-                              help="Each batch is padded by 4 pixels, cropped back at a random offset and "
-                                   "mirrored half the time (the paper's VGG-19 and ResNet-18).")
+                              help=FIELD["augment"].tip)
         custom = _widget("custom_rates", st.checkbox, "Custom per-layer rates", on_change=_custom_changed,
                          help="Off: conv layers at the rate above and the output layer at half of it "
                               "(the paper's rule for LeNet). VGG-19 and ResNet-18 leave the output layer "
