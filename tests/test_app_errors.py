@@ -210,3 +210,14 @@ def test_app_pages_with_hostile_addresses_show_errors_not_exceptions(page, qp, t
         assert not list(tmp_path.glob("store/*")), "a hostile address must not create anything in the store"
     else:
         assert "16 lowercase hex digits" in shown
+
+
+def test_a_bad_setting_is_named_in_one_red_box_not_a_traceback(monkeypatch, tmp_path):
+    """An operator's typo in an LTH_* variable stops the app with the variable and its allowed values."""
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_WORKERS", "many")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [e.value.replace("\\", "") for e in at.error]  # markdown escapes removed
+    assert any("$LTH_WORKERS='many' is not allowed; allowed: a whole number >= 1" in text for text in shown), shown
