@@ -34,28 +34,26 @@ import pandas as pd
 from tqdm import tqdm
 
 from lth_core.analysis import results
-from lth_core.cli.args import UsageError, build_parser, config_from_args
+from lth_core.cli.args import UsageError, build_parser, config_from_args, dest
 from lth_core.cli.common import check_memory, executor_from_args, writable_store
 from lth_core.config import ConfigError
 from lth_core.execution.driver import run_many
+from lth_core.fields import FIELDS
 from lth_core.plan import planned_tasks, task_steps
 from lth_core.service.settings import Settings
 from lth_core.store.sweeps import point_label, write_sweep
 
 MAX_POINTS = 500
 FILE_KEYS = ("name", "preset", "set", "grid")
-NOT_SWEPT = {"store", "data_dir", "json", "processes", "preset", "executor", "ray_address", "cpus_per_task",
-             "gpus_per_task"}  # run flags that are not part of a config
 
 
 class SweepError(ValueError):
     """A sweep file or flag that cannot be used; the message says why and what is allowed."""
 
 
-def _flag_names(run_parser) -> dict:
-    """{dest: option string} of every `run` flag a sweep may set."""
-    return {a.dest: a.option_strings[0] for a in run_parser._actions
-            if a.option_strings and a.dest not in NOT_SWEPT and a.dest != "help"}
+def _flag_names() -> dict:
+    """{name: option string} of every config flag of `run` (lth_core.fields), as a sweep names them."""
+    return {dest(f): f.cli_flag for f in FIELDS if f.cli_flag}
 
 
 def _pairs(items: list[str] | None, what: str, many: bool) -> dict:
@@ -113,9 +111,7 @@ def _argv(name: str, value, flags: dict) -> list[str]:
 def expand(spec: dict) -> list[tuple[dict, object]]:
     """[(the point's varying values, its ExperimentConfig)] for every combination of the grid,
     validated as `run` validates its flags (SweepError names the point and the problem)."""
-    parser = build_parser()
-    run_parser = parser._subparsers._group_actions[0].choices["run"]
-    flags = _flag_names(run_parser)
+    parser, flags = build_parser(), _flag_names()
     grid = spec["grid"]
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
