@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lth_core.arms import CRITERIA, arm_names
+from lth_core.arms import get as get_arm
 from lth_core.fields import (FIELD, MAX_ITERATIONS, MAX_MILESTONES, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, NUMBERS,
                              Field, fields_of)
-from lth_core.arms import AT_INIT, CHECKS, CONTROLS, CRITERIA, arm_names
-from lth_core.arms import get as get_arm
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image, paper_pruning
 
 # What a run measures. 1: training accuracy was the running accuracy over recent minibatches
@@ -79,15 +79,20 @@ def _check_choice(name: str, value: Any, allowed) -> None:
         raise ConfigError(name, f"unknown value {_short(value)}; allowed: {', '.join(allowed)}")
 
 
+def check_number(spec: Field, value: Any, hi: float | None = None) -> int | float:
+    """A number field's value checked against its spec's range (hi: a narrower upper bound), as int or
+    float; ConfigError naming the field and the range otherwise."""
+    _check_number(spec.name, value, spec.lo, spec.hi if hi is None else hi, integer=spec.kind == "int",
+                  lo_open=spec.lo_open, hi_open=spec.hi_open)
+    return int(value) if spec.kind == "int" else float(value)
+
+
 def _check_field(spec: Field, holder) -> None:
     """Check one field of `holder` (a config being built) against its spec (lth_core.fields) and
     store it in canonical form (int, float); a bound named by hi_of is the sibling's value."""
     value = getattr(holder, spec.name)
     if spec.kind in NUMBERS:
-        hi = min(spec.hi, getattr(holder, spec.hi_of)) if spec.hi_of else spec.hi
-        _check_number(spec.name, value, spec.lo, hi, integer=spec.kind == "int", lo_open=spec.lo_open,
-                      hi_open=spec.hi_open)
-        value = int(value) if spec.kind == "int" else float(value)
+        value = check_number(spec, value, min(spec.hi, getattr(holder, spec.hi_of)) if spec.hi_of else None)
     elif spec.kind == "choice":
         _check_choice(spec.name, value, spec.choices)
     elif spec.kind == "bool" and not isinstance(value, bool):
@@ -150,16 +155,14 @@ class PruningConfig:
     @staticmethod
     def rate_for_target(target: float, rounds: int) -> float:
         """Per-round rate p that reaches total pruning `target` (in (0, 1)) in `rounds` rounds."""
-        _check_number("target", target, 0, 1, integer=False, lo_open=True, hi_open=True)
-        _check_number("rounds", rounds, 1, MAX_ROUNDS, integer=True)
+        check_number(FIELD["target"], target), check_number(FIELD["rounds"], rounds)
         return 1.0 - (1.0 - target) ** (1.0 / rounds)
 
     @staticmethod
     def rounds_until(rate: float, target: float) -> int:
         """The fewest rounds at `rate` per round (in (0, 1)) that prune at least `target` in total (in
         (0, 1)), at most MAX_ROUNDS: the rounds of a lesson where only the rate changes."""
-        _check_number("rate", rate, 0, 1, integer=False, lo_open=True, hi_open=True)
-        _check_number("target", target, 0, 1, integer=False, lo_open=True, hi_open=True)
+        check_number(FIELD["rate"], rate), check_number(FIELD["target"], target)
         exact = math.log(1.0 - target) / math.log(1.0 - rate)
         return max(1, min(MAX_ROUNDS, math.ceil(exact - 1e-9)))
 

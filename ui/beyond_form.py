@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lth_core.config import AT_INIT, CHECKS, CRITERIA
+from lth_core.arms import AT_INIT, CHECKS, CRITERIA
 from ui import params
 from ui.runpick import CONTROL_SHORT
 

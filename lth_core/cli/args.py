@@ -10,7 +10,7 @@ import argparse
 import math
 from pathlib import Path
 
-from lth_core.config import ExperimentConfig, PruningConfig, parse_milestones
+from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, check_number, parse_milestones
 from lth_core.fields import DEVICES, FIELDS, NUMBERS, Field
 from lth_core.presets import PRESETS, base_preset, get_preset
 from lth_core.registry import ARCHITECTURES, compatible_archs, paper_pruning
@@ -35,19 +35,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _number(flag: str, spec: Field):
-    """A number in the spec's range; a fraction given in percent gets a hint."""
+    """A number in the spec's range (the config's own check); a fraction given in percent gets a hint."""
     def parse(text: str):
-        kind = "an integer" if spec.kind == "int" else "a number"
         try:
-            v = int(text) if spec.kind == "int" else float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} must be {kind} in {spec.range_text()}, got {text!r}") from None
-        too_low = v <= spec.lo if spec.lo_open else v < spec.lo
-        too_high = v >= spec.hi if spec.hi_open else v > spec.hi
-        if not math.isfinite(v) or too_low or too_high:
+            return check_number(spec, int(text) if spec.kind == "int" else float(text))
+        except ValueError as exc:  # not a number, or ConfigError: out of range
+            problem = str(exc).split(": ", 1)[1] if isinstance(exc, ConfigError) else \
+                f"must be {'an integer' if spec.kind == 'int' else 'a number'} in {spec.range_text()}, got {text!r}"
+            v = float(text) if isinstance(exc, ConfigError) else 0
             hint = f" (as a fraction: {v / 100:g} for {v:g}%)" if spec.kind == "fraction" and 1 < v < 100 else ""
-            raise argparse.ArgumentTypeError(f"{flag} must be {kind} in {spec.range_text()}, got {text}{hint}")
-        return v
+            raise argparse.ArgumentTypeError(f"{flag} {problem}{hint}") from None
     return parse
 
 
