@@ -40,6 +40,7 @@ home = state.find(run_id) if run_id else None
 
 with plan:
     st.markdown("##### What will happen")
+    too_long = None  # why Start is refused: the estimate exceeds the server's time limit per run
     if config is None:
         errors.show(f"This experiment cannot run: {problem}", "Change the setting named above.")
     else:
@@ -59,8 +60,12 @@ with plan:
                    f"**{ladder[-1]:.3g}%** of the weights. "
                    f"At each level {who} {config.training.iterations:,} iterations, × {config.trials} "
                    f"trial{'s' * (config.trials > 1)}.{twice}")
-        st.markdown("Estimated time: " + estimates.describe(config))
+        estimate, seconds = estimates.describe(config)
+        st.markdown("Estimated time: " + estimate)
+        too_long = estimates.over_limit(seconds)
     current = progress.run_state(home, run_id)["state"] if home is not None else None
+    if config is not None and too_long and current not in ("done", *progress.ACTIVE):
+        errors.show(too_long)
     if current == "done":
         st.success(f"This exact experiment is already stored (run `{run_id}`); its results are shown above.",
                    icon=":material/inventory_2:")
@@ -68,7 +73,7 @@ with plan:
         st.button("Training… (progress above)", key="start", icon=":material/hourglass_top:", disabled=True,
                   width="stretch")
     elif st.button("Start" if current is None else "Resume", type="primary", key="start",
-                   icon=":material/play_arrow:", disabled=config is None, width="stretch"):
+                   icon=":material/play_arrow:", disabled=config is None or bool(too_long), width="stretch"):
         try:
             state.manager().submit(config, owner=state.owner())
         except LimitReached as exc:

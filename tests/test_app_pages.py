@@ -371,3 +371,17 @@ def test_another_session_is_told_why_it_cannot_cancel(empty_store):
     starter.switch_page("pages/runs.py").run()
     for b in [b for b in starter.button if b.key == f"cancel_{run_id}"]:
         b.click().run()
+
+
+def test_a_run_longer_than_the_time_limit_cannot_start(empty_store, monkeypatch):
+    """A run whose estimate exceeds the server's limit per run ($LTH_JOB_TIMEOUT_S) is refused before
+    Start, with the estimate and the limit in the message; under the limit Start is offered."""
+    at = open_page("pages/run.py", {"preset": "quick"})
+    assert_clean(at)
+    assert not at.button(key="start").disabled and "time limit" not in texts(at)
+    monkeypatch.setenv("LTH_JOB_TIMEOUT_S", "1")
+    at = open_page("pages/run.py", {"preset": "quick"})
+    assert_clean(at)
+    refusal = [e.value for e in at.error if "longer than this server's limit of 1 s per run" in e.value]
+    assert refusal and "would take about" in refusal[0] and "command line" in refusal[0]
+    assert at.button(key="start").disabled
