@@ -14,14 +14,12 @@ import dataclasses
 import hashlib
 import json
 import math
-import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from lth_core.arms import CRITERIA, arm_names
 from lth_core.arms import get as get_arm
-from lth_core.fields import (FIELD, MAX_ITERATIONS, MAX_MILESTONES, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, NUMBERS,
-                             Field, fields_of)
+from lth_core.fields import (FIELD, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, ConfigError, Field, check_choice,
+                             check_number, check_range, check_value, fields_of, short)
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image, paper_pruning
 
 # What a run measures. 1: training accuracy was the running accuracy over recent minibatches
@@ -41,90 +39,11 @@ STRUCTURED_ARCHS = {"neurons": ("mlp1d", "lenet300", "conv2", "conv4", "conv6"),
 LEGACY_AT_INIT_SCOPE = "layer"  # what runs stored before the field existed did (hashed without the field)
 
 
-class ConfigError(ValueError):
-    """A config field has a value outside its allowed range."""
-
-    def __init__(self, field_name: str, problem: str):
-        self.field = field_name
-        super().__init__(f"{field_name}: {problem}")
-
-
-def _check_number(name: str, value: Any, lo: float, hi: float, *, integer: bool,
-                  lo_open: bool = False, hi_open: bool = False) -> None:
-    kind = "an integer" if integer else "a number"
-    fmt = (lambda v: str(int(v))) if integer else (lambda v: f"{v:g}")  # 2147483647, not 2.14748e+09
-    rng = f"{'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}{')' if hi_open else ']'}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(name, f"must be {kind} in {rng}, got {_short(value)}")
-    if isinstance(value, int) and not -2**63 <= value < 2**63:  # float() of a huge int overflows
-        raise ConfigError(name, f"must be {kind} in {rng}, got {_short(value)}")
-    if integer and not float(value).is_integer():
-        raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(name, f"must be a finite number in {rng}, got {value!r}")
-    too_low = value <= lo if lo_open else value < lo
-    too_high = value >= hi if hi_open else value > hi
-    if too_low or too_high:
-        raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    """repr of a user's value, cut so a hostile value cannot flood the message."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
-def _check_choice(name: str, value: Any, allowed) -> None:
-    if value not in allowed:
-        raise ConfigError(name, f"unknown value {_short(value)}; allowed: {', '.join(allowed)}")
-
-
-def check_number(spec: Field, value: Any, hi: float | None = None) -> int | float:
-    """A number field's value checked against its spec's range (hi: a narrower upper bound), as int or
-    float; ConfigError naming the field and the range otherwise."""
-    _check_number(spec.name, value, spec.lo, spec.hi if hi is None else hi, integer=spec.kind == "int",
-                  lo_open=spec.lo_open, hi_open=spec.hi_open)
-    return int(value) if spec.kind == "int" else float(value)
-
-
 def _check_field(spec: Field, holder) -> None:
-    """Check one field of `holder` (a config being built) against its spec (lth_core.fields) and
-    store it in canonical form (int, float); a bound named by hi_of is the sibling's value."""
-    value = getattr(holder, spec.name)
-    if spec.kind in NUMBERS:
-        value = check_number(spec, value, min(spec.hi, getattr(holder, spec.hi_of)) if spec.hi_of else None)
-    elif spec.kind == "choice":
-        _check_choice(spec.name, value, spec.choices)
-    elif spec.kind == "bool" and not isinstance(value, bool):
-        raise ConfigError(spec.name, f"must be true or false, got {_short(value)}")
-    elif spec.kind == "milestones":
-        value = parse_milestones(value, int(holder.iterations))
-    elif spec.kind == "names":  # a list, or a comma list ('none': no name), kept in the choices' order
-        if isinstance(value, str):
-            value = [c.strip() for c in value.split(",") if c.strip() and c.strip() != "none"]
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(spec.name, f"must be a list of {', '.join(spec.choices)}, got {_short(value)}")
-        for c in value:
-            _check_choice(spec.name, c, spec.choices)
-        value = tuple(c for c in spec.choices if c in set(value))
-    object.__setattr__(holder, spec.name, value)
-
-
-def parse_milestones(value: Any, iterations: int = MAX_ITERATIONS) -> tuple:
-    """Learning-rate milestones from a list of iterations or a comma list ('56240,84360'; 'none' or
-    '' for none): strictly increasing integers in [1, iterations - 1], at most MAX_MILESTONES."""
-    items = value
-    if isinstance(value, str):
-        items = [m.strip() for m in value.split(",") if m.strip()]
-        items = [] if items == ["none"] else [int(m) if re.fullmatch("[0-9]{1,9}", m) else m for m in items]
-    ok = isinstance(items, (list, tuple)) and len(items) <= MAX_MILESTONES and all(
-        not isinstance(m, bool) and isinstance(m, (int, float)) and 1 <= m < iterations  # finite, in range
-        and float(m).is_integer() for m in items) and all(b > a for a, b in zip(items, items[1:]))
-    if not ok:
-        raise ConfigError("lr_milestones", f"must be a comma list of at most {MAX_MILESTONES} strictly increasing "
-                                           f"iterations in [1, {iterations - 1}] (e.g. 56240,84360), or none; "
-                                           f"got {_short(value)}")
-    return tuple(int(m) for m in items)
+    """Check one field of `holder` (a config being built) against its spec and store it in canonical
+    form; a bound named by hi_of is the sibling's value (already checked: FIELDS order)."""
+    hi = getattr(holder, spec.hi_of) if spec.hi_of else None
+    object.__setattr__(holder, spec.name, check_value(spec, getattr(holder, spec.name), hi))
 
 
 @dataclass(frozen=True)
@@ -227,9 +146,9 @@ class ExperimentConfig:
                                       f"{', '.join(f.name for f in dataclasses.fields(kind))}")
                 object.__setattr__(self, name, kind(**sub))
             if not isinstance(getattr(self, name), kind):
-                raise ConfigError(name, f"must be an object of {name} fields, got {_short(getattr(self, name))}")
-        _check_choice("dataset", self.dataset, tuple(DATASETS))
-        _check_choice("arch", self.arch, tuple(ARCHITECTURES))
+                raise ConfigError(name, f"must be an object of {name} fields, got {short(getattr(self, name))}")
+        check_choice("dataset", self.dataset, tuple(DATASETS))
+        check_choice("arch", self.arch, tuple(ARCHITECTURES))
         fits = compatible_archs(self.dataset)
         if self.arch not in fits:
             raise ConfigError("arch", f"{self.arch!r} does not fit dataset {self.dataset!r}; "
@@ -249,7 +168,7 @@ class ExperimentConfig:
             if not spec.own_check:
                 _check_field(spec, self)
         if self.reset == "rewind":
-            _check_number("rewind_iteration", self.rewind_iteration, 1,
+            check_range("rewind_iteration", self.rewind_iteration, 1,
                           self.training.iterations - 1, integer=True)
         elif self.rewind_iteration not in (0, None):
             raise ConfigError("rewind_iteration", "must be 0 unless reset is 'rewind'")
@@ -285,9 +204,9 @@ class ExperimentConfig:
             levels = [int(v) if v.isdigit() and len(v) < 4 else v for v in levels]
         if not isinstance(levels, (list, tuple)):
             raise ConfigError("stability_levels", f"must be a list of levels in [0, {self.pruning.rounds}], "
-                                                  f"got {_short(levels)}")
+                                                  f"got {short(levels)}")
         for v in levels:
-            _check_number("stability_levels", v, 0, self.pruning.rounds, integer=True)
+            check_range("stability_levels", v, 0, self.pruning.rounds, integer=True)
         object.__setattr__(self, "stability_levels", tuple(sorted({int(v) for v in levels})))
 
     # --- derived facts -------------------------------------------------

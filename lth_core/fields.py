@@ -3,11 +3,15 @@
 The dataclasses in lth_core.config hold the defaults and validate against these specs; the command
 line's flags (lth_core.cli.args), the Run form's URL parameters and widget ranges (ui/params.py) and
 the form's help (ui/forms.py) are generated from them. A new field is one Field here and one line in
-its dataclass. Pure: no torch, no environment, no I/O.
+its dataclass. check_value checks a value against its spec (ConfigError names the field and what is allowed).
+Pure: no torch, no environment, no I/O.
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from lth_core.arms import AT_INIT, CHECKS, CONTROLS, CRITERIA
 from lth_core.registry import ARCHITECTURES, DATASETS
@@ -132,7 +136,7 @@ FIELDS = (
     Field("warmup", "training", "int", "the learning rate rises linearly from 0 over these iterations (the paper's "
           "VGG-19: 10,000)", 0, MAX_ITERATIONS, hi_of="iterations"),
     Field("lr_milestones", "training", "milestones", "comma-separated iterations after which the learning rate is "
-          "multiplied by the factor (the paper's ResNet-18: 20000, 25000), or none"),
+          "multiplied by the factor (the paper's ResNet-18: 20000, 25000), or none", hi_of="iterations"),
     Field("lr_factor", "training", "float", "learning-rate multiplier at each milestone", 0, 1, lo_open=True,
           ui=(0.001, 1.0)),
     Field("augment", "training", "bool", "each batch is padded by 4 pixels, cropped back at a random offset and "
@@ -159,3 +163,92 @@ FIELD = {f.name: f for f in FIELDS}
 def fields_of(section: str | None) -> tuple[Field, ...]:
     """The stored fields of one dataclass (None: ExperimentConfig's own), in FIELDS order."""
     return tuple(f for f in FIELDS if f.section == section and f.stored)
+
+
+class ConfigError(ValueError):
+    """A config field has a value outside its allowed range."""
+
+    def __init__(self, field_name: str, problem: str):
+        self.field = field_name
+        super().__init__(f"{field_name}: {problem}")
+
+
+def check_range(name: str, value: Any, lo: float, hi: float, *, integer: bool,
+                lo_open: bool = False, hi_open: bool = False) -> None:
+    """ConfigError unless value is a finite number (an integer if asked) within the bounds."""
+    kind = "an integer" if integer else "a number"
+    fmt = (lambda v: str(int(v))) if integer else (lambda v: f"{v:g}")  # 2147483647, not 2.14748e+09
+    rng = f"{'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}{')' if hi_open else ']'}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(name, f"must be {kind} in {rng}, got {short(value)}")
+    if isinstance(value, int) and not -2**63 <= value < 2**63:  # float() of a huge int overflows
+        raise ConfigError(name, f"must be {kind} in {rng}, got {short(value)}")
+    if integer and not float(value).is_integer():
+        raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(name, f"must be a finite number in {rng}, got {value!r}")
+    too_low = value <= lo if lo_open else value < lo
+    too_high = value >= hi if hi_open else value > hi
+    if too_low or too_high:
+        raise ConfigError(name, f"must be {kind} in {rng}, got {value!r}")
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """repr of a user's value, cut so a hostile value cannot flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def check_choice(name: str, value: Any, allowed) -> None:
+    """ConfigError naming the allowed values unless value is one of them."""
+    if value not in allowed:
+        raise ConfigError(name, f"unknown value {short(value)}; allowed: {', '.join(allowed)}")
+
+
+def check_number(spec: Field, value: Any, hi: float | None = None) -> int | float:
+    """A number field's value checked against its spec's range (hi: a narrower upper bound), as int or
+    float; ConfigError naming the field and the range otherwise."""
+    check_range(spec.name, value, spec.lo, spec.hi if hi is None else hi, integer=spec.kind == "int",
+                  lo_open=spec.lo_open, hi_open=spec.hi_open)
+    return int(value) if spec.kind == "int" else float(value)
+
+
+def parse_milestones(value: Any, iterations: int = MAX_ITERATIONS) -> tuple:
+    """Learning-rate milestones from a list of iterations or a comma list ('56240,84360'; 'none' or
+    '' for none): strictly increasing integers in [1, iterations - 1], at most MAX_MILESTONES."""
+    items = value
+    if isinstance(value, str):
+        items = [m.strip() for m in value.split(",") if m.strip()]
+        items = [] if items == ["none"] else [int(m) if re.fullmatch("[0-9]{1,9}", m) else m for m in items]
+    ok = isinstance(items, (list, tuple)) and len(items) <= MAX_MILESTONES and all(
+        not isinstance(m, bool) and isinstance(m, (int, float)) and 1 <= m < iterations  # finite, in range
+        and float(m).is_integer() for m in items) and all(b > a for a, b in zip(items, items[1:]))
+    if not ok:
+        raise ConfigError("lr_milestones", f"must be a comma list of at most {MAX_MILESTONES} strictly increasing "
+                                           f"iterations in [1, {iterations - 1}] (e.g. 56240,84360), or none; "
+                                           f"got {short(value)}")
+    return tuple(int(m) for m in items)
+
+
+def check_value(spec: Field, value: Any, hi: float | None = None) -> Any:
+    """A field's value checked against its spec, in canonical form (int, float, a tuple of names in
+    the choices' order, milestones as a tuple); hi: the sibling's value that bounds it (hi_of).
+    ConfigError naming the field and what is allowed otherwise."""
+    if spec.kind in NUMBERS:
+        return check_number(spec, value, None if hi is None else min(spec.hi, hi))
+    if spec.kind == "choice":
+        check_choice(spec.name, value, spec.choices)
+    elif spec.kind == "bool" and not isinstance(value, bool):
+        raise ConfigError(spec.name, f"must be true or false, got {short(value)}")
+    elif spec.kind == "milestones":
+        return parse_milestones(value, MAX_ITERATIONS if hi is None else int(hi))
+    elif spec.kind == "names":  # a list, or a comma list ('none': no name), kept in the choices' order
+        if isinstance(value, str):
+            value = [c.strip() for c in value.split(",") if c.strip() and c.strip() != "none"]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(spec.name, f"must be a list of {', '.join(spec.choices)}, got {short(value)}")
+        for c in value:
+            check_choice(spec.name, c, spec.choices)
+        return tuple(c for c in spec.choices if c in set(value))
+    return value
+

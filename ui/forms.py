@@ -19,9 +19,9 @@ from __future__ import annotations
 import streamlit as st
 
 from lth_core.arms import CONTROLS
-from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig, parse_milestones
+from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
 from lth_core.data.datasets import availability
-from lth_core.fields import FIELD
+from lth_core.fields import FIELD, parse_milestones
 from lth_core.models.architectures import layer_sizes
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image
 from lth_core.service.admission import LimitReached, check_memory

@@ -26,8 +26,8 @@ dropped with a message listing the allowed ones; `none` names no control.
 """
 from __future__ import annotations
 
-from lth_core.config import STRUCTURED_ARCHS, ConfigError, ExperimentConfig, PruningConfig, parse_milestones
-from lth_core.fields import FIELD, FIELDS, GRANULARITIES, MAX_ITERATIONS, MAX_MILESTONES
+from lth_core.config import STRUCTURED_ARCHS, ConfigError, ExperimentConfig, PruningConfig
+from lth_core.fields import FIELD, FIELDS, GRANULARITIES, MAX_ITERATIONS, MAX_MILESTONES, parse_milestones
 from lth_core.presets import PRESETS, get_preset
 from lth_core.registry import DATASETS, compatible_archs, paper_pruning
 from ui.text import code, quoted

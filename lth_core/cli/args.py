@@ -10,8 +10,8 @@ import argparse
 import math
 from pathlib import Path
 
-from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, check_number, parse_milestones
-from lth_core.fields import DEVICES, FIELDS, NUMBERS, Field
+from lth_core.config import ExperimentConfig, PruningConfig
+from lth_core.fields import DEVICES, FIELDS, NUMBERS, ConfigError, Field, check_number, parse_milestones
 from lth_core.presets import PRESETS, base_preset, get_preset
 from lth_core.registry import ARCHITECTURES, compatible_archs, paper_pruning
 
