@@ -12,7 +12,8 @@ from lth_core.service.settings import SettingsError
 from ui import errors, presenter, state
 from ui.text import plain
 
-st.set_page_config(page_title="Lottery Ticket Explorer", page_icon=":material/confirmation_number:",
+# an emoji, not a :material/ icon: Streamlit fetches a material page icon from fonts.gstatic.com
+st.set_page_config(page_title="Lottery Ticket Explorer", page_icon="🎟️",
                    layout="wide", initial_sidebar_state="auto")
 
 

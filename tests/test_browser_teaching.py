@@ -204,3 +204,15 @@ def test_teacher_link_only_rate(gallery_server, page):
     assert page.get_by_text("Say how much to prune as").count() >= 1  # the rate's schedule radio stays
     assert page.get_by_text("14 rounds").count() >= 1  # the rounds follow from the rate and the target
     assert "only=rate" in page.url
+
+
+def test_pages_load_nothing_from_other_hosts(gallery_server, page):
+    """Offline, nothing may be fetched from another host (the page icon once came from fonts.gstatic.com)."""
+    url = gallery_server
+    elsewhere = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None)
+    for path in ("/", f"/results?run={HEADLINE}", "/beyond"):
+        page.goto(url + path, timeout=60_000)
+        page.get_by_role("heading").first.wait_for(timeout=60_000)
+        _settle(page, 1500)
+    assert not elsewhere, sorted(set(elsewhere))
