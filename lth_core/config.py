@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from lth_core.arms import CRITERIA, arm_names
 from lth_core.arms import get as get_arm
-from lth_core.fields import (FIELD, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, ConfigError, Field, check_choice,
+from lth_core.fields import (FIELD, FIELDS, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, ConfigError, Field, check_choice,
                              check_number, check_range, check_value, fields_of, short)
 from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image, paper_pruning
 
@@ -28,12 +28,10 @@ from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_imag
 # split only. Old runs keep their ids (the hash of their own schema) and still open.
 SCHEMA_VERSION = 2
 SCHEMA_VERSIONS = (1, 2)
-# Fields added to the config after runs were stored, as (section, name) -> the schema current when
-# they were added (section None: top level). At their default they are left out of every hash, so
+# Fields added to the config after runs were stored (Field.added), as (section, name) -> the schema current
+# when they were added (section None: top level). At their default they are left out of every hash, so
 # existing ids (gallery runs, shared ?run= links) stay valid; their defaults must never change.
-ADDED_FIELDS = {("training", "lr_milestones"): 2, ("training", "lr_factor"): 2, ("training", "augment"): 2,
-                ("pruning", "criterion"): 2, ("pruning", "granularity"): 2, (None, "criteria"): 2,
-                (None, "at_init"): 2, (None, "at_init_checks"): 2, (None, "stability_levels"): 2}
+ADDED_FIELDS = {(f.section, f.name): f.added for f in FIELDS if f.added}
 
 STRUCTURED_ARCHS = {"neurons": ("mlp1d", "lenet300", "conv2", "conv4", "conv6"), "filters": ("conv2", "conv4", "conv6")}
 LEGACY_AT_INIT_SCOPE = "layer"  # what runs stored before the field existed did (hashed without the field)

@@ -58,6 +58,8 @@ class Field:
     url: str | None = ""         # the URL parameter ('': the name; None: not in the URL)
     beyond: bool = False         # beyond the paper: written to the URL only when set (old addresses stay)
     own_check: bool = False      # the dataclass checks it by its own rule (a range that depends on others)
+    added: int | None = None     # the schema current when the field was added after runs were stored: at its
+    #                              default it is left out of the run id, so their ids stay (lth_core.config)
     stored: bool = True
 
     @property
@@ -136,20 +138,25 @@ FIELDS = (
     Field("warmup", "training", "int", "the learning rate rises linearly from 0 over these iterations (the paper's "
           "VGG-19: 10,000)", 0, MAX_ITERATIONS, hi_of="iterations"),
     Field("lr_milestones", "training", "milestones", "comma-separated iterations after which the learning rate is "
-          "multiplied by the factor (the paper's ResNet-18: 20000, 25000), or none", hi_of="iterations"),
+          "multiplied by the factor (the paper's ResNet-18: 20000, 25000), or none", hi_of="iterations", added=2),
     Field("lr_factor", "training", "float", "learning-rate multiplier at each milestone", 0, 1, lo_open=True,
-          ui=(0.001, 1.0)),
+          ui=(0.001, 1.0), added=2),
     Field("augment", "training", "bool", "each batch is padded by 4 pixels, cropped back at a random offset and "
-          "mirrored half the time (image datasets; the paper's VGG-19 and ResNet-18)"),
+          "mirrored half the time (image datasets; the paper's VGG-19 and ResNet-18)", added=2),
     Field("seed", None, "int", "trial t uses seed + t; the same seed gives the same run", 0, MAX_SEED),
-    Field("criterion", "pruning", "choice", "which surviving weights a round keeps", choices=CRITERIA, beyond=True),
+    Field("criterion", "pruning", "choice", "which surviving weights a round keeps", choices=CRITERIA, beyond=True,
+          added=2),
     Field("granularity", "pruning", "choice", "what a round removes: single weights, whole hidden fc neurons, or "
-          "whole conv filters and fc neurons (conv nets)", choices=GRANULARITIES, beyond=True),
-    Field("criteria", None, "names", "extra IMP tickets by other criteria, as arms", choices=CRITERIA, beyond=True),
-    Field("at_init", None, "names", "masks found at initialisation, as arms", choices=AT_INIT, beyond=True),
-    Field("at_init_checks", None, "names", "sanity checks of each at-init mask", choices=CHECKS, beyond=True),
+          "whole conv filters and fc neurons (conv nets)", choices=GRANULARITIES, beyond=True, added=2),
+    Field("criteria", None, "names", "extra IMP tickets by other criteria, as arms", choices=CRITERIA, beyond=True,
+          added=2),
+    Field("at_init", None, "names", "masks found at initialisation, as arms", choices=AT_INIT, beyond=True,
+          added=2),
+    Field("at_init_checks", None, "names", "sanity checks of each at-init mask", choices=CHECKS, beyond=True,
+          added=2),
     Field("stability_levels", None, "levels", "levels where the ticket trains twice to measure its stability "
-          "(linear mode connectivity): comma list, e.g. 0,2,4 (or none)", beyond=True, own_check=True),
+          "(linear mode connectivity): comma list, e.g. 0,2,4 (or none)", beyond=True, own_check=True,
+          added=2),
     Field("reset", None, "choice", "reset the survivors to theta_0 (init) or theta_k (rewind)", choices=RESETS,
           flag=None, url=None),  # both follow from --rewind / rewind=
     Field("device", None, "choice", "where to train (auto: cuda, mps, else cpu)", choices=DEVICES, url=None),
