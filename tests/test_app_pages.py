@@ -292,9 +292,10 @@ def test_switching_controls_keeps_the_form_consistent(empty_store):
     assert at.number_input(key="f_momentum").value == pytest.approx(0.9)
 
 
-def test_choosing_a_deep_network_sets_its_paper_pruning(empty_store):
+def test_choosing_a_deep_network_sets_its_paper_pruning(empty_store, monkeypatch):
     """VGG-19 brings global pruning with the output layer whole; the image-only and schedule controls
     reach the address; back on Conv-2 the paper's layer-wise rule returns."""
+    monkeypatch.setenv("LTH_JOB_TIMEOUT_S", str(30 * 24 * 3600))  # a VGG-19 run is days: no time-limit refusal
     at = open_page("pages/run.py")
     at.selectbox(key="f_dataset").set_value("cifar10").run()
     at.selectbox(key="f_arch").set_value("vgg19").run()
