@@ -1,6 +1,6 @@
 """Write the measured tables of docs/PERFORMANCE.md from the benchmarks' JSON (no number typed by hand).
 
-Reads docs/bench/scheduler.json (`python -m lth_core bench`), docs/bench/ray.json
+Reads docs/bench/scheduler.json (`python scripts/bench.py`), docs/bench/ray.json
 (scripts/bench_ray.py), docs/bench/startup.json (scripts/startup_cost.py) and
 docs/repro/quick_demo_timing.json (scripts/time_quick_demo.py), and replaces the text between
 `<!-- measured:start -->` and `<!-- measured:end -->` in docs/PERFORMANCE.md.
@@ -32,7 +32,7 @@ def _runs(xs) -> str:
 def bench_section(b: dict, name: str, note: str) -> list[str]:
     parts, ratios, per = b["parts"], b["ratios"], b["ratios_per_repeat"]
     its = b["iterations_per_level"]
-    out = [f"### Whole processes and the scheduler, {note}: `python -m lth_core bench` ({b['repeats']} repeats, "
+    out = [f"### Whole processes and the scheduler, {note}: `python scripts/bench.py` ({b['repeats']} repeats, "
            f"{its:,} iterations per level)",
            f"Load average (1 min) {b['load_average_1min_at_start']:.1f} at the start and "
            f"{b['load_average_1min_at_end']:.1f} at the end, on {b['cores']} cores; torch {b['torch']}. "

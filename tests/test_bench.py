@@ -1,4 +1,4 @@
-"""`python -m lth_core bench`, run for real on Fashion-MNIST at a tiny size.
+"""`python scripts/bench.py` (the benchmark, outside the library), run for real on Fashion-MNIST at a tiny size.
 
 Times are never asserted (they are the bench's output, not its correctness); what is
 checked is that every part ran, reported what it measured, and that the parallel
@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))  # the bench's reference workload
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def bench_report(fashion_mnist, data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench.json"
-    proc = subprocess.run([sys.executable, "-m", "lth_core", "bench", "--iterations", "100", "--repeats", "1",
+    proc = subprocess.run([sys.executable, "scripts/bench.py", "--iterations", "100", "--repeats", "1",
                            "--device", "cpu", "--out", str(out), "--parts",
                            "cli,plain-process,trials-one,trials-all,engine,plain,dataloader,parallel"], cwd=ROOT, capture_output=True, text=True,
                           env={**{k: v for k, v in os.environ.items() if k != "LTH_STACK"}, "LTH_DATA_DIR": str(data_dir)},
@@ -33,7 +34,7 @@ def bench_report(fashion_mnist, data_dir, tmp_path_factory):
 def test_reference_workload_is_one_network_per_level():
     """3 levels, 1 trial, no controls: the engine and the plain loop train the same 3 networks
     (the config's default controls would add re-init networks to the engine's share)."""
-    from lth_core.cli.bench_workload import reference_config
+    from bench_workload import reference_config
     from lth_core.plan import planned_tasks
     assert planned_tasks(reference_config(100, "cpu")) == [(0, 0, "ticket"), (0, 1, "ticket"), (0, 2, "ticket")]
 
@@ -70,7 +71,7 @@ def test_bench_parallel_modes_agree_with_sequential(bench_report):
 
 
 def test_bench_rejects_an_unknown_part(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "lth_core", "bench", "--parts", "engine,warp",
+    proc = subprocess.run([sys.executable, "scripts/bench.py", "--parts", "engine,warp",
                            "--out", str(tmp_path / "b.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "warp" in proc.stderr and "allowed: cli, plain-process" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "b.json").exists()

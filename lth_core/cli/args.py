@@ -11,12 +11,9 @@ import math
 from pathlib import Path
 
 from lth_core.config import ExperimentConfig, PruningConfig
-from lth_core.fields import DEVICES, FIELDS, NUMBERS, ConfigError, Field, check_number, parse_milestones
+from lth_core.fields import FIELDS, NUMBERS, ConfigError, Field, check_number, parse_milestones
 from lth_core.presets import PRESETS, base_preset, get_preset
 from lth_core.registry import ARCHITECTURES, compatible_archs, paper_pruning
-
-PARTS = ("cli", "plain-process", "open-lth", "trials-one", "trials-all", "pool-start", "engine", "plain", "dataloader",
-         "parallel")  # the bench's parts (lth_core.cli.bench, docs/PERFORMANCE.md)
 
 
 class UsageError(Exception):
@@ -166,15 +163,6 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--png", action="store_true", help="also write each chart as a 1920x1080 PNG")
     rp.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
     rp.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
-    b = sub.add_parser("bench", help="time the engine against a plain loop and a DataLoader pipeline")
-    b.add_argument("--repeats", type=_int("--repeats", 1, 20), default=3)
-    b.add_argument("--iterations", type=_int("--iterations", 10, 120_000), default=2000)
-    b.add_argument("--out", type=Path, default=Path("bench_results.json"))
-    b.add_argument("--data-dir", type=Path)
-    b.add_argument("--device", choices=list(DEVICES), default="auto")
-    b.add_argument("--parts", default="cli,plain-process,open-lth,trials-one,trials-all,pool-start",
-                   help=f"comma list of {', '.join(PARTS)} (docs/PERFORMANCE.md)")
-    b.add_argument("--open-lth", type=Path, help="a checkout of facebookresearch/open_lth, timed on the same workload")
     _add_analyse_parser(sub)
     return p
 

@@ -1,4 +1,4 @@
-"""The command line: `python -m lth_core run | sweep | list | work | gallery | report | bench | analyse`.
+"""The command line: `python -m lth_core run | sweep | list | work | gallery | report | analyse`.
 
 A bad flag or value, or a store folder that cannot be written, exits with code 2
 and one line on stderr; a dataset that cannot be had exits with code 3 and says
@@ -24,11 +24,8 @@ def _command(name: str):
     if name == "sweep":
         from lth_core.cli import sweep  # why: imports torch, which --help must not wait for
         return sweep.cmd_sweep
-    if name == "work":
-        from lth_core.cli import work  # why: imports torch, which --help must not wait for
-        return work.cmd_work
-    from lth_core.cli import bench  # why: imports torch, which --help must not wait for
-    return lambda a, settings: bench.main(a)  # looked up when called (tests replace bench.main)
+    from lth_core.cli import work  # why: imports torch, which --help must not wait for
+    return work.cmd_work
 
 
 def main(argv=None) -> int:

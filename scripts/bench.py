@@ -1,25 +1,27 @@
-"""`python -m lth_core bench`: the engine against the plain-PyTorch limit and a DataLoader pipeline.
+"""`python scripts/bench.py`: the engine against the plain-PyTorch limit and a DataLoader pipeline.
 
 Reference workload: LeNet-300-100 on Fashion-MNIST (55,000 train / 5,000
 validation), batch 60, Adam 1.2e-3, 3 levels (dense + 2 rounds at 20%, output
 10%), `--iterations` per level, validation and test every 100 iterations.
 
 Parts, each repeated `--repeats` times, interleaved (medians reported; the whole-process parts and
-the scheduler's trials are in lth_core.cli.bench_process):
+the scheduler's trials are in scripts/bench_process.py):
 - engine:     lth_core.lottery.state.run, everything included (store, masks, progress);
 - plain:      a minimal loop over in-memory tensors, masks multiplied in after each step;
 - dataloader: torchvision's per-sample PIL -> ToTensor pipeline through a DataLoader;
 - parallel:   6 networks (ticket + random re-init x 3 trials) of one level, trained one
-              after another, stacked, and on worker processes (lth_core.cli.bench_parallel).
+              after another, stacked, and on worker processes (scripts/bench_parallel.py).
 """
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import os
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,18 +29,19 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from lth_core.cli import bench_parallel, bench_process
-from lth_core.cli.args import PARTS
-from lth_core.cli.bench_workload import EVAL_EVERY, reference_config
-from lth_core.config import ConfigError, TrainingConfig
-from lth_core.data.datasets import DEBIAN_FASHION_MNIST, DEFAULT_DATA_DIR, IDX_FILES, _find_idx, load
-from lth_core.execution.driver import run
-from lth_core.pruning.masks import apply_, ones_like
-from lth_core.models.architectures import build, prunable_layers
-from lth_core.pruning.rounds import prune
-from lth_core.store.run_store import Store
-from lth_core.lottery.tasks import default_processes, get_data, resolve_device, sync
-from lth_core.training.loop import evaluate, make_optimizer, splits
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_parallel  # noqa: E402  (this script's siblings in scripts/)
+import bench_process  # noqa: E402
+from bench_workload import EVAL_EVERY, reference_config  # noqa: E402
+from lth_core.config import ConfigError, TrainingConfig  # noqa: E402
+from lth_core.data.datasets import DEBIAN_FASHION_MNIST, DEFAULT_DATA_DIR, IDX_FILES, _find_idx, load  # noqa: E402
+from lth_core.execution.driver import run  # noqa: E402
+from lth_core.pruning.masks import apply_, ones_like  # noqa: E402
+from lth_core.models.architectures import build, prunable_layers  # noqa: E402
+from lth_core.pruning.rounds import prune  # noqa: E402
+from lth_core.store.run_store import Store  # noqa: E402
+from lth_core.lottery.tasks import default_processes, get_data, resolve_device, sync  # noqa: E402
+from lth_core.training.loop import evaluate, make_optimizer, splits  # noqa: E402
 
 def time_engine(iterations: int, device: str, data_dir) -> float:
     """Wall seconds of a full engine run into a fresh store (data already in memory), with the
@@ -167,6 +170,26 @@ def paper_protocol_estimate(report: dict) -> float:
     return 50_000 / report["parts"]["engine"]["iterations_per_s"] + 16 * 2 * 50_000 / rate
 
 
+PARTS = ("cli", "plain-process", "open-lth", "trials-one", "trials-all", "pool-start", "engine", "plain", "dataloader",
+         "parallel")  # docs/PERFORMANCE.md says what each times
+
+
+def parse(argv) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Time the engine against a plain loop and a DataLoader pipeline.")
+    p.add_argument("--repeats", type=int, choices=range(1, 21), default=3, metavar="1..20")
+    p.add_argument("--iterations", type=int, default=2000, help="per level, 10..120000")
+    p.add_argument("--out", type=Path, default=Path("bench_results.json"))
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--parts", default="cli,plain-process,open-lth,trials-one,trials-all,pool-start",
+                   help=f"comma list of {', '.join(PARTS)} (docs/PERFORMANCE.md)")
+    p.add_argument("--open-lth", type=Path, help="a checkout of facebookresearch/open_lth, timed on the same workload")
+    a = p.parse_args(argv)
+    if not 10 <= a.iterations <= 120_000:
+        p.error(f"--iterations must be in [10, 120000], got {a.iterations}")
+    return a
+
+
 def main(args) -> int:
     device = resolve_device(args.device)
     data_dir = args.data_dir
@@ -262,3 +285,11 @@ def _fashion_dir(data_dir) -> Path:
             return Path(folder)
     raise ConfigError("--open-lth", "open_lth reads Fashion-MNIST's idx .gz files; none were found "
                                     f"(looked in the data folder and {DEBIAN_FASHION_MNIST})")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(parse(sys.argv[1:])))
+    except ConfigError as exc:  # a bad --parts or --open-lth: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -3,7 +3,7 @@
 - cli:           `python -m lth_core run` on the reference workload with default settings, as a user
                  types it (issue #12's command), a fresh store each time: start-up, data load, training,
                  store writes and the printed table all included.
-- plain-process: the plain-PyTorch loop (lth_core.cli.bench.time_plain) in a fresh process, its imports
+- plain-process: the plain-PyTorch loop (scripts/bench.py time_plain) in a fresh process, its imports
                  and data load included, with torch's default threads.
 - open-lth:      facebookresearch/open_lth's `lottery` command on the same workload (LeNet-300-100,
                  Adam 1.2e-3, batch 60, 3 levels of N iterations, 20% per round), given its checkout
@@ -26,13 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from lth_core.cli.bench_workload import trials_config
+from bench_workload import trials_config
 from lth_core.execution.driver import run
 from lth_core.execution.local import LocalExecutor
 from lth_core.plan import planned_tasks, task_steps
 from lth_core.store.run_store import Store
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = REPO / "scripts"
 CLI_FLAGS = ["--dataset", "fashion-mnist", "--arch", "lenet300", "--rate", "0.2", "--rounds", "2",
              "--eval-every", "100", "--controls", "none", "--trials", "1"]
 
@@ -55,7 +56,7 @@ def time_cli(iterations: int, data_dir) -> float:
 
 def time_plain_process(iterations: int, data_dir) -> float:
     """Wall seconds of a fresh process that imports torch, loads the data and runs the plain loop."""
-    code = ("import sys; from lth_core.cli.bench import time_plain; "
+    code = (f"import sys; sys.path[:0] = [{str(SCRIPTS)!r}, {str(REPO)!r}]; from bench import time_plain; "
             f"time_plain({iterations}, 'cpu', {str(data_dir)!r} if {bool(data_dir)} else None)")
     return _timed([sys.executable, "-c", code], cwd=REPO)
 
