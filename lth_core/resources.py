@@ -1,22 +1,11 @@
 """Estimated peak memory of a run, for the server's memory limit.
 
-The job manager refuses a run whose estimate is over the limit ($LTH_MAX_MEMORY_GB, default 4:
-lth_core.service.settings) when it is submitted, and the command line does the same, with the same
-message; a stored run is never judged by it. The estimate is deliberately simple
-(docs/RELIABILITY.md, "Resources an anonymous user can exhaust"):
-
-    training     activations(one example) x batch_size x 4 bytes x TRAIN_FACTOR
-                 (each layer's output is kept for the backward pass, plus its gradient)
-    evaluation   largest layer output(one example) x 2 x EVAL_CHUNK x 4 bytes (no gradients:
-                 about two consecutive layers alive at once)
-    parameters   weights x 4 bytes x PARAM_FACTOR (weights, gradients, optimizer state,
-                 masks, the initial and rewind weights)
-
-activations(one example) sums the output sizes of every leaf module for one example, measured once
-per architecture with forward hooks (on the meta device: no real memory) and cached. Datasets, the
-Python and torch runtime and stacked GPU networks are not counted: the estimate is for what a config
-can make arbitrarily large. Workers also run under a hard limit ($LTH_WORKER_MEMORY_GB,
-lth_core.service.protocol.limit_memory).
+A run whose estimate is over $LTH_MAX_MEMORY_GB (lth_core.service.settings) is refused when
+submitted, by the job manager and the command line alike; a stored run is never judged by it.
+The estimate is deliberately simple (docs/RELIABILITY.md, "Resources an anonymous user can
+exhaust"): activations for training (TRAIN_FACTOR), the largest layer output for evaluation
+(EVAL_CHUNK), parameters with gradients and optimizer state (PARAM_FACTOR), all at 4 bytes.
+Datasets and the runtime are not counted: only what a config can make arbitrarily large.
 """
 from __future__ import annotations
 
@@ -36,11 +25,11 @@ GB = 1e9
 @lru_cache(maxsize=None)
 def arch_profile(arch: str, input_shape: tuple) -> tuple[int, int, int]:
     """(activation elements summed over leaf modules, largest single output, parameters) for one
-    example of `input_shape` through `arch`; measured with forward hooks, one example on the CPU.
+    example of `input_shape` through `arch`, measured with forward hooks on the CPU.
 
-    The model is built on the meta device and then given uninitialised CPU storage: a forward pass on
-    meta tensors would import torch._dynamo and triton into the server (about 150 MB that stays),
-    while a real one costs milliseconds and its tensors are freed afterwards."""
+    Uninitialised CPU storage, not the meta device: a meta forward imports torch._dynamo into
+    the server for good (docs/RELIABILITY.md, "The memory fix").
+    """
     with torch.device("meta"):
         model = _BUILDERS[arch](0.0).to_empty(device="cpu")
     sizes: list[int] = []

@@ -1,24 +1,16 @@
 """The Run form's widgets, kept in step with the address bar.
 
-Every control is read from and written to st.query_params (names as in
-ui/params.py), so copying the URL reproduces the form. The widgets' state is
-mirrored in session state under FORM_KEY, because Streamlit forgets the state
-of widgets on pages the user has left.
-
-A teacher's link (`lock=`, `hide=`, `only=`; ui/links.py) fixes chosen controls:
-the values the link gave are kept under LINK_KEY and put back into those
-widgets on every run, the widgets are drawn disabled or not at all, and
-write_url() keeps the flags in the address.
-
-The controls beyond the paper (criteria, masks at init, structured pruning,
-stability) are drawn by ui/beyond_form.py in a closed expander, through the
-same link-aware _widget.
+Every control is read from and written to st.query_params (names as in ui/params.py), so
+copying the URL reproduces the form; the state is mirrored under FORM_KEY because Streamlit
+forgets widgets on pages the user has left. A teacher's link (ui/links.py) fixes chosen
+controls: their values are kept under LINK_KEY and put back on every run. The controls beyond
+the paper are drawn by ui/beyond_form.py through the same link-aware _widget.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from lth_core.arms import CONTROLS
+from lth_core.arms import ARMS, CONTROLS
 from lth_core.config import ConfigError, ExperimentConfig, PruningConfig, TrainingConfig
 from lth_core.data.datasets import availability
 from lth_core.fields import FIELD, parse_milestones
@@ -37,11 +29,9 @@ def _pct(name: str) -> tuple[float, float]:
 
 
 PCT = _pct("rate")  # rate, target and conv_rate: (0.1, 99.9)
-CONTROL_TEXT = {"reinit": "Random re-init", "random": "Random pruning", "oneshot": "One-shot pruning"}
-CONTROL_HELP = ("**Random re-init**: the ticket's mask on fresh random weights (does the initialisation matter?). "
-                "**Random pruning**: a random mask with the same per-layer sparsity on the original weights "
-                "(does the structure matter?). **One-shot pruning**: prune the trained dense network once to each "
-                "level's size (is iterating needed?). Each control trains once per level and trial.")
+CONTROL_TEXT = {c: ARMS[c].label for c in CONTROLS}  # each control's words come from its declaration
+CONTROL_HELP = " ".join(f"**{ARMS[c].label}**: {ARMS[c].question}." for c in CONTROLS) + \
+    " Each control trains once per level and trial."
 AVAIL_NOTE = {"cached": "ready", "on disk": "on disk", "generated locally": "generated locally",
               "download needed": "download needed"}
 
@@ -169,12 +159,10 @@ def _widget(name: str, draw, *args, off: bool = False, **kwargs):
 def _fallback(draw, args: tuple, now) -> dict:
     """The default argument of st.<draw> that equals `now`, the widget's value in this session.
 
-    A keyed widget takes its value from the session; its default is used only where that state is
-    gone. Under load (30 browsers on 2 cores) the browser re-created some of the Run page's widgets
-    without their state and sent back each one's default, so every number fell to its minimum and the
-    form described another experiment (docs/RELIABILITY.md, section 1). With the current value as the
-    default, such a widget keeps its value. A key is the widget's identity, so a changing default does
-    not make a new widget."""
+    Under load the browser re-created some widgets without their state and sent back their
+    defaults, so the form described another experiment (docs/RELIABILITY.md, section 1); with
+    the current value as default such a widget keeps its value.
+    """
     if now is None:
         return {}
     if draw is st.number_input:

@@ -1,22 +1,11 @@
-"""Links a teacher can hand out: URL flags that hide controls of the Run form or lock them to the link's value.
+"""Links a teacher can hand out: URL flags that hide controls of the Run form or lock them.
 
-Three flags, each a comma list of control names (the URL parameter names of
-ui/params.py, less `preset`):
-
-- `lock=rate,rounds`  the controls are drawn but disabled, at the link's value;
-- `hide=dataset,arch` the controls are not drawn; they keep the link's value;
-- `only=rate`         every control *not* named is hidden (and keeps the link's value).
-
-A control named by several flags takes the strictest: hidden over locked over
-free. `rate` and `target` name the same control (how much to prune: the rate or
-target radio and its number); `rewind` is the reset radio with its iteration k;
-`conv_rate` and `output_rate` share the "Custom per-layer rates" box, which is
-as fixed as the stricter of the two. The controls beyond the paper (`criterion`,
-`granularity`, `criteria`, `at_init`, `at_init_checks`, `stability_levels`) are
-named like the others, e.g. `only=criteria` to let a class choose only which
-extra criteria to compare. An unknown name is dropped with a message
-listing the allowed names; the flags are written back with the valid names
-only (`none` where none is left: `only=none` fixes every control). No Streamlit here, so the parsing is testable alone.
+Each flag is a comma list of control names (ui/params.py's URL names, less `preset`):
+`lock` draws them disabled at the link's value, `hide` does not draw them, `only` hides every
+control not named. The strictest flag wins (hidden over locked over free). Some names cover
+one control together (`rate`/`target`; `conv_rate`/`output_rate` share the per-layer box).
+Unknown names are dropped with a message listing the allowed ones; `none` names no control.
+No Streamlit here, so the parsing is testable alone.
 """
 from __future__ import annotations
 

@@ -1,28 +1,11 @@
 """The Run form as plain values, and their two outside forms: the URL query string and the config.
 
-values (a dict) <-> query parameters (str -> str) <-> ExperimentConfig. The
-query parameter names follow the command line's flags (--batch-size ->
-batch_size), and `preset=<name>` starts from a preset. Parsing never raises:
-a bad value becomes a message naming the parameter and its allowed values (the
-value itself cut short and escaped, ui/text.py), and the default is used
-instead. No Streamlit here, so the mapping is testable alone.
-
-The controls beyond the paper (BEYOND: `criterion`, `granularity`, and the comma
-lists `criteria`, `at_init`, `at_init_checks`, `stability_levels`) are written
-only when they differ from the config's defaults, so a paper experiment's
-address, and its run id, are what they were before these existed.
-
-Links a teacher can hand out add flags that fix controls (parsed in ui/links.py;
-here they are only known names, never read as form values). Each is a comma list
-of the parameter names below, less `preset` (`rate` and `target` both name the
-pruning amount):
-- `lock=rate`: drawn but disabled, at the link's value;
-- `hide=dataset,arch`: not drawn, keeping the link's value;
-- `only=rate`: every control not named is hidden, keeping the link's value.
-The strictest flag wins (hide over lock over only). A fixed control keeps the
-value the link gives, or its preset's, so the config (and run id) is what the
-URL says; the form writes the flags back on every change. Unknown names are
-dropped with a message listing the allowed ones; `none` names no control.
+values (a dict) <-> query parameters (str -> str) <-> ExperimentConfig. Parameter names follow
+the command line's flags (--batch-size -> batch_size); `preset=<name>` starts from a preset.
+Parsing never raises: a bad value becomes a message naming the parameter and its allowed values,
+and the default is used. The controls beyond the paper are written only when they differ from
+the defaults, so a paper experiment's address and run id stay stable. The teacher-link flags
+(`lock`, `hide`, `only`) are parsed in ui/links.py. No Streamlit here, so it is testable alone.
 """
 from __future__ import annotations
 

@@ -1,17 +1,11 @@
 """The paper's claims (a)-(f), measured on a run's per-network results, paired by trial.
 
-Every claim takes the per-network frame of lth_core.analysis.results.summary_frame and
-returns plain numbers plus a verdict string, so a report can put the measured value beside
-the paper's. Verdicts:
-- HOLDS / FAILS: the paired statistics (lth_core.analysis.stats) support it at the stated confidence;
-- UNCLEAR: the data do not separate the effect from trial-to-trial noise;
-- "too few trials to tell (n = k)": fewer than stats.MIN_TRIALS paired trials;
-- NOT_MEASURABLE: more than half of the networks the claim uses were still improving when training
-  ended (censored), or the run lacks what the claim needs;
-- NOT_COMPARABLE ((f) only): the networks did not reach the paper's premise of ~100% training accuracy.
-The definitions along a curve live in lth_core.analysis.spread, those of learning speed in
-lth_core.analysis.speed. Accuracies are fractions; gaps are points; percents are % of prunable
-weights remaining.
+Each claim takes results.summary_frame and returns plain numbers plus a verdict, so a report
+can set the measured value beside the paper's: HOLDS / FAILS (the paired statistics support
+it), UNCLEAR (not separable from trial noise), "too few trials to tell", NOT_MEASURABLE (over
+half the networks censored, or the run lacks what the claim needs), NOT_COMPARABLE ((f) only:
+training accuracy short of the paper's ~100%). Curve definitions: analysis.spread; learning
+speed: analysis.speed. Accuracies are fractions; gaps points; percents % of weights left.
 """
 from __future__ import annotations
 

@@ -1,19 +1,12 @@
 """Comparisons with the dense network along a curve: the one definition every page, takeaway,
-report and README sentence uses. The statistics (pairing, interval, Holm, margin, minimum trials)
-are lth_core.analysis.stats's; this module applies them to a run's levels.
+report and README sentence uses; the statistics themselves are lth_core.analysis.stats's.
 
-At each pruned level an arm is compared with its own trial's dense network (paired by trial):
-- *clearly below / above* dense: Holm-corrected over the levels of the curve (stats.clearly);
-- *at least as good as* dense: non-inferior within stats.MARGIN_POINTS (stats.at_least_as_good);
-- *falls below dense from X%*: clearly below at X% and at every sparser level run (a dip that
-  recovers is noise, not a fall);
-- *at least as good down to X%* (the smallest winning ticket): at least as good at X% and at every
-  denser pruned level.
-With fewer than stats.MIN_TRIALS trials none of these is claimed: the numbers are shown as they are.
-
-Input: the per-network frame of lth_core.analysis.results.summary_frame (rows with
-shared_dense=True are ignored). Accuracies are fractions; gaps are points (percentage points);
-percents are % of prunable weights remaining.
+At each pruned level an arm is compared with its own trial's dense network: *clearly below /
+above* (Holm-corrected over the curve), *at least as good* (within stats.MARGIN_POINTS),
+*falls below from X%* (clearly below at X% and every sparser level: a dip that recovers is
+noise), *at least as good down to X%* (at X% and every denser level). Fewer than
+stats.MIN_TRIALS trials: nothing is claimed. Input: results.summary_frame (shared_dense rows
+ignored). Accuracies are fractions; gaps are points; percents are % of prunable weights left.
 """
 from __future__ import annotations
 
@@ -115,15 +108,13 @@ def level_table(summary: pd.DataFrame, arm: str, metric: str = ACC, other: str =
 def compare_to_dense(summary: pd.DataFrame, arm: str, metric: str = ACC) -> dict:
     """Where `arm` falls below dense for good, and down to where it is at least as good (module docstring).
 
-    falls_below_at: % remaining from which it is clearly below at every sparser measurable level (None:
-        no such fall; a level too censored to judge neither confirms nor breaks it);
-    clearly_below_at: every % where it is clearly below (a fall or not);
-    as_good_down_to: the sparsest % with every level down to it at least as good (None: not the first);
-        the levels are tested in a fixed order, densest first, stopping at the first that is not shown
-        (a fixed-sequence procedure: family-wise error at most stats.ALPHA without correction);
-    not_shown_at, not_shown_low: that first level not shown, and its interval's lower end (points);
-    mean_below_at: % of the first level whose mean gap is negative (noise included: shown for contrast);
-    enough: at least stats.MIN_TRIALS paired trials at every level (otherwise no verdict at all)."""
+    falls_below_at / clearly_below_at: % remaining of the fall (None: none) / every clearly-below %;
+    as_good_down_to: the sparsest % with every level down to it at least as good, tested densest
+        first and stopping at the first not shown (fixed sequence: error at most stats.ALPHA);
+    not_shown_at, not_shown_low: that first level and its interval's lower end (points);
+    mean_below_at: the first % whose mean gap is negative (shown for contrast);
+    enough: at least stats.MIN_TRIALS paired trials at every level (otherwise no verdict).
+    """
     t = level_table(summary, arm, metric)
     trials = int(t.trials.min()) if len(t) else 0
     out = {"arm": arm, "dense_acc": dense_accuracy(summary, metric), "trials": trials,

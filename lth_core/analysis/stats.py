@@ -1,20 +1,16 @@
 """The statistics behind every verdict: paired by trial, with stated confidence (scipy.stats).
 
 THE RULES (the one place they are stated; docs and captions quote them from here):
-- Every comparison at a level is paired by trial: trial t's network against trial t's own dense
-  network, re-init or control (same seed, same minibatch order). The per-trial differences are
-  summarised by their mean and a CONFIDENCE (95%) interval from the paired t distribution.
+- Every comparison at a level is paired by trial (same seed, same minibatch order); the
+  differences give a mean and a CONFIDENCE (95%) interval from the paired t distribution.
 - Fewer than MIN_TRIALS (3) pairs: no verdict ("too few trials to tell"), only the numbers.
-- "Clearly above / below" at one level: the two-sided paired t-test rejects "no difference". A
-  statement that scans a curve's levels (a family) is corrected for the number of levels it scans
-  with Holm's step-down procedure, so the chance of any false "clearly" over the whole scan stays at
-  or below ALPHA (5%).
+- "Clearly above / below": the two-sided paired t-test rejects "no difference"; a scan over a
+  curve's levels is Holm-corrected, so any false "clearly" stays at or below ALPHA (5%).
 - "At least as good as" (non-inferiority): the interval's lower end lies above -MARGIN_POINTS
-  (0.5 points of accuracy). Not distinguishable is not the same: absence of evidence never makes a
-  "holds". A conjunction over levels ("at least as good at every level down to X") needs every
-  level to pass at its own level (an intersection-union test: no correction is needed).
-- Learning speed compares early-stopping iterations as log ratios, paired by trial, uncensored
-  pairs only (lth_core.training.early_stop): the ratio's interval is exp of the log ratio's.
+  (0.5 points). Not distinguishable is not "holds". "At every level down to X" needs every
+  level to pass on its own (an intersection-union test: no correction).
+- Learning speed compares early-stopping iterations as log ratios, paired, uncensored pairs
+  only (lth_core.training.early_stop).
 """
 from __future__ import annotations
 

@@ -1,25 +1,11 @@
 """`python -m lth_core sweep`: a grid of configs, run as one study.
 
-A grid names several values for any of `run`'s flags (rates, architectures, rewinding
-iterations, datasets, seeds, ...); the sweep is every combination. Every point is an
-ordinary run, deduplicated against the store by its config hash, so a sweep resumes
-like a run and shares work with any run already computed. All points train on one
-executor, so networks of different points fill the cores (or a Ray cluster) together.
-
-A sweep file (TOML, docs/SCALING.md) keeps a study in version control:
-
-    name = "pruning rate x seed on LeNet"
-    preset = "lenet-fmnist"
-    [set]                    # the same for every point: any `run` flag, without the dashes
-    iterations = 2000
-    controls = "reinit"
-    [grid]                   # one list per swept flag; the sweep is their product
-    rate = [0.1, 0.2, 0.4]
-    seed = [0, 1]
-
-On the command line the same is `--preset lenet-fmnist --set iterations=2000
---grid rate=0.1,0.2,0.4 --grid seed=0,1` (grid values split on commas; put values
-that contain commas, like controls lists, in a file).
+The sweep is every combination of the values named for any of `run`'s flags. Every point is
+an ordinary run, deduplicated against the store by its config hash, so a sweep resumes like a
+run and shares work with runs already computed; all points share one executor so they fill
+the cores together. A sweep file (TOML, `[set]` and `[grid]` tables) keeps a study in version
+control; its format and examples are in docs/SCALING.md. On the command line: `--set k=v`
+and `--grid k=v1,v2`.
 """
 from __future__ import annotations
 

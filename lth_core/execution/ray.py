@@ -1,19 +1,11 @@
-"""Train tasks on a Ray cluster: one Ray task per network.
+"""Train tasks on a Ray cluster: one Ray task per network (`--executor ray` or LTH_EXECUTOR=ray).
 
-Chosen with `--executor ray` (or LTH_EXECUTOR=ray for the app's job manager); Ray is
-imported only here, so the local path never needs it. Joins the cluster at `address`
-(the caller's: --ray-address or $RAY_ADDRESS through Settings; none: Ray starts a local one
-for this process).
-
-- Storage: a task receives only a TaskRef (the config and which network) and reads and
-  writes the run store itself, so the store must be a path every node sees (a shared
-  filesystem, docs/SCALING.md). Nothing the store holds goes through Ray's object store.
-- Retries: a task whose worker dies is retried by Ray (`max_retries`); the retry finds its
-  results stored (skipped) or writes them again atomically: one result either way.
-- Threads: Ray sets OMP_NUM_THREADS per worker; each task sets torch's thread count
-  explicitly to its CPUs, so a network trains the same on every node.
-- Resources: `cpus_per_task` (default 1) and `gpus_per_task` (default 1 on CUDA, else 0;
-  fractions let several networks share one GPU).
+Ray is imported only here, so the local path never needs it. Joins the cluster at `address`
+(none: Ray starts a local one). A task receives only a TaskRef and reads and writes the run
+store itself, so the store must be on a filesystem every node sees (docs/SCALING.md). A task
+whose worker dies is retried (`max_retries`) and finds its results stored or writes them again
+atomically. Each task sets torch's thread count to its CPUs, so a network trains the same on
+every node; `gpus_per_task` may be a fraction so networks share one GPU.
 """
 from __future__ import annotations
 

@@ -1,19 +1,11 @@
 """Stability to SGD noise: test error along the straight line between two trained networks.
 
-Linear mode connectivity (Frankle et al. 2020, "Linear Mode Connectivity and the Lottery
-Ticket Hypothesis"): train two copies of a network from the same starting weights with
-different minibatch orders, then evaluate the networks (1 - alpha) * a + alpha * b for alpha
-in [0, 1], with the ticket's mask applied so pruned weights stay zero. The instability is
-the height of the error barrier on that line: the maximum error minus the mean of the two
-ends. Near 0: both copies found the same linearly connected minimum (the network is
-"stable"); large: SGD noise sent them to different basins.
-
-Every floating entry of the state is interpolated, BatchNorm running statistics included
-(a simplification: the paper's networks that have BatchNorm interpolate them too, rather
-than recomputing them on training data). Pure: no store, no Streamlit.
-
-Also home of the two small steps every evaluation-only analysis shares (lth_core.analysis.noise):
-rebuild a masked network from a stored state, and measure its accuracy.
+Linear mode connectivity (Frankle et al. 2020): two copies trained from the same weights with
+different minibatch orders are evaluated at (1 - alpha) * a + alpha * b, with the ticket's mask
+applied. The instability is the error barrier on that line (maximum error minus the mean of the
+ends): near 0, a stable network. Every floating entry is interpolated, BatchNorm statistics
+included. Also home of the two steps every evaluation-only analysis shares: rebuild a masked
+network from a stored state, and measure its accuracy. Pure: no store, no Streamlit.
 """
 from __future__ import annotations
 
@@ -82,11 +74,9 @@ def interpolation(arch: str, dropout: float, state_a: dict, state_b: dict, masks
                   x: torch.Tensor, y: torch.Tensor, points: int = 11) -> dict:
     """Test error along the line from network a to network b (same architecture, same mask).
 
-    state_a, state_b: trained {state_dict key: tensor}; masks: the ticket's mask (all-ones for
-    a dense network); x, y: evaluation inputs and labels (the test split), on the device to
-    evaluate on. Returns {"alpha": [0, ..., 1] (points values), "test_error": [fraction in
-    [0, 1] per alpha], "barrier": max error minus the mean of the two ends, in [0, 1]}.
-    The ends equal 1 - each network's own accuracy on (x, y), exactly.
+    state_a, state_b: trained state dicts; masks: the ticket's (all-ones for dense); x, y: the test
+    split on the evaluation device. Returns {"alpha": [0, ..., 1], "test_error": fractions in [0, 1],
+    "barrier": max error minus the mean of the two ends, in [0, 1]}.
     """
     grid = alphas(points)
     model = build(arch, seed=0, dropout=dropout).to(x.device)

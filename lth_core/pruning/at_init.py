@@ -1,22 +1,12 @@
 """Masks found at initialisation, before any training: the "find them earlier" question.
 
-Each method scores theta_0 alone and keeps the top-scoring weights, as many in all as IMP keeps at the
-same level (lth_core.pruning.magnitude.counts_after), so an at-init arm and the IMP ticket of a level have
-the same sparsity. How the budget is spent (the config's at_init_scope):
-  global  every prunable layer ranked together: each method chooses its own layer proportions, as
-          SNIP and SynFlow define it (SynFlow exists because layer-wise budgets can collapse a layer);
-  layer   at IMP's exact per-layer counts (the variant runs stored before the field used).
-The inversion check (Frankle et al. 2021, "Pruning neural networks at initialization: why are we
-missing the mark?") keeps the lowest-scoring weights instead, at the same counts: a method whose
-scores matter should lose when inverted.
-
-  magnitude_init  |theta_0|
-  snip            |g * theta_0|, g the loss gradient summed over SNIP_BATCHES minibatches
-                  (Lee et al. 2019)
-  synflow         |theta * d R / d theta| with R the summed output of the network with every
-                  parameter made positive, on an all-ones input: data-free. Pruned in
-                  SYNFLOW_STEPS steps towards the target (an exponential schedule), rescoring
-                  each time, which is what avoids layer collapse (Tanaka et al. 2020)
+Each method scores theta_0 alone and keeps as many top-scoring weights as IMP keeps at the
+same level (magnitude.counts_after), so both have the same sparsity. at_init_scope: `global`
+ranks every layer together (each method picks its own layer proportions, as SNIP and SynFlow
+define it), `layer` uses IMP's per-layer counts. The inversion check (Frankle et al. 2021)
+keeps the lowest-scoring weights instead: a method whose scores matter should lose.
+Methods: magnitude_init |theta_0|; snip |g * theta_0| (Lee et al. 2019); synflow, data-free
+and pruned in SYNFLOW_STEPS rescoring steps to avoid layer collapse (Tanaka et al. 2020).
 """
 from __future__ import annotations
 

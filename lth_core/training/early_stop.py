@@ -1,19 +1,13 @@
 """Early stopping, honestly: the paper's argmin, a smoothed argmin, and the censoring rule.
 
-The paper's early-stopping iteration is the iteration of minimum validation loss.
-When that minimum falls at the very end of training, the network was still
-improving when the budget ran out: the true iteration is later than the one
-recorded, and the number measures the budget, not how fast the network learns.
-Such a network is *censored*; statistics of learning speed leave it out.
+The early-stopping iteration is that of minimum validation loss. A minimum at the very end of
+training measures the budget, not learning speed: such a network is *censored*, and statistics
+of learning speed leave it out.
 
-THE RULE (the one place it is stated): a network is censored when its minimum
-validation loss falls in the last CENSOR_FRACTION (10%) of its own training
-iterations, i.e. strictly after start + 0.9 * (iterations - start), where
-`start` is the iteration it started from (k when rewinding, else 0).
-
-On a flat, noisy plateau the raw argmin jumps between far-apart evaluations; the
-smoothed argmin (the minimum of a centred moving average over SMOOTH_WINDOW
-evaluations) is the robustness check reported beside it.
+THE RULE (the one place it is stated): a network is censored when its minimum validation loss
+falls in the last CENSOR_FRACTION (10%) of its own iterations, i.e. strictly after
+start + 0.9 * (iterations - start), with `start` = k when rewinding, else 0. The smoothed
+argmin (centred moving average over SMOOTH_WINDOW evaluations) is the robustness check.
 """
 from __future__ import annotations
 
