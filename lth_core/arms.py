@@ -40,6 +40,7 @@ class Arm:
     dash: str = "solid"    # Plotly line dash
     symbol: str = "circle"  # Plotly marker symbol
     short: str = ""        # a few words for lists of a run's arms ("re-init"); default: the title's head
+    question: str = ""     # what comparing the ticket with it asks, for the form's help
     stores_mask: bool = False  # its mask is made here and kept in the store (mask_<arm>.st)
 
     @property
@@ -239,11 +240,14 @@ _CHECK_STYLE = {"shuffle": ("layers shuffled", "dot"), "reinit": ("re-initialise
 
 def _registry() -> dict[str, Arm]:
     arms = [Ticket("ticket", "ticket", "Winning ticket (iterative pruning)", TICKET_COLOUR),
-            Reinit("reinit", "control", "Random re-init (same mask)", "#F28E2B", "dash", "square", short="re-init"),
+            Reinit("reinit", "control", "Random re-init (same mask)", "#F28E2B", "dash", "square", short="re-init",
+                   question="the ticket's mask on fresh random weights (does the initialisation matter?)"),
             RandomMask("random", "control", "Random pruning (same sparsity)", "#B07AA1", "dot", "diamond",
-                       short="random pruning", stores_mask=True),
+                       short="random pruning", stores_mask=True, question="a random mask with the same per-layer "
+                       "sparsity on the original weights (does the structure matter?)"),
             OneShot("oneshot", "control", "One-shot pruning", "#D62728", "dashdot", "triangle-up",
-                    short="one-shot", stores_mask=True)]
+                    short="one-shot", stores_mask=True, question="prune the trained dense network once to each "
+                    "level's size (is iterating needed?)")]
     for crit, (colour, words, formula, dash, symbol) in _CRITERIA.items():
         arms.append(Criterion(f"imp_{crit}", "criterion", f"Ticket: {words} {formula}", colour, dash, symbol,
                               short=words, criterion=crit))
