@@ -1,17 +1,10 @@
 """The networks a run trains at each sparsity level (its arms), each declared once.
 
-An arm says what it needs trained first, which iteration it starts training at, how
-its mask and initial weights are made, what it stores beyond its metrics, and its
-words and style in charts. Adding an arm is one new entry in ARMS (or one new family
-below) and its test. Pure: `make`, `store` and `complete` receive the run's state
-(lth_core.lottery.state.RunState) and call its primitives, so nothing here imports torch.
-
-Arms of the paper: the ticket (iterative magnitude pruning, reset to theta_0 or theta_k),
-and its controls: reinit (the ticket's mask on a fresh initialisation), random (a random
-mask of the ticket's per-layer counts), oneshot (the dense network pruned once to the
-level's counts). Beyond it (docs/BEYOND.md): imp_<criterion> (an IMP chain keeping weights
-by another criterion), <method> (a mask found at initialisation), <method>_<check> (that
-mask's sanity checks) and ticket_copy (the ticket trained twice, for stability).
+An arm says what it needs trained first, its start iteration, how its mask and initial
+weights are made, what it stores and how charts draw it; adding one is an entry in ARMS and
+its test. Pure: the callables receive the run's state (lottery.state.RunState), so nothing
+here imports torch. The paper's arms: ticket, reinit, random, oneshot. Beyond it
+(docs/BEYOND.md): imp_<criterion>, <method> (a mask at init), <method>_<check> and ticket_copy.
 """
 from __future__ import annotations
 

@@ -161,7 +161,8 @@ def _fallback(draw, args: tuple, now) -> dict:
 
     Under load the browser re-created some widgets without their state and sent back their
     defaults, so the form described another experiment (docs/RELIABILITY.md, section 1); with
-    the current value as default such a widget keeps its value.
+    the current value as default such a widget keeps its value (a key, not the default, is
+    the widget's identity).
     """
     if now is None:
         return {}

@@ -1,16 +1,10 @@
 """On-demand analyses of a stored run, stored with the run: robustness to weight noise.
 
-<store>/<run_id>/analysis/
-  noise.json          {"records": {param key: record}}, written atomically (Store.write_json)
-  noise.json.lock     serialises read-modify-write of noise.json between processes
-  noise-<hash>.*      one background job's lock, status and log (lth_core.service.analysis_jobs)
-
-A record is keyed by its parameters (levels, scales, draws, arms), so different
-choices are stored side by side and the same choice is computed once. It is
-written after every network, so an interrupted computation resumes where it
-stopped, and a complete record is served without loading any data. It needs each
-network's trained weights (t<trial>/L<level>/final_<arm>.st); runs stored before
-the engine kept them raise NoStoredWeights with a message for the user.
+<store>/<run_id>/analysis/noise.json holds {"records": {param key: record}} (atomic writes,
+noise.json.lock serialising read-modify-write); noise-<hash>.* are a background job's files.
+Keyed by parameters, a choice is computed once; written after every network, it resumes
+where it stopped and a complete record needs no data. It needs each network's trained
+weights; runs stored without them raise NoStoredWeights with a message for the user.
 """
 from __future__ import annotations
 

@@ -1,16 +1,11 @@
 """Inference latency: how long one forward pass takes, and the sparse-tensor form of a ticket.
 
-time_forward (one network) and time_group (several, interleaved) time forward passes the
-way a benchmark should on a shared, noisy machine: the CPU thread count set explicitly (and
-restored), warm-up calls first, inference mode, several calls per repeat so that one repeat
-lasts at least min_repeat_s, and the median over repeats reported with its spread (min,
-quartiles, max). On a GPU (device='cuda') the device is synchronised before each clock reading.
-
-sparse_network is an unstructured ticket stored as torch sparse tensors (CSR): every
-Linear layer computes W_csr @ x^T; every Conv2d unfolds its input (im2col) and computes
-W_csr @ columns, since torch has no sparse convolution. Latency does not depend on the
-weights' values, only on how many survive in each layer and where, so random masks with
-the right per-layer counts measure what a trained ticket would.
+time_forward and time_group time forward passes as a benchmark should on a noisy shared
+machine: thread count set explicitly, warm-up first, inference mode, enough calls per repeat,
+and the median over repeats with its spread; on a GPU the device is synchronised per reading.
+sparse_network stores an unstructured ticket as CSR tensors (Conv2d via im2col: torch has no
+sparse convolution). Latency depends only on where weights survive, not their values, so
+random masks with the right per-layer counts measure what a trained ticket would.
 """
 from __future__ import annotations
 
@@ -64,10 +59,9 @@ def time_forward(model: nn.Module, x: torch.Tensor, *, repeats: int = 7, warmup:
                  min_repeat_s: float = 0.05, threads: int = 1, device: str = "cpu") -> Timing:
     """Seconds per forward pass of `model` on the batch `x` (both moved to `device`).
 
-    repeats: timed repeats (the median is reported); warmup: untimed calls first (allocator,
-    kernel selection, lazy init); min_repeat_s: each repeat makes enough calls to last at
-    least this long (a call of 20 microseconds is not timed alone); threads: torch CPU
-    threads during the measurement, restored afterwards."""
+    repeats: timed repeats (median reported); warmup: untimed calls first; min_repeat_s: each
+    repeat makes enough calls to last this long; threads: torch CPU threads, restored after.
+    """
     return time_group({"model": model}, x, repeats=repeats, warmup=warmup, min_repeat_s=min_repeat_s,
                       threads=threads, device=device)["model"]
 
@@ -75,12 +69,11 @@ def time_forward(model: nn.Module, x: torch.Tensor, *, repeats: int = 7, warmup:
 def time_group(models: dict[str, nn.Module], x: torch.Tensor, *, repeats: int = 7, warmup: int = 2,
                min_repeat_s: float = 0.05, threads: int = 1, device: str = "cpu",
                budget_s: float | None = None) -> dict[str, Timing]:
-    """time_forward for several networks on the same batch, interleaved: each repeat times every
-    network once, in an order that rotates between repeats, so a burst of load from another
-    process on a shared machine falls on all of them alike and their ratios stay fair.
+    """time_forward for several networks on the same batch, interleaved in a rotating order, so a
+    burst of outside load falls on all alike and their ratios stay fair.
 
-    budget_s: if given, fewer repeats (never below 3) where `repeats` rounds of all networks
-    would take longer than this many seconds (a sparse conv at batch 256 takes tens of seconds)."""
+    budget_s: if given, fewer repeats (never below 3) where `repeats` rounds would take longer.
+    """
     old = torch.get_num_threads()
     threads = max(1, int(threads))
     torch.set_num_threads(threads)

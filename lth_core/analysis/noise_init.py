@@ -1,18 +1,12 @@
 """Robustness to noise in the *initialisation*, then retrained: the paper's protocol for noise.
 
-Frankle & Carbin's appendix on winning-ticket initialisation perturbs the ticket's initial
-weights (theta_0; theta_k when the run rewinds) with Gaussian noise and trains the perturbed ticket again (same mask, same minibatch
-order), to ask how much the exact initial values matter. This is a different question from
-lth_core.analysis.noise, which perturbs *trained* weights and evaluates without training.
-
-For each prunable layer, a perturbed start is theta_0 + scale * std(theta_0 of that whole layer) *
-N(0, 1) on the surviving weights (the pruned ones stay exactly zero): "scale" is relative to the
-layer's initialisation spread, so scale 1 is as large as the initial weights themselves. Each
-perturbed ticket trains like the ticket of its trial and level and is compared, paired by trial
-(lth_core.analysis.stats), with that ticket (scale 0) and with its random re-initialisation.
-
-Stored as <run>/analysis/noise_init.json: {"records": {"t<trial>-L<level>-s<scale>": summary}},
-written after every network, so an interrupted computation resumes where it stopped.
+As in Frankle & Carbin's appendix, the ticket's initial weights (theta_0, or theta_k when
+rewinding) get Gaussian noise and the ticket trains again (same mask, same minibatch order):
+how much do the exact initial values matter? (analysis.noise perturbs *trained* weights.)
+Per prunable layer: theta_0 + scale * std(layer's theta_0) * N(0, 1) on survivors only, so
+scale 1 is as large as the initial weights. Compared, paired by trial, with the ticket
+(scale 0) and its re-initialisation. Stored in <run>/analysis/noise_init.json
+({"t<trial>-L<level>-s<scale>": summary}) after every network, so it resumes.
 """
 from __future__ import annotations
 

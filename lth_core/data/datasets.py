@@ -1,16 +1,10 @@
 """Dataset registry -> in-memory tensors (train / validation / test).
 
-Every dataset is parsed once into uint8 or float tensors and cached on disk
-(`<data_dir>/cache/<name>.pt`, loaded with weights_only=True), so the next
-load takes well under a second. Batches are drawn by index from these
-tensors; there is no per-sample PIL/ToTensor pipeline anywhere.
-
-Where files come from, in order:
-- <data_dir>/<name> holding the original files (the caller's data_dir: --data-dir or $LTH_DATA_DIR
-  through Settings; default ./data);
-- fashion-mnist: /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist);
-- mnist, fashion-mnist, cifar10: torchvision's download into <data_dir>/<name>;
-- mnist1d: generated locally by the mnist1d package (never downloaded).
+Every dataset is parsed once into tensors and cached at `<data_dir>/cache/<name>.pt` (loaded
+with weights_only=True); batches are drawn by index, with no per-sample PIL pipeline.
+Files come from, in order: <data_dir>/<name> (--data-dir or $LTH_DATA_DIR; default ./data);
+for fashion-mnist /usr/share/datasets/fashion-mnist (Debian); torchvision's download;
+mnist1d is generated locally by the mnist1d package.
 """
 from __future__ import annotations
 

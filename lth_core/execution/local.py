@@ -1,15 +1,12 @@
 """Train tasks on this machine: in this process, on worker processes, or stacked on a GPU.
 
-- CPU: a network that nothing else can train beside (the dense network of a lone trial, a
-  chain with no controls, or a run given one process) trains here: no worker to start, no
-  data to load twice. A level of one network big enough to gain from threads
-  (lth_core.lottery.graph.benefits_from_threads) trains with every core's threads. Networks that share the cores train on single-threaded spawned worker processes,
-  created the first time two networks run at once (so a lone chain never pays their
-  start-up) and kept for the executor's life: a sweep's later runs find them warm.
-- CUDA (or $LTH_STACK=1): the ready networks train stacked into one computation
-  (lth_core.lottery.batched), here, with the data resident on the device.
-Either way a task reads its inputs from the store and writes its results there
-(lth_core.lottery.task_ref): only names and small summaries cross processes.
+- CPU: a network nothing else can train beside trains here (no worker to start, no data
+  loaded twice), with every core's threads if it gains from them. Networks that share the
+  cores train on single-threaded worker processes, spawned when two first run at once and
+  kept for the executor's life.
+- CUDA (or $LTH_STACK=1): ready networks train stacked into one computation (lottery.batched).
+A task reads its inputs from the store and writes its results there: only names and small
+summaries cross processes.
 """
 from __future__ import annotations
 

@@ -1,17 +1,11 @@
 """The physically smaller dense network of a structured ticket, by plain slicing.
 
-A structured mask removes whole units: hidden unit i of a Linear layer is gone when
-row i of its mask is all False and column i of the next layer's mask is all False; conv
-filter j is gone when mask[j] is all False and the next conv's mask[:, j] (or, after the
-flatten, the first fc layer's columns of channel j's spatial positions) is all False.
-Removing such a unit changes nothing: its bias survives in the masked network, but its
-outgoing weights are zero. `slim_network` slices those units out of every Linear/Conv2d
-weight, bias and the next layer's input columns, so a forward pass costs fewer
-multiply-adds on any dense hardware.
-
-Only chain networks (mlp1d, lenet300, conv2/4/6) are supported: in VGG-19 and ResNet-18
-batch norm and residual additions tie channels of several layers together, which needs a
-dependency graph (Torch-Pruning; scripts/slim_vs_torch_pruning.py compares the two here).
+A unit whose incoming row and outgoing weights are all pruned changes nothing, so
+`slim_network` slices such units out of every Linear/Conv2d weight, bias and the next
+layer's input columns: a forward pass costs fewer multiply-adds on any dense hardware.
+Only chain networks (mlp1d, lenet300, conv2/4/6): in VGG-19 and ResNet-18 batch norm and
+residual additions tie channels of several layers together, which needs a dependency graph
+(Torch-Pruning; scripts/slim_vs_torch_pruning.py compares the two).
 """
 from __future__ import annotations
 
@@ -61,10 +55,9 @@ def chain(arch: str) -> list[Layer]:
 def alive_units(masks: Masks, arch: str) -> dict[str, torch.Tensor]:
     """{weight name of each hidden layer: sorted int64 indices of the units that stay}.
 
-    A unit stays unless its incoming row AND its outgoing weights in the next layer are
-    all pruned: only then is removing it exact. In a structured mask the two go together,
-    so this is the units whose incoming row has a survivor. The output layer is not listed
-    (its units are the classes)."""
+    A unit stays unless its incoming row has no survivor (in a structured mask its outgoing
+    weights go with it). The output layer is not listed (its units are the classes).
+    """
     layers = chain(arch)
     out = {}
     for layer, nxt in zip(layers[:-1], layers[1:]):

@@ -1,17 +1,13 @@
 """Pruning criteria (Zhou et al. 2019, "Deconstructing Lottery Tickets"): which surviving
-weights a round keeps, scored from the weights a network started from (w_i: theta_0, or
-theta_k when rewinding) and the weights it was trained to (w_f). Higher score = kept.
+weights a round keeps, scored from the start weights (w_i: theta_0 or theta_k) and the
+trained ones (w_f). Higher score = kept.
 
   magnitude               |w_f|            the paper's criterion (the default)
   magnitude_increase      |w_f| - |w_i|    weights that grew
   movement                |w_f - w_i|      weights that moved
-  large_init_large_final  min(rank |w_i|, rank |w_f|): large at both ends. Ranks are
-                          fractions in [0, 1] among the surviving weights of one scope
-                          (a layer, or the pooled layers of global pruning), so keeping the
-                          top n is "both above a threshold" with the count exact.
-
-Scores are only ever compared among surviving weights (lth_core.pruning.magnitude keeps pruned
-ones pruned), so a pruned weight's score is irrelevant.
+  large_init_large_final  min(rank |w_i|, rank |w_f|), ranks in [0, 1] among one scope's
+                          survivors, so the top n are "both large" with the count exact.
+Scores are only compared among surviving weights.
 """
 from __future__ import annotations
 

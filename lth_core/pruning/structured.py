@@ -1,18 +1,12 @@
 """Structured pruning: whole units go, not single weights (Li et al. 2017).
 
-A unit is a hidden neuron of a fully connected layer (row i of its weight) or a filter of a
-conv layer (weight[j, :, :, :]). When a unit goes, its incoming row and its outgoing weights
-in the next layer go with it: the next Linear layer's column i, the next conv's input channel j,
-or, after the flatten, the columns of channel j's spatial positions. Masks stay element masks of
-the usual shape (lth_core.pruning.masks), so training, storage and every chart work unchanged.
-
-  neurons  hidden fc neurons go whole; conv layers (if any) are pruned weight by weight
-  filters  conv filters go whole, and hidden fc neurons too (the whole network can be slimmed)
-
-A unit's score is the sum of its surviving incoming weights' criterion scores: for magnitude,
-the L1 norm of its incoming weights (Li et al.). Each round removes round(rate x alive units)
-units of each layer (conv_rate for filters), so counts are exact in units; the output layer keeps
-its 10 units and loses only the columns of removed neurons. Structured pruning is layer-wise.
+A unit is a hidden neuron of a fully connected layer (weight row i) or a conv filter
+(weight[j]); its outgoing weights in the next layer go with it. Masks stay element masks of
+the usual shape, so training, storage and every chart work unchanged. `neurons` removes
+hidden fc neurons (conv layers pruned weight by weight); `filters` removes conv filters and
+fc neurons. A unit's score is the sum of its surviving incoming weights' scores (for
+magnitude, the L1 norm). Each round removes round(rate x alive units) per layer, exact in
+units; the output layer loses only columns. Structured pruning is layer-wise.
 """
 from __future__ import annotations
 

@@ -1,17 +1,10 @@
 """Analyses in the background: a detached `python -m lth_core analyse noise ...` per request.
 
-The app's click must never evaluate in Streamlit's script thread, and a closed tab
-must not stop an analysis, so start_noise spawns the command line in its own
-session (process group) and returns at once; the page then polls noise_job_state.
-At most one process computes one run + parameters at a time: whoever computes
-(the background process or a user's own command line) holds the flock of
-
-  <store>/<run_id>/analysis/noise-<hash>.lock     for its whole life (released if it dies)
-  <store>/<run_id>/analysis/noise-<hash>.status.json  queued | running (+ fraction) | done | failed (+ message)
-  <store>/<run_id>/analysis/noise-<hash>.log          the background process's output
-
-where <hash> names the parameters (lth_core.analysis.analyses.param_hash). The process is started
-through the worker protocol (lth_core.service.protocol), its data memory capped like a run's.
+A click must never evaluate in Streamlit's script thread and a closed tab must not stop an
+analysis, so start_noise spawns the command in its own process group and returns; the page
+polls noise_job_state. One process computes one run + parameters at a time: it holds the
+flock of <store>/<run_id>/analysis/noise-<hash>.lock for its life, beside .status.json and
+.log (<hash>: analyses.param_hash). Started through the worker protocol, memory capped.
 """
 from __future__ import annotations
 

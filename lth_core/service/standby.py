@@ -1,15 +1,11 @@
 """Warm workers: a `work` process that pays its start-up before there is a run to compute.
 
-The job manager keeps a few of these ready (Settings.warm_workers, default 1). Each one imports
-torch, loads the dataset most likely to be asked for, takes the optimizer's first step (which
-imports torch._dynamo) and starts its own worker processes, which do the same; then it waits for
-one run id on its standard input (lth_core.service.protocol.wait_for_run). From the moment it reads
-one it is an ordinary worker for that run, started by the manager in its own process group with
-the memory limit already set: it renames itself `... lth_core work <run id> ...` (so the process
-table and the manager's adoption after a restart see a worker of that run), sends its output to
-the run's worker.log, enforces its own deadline from then, computes the run and exits. A standby
-whose manager is gone (its standard input closes) exits without doing anything. The start-up
-this moves out of a click's path is measured in docs/PERFORMANCE.md ("Workers' start-up").
+The job manager keeps Settings.warm_workers of these ready. Each imports torch, loads the
+likeliest dataset, takes a first optimizer step and starts its own workers, then waits for
+a run id on standard input (protocol.wait_for_run). From then it is an ordinary worker of
+that run: it renames itself `... lth_core work <run id> ...` (so adoption after a restart
+sees it), logs to the run's worker.log and enforces its deadline. A standby whose manager is
+gone (stdin closes) exits. What it saves: docs/PERFORMANCE.md ("Workers' start-up").
 """
 from __future__ import annotations
 

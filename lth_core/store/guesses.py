@@ -1,17 +1,11 @@
 """Predict, then reveal: a student's guess of where each arm falls below dense, kept anonymously.
 
-A guess names, per arm ("ticket", "reinit"), the % remaining from which the arm falls clearly
-below the dense network, as lth_core.analysis.spread defines it (compare_to_dense's falls_below_at), or
-None for "never, within this run". A guessed % must be one of the run's pruned levels
-(its % remaining ladder, the dense level excluded); anything else raises GuessError.
-
-Where they live: <store root>/guesses/<run_id>/<token>.json, written with Store.write_json
-(checksummed, atomic). They sit beside the runs, not inside <run_id>/, because gallery runs
-are read-only: a guess about one is kept in the writable store, and a <run_id>/ folder there
-without a config would read as a damaged run. "guesses" is not a run id, so run lists skip it.
-The token is server-generated (secrets.token_hex) and the file holds only the guessed values:
-no session id, no name. Nothing a student types becomes a path. At most MAX_PER_RUN guesses
-are kept per run; one browser session rewrites its own token's file (the UI keeps the token).
+A guess names, per arm, the % remaining from which it falls clearly below dense (spread's
+falls_below_at), or None for "never, within this run"; it must be one of the run's pruned
+levels, else GuessError. Stored at <store root>/guesses/<run_id>/<token>.json (checksummed,
+atomic): beside the runs, not inside them, because gallery runs are read-only and a config-less
+<run_id>/ would read as a damaged run. The token is server-generated and the file holds only
+the guessed values: no session id, no name, no path from user input. At most MAX_PER_RUN per run.
 """
 from __future__ import annotations
 
