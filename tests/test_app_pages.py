@@ -386,3 +386,20 @@ def test_a_run_longer_than_the_time_limit_cannot_start(empty_store, monkeypatch)
     refusal = [e.value for e in at.error if "longer than this server's limit of 1 s per run" in e.value]
     assert refusal and "would take about" in refusal[0] and "command line" in refusal[0]
     assert at.button(key="start").disabled
+
+
+GALLERY_RUNS = sorted(p.name for p in (REPO / "gallery").iterdir() if (p / "config.json").is_file())
+
+
+@pytest.mark.parametrize("run_id", GALLERY_RUNS)
+def test_every_gallery_run_opens_on_the_results_page(run_id, tmp_path, monkeypatch):
+    """Each shipped run keeps its id and opens with its charts, without an error box or a traceback."""
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(REPO / "gallery"))
+    try:
+        at = open_page("pages/results.py", {"run": run_id})
+        assert_clean(at)
+        assert not at.error, [e.value for e in at.error]
+        assert len(at.get("plotly_chart")) >= 4
+    finally:
+        shutdown_manager(tmp_path / "runs")
