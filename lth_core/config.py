@@ -1,12 +1,9 @@
 """Typed, frozen, validated experiment configuration and its run id.
 
-A config is the whole identity of an experiment: the run id is a hash of
-every field of the canonical (fully resolved) config plus SCHEMA_VERSION, so
-a changed default can never reuse an old result. Invalid values raise
-ConfigError naming the field and the allowed values. A field added to the
-config later (ADDED_FIELDS) is left out of the hash while it holds its
-default, so adding a field never changes an existing run's id; such a
-field's default is therefore frozen (changing it needs a schema bump).
+The run id hashes every field of the canonical config plus SCHEMA_VERSION, so a changed
+default never reuses an old result; invalid values raise ConfigError naming the allowed
+values. A field added later (ADDED_FIELDS) is left out of the hash while at its default, so
+old run ids hold; such a default is therefore frozen (changing it needs a schema bump).
 """
 from __future__ import annotations
 
@@ -221,10 +218,10 @@ class ExperimentConfig:
         return arm_names(self.controls, self.criteria, self.at_init, self.at_init_checks)
 
     def start_iteration(self, level: int, arm: str) -> int:
-        """The iteration a network's training starts from: k (rewind_iteration) for networks reset
-        to theta_k (the ticket and the arms that share its reset weights, and the stability copy),
-        0 for the dense network and for those trained from theta_0 or a fresh init whatever the
-        reset (re-init, at-init masks and their checks): each arm declares it (lth_core.arms)."""
+        """The iteration a network's training starts from: k (rewind_iteration) for networks reset to
+        theta_k (the ticket, arms sharing its reset, the stability copy), 0 for the dense network and
+        those trained from theta_0 or a fresh init; each arm declares it (lth_core.arms).
+        """
         return get_arm(arm).start_iteration(self, level)
 
     def network_iterations(self) -> int:

@@ -1,12 +1,9 @@
 """Run-time estimates from costs measured on this machine, before a run starts.
 
-The cost of one optimizer step (and of evaluating one example) is timed on
-random data of the architecture's input shape, once per (arch, batch size,
-device, threads) and cached for the life of the process. The estimate then
-walks the run's planned networks (lth_core.lottery.state.planned_tasks: the dense
-network, every arm of config.arms at each level, a stability copy at each of
-stability_levels) in the batches the engine trains together: a batch's tasks
-share the worker processes, so it takes ceil(tasks / processes) task durations.
+One optimizer step (and one example's evaluation) is timed on random data once per
+(arch, batch size, device, threads) and cached. The estimate walks the run's planned networks
+(state.planned_tasks) in the batches the engine trains together: a batch takes
+ceil(tasks / processes) task durations.
 """
 from __future__ import annotations
 
@@ -120,10 +117,10 @@ class EstimateUnavailable(RuntimeError):
 
 def measure_apart(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1,
                   timeout_s: float = 120) -> Cost:
-    """measure() in a process of its own, for the app's server. Building a torch optimizer imports
-    torch._dynamo, and through it Triton and Inductor, which then stay in the process for good; a
-    server that only draws pages never needs them. Costs one start of Python with torch, once per
-    argument set: cached like measure()."""
+    """measure() in a process of its own, for the app's server: a torch optimizer imports
+    torch._dynamo, Triton and Inductor for good, which a server that draws pages never needs.
+    Cached like measure().
+    """
     key = (arch, int(batch_size), device, int(threads))
     if key in _CACHE:
         return _CACHE[key]

@@ -1,12 +1,10 @@
 """Make sure a page runs inside app.py's navigation, never on its own.
 
-Streamlit serves the first request of a fresh server in its old "pages/
-folder" mode when a pages/ folder sits beside the entry point: a first visit
-to /results (a shared ?run= link) would then run pages/results.py alone, with
-no page config, sidebar or navigation. (AppTest starts every run in that mode.)
-Each page calls ensure_shell() first; in that mode it switches Streamlit to
-st.navigation, runs app.py (which runs this page inside its shell) and stops
-the stray copy. No rerun, so a click that started this run is not lost.
+A fresh server's first request runs in Streamlit's old "pages/ folder" mode, so a first
+visit to /results would run pages/results.py alone, with no page config or navigation.
+Each page calls ensure_shell() first; in that mode it switches to st.navigation, runs app.py
+(which runs this page inside its shell) and stops the stray copy, without a rerun, so the
+click that started it is not lost.
 """
 from __future__ import annotations
 

@@ -1,12 +1,9 @@
 """Text from outside (an address, a typed value, an error's message) made safe to show in markdown.
 
-Streamlit draws messages as markdown, so a value copied into one could become a
-live link, an image, emphasis or HTML: `?dataset=[Log in](https://example.org)`
-would put a working link inside the app's own error box. Every such value goes
-through plain() or code() first, which also cut it short. Escaping is not enough
-for bare URLs and e-mail addresses: the GFM autolink step runs on the text after
-escapes are undone, so plain() also puts an invisible zero-width space where a
-URL or address would begin to match. No Streamlit here.
+Streamlit draws messages as markdown, so a copied value could become a live link, an image or
+HTML inside the app's own error box. Every such value goes through plain() or code(), which
+also cut it short. Escaping does not stop GFM autolinks (they run after escapes are undone),
+so plain() puts a zero-width space where a URL or address would begin. No Streamlit here.
 """
 from __future__ import annotations
 

@@ -1,15 +1,10 @@
 """Robustness to weight noise: test accuracy after Gaussian noise on the surviving weights.
 
-For each prunable layer (every Linear and Conv2d weight), a draw adds
-scale * std(that layer's surviving weights) * N(0, 1) to each surviving weight; pruned
-weights stay exactly zero, and biases and BatchNorm parameters are left untouched. Scaling
-by each layer's own spread makes one relative scale mean the same disturbance in a wide
-dense layer and in a sparse one. Scale 0 adds nothing, so it reproduces the clean accuracy
-exactly. Evaluation only, no training; pure: no store, no Streamlit.
-
-Every draw is reproducible on its own: its noise comes from a generator seeded with
-derive_seed(seed, "noise", scale index, draw index), drawn on the CPU layer by layer in
-the order of the state's keys (so the numbers do not depend on the device).
+Each prunable layer's survivors get scale * std(that layer's survivors) * N(0, 1); pruned
+weights stay zero, biases and BatchNorm are untouched. Scaling by each layer's own spread
+makes one scale mean the same disturbance in a wide dense layer and a sparse one; scale 0
+reproduces the clean accuracy exactly. Each draw is seeded on its own (derive_seed) and drawn
+on the CPU, so numbers do not depend on the device. Evaluation only; no store, no Streamlit.
 """
 from __future__ import annotations
 
@@ -60,11 +55,9 @@ def noise_accuracy(arch: str, dropout: float, state: dict, masks: Masks, x: torc
                    scales, draws: int, seed: int) -> list[list[float]]:
     """Test accuracy (fraction in [0, 1]) of the trained network `state` under weight noise.
 
-    masks: {weight key: bool tensor} of the ticket (a prunable layer missing from it counts as
-    unpruned, so {} means dense); x, y: the test inputs and labels, on the device to evaluate
-    on; scales: relative noise scales >= 0 (e.g. 0, 0.1, ..., 1); draws: noise draws per scale
-    (>= 1); seed: the base of every draw's seed. Returns out[scale index][draw index]. At scale
-    0 every draw equals the clean accuracy exactly (evaluated once).
+    masks: the ticket's {weight key: bool tensor} ({} means dense); x, y: the test split on the
+    evaluation device; scales: relative scales >= 0; draws: per scale (>= 1); seed: base of every
+    draw's seed. Returns out[scale index][draw index]; scale 0 is the clean accuracy exactly.
     """
     scales = check_scales(scales)
     if not isinstance(draws, int) or draws < 1:

@@ -1,14 +1,9 @@
 """How fast a ticket learns, measured only where the training budget lets it be measured.
 
-The paper's learning speed is the early-stopping iteration (minimum validation loss),
-compared at a fixed level: at 21.1% remaining the ticket stops 38% earlier than the
-dense network and 2.51x earlier than its random re-initialisation. A censored network
-(lth_core.training.early_stop) was still improving when training ended, so its iteration says
-nothing about speed: every statistic here uses uncensored networks only, and a group in
-which more than half of the networks are censored makes the comparison "not measurable
-with this budget", never a number.
-
-Input: the per-network frame of lth_core.analysis.results.summary_frame.
+Learning speed is the early-stopping iteration (minimum validation loss) at a fixed level. A
+censored network (training.early_stop) was still improving at the end, so its iteration says
+nothing about speed: statistics use uncensored networks only, and a group more than half
+censored is "not measurable with this budget", never a number. Input: results.summary_frame.
 """
 from __future__ import annotations
 

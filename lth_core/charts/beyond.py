@@ -1,13 +1,11 @@
 """Beyond the paper, drawn: pruning criteria and masks found at initialisation, each with a
 "what to look for" caption whose verdicts are computed from the run (structured pruning and
-stability: lth_core.charts.stability).
+stability: charts.stability).
 
-Input is lth_core.analysis.results.summary_frame (one row per level, arm and trial; accuracies are
-fractions, drawn as %; percent_remaining is the % of prunable weights left, drawn on the
-paper's reversed log axis). Every comparison is paired by trial (spread.paired_gap) and judged by
-lth_core.analysis.stats: above or below only where the paired test says so (Holm-corrected where a
-caption counts levels); with fewer than stats.MIN_TRIALS trials a gap is a direction, not a
-verdict. Pure Plotly, no Streamlit.
+Input: results.summary_frame (accuracies fractions, drawn as %; percent_remaining on the
+paper's reversed log axis). Comparisons are paired by trial and judged by analysis.stats
+(Holm-corrected where a caption counts levels); below stats.MIN_TRIALS a gap is only a
+direction. Pure Plotly, no Streamlit.
 """
 from __future__ import annotations
 
@@ -46,11 +44,10 @@ def arm_line(summary: pd.DataFrame, arm: str, metric: str = ACC) -> pd.DataFrame
 
 def compare(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str = ACC) -> dict:
     """`arm` against `other` at one level, paired by trial (spread.paired_gap, points) plus verdict:
-    'above' / 'below' (the paired t-test at stats.ALPHA rejects no difference), 'within' (it does
-    not), 'single' (fewer than stats.MIN_TRIALS trials: the gap's sign is only a direction), or
-    'censored' (more than half of the two groups still improving when training ended: not measurable with
-    this budget), or 'none' (nothing to compare). One level, one test: a caption that scans levels uses
-    clear_levels."""
+    'above' / 'below' (paired t-test at stats.ALPHA), 'within', 'single' (under stats.MIN_TRIALS),
+    'censored' (over half still improving at the end) or 'none'. One level, one test: a caption
+    that scans levels uses clear_levels.
+    """
     g = spread.paired_gap(summary, level, arm, other, metric)
     verdict = "none" if not g.n else "single" if not g.enough else "within"
     if verdict == "within" and spread.censored_fraction(summary, [(level, arm), (level, other)]) > spread.CENSORED_LIMIT:

@@ -1,15 +1,10 @@
 """Which networks to start now: dependency-aware, critical path first, within a thread budget.
 
-The scheduler sees nodes (run, trial, level, arm) and their dependencies
-(lth_core.lottery.graph); it knows nothing of training. A node is ready once every
-node it depends on is done. Ready nodes start longest-chain first (the ticket chain,
-which every other network of its trial waits on), then by trial and level, so the
-critical path is always running and controls and other trials fill the cores left.
-
-Threads: each node gets `threads` from the executor (a pure function of how many
-networks its level has, so a run's numbers do not depend on timing); a node starts
-only while the threads running stay within the executor's capacity, except that one
-node always may start when nothing runs.
+The scheduler sees nodes (run, trial, level, arm) and their dependencies (lottery.graph) and
+knows nothing of training. Ready nodes start longest-chain first (the ticket chain every
+other network of its trial waits on), then by trial and level, so the critical path is
+always running. A node's `threads` depend only on its level's size, so numbers never depend
+on timing; nodes start while threads stay within capacity, and one always may when none runs.
 """
 from __future__ import annotations
 

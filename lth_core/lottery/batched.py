@@ -1,14 +1,10 @@
 """Several networks of one architecture trained as one computation (torch.func + vmap).
 
-A level's networks (trials x arms) are small next to a GPU: trained one after another,
-each fills a sliver of it. Stacking their weights and running forward, backward and the
-optimizer once for all of them fills it far better. Every network keeps its own weights,
-mask, optimizer state (Adam and SGD work element by element, so one optimizer over the
-stacked tensors is one optimizer per network) and minibatch order, so the numbers match
-training them one at a time up to float rounding; tests check this on the CPU.
-
-Networks with BatchNorm buffers, dropout or augmented inputs are not stacked (`can_stack`
-says no): they train one after another with `tasks.execute`.
+A level's networks are small next to a GPU; stacking their weights and running forward,
+backward and the optimizer once for all fills it far better. Each network keeps its own
+weights, mask, optimizer state (Adam and SGD are element-wise) and minibatch order, so the
+numbers match one-at-a-time training up to float rounding (tested on the CPU). Networks with
+BatchNorm buffers, dropout or augmented inputs are not stacked (`can_stack`).
 """
 from __future__ import annotations
 

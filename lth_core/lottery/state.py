@@ -1,12 +1,10 @@
 """A run's state while it computes: what the store holds, what is missing, and the primitives
 its arms (lth_core.arms) make their masks and initial weights from.
 
-For each trial: train the dense network (level 0), prune p% of the surviving weights by
-magnitude, reset the survivors to theta_0 (or theta_k when rewinding) and train again, for
-`rounds` rounds; at every level >= 1 the run's other arms train too. All arms of a level
-share the minibatch order of their trial, so they differ only in mask and initial weights.
-Every trained network's metrics and final weights are stored, so an interrupted run resumes
-where it stopped; the driver (lth_core.execution.driver) decides what trains when.
+Per trial: train dense, prune p% of survivors, reset to theta_0 (or theta_k) and retrain, for
+`rounds` rounds, with the other arms at every level >= 1, all sharing the trial's minibatch
+order. Every network's metrics and weights are stored, so a run resumes; the driver
+(execution.driver) decides what trains when.
 """
 from __future__ import annotations
 

@@ -1,12 +1,9 @@
 """One network to train, named rather than carried: what an executor hands a worker.
 
-A TaskRef is a few hundred bytes: the run's config, where its store is, and which
-(trial, level, arm). The worker reads what the network starts from (theta_0, the mask)
-from the store, trains it, and writes everything it produced back to the store
-atomically (lth_core.lottery.state's persist: downstream files first, the metrics
-record last). So nothing big crosses a process or node boundary, a worker on another
-machine needs only the shared store, and a task that runs twice (a retry after its
-worker died) finds its work done, or overwrites it with the same bytes: one result.
+A TaskRef holds the run's config, its store and which (trial, level, arm). The worker reads
+its inputs from the store, trains, and writes its outputs back atomically (state's persist:
+the metrics record last). Nothing big crosses a process or node boundary, and a task that
+runs twice finds its work done or rewrites the same bytes: one result.
 """
 from __future__ import annotations
 

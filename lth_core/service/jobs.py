@@ -1,13 +1,11 @@
 """The job manager: runs go to bounded worker processes, one per unique config; analyses go to
 detached worker processes through the same worker protocol.
 
-Each job is a real process in its own process group (lth_core.service.protocol), so a click in
-the app never blocks on training, a closed tab does not stop a run, and cancelling kills the
-whole group at once. The store is the shared truth: a run already done is served at once, a run
-another process is computing (the command line, another server) is not started twice. Which runs
-are accepted and which starts next: lth_core.service.admission; who writes a run's status:
-lth_core.service.ownership; the processes: lth_core.service.workers. Every limit comes from one
-Settings object.
+Each job is a process in its own group, so a click never blocks on training, a closed tab
+does not stop a run, and cancelling kills the whole group. The store is the shared truth: a
+done run is served at once, one computing elsewhere is not started twice. Admission:
+service.admission; status writers: service.ownership; processes: service.workers; every
+limit: one Settings object.
 """
 from __future__ import annotations
 
@@ -137,9 +135,9 @@ class JobManager:
     def cancel(self, run_id: str, owner: str | None = None) -> bool:
         """Stop a queued or running job now (its worker is killed); True if there was one.
 
-        With `owner`, a run that other sessions also asked for is not stopped for them: this owner
-        only leaves it (and it no longer counts against the owner's limit); the job stops when the
-        last owner cancels. Without `owner` (an operator), the job stops at once."""
+        With `owner`, a run other sessions also asked for only loses this owner; it stops when its
+        last owner cancels. Without `owner` (an operator), it stops at once.
+        """
         with self._lock:
             job = self.jobs.get(run_id)
             if job is None:

@@ -1,13 +1,9 @@
 """Is a worker doing anything? The CPU time of its process group, watched over time.
 
-Training always burns CPU, so a worker whose whole process group (the worker and the processes it
-started) has used no CPU time for a minute is stopped (SIGSTOP), deadlocked or waiting on something
-that will not come. Its progress bar alone cannot tell: a slow network evaluates rarely, and the
-bar of a stuck one simply stops. The job manager samples each running worker's group every few
-seconds (StallWatch) and the page says so when one has been idle for STALL_S.
-
-Linux only (/proc); elsewhere nothing is ever reported stalled. Not used for networks trained on a
-Ray cluster, where the worker process rightly waits while remote processes train.
+Training always burns CPU, so a worker whose whole process group has used no CPU time for a
+while is stopped, deadlocked or waiting forever; its progress bar cannot tell (a slow network
+evaluates rarely). The job manager samples each running group (StallWatch) and the page says
+so after STALL_S. Linux only (/proc); not used for Ray, where the worker rightly waits.
 """
 from __future__ import annotations
 

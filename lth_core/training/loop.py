@@ -121,12 +121,10 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
           start_iteration: int = 0, snapshot_at: int | None = None, on_eval=None, eval_threads: int = 0):
     """Train `model` (already on data's device, pruned weights already zero).
 
-    seed: orders the minibatches (and seeds their augmentation). start_iteration: steps
-    already counted (rewinding trains the remaining iterations - k). snapshot_at: also return
-    a CPU copy of the weights after that many steps (theta_k). on_eval(iteration, metrics) is called at
-    each evaluation point; it may raise to stop training. eval_threads: torch threads for the
-    evaluations (0: the training's own); evaluation is large-batch work that gains from threads
-    where a small network's training steps do not (docs/PERFORMANCE.md).
+    seed: minibatch order and augmentation; start_iteration: steps already counted (k when
+    rewinding); snapshot_at: also return a CPU copy of the weights after that many steps
+    (theta_k); on_eval(iteration, metrics) at each evaluation, may raise to stop; eval_threads:
+    torch threads for evaluation (0: training's own; docs/PERFORMANCE.md).
     Returns (History, snapshot or None).
     """
     device = data.x_train.device
