@@ -1,11 +1,9 @@
 """A run's plan, known before anything trains: which networks it trains, in what dependency
 order, and how many optimizer steps each takes.
 
-A node is one trained network, (trial, level, arm). Within a trial the ticket at level k+1
-needs only the ticket trained at level k (its mask comes from pruning that network); each
-other arm declares what it needs (lth_core.arms). Trials are independent. The scheduler
-(lth_core.execution.scheduler) runs the longest chains first, since every other network
-waits on them. Pure: config in, tuples out.
+A node is one trained network, (trial, level, arm). The ticket at level k+1 needs the ticket
+at level k (its mask prunes that network); each other arm declares its needs (lth_core.arms);
+trials are independent. The scheduler runs the longest chains first. Pure: config in, tuples out.
 """
 from __future__ import annotations
 

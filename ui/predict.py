@@ -1,11 +1,9 @@
 """Predict, then reveal (Results page): a student guesses where the ticket and random re-init fall
-below dense, then sees the real curves over the guess and one sentence on how close it was.
+below dense, then sees the real curves over the guess and how close it was.
 
-URL flags (a teacher's link):
-- `guess=required`: the charts stay hidden until this session has submitted a guess for the run;
-- `guesses=show`: the class's guesses for the run, anonymous, as a histogram per arm beside the truth.
-Guesses are stored by lth_core.store.guesses (no names, no session ids: a random token per session and
-run, kept in st.session_state, so a session that guesses again replaces its own guess).
+A teacher's link may add `guess=required` (charts hidden until this session guessed) and
+`guesses=show` (the class's anonymous guesses as a histogram per arm). Storage:
+lth_core.store.guesses, under a random per-session token kept in st.session_state.
 """
 from __future__ import annotations
 

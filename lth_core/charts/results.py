@@ -1,11 +1,8 @@
 """Pure Plotly figure builders for a run's results (no Streamlit).
 
-Inputs are the DataFrames of lth_core.analysis.results: accuracies are fractions and
-are drawn as percentages; percent_remaining is drawn on a log axis reversed,
-so the dense network (100%) sits on the left and sparser networks to the
-right, as in the paper. Each arm keeps one colour everywhere, chosen to read
-on light and dark backgrounds; backgrounds stay transparent.
-More builders (layers, masks, the toy network) live in charts_inside.py.
+Inputs are the DataFrames of analysis.results: accuracies are fractions drawn as %;
+percent_remaining is on a reversed log axis, dense (100%) on the left, as in the paper.
+More builders (layers, masks, the toy network) live in charts/inside.py.
 """
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 """Play through the pruning rounds: one four-panel Plotly figure with one frame per level.
 
-Panels, kept in step by the frames: the % remaining ladder (the current level
-highlighted), the ticket's accuracy vs sparsity (points appear round by round),
-the first layer's mask image, and the histogram of kept vs pruned initial
-weights. Each panel's traces are taken from the existing single-chart builders
-(lth_core.charts.results, lth_core.charts.inside), so the look and hover texts match the
-other pages. Pure Plotly, no Streamlit.
+Panels: the % remaining ladder, the ticket's accuracy vs sparsity, the first layer's mask
+image, and the histogram of kept vs pruned initial weights. Traces come from the single-chart
+builders (charts.results, charts.inside), so look and hover texts match the other pages.
+Pure Plotly, no Streamlit.
 """
 from __future__ import annotations
 
@@ -83,11 +81,10 @@ def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label
                   start: int | None = None, title=None) -> go.Figure:
     """The animated four-panel figure.
 
-    percents: % remaining per level of the whole ladder (data.config_ladder); agg: the
-    run's lth_core.analysis.results.aggregate (only the ticket arm is drawn); levels: the levels to
-    play, ascending, one frame each (named 'L<level>'); maps[k]: inspection.first_layer_map
-    of levels[k]'s mask; splits[k]: inspection.init_split (kept, pruned) θ₀ of one layer at
-    levels[k]; start: the level shown before Play (default the first)."""
+    percents: % remaining per level (data.config_ladder); agg: results.aggregate (ticket only);
+    levels: ascending, one frame each ('L<level>'); maps[k] / splits[k]: inspection.first_layer_map
+    and init_split at levels[k]; start: the level shown before Play (default the first).
+    """
     levels = list(levels)
     ticket = agg[agg.arm == "ticket"].sort_values("level")
     k0 = levels.index(start) if start in levels else 0

@@ -1,11 +1,9 @@
 """Beyond the paper, drawn (part 2): structured tickets against their controls, and stability
-to SGD noise (linear mode connectivity) for reset vs rewinding, each with a caption whose
-verdicts are computed from the runs (the rules of lth_core.charts.beyond and lth_core.analysis.spread).
+to SGD noise for reset vs rewinding, each with a caption whose verdicts come from the runs.
 
-Structured input: results.summary_frame of a run with granularity 'neurons' or 'filters' (and
-optionally one unstructured run of the same network to overlay). Stability input: the frames
-of stability_frame, one per run, read from t<trial>/L<level>/stability.json. Barriers and
-errors are fractions, drawn in percentage points / %. Pure Plotly, no Streamlit.
+Structured input: results.summary_frame of a 'neurons' or 'filters' run (optionally one
+unstructured run to overlay). Stability input: stability_frame per run. Barriers and errors
+are fractions, drawn in points / %. Pure Plotly, no Streamlit.
 """
 from __future__ import annotations
 

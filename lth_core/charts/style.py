@@ -1,11 +1,8 @@
 """Shared look of every chart: one colour per arm, transparent backgrounds, the sparsity axis.
 
-Colours are mid-saturation so they read on Streamlit's light and dark themes
-alike; backgrounds are transparent and grid lines translucent grey. Each arm also
-has its own marker shape, and the paper's four colours stay apart under simulated
-protan, deutan and tritan vision; the arms beyond the paper stay apart from those
-drawn beside them (CHART_GROUPS) by colour or by dash and marker
-(docs/ACCESSIBILITY.md, tests/test_accessibility.py).
+Mid-saturation colours read on light and dark themes; each arm also has its own marker, and
+arms drawn together (CHART_GROUPS) stay apart under simulated colour blindness by colour or
+dash and marker (docs/ACCESSIBILITY.md, tests/test_accessibility.py).
 """
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 """One trained network as a self-contained task, and the processes that run them.
 
-A TaskSpec is plain data (config pieces, weights, mask, seeds), so it runs the
-same in this process or in a worker process. On a CPU, several single-threaded
-worker processes train independent networks (trials, controls) at once; this
-beats one multi-threaded process for small networks. On a GPU they train
-in-process, stacked into one computation (lth_core.lottery.batched), with the data
-resident on the device.
+A TaskSpec is plain data (config pieces, weights, mask, seeds), so it runs the same in this
+process or a worker. On a CPU, single-threaded worker processes train independent networks
+at once (faster than one multi-threaded process for small networks); on a GPU they train
+in-process, stacked (lottery.batched), with the data on the device.
 """
 from __future__ import annotations
 
@@ -117,8 +115,8 @@ def default_processes(device: str) -> int:
 
 
 def stacks_networks(device: str, stack: bool | None = None) -> bool:
-    """Train a level's networks as one stacked computation (lth_core.lottery.batched)? Yes on CUDA,
-    where one small network leaves the device mostly idle; no on a CPU, where single-threaded
-    worker processes were measured faster (docs/PERFORMANCE.md). `stack` (Settings.stack,
-    $LTH_STACK) overrides: True or False; None decides by device."""
+    """Train a level's networks as one stacked computation (lottery.batched)? Yes on CUDA, no on a
+    CPU, where worker processes are faster (docs/PERFORMANCE.md). `stack` (Settings.stack,
+    $LTH_STACK) overrides; None decides by device.
+    """
     return device == "cuda" if stack is None else stack

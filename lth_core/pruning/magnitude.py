@@ -1,11 +1,9 @@
 """Pure pruning functions: (weights, mask, config) -> new mask.
 
-Pruning only ever removes still-alive weights, and removes exactly
-round(rate x alive) of them per layer (layer-wise) or over the pooled layers
-(global). The output layer is always pruned layer-wise at output_rate. Which
-weights go is decided by the config's criterion (lth_core.pruning.criteria; magnitude
-by default); whole units go instead when its granularity is structured
-(lth_core.pruning.structured).
+Pruning only removes still-alive weights, exactly round(rate x alive) per layer (layer-wise)
+or over the pooled layers (global); the output layer is always layer-wise at output_rate.
+The criterion (pruning.criteria) decides which weights go; structured granularity removes
+whole units instead (pruning.structured).
 """
 from __future__ import annotations
 
@@ -109,8 +107,7 @@ def ladder(sizes: dict[str, int], kinds: dict[str, str], cfg: PruningConfig) -> 
 def random_like(masks: Masks, generator: torch.Generator) -> Masks:
     """A random mask with exactly the same number of survivors in every layer.
 
-    Layers are drawn in sorted-name order, so the result depends only on the
-    generator's seed, not on the order in which the masks were loaded.
+    Layers are drawn in sorted-name order, so the result depends only on the generator's seed.
     """
     drawn = {}
     for n in sorted(masks):

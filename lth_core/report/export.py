@@ -1,11 +1,9 @@
 """A report of one run that travels: one self-contained HTML file, a PDF and slide-sized PNGs.
 
-The HTML holds the config, every chart (interactive; plotly.js is inlined once, so it opens from
-disk with no network), what to look for in each (lth_core.charts.captions), the numbers per level and
-arm, and the paper's claims with their spread (lth_core.analysis.claims). The PDF is headless Chromium
-printing the same report with each chart as a static PNG; the PNGs are each chart at 1920x1080
-(kaleido). Everything comes from the store through lth_core.analysis.results, .charts and .claims, the
-same code the app's pages call.
+The HTML holds the config, every chart (interactive, plotly.js inlined so it opens offline),
+its caption, the numbers per level and arm, and the paper's claims. The PDF is headless
+Chromium printing it with static charts; the PNGs are each chart at 1920x1080 (kaleido).
+Everything comes from the same analysis and chart code the app's pages call.
 """
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 """The worker protocol: how the job manager starts a worker process and learns how it ended.
 
-A worker (`python -m lth_core work <run>` for a run, `python -m lth_core analyse ...` for an
-analysis) runs in its own process group, so cancelling kills it and everything it started, under
-a cap on its data memory. A run's worker writes START_RECORD as the first line of its log, then
-computes; its exit code says how it ended. A warm worker (STANDBY_FLAG) is started before there
-is a run: the manager hands it one run id, one line on its standard input (hand_over,
-wait_for_run); end of input means the manager is gone.
+A worker (`python -m lth_core work <run>` or `... analyse ...`) runs in its own process group,
+so cancelling kills everything it started, under a data-memory cap. A run's worker writes
+START_RECORD first in its log; its exit code says how it ended. A warm worker (STANDBY_FLAG)
+gets its run id as one line on standard input (hand_over, wait_for_run); EOF: manager gone.
 """
 from __future__ import annotations
 
@@ -42,11 +40,12 @@ def spawn(cmd: list[str], out, memory_bytes: int | None, stdin=subprocess.DEVNUL
 
 
 def limit_memory(pid: int, limit_bytes: int | None) -> None:
-    """Cap a process's data memory: an allocation beyond it fails in the worker (a MemoryError, the
-    run marked failed), not on the server. RLIMIT_DATA, not RLIMIT_AS: torch maps its libraries (and
-    CUDA large virtual areas) beyond any useful address-space cap, while RLIMIT_DATA counts the heap
-    and private anonymous memory, where tensors live. Set from outside (prlimit, Linux) on the new
-    process, so no preexec_fn runs in a forked threaded server."""
+    """Cap a process's data memory, so an allocation beyond it fails in the worker, not the server.
+
+    RLIMIT_DATA, not RLIMIT_AS: torch and CUDA map large virtual areas, while RLIMIT_DATA counts
+    the heap where tensors live. Set from outside (prlimit) so no preexec_fn runs in a threaded
+    server.
+    """
     if limit_bytes is None or not hasattr(resource, "prlimit"):
         return
     try:

@@ -1,11 +1,9 @@
 """The gallery: finished runs shipped with the code, compact and read-only.
 
-A gallery run keeps its config, status, every metrics record (stability records
-included), its computed analyses (analysis/noise.json) and the ticket's masks
-(bit-packed); weights are left out (theta_0 is rebuilt exactly from the trial's
-seed; trained weights would make the gallery hundreds of MB), so an analysis not
-already computed cannot be run on a gallery run. The app opens gallery runs without training and never
-writes into the gallery; new runs go to the store.
+A gallery run keeps its config, status, metrics records, computed analyses and the ticket's
+bit-packed masks; weights are left out (theta_0 is rebuilt from the seed; trained weights
+would be too large), so a new analysis cannot run on it. The app opens gallery runs without
+training and never writes there; new runs go to the store.
 """
 from __future__ import annotations
 

@@ -1,11 +1,8 @@
 """Run folders: the on-disk source of truth, a resumable cache keyed by run id.
 
-<root>/<run_id>/ holds one run; the files in it are named in lth_core/layout.py.
-
-Every file is written atomically and carries a sha256 of its content (for
-tensor files: names, dtypes, shapes, bytes and metadata), checked on every
-read: a truncated or garbled file raises Corrupt, and the run recomputes only
-that part. Nothing is ever unpickled.
+<root>/<run_id>/ holds one run (files named in lth_core/layout.py). Every file is written
+atomically with a sha256 of its content, checked on every read: a damaged file raises
+Corrupt and only that part recomputes. Nothing is ever unpickled.
 """
 from __future__ import annotations
 
