@@ -220,8 +220,7 @@ class ExperimentConfig:
     def start_iteration(self, level: int, arm: str) -> int:
         """The iteration a network's training starts from: k (rewind_iteration) for networks reset to
         theta_k (the ticket, arms sharing its reset, the stability copy), 0 for the dense network and
-        those trained from theta_0 or a fresh init; each arm declares it (lth_core.arms).
-        """
+        those trained from theta_0 or a fresh init; each arm declares it (lth_core.arms)."""
         return get_arm(arm).start_iteration(self, level)
 
     def network_iterations(self) -> int:
@@ -264,9 +263,8 @@ class ExperimentConfig:
     def run_id(self, schema: int = SCHEMA_VERSION) -> str:
         """Stable 16-hex-digit hash of the canonical config and the schema version.
 
-        Every field is hashed, except that a field added later (ADDED_FIELDS) is left out while
-        it holds its default: that is how runs stored before it existed were hashed. Set to anything
-        else, it stays in (and under an older schema the id matches no run: none could have set it)."""
+        Every field is hashed, except a field added later (ADDED_FIELDS) while at its default, as
+        runs stored before it existed were hashed."""
         d = self.to_dict()
         for section, name in ADDED_FIELDS:
             holder = d if section is None else d[section]

@@ -48,10 +48,7 @@ class Cost:
 def measure(arch: str, batch_size: int, *, device: str = "cpu", threads: int = 1,
             steps: int = 30, budget_s: float = 3.0) -> Cost:
     """Time `steps` real training steps of `arch` (fewer if they take longer than budget_s).
-
-    threads: torch CPU threads during the measurement (the job manager's workers
-    run single-threaded when a run uses several processes). Cached per argument set.
-    """
+    threads: torch CPU threads while timing (workers run single-threaded). Cached per argument set."""
     key = (arch, int(batch_size), device, int(threads))
     if key in _CACHE:
         return _CACHE[key]
@@ -119,8 +116,7 @@ def measure_apart(arch: str, batch_size: int, *, device: str = "cpu", threads: i
                   timeout_s: float = 120) -> Cost:
     """measure() in a process of its own, for the app's server: a torch optimizer imports
     torch._dynamo, Triton and Inductor for good, which a server that draws pages never needs.
-    Cached like measure().
-    """
+    Cached like measure()."""
     key = (arch, int(batch_size), device, int(threads))
     if key in _CACHE:
         return _CACHE[key]

@@ -28,8 +28,7 @@ def arch_profile(arch: str, input_shape: tuple) -> tuple[int, int, int]:
     example of `input_shape` through `arch`, measured with forward hooks on the CPU.
 
     Uninitialised CPU storage, not the meta device: a meta forward imports torch._dynamo into
-    the server for good (docs/RELIABILITY.md, "The memory fix").
-    """
+    the server for good (docs/RELIABILITY.md, "The memory fix")."""
     with torch.device("meta"):
         model = _BUILDERS[arch](0.0).to_empty(device="cpu")
     sizes: list[int] = []

@@ -36,11 +36,8 @@ BEYOND_HELP = {
 
 def render(arch: str, rounds: int, widget, shown, prefix: str) -> dict:
     """The controls beyond the paper, in a closed expander unless one is set; returns their values.
-    Choices the config would refuse are not offered (a granularity the network lacks, levels past the
-    last round, the ticket's own criterion as an extra one) or are greyed out and cleared while they
-    cannot apply (at-init masks with whole neurons or filters; their checks without one).
-    widget(name, st.<draw>, ...), shown(*names) and the widget key prefix are the form's (ui/forms.py):
-    the first two obey a teacher's link."""
+    Choices the config would refuse are not offered, or are greyed out and cleared while they
+    cannot apply. widget, shown and the key prefix are the form's (ui/forms.py), obeying a teacher's link."""
     s = st.session_state
     fits = params.granularities(arch)
     if s[prefix + "granularity"] not in fits:  # a new network without neurons or filters to prune

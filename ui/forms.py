@@ -145,11 +145,9 @@ def _shown(*names: str) -> bool:
 
 
 def _widget(name: str, draw, *args, off: bool = False, **kwargs):
-    """Draw widget `name` with st.<draw>, disabled if the link locks it (or `off`: it cannot apply now);
-    if the link hides it, its value without drawing it.
-
-    The widget's own default is the form's current value (_fallback), so a widget whose state is lost
-    comes back as the form was, not at its minimum."""
+    """Draw widget `name` with st.<draw>, disabled if the link locks it (or `off`: cannot apply now);
+    if the link hides it, its value without drawing it. Its default is the form's current value
+    (_fallback), so a widget whose state is lost comes back as the form was."""
     if link().hidden(name):
         return st.session_state[W + name]
     return draw(*args, key=W + name, disabled=off or link().locked(name),
@@ -162,8 +160,7 @@ def _fallback(draw, args: tuple, now) -> dict:
     Under load the browser re-created some widgets without their state and sent back their
     defaults, so the form described another experiment (docs/RELIABILITY.md, section 1); with
     the current value as default such a widget keeps its value (a key, not the default, is
-    the widget's identity).
-    """
+    the widget's identity)."""
     if now is None:
         return {}
     if draw is st.number_input:

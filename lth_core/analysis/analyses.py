@@ -211,16 +211,13 @@ def _network_entry(store, run_id, config, x, y, params, trial, level, arm, dense
 
 def compute_noise(store: Store, run_id: str, levels=None, scales=None, draws=None, arms=None,
                   data_dir=None, on_progress=None) -> dict:
-    """The noise record of a run for these parameters: served from the store when complete,
-    else computed (resuming a partial record) and stored network by network.
+    """The noise record of a run for these parameters: from the store when complete, else computed
+    (resuming a partial record) and stored network by network.
 
-    levels: pruning levels (None: default_levels); scales: relative noise scales >= 0 (None:
-    DEFAULT_SCALES); draws: per scale (None: DEFAULT_DRAWS); arms: None for all of the run's.
-    on_progress({"networks_done", "networks_total", "fraction"}) after each network.
-    Raises BadParams, NoStoredWeights, NotReady (AnalysisError: a message for the user).
-    Returns {"run_id", "params", "complete": True, "networks": {"t<trial>/L<level>/<arm>":
-    {"trial", "level", "arm", "percent_remaining", "clean_test_acc", "accuracy": [scale][draw]}}}.
-    """
+    levels / scales (relative, >= 0) / draws per scale / arms: None for the defaults (all arms).
+    on_progress({"networks_done", "networks_total", "fraction"}) after each network. Raises
+    BadParams, NoStoredWeights, NotReady. Returns {"run_id", "params", "complete", "networks":
+    {"t<trial>/L<level>/<arm>": {..., "clean_test_acc", "accuracy": [scale][draw]}}}."""
     config = store.config(run_id)
     params = noise_params(config, levels, scales, draws, arms)
     rec = read_noise(store, run_id, params)

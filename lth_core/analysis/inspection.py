@@ -146,10 +146,9 @@ def _toy_train(model: nn.Module, masks: Masks, x, y, steps: int) -> float:
 def toy_imp(seed: int = 0, rate: float = 0.5, steps: int = 200) -> dict:
     """One real IMP round on a 4-6-3 network (Gaussian Glorot init from `seed`).
 
-    Returns numpy weights {"theta0", "trained", "ticket_trained"} (each {layer: (out, in)}),
-    the 'mask' after pruning `rate` of the hidden layer (half of it in the output
-    layer, as the paper), the layer names and sizes, and training accuracies
-    (fractions) of the dense network and of the retrained ticket."""
+    Returns numpy weights {"theta0", "trained", "ticket_trained"} ({layer: (out, in)}), the 'mask'
+    after pruning `rate` (half of it in the output layer), layer names and sizes, and the training
+    accuracies (fractions) of the dense network and the retrained ticket."""
     gen = torch.Generator().manual_seed(int(seed))
     x, y = _toy_data(gen)
     model = glorot_init_(nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3)), gen)

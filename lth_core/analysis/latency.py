@@ -60,8 +60,7 @@ def time_forward(model: nn.Module, x: torch.Tensor, *, repeats: int = 7, warmup:
     """Seconds per forward pass of `model` on the batch `x` (both moved to `device`).
 
     repeats: timed repeats (median reported); warmup: untimed calls first; min_repeat_s: each
-    repeat makes enough calls to last this long; threads: torch CPU threads, restored after.
-    """
+    repeat makes enough calls to last this long; threads: torch CPU threads, restored after."""
     return time_group({"model": model}, x, repeats=repeats, warmup=warmup, min_repeat_s=min_repeat_s,
                       threads=threads, device=device)["model"]
 
@@ -72,8 +71,7 @@ def time_group(models: dict[str, nn.Module], x: torch.Tensor, *, repeats: int = 
     """time_forward for several networks on the same batch, interleaved in a rotating order, so a
     burst of outside load falls on all alike and their ratios stay fair.
 
-    budget_s: if given, fewer repeats (never below 3) where `repeats` rounds would take longer.
-    """
+    budget_s: if given, fewer repeats (never below 3) where `repeats` rounds would take longer."""
     old = torch.get_num_threads()
     threads = max(1, int(threads))
     torch.set_num_threads(threads)

@@ -57,8 +57,7 @@ def noise_accuracy(arch: str, dropout: float, state: dict, masks: Masks, x: torc
 
     masks: the ticket's {weight key: bool tensor} ({} means dense); x, y: the test split on the
     evaluation device; scales: relative scales >= 0; draws: per scale (>= 1); seed: base of every
-    draw's seed. Returns out[scale index][draw index]; scale 0 is the clean accuracy exactly.
-    """
+    draw's seed. Returns out[scale index][draw index]; scale 0 is the clean accuracy exactly."""
     scales = check_scales(scales)
     if not isinstance(draws, int) or draws < 1:
         raise ValueError(f"draws must be an integer >= 1, got {draws!r}")

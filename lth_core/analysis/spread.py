@@ -77,11 +77,10 @@ def paired_gap(summary: pd.DataFrame, level: int, arm: str, other: str, metric: 
 
 
 def level_table(summary: pd.DataFrame, arm: str, metric: str = ACC, other: str = "dense") -> pd.DataFrame:
-    """Per pruned level of `arm` against `other` (default: its trial's dense network): the arm's mean,
-    min and max, the paired gap (points) with its interval, the censored share of the two groups and
-    whether it is measurable (at most CENSORED_LIMIT censored), the Holm-corrected direction over the
-    measurable levels (clear: +1 above, -1 below, 0 neither or not measurable), and non-inferiority
-    (as_good, measurable levels only)."""
+    """Per pruned level of `arm` against `other` (default: its trial's dense network): mean, min,
+    max, the paired gap (points) with its interval, the censored share and whether it is
+    measurable (at most CENSORED_LIMIT), the Holm-corrected direction (clear: +1, -1, 0) and
+    non-inferiority (as_good)."""
     d = networks(summary)
     d = d[(d.arm == arm) & (d.level > 0)]
     cols = ["level", "percent_remaining", "trials", "mean", "min", "max", "other", "gap", "low", "high", "p",
@@ -113,8 +112,7 @@ def compare_to_dense(summary: pd.DataFrame, arm: str, metric: str = ACC) -> dict
         first and stopping at the first not shown (fixed sequence: error at most stats.ALPHA);
     not_shown_at, not_shown_low: that first level and its interval's lower end (points);
     mean_below_at: the first % whose mean gap is negative (shown for contrast);
-    enough: at least stats.MIN_TRIALS paired trials at every level (otherwise no verdict).
-    """
+    enough: at least stats.MIN_TRIALS paired trials at every level (otherwise no verdict)."""
     t = level_table(summary, arm, metric)
     trials = int(t.trials.min()) if len(t) else 0
     out = {"arm": arm, "dense_acc": dense_accuracy(summary, metric), "trials": trials,

@@ -46,8 +46,7 @@ def compare(summary: pd.DataFrame, level: int, arm: str, other: str, metric: str
     """`arm` against `other` at one level, paired by trial (spread.paired_gap, points) plus verdict:
     'above' / 'below' (paired t-test at stats.ALPHA), 'within', 'single' (under stats.MIN_TRIALS),
     'censored' (over half still improving at the end) or 'none'. One level, one test: a caption
-    that scans levels uses clear_levels.
-    """
+    that scans levels uses clear_levels."""
     g = spread.paired_gap(summary, level, arm, other, metric)
     verdict = "none" if not g.n else "single" if not g.enough else "within"
     if verdict == "within" and spread.censored_fraction(summary, [(level, arm), (level, other)]) > spread.CENSORED_LIMIT:

@@ -83,8 +83,7 @@ def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label
 
     percents: % remaining per level (data.config_ladder); agg: results.aggregate (ticket only);
     levels: ascending, one frame each ('L<level>'); maps[k] / splits[k]: inspection.first_layer_map
-    and init_split at levels[k]; start: the level shown before Play (default the first).
-    """
+    and init_split at levels[k]; start: the level shown before Play (default the first)."""
     levels = list(levels)
     ticket = agg[agg.arm == "ticket"].sort_values("level")
     k0 = levels.index(start) if start in levels else 0

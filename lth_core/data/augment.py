@@ -15,13 +15,10 @@ PAD = 4  # pixels of padding per side; crop offsets are in [0, 2 * PAD]
 
 
 def crop_flip(x: torch.Tensor, shift: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
-    """Augmented copy of a batch of images.
+    """Augmented copy of a batch of images, x: [N, C, H, W] -> [N, C, H, W] on x's device.
 
-    x: [N, C, H, W]. shift: [N, 2] integer (row, column) offsets into the padded image, in
-    [0, 2 * PAD]; PAD, PAD leaves an image in place. flip: [N] bool, mirror left-right.
-    The padding is zeros; inputs are standardised, so that is the training split's mean colour.
-    Returns [N, C, H, W] on x's device.
-    """
+    shift: [N, 2] integer (row, column) offsets into the zero-padded image, in [0, 2 * PAD]
+    (PAD, PAD: in place; zero is the mean colour, inputs being standardised); flip: [N] bool."""
     n, c, h, w = x.shape
     padded = F.pad(x, (PAD, PAD, PAD, PAD))                               # [N, C, H + 2P, W + 2P]
     rows = shift[:, :1] + torch.arange(h, device=x.device)                # [N, H]
@@ -35,8 +32,7 @@ def crop_flip(x: torch.Tensor, shift: torch.Tensor, flip: torch.Tensor) -> torch
 def draws(n_examples: int, batch_size: int, seed: int, device):
     """Endless (shift [batch, 2], flip [batch]) pairs, one per minibatch, for crop_flip.
 
-    Drawn from a CPU generator seeded with `seed`, an epoch's worth (as many batches as
-    training.minibatches makes per epoch) at a time, and moved to `device` once per epoch."""
+    Drawn from a CPU generator seeded with `seed`, an epoch at a time, moved to `device` once per epoch."""
     gen = torch.Generator().manual_seed(int(seed))
     per_epoch = max(1, n_examples // batch_size)
     while True:

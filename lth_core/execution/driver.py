@@ -136,10 +136,9 @@ def compute(runs: list[RunState], executor, on_progress=None) -> dict[int, BaseE
 
 
 def run_many(configs: list, store, executor, *, data_dir=None, on_progress=None) -> dict:
-    """Compute every config not yet complete in `store`, all on one executor (so networks of several
-    runs share the cores). Each run is locked for the whole computation; only its lock holder writes
-    its status. Returns {run_id: 'done' | 'taken' (another process holds it) | the exception that
-    failed it}. KeyboardInterrupt marks the runs it stopped cancelled, then propagates."""
+    """Compute every config not yet complete in `store` on one executor, each run locked for the
+    whole computation. Returns {run_id: 'done' | 'taken' | the exception that failed it};
+    KeyboardInterrupt marks the runs it stopped cancelled, then propagates."""
     out: dict = {}
     with ExitStack() as locks:
         runs = []
@@ -182,12 +181,9 @@ def run(config: ExperimentConfig, store: Store, *, data_dir: Path | None = None,
         processes: int | None = None, on_progress=None, executor=None) -> str:
     """Compute (or resume) a run in the store; returns its run id.
 
-    executor: who trains the networks (lth_core.execution); default, this machine with
-    `processes` cores (None: every core on a CPU; the networks stacked on a GPU).
-    on_progress(progress_dict) is called as tasks finish and while they train.
-    A run already complete in the store returns at once without training. AlreadyRunning if
-    another process computes it; the exception that failed it otherwise.
-    """
+    executor: who trains the networks (default: this machine with `processes` cores; None: every
+    core, or stacked on a GPU); on_progress(progress_dict) as tasks finish and train. A complete
+    run returns at once. AlreadyRunning if another process computes it."""
     run_id = store.create(config)
     # complete and intact: served from the store. A damaged file that no metrics record depends on
     # (theta_0, a control's mask, progress.json) still sends the run through compute to rebuild it.

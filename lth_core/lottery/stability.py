@@ -76,8 +76,7 @@ def interpolation(arch: str, dropout: float, state_a: dict, state_b: dict, masks
 
     state_a, state_b: trained state dicts; masks: the ticket's (all-ones for dense); x, y: the test
     split on the evaluation device. Returns {"alpha": [0, ..., 1], "test_error": fractions in [0, 1],
-    "barrier": max error minus the mean of the two ends, in [0, 1]}.
-    """
+    "barrier": max error minus the mean of the two ends, in [0, 1]}."""
     grid = alphas(points)
     model = build(arch, seed=0, dropout=dropout).to(x.device)
     errors = []

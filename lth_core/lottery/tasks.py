@@ -117,6 +117,5 @@ def default_processes(device: str) -> int:
 def stacks_networks(device: str, stack: bool | None = None) -> bool:
     """Train a level's networks as one stacked computation (lottery.batched)? Yes on CUDA, no on a
     CPU, where worker processes are faster (docs/PERFORMANCE.md). `stack` (Settings.stack,
-    $LTH_STACK) overrides; None decides by device.
-    """
+    $LTH_STACK) overrides; None decides by device."""
     return device == "cuda" if stack is None else stack

@@ -56,8 +56,7 @@ def alive_units(masks: Masks, arch: str) -> dict[str, torch.Tensor]:
     """{weight name of each hidden layer: sorted int64 indices of the units that stay}.
 
     A unit stays unless its incoming row has no survivor (in a structured mask its outgoing
-    weights go with it). The output layer is not listed (its units are the classes).
-    """
+    weights go with it). The output layer is not listed (its units are the classes)."""
     layers = chain(arch)
     out = {}
     for layer, nxt in zip(layers[:-1], layers[1:]):
@@ -70,10 +69,8 @@ def alive_units(masks: Masks, arch: str) -> dict[str, torch.Tensor]:
 
 
 def structured_mask(arch: str, keep: dict[str, torch.Tensor]) -> Masks:
-    """The structured mask that keeps exactly the units `keep` ({hidden layer name: indices}).
-
-    Inverse of alive_units: every weight between two kept units (or a kept unit and an
-    input/output unit) survives, all others are pruned."""
+    """The structured mask that keeps exactly the units `keep` ({hidden layer name: indices}):
+    every weight between kept (or input/output) units survives. Inverse of alive_units."""
     masks = {}
     prev = None
     for layer in chain(arch):
@@ -89,10 +86,8 @@ def structured_mask(arch: str, keep: dict[str, torch.Tensor]) -> Masks:
 
 
 def units_for_percent(arch: str, percent: float) -> dict[str, int]:
-    """Units to keep per hidden layer so that about `percent` % (in (0, 100]) of the prunable weights remain.
-
-    Every hidden layer keeps the same fraction q of its units (at least one), the way a
-    width multiplier shrinks a network; q is the one whose weight count is nearest the target."""
+    """Units to keep per hidden layer so that about `percent` % (in (0, 100]) of the prunable
+    weights remain: every layer keeps the same fraction of its units (at least one), like a width multiplier."""
     layers = chain(arch)
     total = sum(l.units * l.in_units * l.per_pair for l in layers)
 
@@ -120,10 +115,8 @@ def _new(cls, *args, **kw) -> nn.Module:
 
 
 def slim_network(arch: str, state_dict: dict, masks: Masks) -> nn.Module:
-    """The dense network without its removed units (eval mode, on the CPU).
-
-    state_dict: the ticket's weights (any device); masks: its mask. Pruned weights inside
-    surviving units are zeroed, so the result computes exactly what the masked network does."""
+    """The dense network without its removed units (eval mode, on the CPU); pruned weights inside
+    surviving units are zeroed, so it computes exactly what the masked network does."""
     model = build(arch, 0)
     model.load_state_dict({k: v.detach().cpu() for k, v in state_dict.items()})
     apply_(model, masks)

@@ -107,8 +107,7 @@ def ladder(sizes: dict[str, int], kinds: dict[str, str], cfg: PruningConfig) -> 
 def random_like(masks: Masks, generator: torch.Generator) -> Masks:
     """A random mask with exactly the same number of survivors in every layer.
 
-    Layers are drawn in sorted-name order, so the result depends only on the generator's seed.
-    """
+    Layers are drawn in sorted-name order, so the result depends only on the generator's seed."""
     drawn = {}
     for n in sorted(masks):
         m = masks[n]

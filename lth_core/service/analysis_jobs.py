@@ -97,10 +97,9 @@ def command(store: Store, run_id: str, params: dict, data_dir=None) -> list[str]
 
 def start_noise(store: Store, run_id: str, levels=None, scales=None, draws=None, arms=None,
                 data_dir=None, *, memory_bytes: int | None) -> dict:
-    """Start the noise analysis in a detached process unless it is done, queued or running;
-    returns {"state", "message", "fraction", "params"} at once. Parameters as in
-    analyses.compute_noise; memory_bytes caps the process's data memory (None: no cap; the job
-    manager passes the server's). Raises BadParams, NoStoredWeights or NotReady before starting anything."""
+    """Start the noise analysis in a detached process unless done, queued or running; returns
+    {"state", "message", "fraction", "params"} at once. Parameters as analyses.compute_noise;
+    memory_bytes caps its data memory (None: no cap). Raises BadParams, NoStoredWeights, NotReady."""
     config = store.config(run_id)
     params = noise_params(config, levels, scales, draws, arms)
     state = noise_job_state(store, run_id, params)

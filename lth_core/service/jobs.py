@@ -89,9 +89,8 @@ class JobManager:
 
     def submit(self, config: ExperimentConfig, owner: str = "anonymous", address: str | None = None) -> str:
         """Queue a run unless the store has it or it is queued/running; returns its run id.
-        LimitReached at a job limit, when the run is too large for the server's memory limit or when
-        the store's disk is nearly full; StoreUnwritable when the store's folder cannot be written.
-        `address` (else the one note_address recorded for the owner) is the client's address."""
+        LimitReached at a job, memory or disk limit; StoreUnwritable when the store cannot be written.
+        `address` (else the owner's noted one) is the client's address."""
         if address:
             self.note_address(owner, address)
         run_id = config.run_id()
@@ -136,8 +135,7 @@ class JobManager:
         """Stop a queued or running job now (its worker is killed); True if there was one.
 
         With `owner`, a run other sessions also asked for only loses this owner; it stops when its
-        last owner cancels. Without `owner` (an operator), it stops at once.
-        """
+        last owner cancels. Without `owner` (an operator), it stops at once."""
         with self._lock:
             job = self.jobs.get(run_id)
             if job is None:

@@ -46,9 +46,8 @@ def claim(store: Store, create: bool) -> int | None:
 
 def recover(store: Store, jobs: dict[str, Job]) -> None:
     """Add to `jobs` the runs a previous server left queued or interrupted, unless a live process
-    (an orphaned worker, the command line) holds the run's lock. A live worker of a previous
-    server (the pid in its status, checked in the process table) is adopted: it counts against the
-    worker bound and the time limit (from when it started), and can be cancelled."""
+    holds the run's lock. A live worker of a previous server is adopted: it counts against the
+    worker bound and time limit, and can be cancelled."""
     for run_id in store.run_ids():
         st = store.status(run_id)
         if st.get("state") == "running" and run_id not in jobs and protocol.is_worker(st.get("pid"), run_id):

@@ -44,8 +44,7 @@ def limit_memory(pid: int, limit_bytes: int | None) -> None:
 
     RLIMIT_DATA, not RLIMIT_AS: torch and CUDA map large virtual areas, while RLIMIT_DATA counts
     the heap where tensors live. Set from outside (prlimit) so no preexec_fn runs in a threaded
-    server.
-    """
+    server."""
     if limit_bytes is None or not hasattr(resource, "prlimit"):
         return
     try:

@@ -18,10 +18,8 @@ import torch
 def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> str:
     """Write `data` to `path` atomically; returns its sha256 hex digest.
 
-    durable=False skips the fsync: for progress records that are rewritten every
-    second, where a busy disk's fsync would stall training and an old copy after a
-    crash does no harm (the rename still keeps readers from seeing a partial file).
-    """
+    durable=False skips the fsync, for progress records rewritten every second: a stale copy after
+    a crash does no harm, and the rename still hides partial files."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

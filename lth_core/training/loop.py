@@ -125,8 +125,7 @@ def train(model: nn.Module, masks: Masks, data: Data, cfg: TrainingConfig, seed:
     rewinding); snapshot_at: also return a CPU copy of the weights after that many steps
     (theta_k); on_eval(iteration, metrics) at each evaluation, may raise to stop; eval_threads:
     torch threads for evaluation (0: training's own; docs/PERFORMANCE.md).
-    Returns (History, snapshot or None).
-    """
+    Returns (History, snapshot or None)."""
     device = data.x_train.device
     params = dict(model.named_parameters())
     grad_masks = [(params[n], m.to(device, params[n].dtype)) for n, m in masks.items()]
