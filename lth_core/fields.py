@@ -1,10 +1,8 @@
 """Every config field declared once: its kind, range or choices, help text, command-line flag and URL name.
 
-The dataclasses in lth_core.config hold the defaults and validate against these specs; the command
-line's flags (lth_core.cli.args), the Run form's URL parameters and widget ranges (ui/params.py) and
-the form's help (ui/forms.py) are generated from them. A new field is one Field here and one line in
-its dataclass. check_value checks a value against its spec (ConfigError names the field and what is allowed).
-Pure: no torch, no environment, no I/O.
+lth_core.config's dataclasses validate against these specs; the CLI flags, the Run form's URL
+parameters, widget ranges and help are generated from them, so a new field is one Field here
+and one dataclass line. Pure: no torch, no environment, no I/O.
 """
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
-"""The "Beyond the paper" page's sections: each draws one question's chart and caption for a run
-(lth_core.charts.beyond / charts_stability), picks a second run where the question needs one,
-and says plainly when a run has no data for it.
+"""The "Beyond the paper" page's sections: each draws one question's chart and caption for a run,
+picks a second run where the question needs one, and says plainly when a run has no data for it.
 
-Sections: criteria, at_init, structured, stability (from the run's own arms and files), noise
-(an on-demand background analysis: lth_core.analysis.analyses / analysis_jobs / charts_noise) and
-latency (measured on this machine: docs/bench/latency_cpu.json, lth_core.charts.latency).
+Sections: criteria, at_init, structured, stability (from the run's own arms), noise (an
+on-demand background analysis) and latency (docs/bench/latency_cpu.json, charts.latency).
 """
 from __future__ import annotations
 

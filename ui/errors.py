@@ -1,10 +1,8 @@
 """One way to show problems: a red box with what went wrong and what to do, never a traceback.
 
-Text that came from outside (the address, an exception's message) is escaped
-and cut short (ui/text.py) before it goes into a box. guard() turns the
-store's errors (a damaged file, a run folder deleted while it is read, a
-folder that cannot be written) into such a box: app.py runs every page inside
-it, and the live panels that redraw on their own run their body inside it.
+Outside text is escaped and cut short (ui/text.py) first. guard() turns the store's errors
+(a damaged file, a run deleted while read, an unwritable folder) into such a box: app.py runs
+every page inside it, and so do the live panels that redraw on their own.
 """
 from __future__ import annotations
 

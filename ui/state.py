@@ -1,10 +1,8 @@
 """Server-wide resources and per-session identity.
 
-The server's Settings come from its environment (lth_core.service.settings). One JobManager per
-server (lth_core.service.jobs.manager_for, one per store), writing to the store at $LTH_STORE
-(default ./runs). A read-only gallery of finished runs is listed beside it when the repository's
-gallery/ (or $LTH_GALLERY) exists. Each browser session gets an owner id, so job limits apply per
-session, and, where Streamlit knows it, per client address.
+One JobManager per server and store ($LTH_STORE, default ./runs), from the environment's
+Settings; a read-only gallery is listed beside it when gallery/ (or $LTH_GALLERY) exists. Each
+browser session gets an owner id, so job limits apply per session (and per client address).
 """
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """Tidy pandas DataFrames of a run's metrics, read from the store, for charts and tables.
 
-Accuracies are fractions in [0, 1]; percent_remaining is the % of prunable
-weights that survive, in (0, 100]. Level 0 (the dense network) is trained once
-per trial and is the common starting point of every arm, so the summary
-repeats it under each control with shared_dense=True.
+Accuracies are fractions in [0, 1]; percent_remaining is in (0, 100]. The dense network
+(level 0) is every arm's start, so the summary repeats it per control with shared_dense=True.
 """
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """Latency of a ticket's four forms against % weights remaining: a tidy frame, a Plotly figure
 and a "what to look for" caption whose findings are computed from the measurement.
 
-Input: the records of scripts/bench_latency.py (docs/bench/latency_cpu.json, key "records"):
-one dict per (arch, batch, IMP round, kind) with the Timing fields of lth_core.analysis.latency
-(seconds per forward pass of one batch) and the % of prunable weights remaining.
-Pure Plotly and pandas, no Streamlit.
+Input: the "records" of scripts/bench_latency.py (docs/bench/latency_cpu.json), one per
+(arch, batch, IMP round, kind), with analysis.latency's Timing fields. No Streamlit.
 """
 from __future__ import annotations
 

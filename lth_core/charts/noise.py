@@ -1,10 +1,8 @@
 """Robustness to weight noise, drawn: accuracy vs noise scale, and what to look for in it.
 
-Input is analyses.noise_frame (one row per trial, level, arm, scale, draw; accuracies as
-fractions, drawn as %). One panel per chosen level; in each, one line per arm (mean over
-trials and draws) with a min..max band over trials and draws. Arms keep their colours of
-every other chart (lth_core.charts.style); arms it does not know (new ones) get a colour from
-RUN_COLORS and their own name. Pure Plotly, no Streamlit.
+Input: analyses.noise_frame (accuracies fractions, drawn as %). One panel per level, one line
+per arm (mean over trials and draws) with a min..max band; arms keep their colours from
+charts.style, unknown arms take RUN_COLORS. Pure Plotly, no Streamlit.
 """
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """`python -m lth_core work`: compute one queued run of the store (the app's job manager starts these).
 
-A worker is started for its run, or started ahead as a warm worker (`--standby`,
-lth_core.service.standby) that reads its run id from stdin. Either way it writes its start
-record first (lth_core.service.protocol), holds the run's lock while it computes, enforces its
-own deadline, and exits with EXIT_TAKEN when another live process holds the run (the manager
-then writes nothing).
+Started for its run, or ahead as a warm worker (`--standby`) that reads its run id from stdin.
+It writes its start record first, holds the run's lock while computing, enforces its deadline,
+and exits with EXIT_TAKEN when another live process holds the run.
 """
 from __future__ import annotations
 

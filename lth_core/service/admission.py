@@ -1,10 +1,9 @@
 """Which runs the job manager accepts, and in which order queued runs start.
 
-A run is refused (LimitReached, its message states the limit) when its owner, its client address
-or the server already has the most runs queued or running that the Settings allow, when the
-store's disk is below its floor, or when its estimated peak memory is over the server's limit.
-A free worker takes the oldest queued job of the owner with the fewest running jobs (round-robin
-by owner), so one client's many tabs cannot hold every worker while others wait.
+A run is refused (LimitReached, stating the limit) when its owner, client address or the server
+is at the Settings' limit of queued or running runs, when the disk is below its floor, or when
+its estimated memory is over the limit. A free worker takes the oldest job of the owner with
+the fewest running (round-robin), so one client's many tabs cannot hold every worker.
 """
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """Sweep records: which runs make up one study, so the app can open them as one overlay.
 
-A sweep is a grid of configs (lth_core.cli.sweep). Its record lives beside the runs,
-in <store>/sweeps/<sweep id>.json: its name, the grid it came from, and for each
-point the values that vary and the run id. Runs stay ordinary runs (deduplicated by
-their config hash); a sweep only names them. Its id is a hash of its points, so
-asking for the same study again finds the same record (and resumes it).
+A sweep's record, <store>/sweeps/<sweep id>.json, holds its name, grid, and per point the
+varying values and run id; the runs stay ordinary runs. Its id hashes its points, so asking
+for the same study again finds (and resumes) the same record.
 """
 from __future__ import annotations
 
