@@ -1,10 +1,8 @@
 """The Run form's controls beyond the paper (docs/BEYOND.md): pruning criteria, structured granularity,
 masks found at initialisation and their checks, stability levels.
 
-They sit in a "Beyond the paper" expander, closed unless one of them is set,
-so a student's first view is the paper's experiment. Widget keys, URL names
-and values are those of ui/params.py (BEYOND); ui/forms.py loads them from the
-address and draws them through its link-aware widget helper.
+A closed expander unless one is set, so a student's first view is the paper's experiment.
+Keys, URL names and values are ui/params.py's (BEYOND); ui/forms.py draws them.
 """
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """Cached reads of the store for the pages.
 
-The store is the source of truth; these caches only speed up reading it. Each
-cached reader takes a signature of the run's folder (file count and newest
-modification time), so a run that gains levels is read again and a finished
-one is served from memory.
+The store is the source of truth; these caches only speed up reading it. Each reader takes a
+signature of the run's folder (file count, newest mtime), so a growing run is read again.
 """
 from __future__ import annotations
 

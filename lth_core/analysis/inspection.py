@@ -1,9 +1,7 @@
 """Looking inside a ticket: its masks, its initial weights, and what the mask alone does.
 
-Plain functions returning tensors, arrays and numbers for the app's
-"Inside the ticket" page and the Learn page's toy network. Everything is read
-from the store (theta_0 is rebuilt from the trial's seed when a run, such as a
-gallery run, does not keep it) or computed here from seeded randomness.
+Plain functions for the "Inside the ticket" page and the Learn page's toy network, reading
+the store (theta_0 rebuilt from the seed where a run does not keep it) or seeded randomness.
 """
 from __future__ import annotations
 
@@ -70,11 +68,9 @@ def load_mask(store: Store, run_id: str, trial: int, level: int, arm: str = "tic
 
 
 def first_layer_map(masks: Masks, arch: str) -> dict:
-    """Surviving connections of the first layer per input position.
-
-    Returns {'layer', 'kind', 'values', 'max'}: kind 'image' (values H x W, channels
-    summed), 'sequence' (values of length L) or 'kernel' (values in_ch x kh x kw for a
-    first conv layer); 'max' is the count a position has when nothing is pruned."""
+    """Surviving connections of the first layer per input position: {'layer', 'kind', 'values',
+    'max'}, kind 'image' (H x W, channels summed), 'sequence' (L) or 'kernel' (in_ch x kh x kw);
+    'max' is a position's count when nothing is pruned."""
     name = first_layer(arch)
     m = masks[name].to(torch.int64)
     shape = get_arch_info(arch).input_shapes[0]
@@ -119,9 +115,9 @@ def _toy_data(gen: torch.Generator, n_per_class: int = 60) -> tuple[torch.Tensor
 
 def adam_steps(model: nn.Module, masks: Masks, loss_fn, steps: int, lr: float, betas=(0.9, 0.999),
                eps: float = 1e-8) -> None:
-    """`steps` steps of Adam (torch.optim.Adam's update, written out) with masked gradients. The app's
-    server runs the Learn page's toy network: a torch optimizer would import torch._dynamo, Triton and
-    Inductor into it for good (about 150 MB), this needs none of them."""
+    """`steps` steps of Adam (torch.optim.Adam's update, written out) with masked gradients, so the
+    server's Learn page never imports torch._dynamo through a torch optimizer (docs/RELIABILITY.md,
+    "The memory fix")."""
     names = [n for n, _ in model.named_parameters()]
     params = [p for _, p in model.named_parameters()]
     moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]

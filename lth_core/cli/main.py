@@ -1,9 +1,8 @@
 """The command line: `python -m lth_core run | sweep | list | work | gallery | report | analyse`.
 
-A bad flag or value, or a store folder that cannot be written, exits with code 2
-and one line on stderr; a dataset that cannot be had exits with code 3 and says
-what to do. No traceback for any of them. `--help` and a bad flag answer without
-importing torch: each command's module is imported only when that command runs.
+Bad flags or values and an unwritable store exit 2 with one line on stderr; a missing dataset
+exits 3 saying what to do; never a traceback. Each command's module is imported only when it
+runs, so `--help` and a bad flag answer without importing torch.
 """
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 """`python -m lth_core sweep`: a grid of configs, run as one study.
 
-The sweep is every combination of the values named for any of `run`'s flags. Every point is
-an ordinary run, deduplicated against the store by its config hash, so a sweep resumes like a
-run and shares work with runs already computed; all points share one executor so they fill
-the cores together. A sweep file (TOML, `[set]` and `[grid]` tables) keeps a study in version
-control; its format and examples are in docs/SCALING.md. On the command line: `--set k=v`
-and `--grid k=v1,v2`.
+The sweep is every combination of the values named for `run`'s flags (`--grid k=v1,v2`,
+`--set k=v`, or a TOML sweep file: docs/SCALING.md). Every point is an ordinary run,
+deduplicated by its config hash, so a sweep resumes and shares work with stored runs; all
+points share one executor so they fill the cores together.
 """
 from __future__ import annotations
 

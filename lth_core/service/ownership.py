@@ -1,10 +1,9 @@
 """Who may start workers on a store, and who writes a run's status (docs/RELIABILITY.md,
 "Who writes a run's status").
 
-One job manager per store across processes: the manager that holds <store>/manager.lock (an
-flock, released when its process dies) recovers the store and starts workers; another one (a
-second server on the same store) joins the runs it is asked for until the holder is gone. Only
-the holder of a run's lock writes running, done or failed, and "done" is never overwritten.
+The manager holding <store>/manager.lock (an flock, freed when its process dies) recovers the
+store and starts workers; a second server on the store joins runs until the holder is gone.
+Only the holder of a run's lock writes running, done or failed; "done" is never overwritten.
 """
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
 """Warm workers: a `work` process that pays its start-up before there is a run to compute.
 
-The job manager keeps Settings.warm_workers of these ready. Each imports torch, loads the
-likeliest dataset, takes a first optimizer step and starts its own workers, then waits for
-a run id on standard input (protocol.wait_for_run). From then it is an ordinary worker of
-that run: it renames itself `... lth_core work <run id> ...` (so adoption after a restart
-sees it), logs to the run's worker.log and enforces its deadline. A standby whose manager is
-gone (stdin closes) exits. What it saves: docs/PERFORMANCE.md ("Workers' start-up").
+Each imports torch, loads the likeliest dataset, takes a first optimizer step and starts its
+own workers, then waits for a run id on stdin (protocol.wait_for_run); from then it is an
+ordinary worker of that run, renamed `... lth_core work <run id> ...` so adoption after a
+restart sees it. EOF on stdin: the manager is gone, it exits. What it saves:
+docs/PERFORMANCE.md ("Workers' start-up").
 """
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
 """The worker processes of one job manager: started for a run, or handed a run while warm.
 
-A run's worker is `python -m lth_core work <run_id>` (lth_core.cli.work), started through the
-worker protocol (its own process group, its memory capped). Warm workers (lth_core.service.standby)
-are started ahead, up to Settings.warm_workers and only while a worker slot is free, so the next
-run skips the worker's start-up; none are kept when networks train on a Ray cluster.
+A run's worker is `python -m lth_core work <run_id>`, started through the worker protocol.
+Warm workers (service.standby) start ahead, up to Settings.warm_workers and only while a slot
+is free, so the next run skips the start-up; none are kept when a Ray cluster trains.
 """
 from __future__ import annotations
 
