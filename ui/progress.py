@@ -1,9 +1,7 @@
 """Live status of one run: state, progress, ETA, cancel, and the accuracy chart filling in.
 
-While a run is queued or running the panel is an st.fragment that redraws
-itself every 1.5 s from the store (the store is the truth; nothing is pushed
-from the worker). When the run ends, the whole page reruns once so it can
-show the finished state.
+While a run is queued or running the panel is an st.fragment that redraws itself from the
+store (nothing is pushed from the worker); when the run ends the page reruns once.
 """
 from __future__ import annotations
 

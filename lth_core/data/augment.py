@@ -1,10 +1,9 @@
 """Data augmentation on in-memory image batches: random crops of zero-padded images, random flips.
 
-The standard CIFAR augmentation (pad 4 pixels, crop back to 32 x 32 at a random offset, mirror
-left-right half the time), done on the batch tensor where it lives, as one gather: no per-image
-PIL pipeline. The random draws come from a seeded CPU generator, one epoch of them at a time,
-so a run is reproducible, the draws do not depend on the device, and nothing waits on the
-device between evaluation points.
+The standard CIFAR augmentation (pad 4, crop back at a random offset, mirror half the time) as
+one gather on the batch where it lives. Draws come from a seeded CPU generator an epoch at a
+time, so runs are reproducible and device-independent, and nothing waits on the device
+between evaluations.
 """
 from __future__ import annotations
 

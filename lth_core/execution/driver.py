@@ -1,10 +1,9 @@
 """Compute runs: hand their networks to an executor in dependency order, and keep the store current.
 
-One loop serves one run (`run`) or many (`run_many`, a sweep): the scheduler
-(lth_core.execution.scheduler) picks which networks start, the executor trains them
-and writes their results to the store, and this loop, as each one finishes, records
-progress, measures stability lines whose two networks are now stored, and lets the
-networks that waited on it start. A task that fails drops its run (the others go on).
+One loop serves one run or many (a sweep): the scheduler picks which networks start, the
+executor trains and stores them, and as each finishes this loop records progress, measures
+stability lines whose two networks are stored, and releases what waited on it. A failed task
+drops its run; the others go on.
 """
 from __future__ import annotations
 

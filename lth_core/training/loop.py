@@ -1,11 +1,9 @@
 """The training loop: masked SGD/Adam on in-memory tensors, measured every eval_every steps.
 
-The learning rate follows lr_at (linear warm-up, then step drops at the milestones); image
-batches are augmented on their device when the config asks (lth_core.data.augment).
-
-Pruned weights get a zero gradient before every optimizer step, so they stay
-exactly zero and their optimizer state (Adam moments, momentum) stays zero.
-Nothing synchronises with the device between evaluation points.
+The learning rate follows lr_at (warm-up, then drops at the milestones); image batches are
+augmented on their device when asked. Pruned weights get a zero gradient before every step,
+so they and their optimizer state stay exactly zero. Nothing synchronises with the device
+between evaluation points.
 """
 from __future__ import annotations
 
