@@ -212,7 +212,7 @@ def test_runs_page_cancels_a_queued_or_running_run(empty_store):
         cancel[0].click().run()
         assert_clean(at)
         assert Store(empty_store).status(run_id)["state"] == "cancelled"
-    assert [b for b in at.button if b.key == f"open_{run_id}"]
+    assert at.selectbox(key="runs_open").value == run_id  # the only run: the one to open from the table
 
 
 def test_a_failed_run_shows_its_reason_and_can_be_resumed(finished, tmp_path, monkeypatch):
@@ -327,16 +327,78 @@ def test_learn_page_opens_the_shipped_headline_experiment(tmp_path, monkeypatch)
 
 
 def test_all_runs_titles_say_what_each_run_is(tmp_path, monkeypatch):
-    """Each gallery run's title on All runs is the experiment alone: no state cut inside a parenthesis
-    ('... ba305c89 (done'), since the state has its own column."""
+    """Each gallery run's Experiment cell on All runs is the experiment alone: no state cut inside a
+    parenthesis ('... ba305c89 (done'), since the state has its own column."""
     monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
     monkeypatch.setenv("LTH_GALLERY", str(REPO / "gallery"))
     try:
         at = open_page("pages/runs.py")
         assert_clean(at)
-        titles = [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**")]
+        titles = list(at.dataframe(key="runs_table").value.experiment)
         assert len(titles) >= 5, titles
         assert all(t.count("(") == t.count(")") and "done" not in t for t in titles), titles
+    finally:
+        shutdown_manager(tmp_path / "runs")
+
+
+def test_all_runs_table_gives_each_gallery_run_its_results_numbers(tmp_path, monkeypatch):
+    """The table lists every gallery run once, with the numbers the Results page's analysis gives it:
+    dense accuracy as its tile shows it (%), the smallest winning ticket, learning speed and its verdict."""
+    from lth_core.analysis import results, speed, spread
+    from lth_core.store.gallery import gallery_store
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(REPO / "gallery"))
+    try:
+        at = open_page("pages/runs.py")
+        assert_clean(at)
+        table = at.dataframe(key="runs_table").value
+        assert sorted(table.run_id) == GALLERY_RUNS
+        assert set(table.state) == {"done"} and table.dense_acc.notna().all()
+        store = gallery_store(REPO / "gallery")
+        for run_id in GALLERY_RUNS:
+            row = table[table.run_id == run_id].iloc[0]
+            summary = results.summary_frame(store, run_id)
+            cmp, vs = spread.compare_to_dense(summary, "ticket"), speed.speed_at(summary)["vs_dense"]
+            assert row.dense_acc == pytest.approx(100 * spread.dense_accuracy(summary)), run_id
+            assert (row.smallest_ticket == pytest.approx(cmp["as_good_down_to"]) if cmp["as_good_down_to"]
+                    else row.smallest_ticket != row.smallest_ticket), run_id  # NaN: no verdict
+            assert (row.speed_ratio == pytest.approx(vs["ratio"]) if vs["ratio"]
+                    else row.speed_ratio != row.speed_ratio), run_id
+            assert row.speed_verdict == vs["verdict"] and row.trials == store.config(run_id).trials, run_id
+        assert table.smallest_ticket.notna().any() and table.speed_ratio.notna().any()  # not all empty
+    finally:
+        shutdown_manager(tmp_path / "runs")
+
+
+def test_all_runs_filters_narrow_the_table(tmp_path, monkeypatch):
+    """Filtering by state, by dataset or by a text keeps exactly the runs that match; clearing keeps all."""
+    from lth_core.presets import get_preset
+    store = Store(tmp_path / "runs")
+    failed = store.create(get_preset("quick").replace(trials=2))
+    store.set_status(failed, "failed", "DataUnavailable: no network")
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(REPO / "gallery"))
+    try:
+        at = open_page("pages/runs.py")
+        assert_clean(at)
+        everything = at.dataframe(key="runs_table").value
+        assert len(everything) == len(GALLERY_RUNS) + 1
+        at.multiselect(key="runs_state").set_value(["failed"]).run()
+        rows = at.dataframe(key="runs_table").value
+        assert list(rows.run_id) == [failed] and "DataUnavailable" in rows.note.iloc[0]
+        at.multiselect(key="runs_state").set_value([]).run()
+        at.multiselect(key="runs_dataset").set_value(["Fashion-MNIST"]).run()
+        rows = at.dataframe(key="runs_table").value
+        fashion = everything[everything.dataset == "Fashion-MNIST"]
+        assert 0 < len(rows) < len(everything) and sorted(rows.run_id) == sorted(fashion.run_id)
+        at.multiselect(key="runs_dataset").set_value([]).run()
+        at.text_input(key="runs_search").set_value(GALLERY_RUNS[0][:8]).run()
+        assert list(at.dataframe(key="runs_table").value.run_id) == [GALLERY_RUNS[0]]
+        pick = at.selectbox(key="runs_open")
+        assert pick.value == GALLERY_RUNS[0] and len(pick.options) == 1
+        at.text_input(key="runs_search").set_value("").run()
+        assert_clean(at)
+        assert len(at.dataframe(key="runs_table").value) == len(everything)
     finally:
         shutdown_manager(tmp_path / "runs")
 
