@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lth_core.charts.style import ARM_COLORS, DENSE_COLOR, RUN_COLORS, base_layout
+from lth_core.charts.style import ARM_COLORS, DENSE_COLOR, RUN_COLORS, base_layout, log_axis, round_dtick
 
 POSITIVE, NEGATIVE = "#4C78A8", "#E45756"   # weight signs in the network drawing
 HEAT = "Viridis"                             # perceptually uniform, readable on light and dark
@@ -38,8 +38,9 @@ def layer_remaining(layers: pd.DataFrame, labels: dict | None = None, arm: str =
     fig.add_trace(go.Scatter(x=total.level, y=100 * total.r / total.s, mode="lines", name="whole network",
                              line=dict(color=DENSE_COLOR, width=2, dash="dot"),
                              hovertemplate="whole network<br>round %{x}: %{y:.3g}% remain<extra></extra>"))
-    fig.update_xaxes(title_text="pruning round (0 = dense)", dtick=1 if len(total) <= 21 else 5)
-    fig.update_yaxes(title_text="weights remaining in the layer (%, log scale)", type="log")
+    fig.update_xaxes(title_text="pruning round (0 = dense)", dtick=round_dtick(len(total) - 1))
+    log_axis(fig, list(d.percent_remaining) + list(100 * total.r / total.s),
+             "weights remaining in the layer (%, log scale)")
     return fig
 
 
@@ -120,9 +121,10 @@ def network_drawing(toy: dict, title=None) -> go.Figure:
     network with its smallest weights marked for pruning, and the ticket reset to theta_0.
     Line width follows |weight|, colour its sign; pruned connections are faint grey."""
     rate = toy["rate"]
-    panels = [("① random start θ₀", toy["theta0"], False),
-              (f"② trained, {rate:.0%} marked", toy["trained"], "marked"),
-              ("③ ticket: back to θ₀", toy["theta0"], True)]
+    # two short lines per title: three panels side by side stay apart on a phone
+    panels = [("① random<br>start θ₀", toy["theta0"], False),
+              (f"② trained,<br>{rate:.0%} marked", toy["trained"], "marked"),
+              ("③ ticket:<br>back to θ₀", toy["theta0"], True)]
     fig = make_subplots(rows=1, cols=3, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.03)
     base_layout(fig, title=title, height=380)
     pos = _layer_positions(toy["sizes"])

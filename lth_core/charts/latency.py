@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from lth_core.charts.style import ARM_COLORS, DENSE_COLOR, base_layout, rgba, sparsity_axis
+from lth_core.charts.style import ARM_COLORS, DENSE_COLOR, base_layout, log_axis, rgba, sparsity_axis
 
 KINDS = ("dense", "masked", "sparse_csr", "structured")
 KIND_NAMES = {"dense": "Dense network (timed beside each level)",
@@ -74,8 +74,9 @@ def latency_figure(records, arch: str, batch: int, *, metric: str = "latency", t
                                  error_y=dict(err, color=rgba(KIND_COLORS[kind], 0.6), thickness=1.2, width=4),
                                  hovertemplate=hover))
     sparsity_axis(fig, list(d.x_percent))
-    fig.update_yaxes(type="log", title_text=("examples per second (log scale)" if metric == "throughput"
-                                             else f"ms per batch of {batch} (log scale)"))
+    shown = [v for t in fig.data for v in t.y]
+    log_axis(fig, shown, "examples per second (log scale)" if metric == "throughput"
+             else f"ms per batch of {batch} (log scale)")
     return fig
 
 

@@ -108,8 +108,8 @@ def _level_caption(frame: pd.DataFrame, summary: pd.DataFrame, level: int) -> st
     wide = d.pivot_table(index="scale", columns="arm", values=["min", "max"])
     clear = [sc for sc in scales if all(wide.loc[sc, ("min", best)] > wide.loc[sc, ("max", a)] for a in rest)]
     if not clear:
-        text += (f" The bands (min..max over trials and draws) overlap at every scale: the difference is within "
-                 f"the spread, so no arm is clearly more robust here.")
+        text += (" The bands (min..max over trials and draws) overlap at every scale: the difference is within "
+                 "the spread, so no arm is clearly more robust here.")
     else:
         where = "every scale" if len(clear) == len(scales) else \
             f"{len(clear)} of {len(scales)} scales ({', '.join(f'{sc:g}' for sc in clear)}); elsewhere they overlap"

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from lth_core.training.early_stop import censor_threshold
 from lth_core.charts.style import (ARM_COLORS, ARM_DASH, ARM_NAMES, ARM_ORDER, ARM_SYMBOL, DENSE_COLOR, RUN_COLORS,
-                                  base_layout, rgba, sparsity_axis)
+                                  base_layout, rgba, round_dtick, sparsity_axis)
 
 
 def _arms(df: pd.DataFrame, arms) -> list[str]:
@@ -218,9 +218,10 @@ def ladder_chart(percents, title=None) -> go.Figure:
                          text=[f"{p:.3g}%" for p in percents] if len(rounds) <= 21 else None,
                          textposition="outside", cliponaxis=False, name="weights remaining",
                          hovertemplate="after round %{x}: %{y:.3g}% of weights remain<extra></extra>"))
-    fig.update_xaxes(title_text="pruning round (0 = dense network)", dtick=1 if len(rounds) <= 21 else 5)
+    fig.update_xaxes(title_text="pruning round (0 = dense network)", dtick=round_dtick(len(rounds) - 1))
     fig.update_yaxes(title_text="weights remaining (%)", range=[0, 112])
-    fig.update_layout(showlegend=False, bargap=0.25)
+    # a bar's label is hidden where it does not fit beside its neighbours (a phone), not drawn over them
+    fig.update_layout(showlegend=False, bargap=0.25, uniformtext=dict(minsize=9, mode="hide"))
     return fig
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lth_core.charts.style import ARM_COLORS, ARM_NAMES, DENSE_COLOR, base_layout, rgba, sparsity_axis
+from lth_core.charts.style import ARM_COLORS, ARM_NAMES, DENSE_COLOR, base_layout, rgba, round_dtick, sparsity_axis
 from lth_core.charts.results import accuracy_vs_sparsity, ladder_chart
 from lth_core.charts.inside import first_layer_image, init_histogram
 
@@ -103,7 +103,7 @@ def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label
     fig.frames = [go.Frame(name=f"L{lv}", traces=[LADDER, ACC, MASK, PRUNED, KEPT],
                            data=_frame_traces(k, lv, percents, ticket, maps, splits, layer_label))
                   for k, lv in enumerate(levels)]
-    fig.update_xaxes(title_text="pruning round (0 = dense)", dtick=1 if len(percents) <= 21 else 5, row=1, col=1)
+    fig.update_xaxes(title_text="pruning round (0 = dense)", dtick=round_dtick(len(percents) - 1), row=1, col=1)
     fig.update_yaxes(title_text="weights remaining (%)", range=[0, 115], row=1, col=1)
     sparsity_axis(fig, list(percents), row=1, col=2)
     acc = 100 * ticket.test_acc_at_early_stop

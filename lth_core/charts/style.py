@@ -63,13 +63,40 @@ def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 420, 
 
 
 def sparsity_ticks(percents) -> list[float]:
-    """Tick positions for a % remaining axis: every level when few, else round numbers."""
-    ps = sorted({round(float(p), 1) for p in percents if p and p > 0}, reverse=True)
+    """Tick positions for a % remaining axis: every level when few (levels within 5% of each other, as two
+    runs' ladders drawn together, share one tick), else round numbers."""
+    ps = []
+    for p in sorted({round(float(p), 1) for p in percents if p and p > 0}, reverse=True):
+        if not ps or math.log10(ps[-1] / p) > 0.02:
+            ps.append(p)
     if 0 < len(ps) <= 9:
         return ps
     lo = min(ps) if ps else 1.0
     nice = [100, 50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01]
     return [v for v in nice if v >= lo * 0.8]
+
+
+def round_dtick(rounds: int) -> int:
+    """Tick spacing for an axis of pruning rounds 0..rounds: every round when few, else every 2nd or 5th
+    (sixteen labels side by side run into each other on a phone)."""
+    return 1 if rounds <= 8 else 2 if rounds <= 21 else 5
+
+
+def log_ticks(values) -> list[float]:
+    """1-2-5 ticks spanning positive `values` on a log axis (Plotly's own minor labels, '2 3 4 ... 9',
+    run into each other in a short range)."""
+    vs = [float(v) for v in values if v and v > 0 and math.isfinite(v)] or [1.0]
+    lo, hi = math.floor(math.log10(min(vs))), math.ceil(math.log10(max(vs)))
+    ticks = [m * 10.0 ** e for e in range(lo, hi + 1) for m in (1, 2, 5)]
+    inside = [t for t in ticks if min(vs) / 1.5 <= t <= max(vs) * 1.5]
+    return inside if len(inside) >= 2 else ticks
+
+
+def log_axis(fig: go.Figure, values, title: str, axis: str = "y", row=None, col=None) -> None:
+    """A log axis with 1-2-5 ticks over `values`."""
+    ticks = log_ticks(values)
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(type="log", tickvals=ticks, ticktext=[f"{t:,g}" for t in ticks], title_text=title, row=row, col=col)
 
 
 def sparsity_axis(fig: go.Figure, percents, row=None, col=None, title="weights remaining (%, log scale)"):

@@ -9,7 +9,6 @@ order. Every network's metrics and weights are stored, so a run resumes; the dri
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import torch
 
