@@ -82,22 +82,35 @@ chosen = default if presenter.active() else st.multiselect(
     "Levels", available, default=default, key="curve_levels",
     format_func=lambda lv: f"{ladder[lv]:.3g}% remaining" + (" (dense)" if lv == 0 else f" (level {lv})"))
 curve_arms = [a for a in arms if a != "ticket"] or ["reinit"]
-fig_lc = charts.learning_curves(curves, chosen or default, arms=["ticket", *curve_arms])
-presenter.show(fig_lc, key="curves", filename=f"learning-curves-{run_id}")
+shown = chosen or default
+
+
+def panels(metric: str, key: str, name: str) -> None:
+    """One figure per level, side by side on a wide screen and one under another on a phone (Streamlit
+    stacks columns there); the legend once, on the first level that has every network."""
+    with_legend = next((lv for lv in shown if lv > 0), shown[0])
+    for col, lv in zip(st.columns(len(shown)), shown):
+        with col:
+            presenter.show(charts.learning_curves(curves, [lv], arms=["ticket", *curve_arms], metric=metric,
+                                                  iterations=config.training.iterations, legend=lv == with_legend),
+                           key=f"{key}_{lv}", filename=f"{name}-{run_id}-level{lv}")
+
+
+panels("test_acc", "curves", "learning-curves")
 st.markdown("**What to look for:** test accuracy while each network trains. The grey dotted line is the full "
             "network. A winning ticket (blue) climbs at least as fast and as high; the same connections with "
             "fresh random weights (orange, dashed) climb slower and level off lower, most clearly at small sizes.")
-fig_vl = charts.learning_curves(curves, chosen or default, arms=["ticket", *curve_arms], metric="val_loss",
-                                iterations=config.training.iterations)
-presenter.show(fig_vl, key="val_loss", filename=f"validation-loss-{run_id}")
+panels("val_loss", "val_loss", "validation-loss")
 st.markdown("**What to look for:** the validation loss behind chart 2. Each marker is one network's lowest "
             "point: its early-stopping iteration, where its test accuracy is read. A marker in the grey band "
             "(the last 10% of training) means the loss was still falling when training ended: that network is "
             "censored, and its early stop says more about the budget than about its speed.")
 
 st.markdown("### 4 · Training vs test accuracy")
-fig_gap = charts.generalisation_gap(agg, arms=arms, all_percents=ladder)
-presenter.show(fig_gap, key="gap", filename=f"generalisation-{run_id}")
+for k, col in enumerate(st.columns([3, 2])):  # side by side on a wide screen, one under another on a phone
+    with col:
+        presenter.show(charts.generalisation_gap(agg, arms=arms, all_percents=ladder, panel=k), key=f"gap_{k}",
+                       filename=f"generalisation-{run_id}-{k}")
 measured = bool(summary.train_measured.all()) if len(summary) else True
 st.markdown("**What to look for:** dotted lines are accuracy on the training examples, solid lines on unseen "
             "test examples, both at the early-stopping iteration. The right panel is the gap between them: how "
@@ -117,7 +130,8 @@ if not presenter.active():
                "validation loss), as in the paper. Every number comes from the run's stored metrics.")
     takeaways.downloads(run_id, config, summary, {
         "Accuracy chart": ("accuracy-vs-sparsity", fig_acc), "Early-stop chart": ("early-stop", fig_es),
-        "Learning curves": ("learning-curves", fig_lc), "Train vs test chart": ("generalisation", fig_gap)})
+        "Learning curves": ("learning-curves", charts.learning_curves(curves, shown, arms=["ticket", *curve_arms])),
+        "Train vs test chart": ("generalisation", charts.generalisation_gap(agg, arms=arms, all_percents=ladder))})
 
 if not presenter.active():  # the whole run as one file that opens offline: lth_core.report.export
     from lth_core.report.export import report_html

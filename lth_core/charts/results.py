@@ -127,14 +127,15 @@ CURVE_METRICS = {"test_acc": ("test accuracy (%)", 100, ".1f", "%"), "val_loss":
 
 
 def learning_curves(curves: pd.DataFrame, levels, arms=("ticket", "reinit"), metric: str = "test_acc",
-                    title=None, iterations: int | None = None) -> go.Figure:
+                    title=None, iterations: int | None = None, columns: int = 3, legend: bool = True) -> go.Figure:
     """A metric (CURVE_METRICS) vs training iteration, one panel per chosen level, ticket vs controls
     (the paper's Figure 3); the dense network is repeated in each panel as a grey reference. For the
     validation loss, each network's lowest point (its early-stopping iteration) is marked, and with
-    `iterations` (the training length) the censored last 10% of training is shaded."""
+    `iterations` (the training length) the censored last 10% of training is shaded. columns: panels side
+    by side (1 stacks them, readable at any width); legend=False leaves the legend to another figure."""
     y_title, scale, fmt, unit = CURVE_METRICS[metric]
     levels = [lv for lv in levels if lv in set(curves.level)] or [0]
-    cols = min(len(levels), 3)
+    cols = min(len(levels), columns)
     rows = math.ceil(len(levels) / cols)
     pct = curves.groupby("level").percent_remaining.mean().to_dict()
     titles = [f"{pct.get(lv, 100):.3g}% remaining" + (" (dense)" if lv == 0 else f" · level {lv}") for lv in levels]
@@ -177,35 +178,51 @@ def learning_curves(curves: pd.DataFrame, levels, arms=("ticket", "reinit"), met
                           annotation_font_color=DENSE_COLOR)
         fig.update_xaxes(title_text="training iteration" if r == rows else None, row=r, col=c)
     fig.update_yaxes(title_text=y_title, col=1)
+    fig.update_layout(showlegend=legend)
     return fig
 
 
-def generalisation_gap(agg: pd.DataFrame, arms=None, all_percents=None, title=None) -> go.Figure:
-    """Training vs test accuracy at early stopping across levels, and their gap in points."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
-                        subplot_titles=("training (dotted) and test (solid) accuracy",
-                                        "gap: training − test (points)"))
-    base_layout(fig, title=title, panels=True)
+GAP_PANELS = ("training (dotted) and test (solid) accuracy", "gap: training − test (points)")
+
+
+def generalisation_gap(agg: pd.DataFrame, arms=None, all_percents=None, title=None, stacked: bool = False,
+                       panel: int | None = None) -> go.Figure:
+    """Training vs test accuracy at early stopping across levels, and their gap in points. stacked: the
+    two panels one above the other (readable at any width); panel 0 or 1: that panel alone."""
+    if panel is not None:
+        fig = make_subplots(rows=1, cols=1, subplot_titles=(GAP_PANELS[panel],))
+    else:
+        fig = make_subplots(rows=2 if stacked else 1, cols=1 if stacked else 2, subplot_titles=GAP_PANELS,
+                            **(dict(vertical_spacing=0.18) if stacked else
+                               dict(column_widths=[0.6, 0.4], horizontal_spacing=0.1)))
+    base_layout(fig, title=title, panels=True, height=760 if stacked and panel is None else 420)
+
+    def at(k):  # (row, col) of panel k, or None when it is not drawn
+        if panel is not None:
+            return (1, 1) if k == panel else None
+        return (k + 1, 1) if stacked else (1, k + 1)
     percents = all_percents if all_percents is not None else list(agg.percent_remaining)
     for arm in _arms(agg, arms):
         d = agg[agg.arm == arm].sort_values("level")
         color, name = ARM_COLORS[arm], ARM_NAMES[arm]
         train, test = d.train_acc_at_early_stop * 100, d.test_acc_at_early_stop * 100
         tip = "<b>" + name + "</b><br>%{x:.3g}% remain<br>%{y:.1f}"
-        fig.add_trace(go.Scatter(x=d.percent_remaining, y=test, mode="lines+markers", name=name, legendgroup=arm,
-                                 line=dict(color=color, width=3), marker=dict(size=7),
-                                 hovertemplate=tip + "% test<extra></extra>"), row=1, col=1)
-        fig.add_trace(go.Scatter(x=d.percent_remaining, y=train, mode="lines+markers", name=name + " (train)",
-                                 legendgroup=arm, showlegend=False, line=dict(color=color, width=2, dash="dot"),
-                                 marker=dict(size=5, symbol="circle-open"),
-                                 hovertemplate=tip + "% training<extra></extra>"), row=1, col=1)
-        fig.add_trace(go.Scatter(x=d.percent_remaining, y=train - test, mode="lines+markers", name=name,
-                                 legendgroup=arm, showlegend=False, line=dict(color=color, width=2.5),
-                                 hovertemplate=tip + " points gap<extra></extra>"), row=1, col=2)
-    for c in (1, 2):
-        sparsity_axis(fig, percents, row=1, col=c)
-    fig.update_yaxes(title_text="accuracy at early stop (%)", row=1, col=1)
-    fig.update_yaxes(title_text="points", row=1, col=2)
+        if at(0):
+            fig.add_trace(go.Scatter(x=d.percent_remaining, y=test, mode="lines+markers", name=name, legendgroup=arm,
+                                     line=dict(color=color, width=3), marker=dict(size=7),
+                                     hovertemplate=tip + "% test<extra></extra>"), *at(0))
+            fig.add_trace(go.Scatter(x=d.percent_remaining, y=train, mode="lines+markers", name=name + " (train)",
+                                     legendgroup=arm, showlegend=False, line=dict(color=color, width=2, dash="dot"),
+                                     marker=dict(size=5, symbol="circle-open"),
+                                     hovertemplate=tip + "% training<extra></extra>"), *at(0))
+        if at(1):
+            fig.add_trace(go.Scatter(x=d.percent_remaining, y=train - test, mode="lines+markers", name=name,
+                                     legendgroup=arm, showlegend=panel == 1, line=dict(color=color, width=2.5),
+                                     hovertemplate=tip + " points gap<extra></extra>"), *at(1))
+    for k, y_title in enumerate(("accuracy at early stop (%)", "points")):
+        if at(k):
+            sparsity_axis(fig, percents, *at(k))
+            fig.update_yaxes(title_text=y_title, row=at(k)[0], col=at(k)[1])
     return fig
 
 

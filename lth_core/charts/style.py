@@ -103,6 +103,7 @@ def sparsity_axis(fig: go.Figure, percents, row=None, col=None, title="weights r
     """Log x axis, reversed (100% on the left), ticks at the given percentages."""
     ticks = sparsity_ticks(percents)
     ps = [p for p in percents if p and p > 0] or [100.0]
-    lo, hi = math.log10(min(ps)) - 0.05, math.log10(max(max(ps), 100.0)) + 0.05
+    # padding: the end ticks stay clear of the other axis's labels on a narrow chart
+    lo, hi = math.log10(min(ps)) - 0.08, math.log10(max(max(ps), 100.0)) + 0.08
     fig.update_xaxes(type="log", range=[hi, lo], tickvals=ticks, ticktext=[f"{t:g}%" for t in ticks],
                      title_text=title, row=row, col=col)

@@ -64,9 +64,9 @@ def figures(store: Store, run_id: str) -> dict:
     figs = {"accuracy": charts.accuracy_vs_sparsity(agg, all_percents=ladder),
             "early-stop": charts.early_stop_vs_sparsity(agg, all_percents=ladder,
                                                         iterations=config.training.iterations),
-            "curves": charts.learning_curves(curves, show, arms=("ticket", *[a for a in config.controls
+            "curves": charts.learning_curves(curves, show, columns=1, arms=("ticket", *[a for a in config.controls
                                                                              if a == "reinit"])),
-            "gap": charts.generalisation_gap(agg, all_percents=ladder)}
+            "gap": charts.generalisation_gap(agg, all_percents=ladder, stacked=True)}
     for fig in figs.values():
         fig.update_layout(paper_bgcolor="white", plot_bgcolor="white", font_color="#222")
     return figs
