@@ -36,7 +36,8 @@ if len(levels) < 2:
 
 key = f"rounds_level_{run_id}_{trial}"
 level = min(st.session_state.get(key, levels[0]), levels[-1])
-points = st.session_state.get("rounds_fig", {}).get("selection", {}).get("points") or []
+points = [p for k in ("rounds_fig__wide", "rounds_fig__narrow")  # the figure in its two layouts (by width)
+          for p in st.session_state.get(k, {}).get("selection", {}).get("points") or []]
 if str(points) != st.session_state.get(f"{key}_click"):  # a new click; an old selection must not undo a step
     st.session_state[f"{key}_click"] = str(points)
     clicked = charts_rounds.level_from_click(points, levels)
@@ -50,8 +51,9 @@ with c2:
     b3.markdown(f"Starting at **{ladder[level]:.3g}% of weights** (round {level}).")
 st.session_state[key] = level
 
-fig = rounds.figure(str(store.root), store.readonly, run_id, trial, tuple(levels), data.signature(store, run_id))
-rounds.show_clickable(charts_rounds.show_level(fig, level), key="rounds_fig")
+args = (str(store.root), store.readonly, run_id, trial, tuple(levels), data.signature(store, run_id))
+rounds.show_clickable(charts_rounds.show_level(rounds.figure(*args), level),
+                      charts_rounds.show_level(rounds.figure(*args, stacked=True), level), key="rounds_fig")
 st.markdown(
     "**What to look for:** press **▶ Play** (or drag the slider) and watch the four views move together. "
     "Top left, the highlighted bar falls by the same share each round. Top right, the ticket's accuracy "

@@ -162,7 +162,8 @@ def test_play_through_the_rounds(gallery_server, page):
     assert not overlapping_text(page), overlapping_text(page)
     assert not cut_text(page), cut_text(page)
 
-    play = page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="Play")
+    # the page draws the figure twice (2 x 2, and stacked for a phone) and shows one by width: the wide one here
+    play = page.locator(".st-key-rounds_fig__wide .updatemenu-button").filter(has_text="Play")
     play.scroll_into_view_if_needed()
     play.click()
     deadline = time.time() + 10
@@ -171,7 +172,7 @@ def test_play_through_the_rounds(gallery_server, page):
     advanced = _slider_active(page)
     assert advanced > start, "▶ Play did not advance the rounds figure"
 
-    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="Pause").click()
+    page.locator(".st-key-rounds_fig__wide .updatemenu-button").filter(has_text="Pause").click()
     page.wait_for_timeout(300)
     paused = _slider_active(page)
     page.wait_for_timeout(2500)

@@ -15,6 +15,9 @@ BASE_CSS = """
 .st-key-demo button p { font-size: 1.35rem; font-weight: 600; }
 .st-key-start button p { font-size: 1.1rem; font-weight: 600; }
 [data-testid="stMetricValue"] { font-size: 1.9rem; }
+/* show_by_width: one layout of a figure for a phone, another for wider screens */
+@media (max-width: 640px) { [class*="__wide"] { display: none !important; } }
+@media (min-width: 641px) { [class*="__narrow"] { display: none !important; } }
 </style>
 """
 
@@ -65,3 +68,11 @@ def show(fig, key: str | None = None, filename: str = "lottery-ticket-chart", cl
         return None
     event = st.plotly_chart(fig, key=key, config=config, on_select="rerun", selection_mode="points")
     return list(event.selection.points) if event else []
+
+
+def show_by_width(wide, narrow, key: str, filename: str = "lottery-ticket-chart", clickable: bool = False):
+    """Two layouts of one figure: `narrow` (panels one above another) on a phone, `wide` elsewhere; the
+    page's CSS shows one by the screen's width, since the server cannot know it."""
+    a = show(wide, key=f"{key}__wide", filename=filename, clickable=clickable)
+    b = show(narrow, key=f"{key}__narrow", filename=filename, clickable=clickable)
+    return (a or []) + (b or []) if clickable else None

@@ -55,12 +55,11 @@ def _acc_trace(ticket: pd.DataFrame, level: int, all_percents) -> go.Scatter:
     return next(t for t in fig.data if t.name == ARM_NAMES["ticket"])
 
 
-def _mask_trace(info: dict) -> go.Heatmap:
+def _mask_trace(info: dict, bar: dict) -> go.Heatmap:
     heat = first_layer_image(as_image(info), input_label="input").data[0]
     # the colour scale follows each round's most-connected input (as on the Inside page), so the
     # pattern stays visible as the layer thins out; the hover gives the absolute counts
-    heat.update(colorbar=dict(title=dict(text="% kept", side="right"), len=0.4, y=0.2, x=COLORBAR_X,
-                              thickness=12))
+    heat.update(colorbar=dict(title=dict(text="% kept", side="right"), thickness=12, **bar))
     return heat
 
 
@@ -71,15 +70,15 @@ def _hist_traces(kept: np.ndarray, pruned: np.ndarray, layer_label: str) -> list
     return [traces.get("pruned", empty), traces["kept (the ticket)"]]
 
 
-def _frame_traces(k: int, level: int, percents, ticket, maps, splits, layer_label) -> list:
+def _frame_traces(k: int, level: int, percents, ticket, maps, splits, layer_label, bar: dict) -> list:
     kept, pruned = splits[k]
-    return [_ladder_trace(percents, level), _acc_trace(ticket, level, percents), _mask_trace(maps[k]),
+    return [_ladder_trace(percents, level), _acc_trace(ticket, level, percents), _mask_trace(maps[k], bar),
             *_hist_traces(kept, pruned, layer_label)]
 
 
 def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label: str = "",
-                  start: int | None = None, title=None) -> go.Figure:
-    """The animated four-panel figure.
+                  start: int | None = None, title=None, stacked: bool = False) -> go.Figure:
+    """The animated four-panel figure: 2 x 2, or stacked one above another (a phone's width).
 
     percents: % remaining per level (data.config_ladder); agg: results.aggregate (ticket only);
     levels: ascending, one frame each ('L<level>'); maps[k] / splits[k]: inspection.first_layer_map
@@ -87,37 +86,49 @@ def rounds_figure(percents, agg: pd.DataFrame, levels, maps, splits, layer_label
     levels = list(levels)
     ticket = agg[agg.arm == "ticket"].sort_values("level")
     k0 = levels.index(start) if start in levels else 0
-    fig = make_subplots(rows=2, cols=2, horizontal_spacing=SPACING, vertical_spacing=0.2,
-                        subplot_titles=["weights remaining after each round", "ticket's test accuracy",
-                                        "first layer: connections kept per input", "initial weights θ₀: kept vs pruned"])
-    base_layout(fig, title=title, height=820, panels=True)
-    first = _frame_traces(k0, levels[k0], percents, ticket, maps, splits, layer_label)
+    grid = dict(rows=4, cols=1, vertical_spacing=0.11) if stacked else \
+        dict(rows=2, cols=2, horizontal_spacing=SPACING, vertical_spacing=0.2)
+    fig = make_subplots(**grid, subplot_titles=["weights left per round", "ticket's accuracy",
+                                                "first layer: inputs kept", "θ₀: kept vs pruned (% of each)"])
+    base_layout(fig, title=title, height=1240 if stacked else 820, panels=True)
+    at = [(1, 1), (2, 1), (3, 1), (4, 1)] if stacked else [(1, 1), (1, 2), (2, 1), (2, 2)]  # panel -> (row, col)
+    mask_y = fig.layout.yaxis3.domain  # the colour bar beside the mask image, as tall as it
+    bar = dict(y=sum(mask_y) / 2, len=mask_y[1] - mask_y[0], x=1.0 if stacked else COLORBAR_X)
+    first = _frame_traces(k0, levels[k0], percents, ticket, maps, splits, layer_label, bar)
     ghost = go.Scatter(x=ticket.percent_remaining, y=100 * ticket.test_acc_at_early_stop, mode="lines",
                        line=dict(color=rgba(DENSE_COLOR, 0.35), width=1.5, dash="dot"), hoverinfo="skip",
                        showlegend=False, name="all rounds")
     for trace, (r, c) in zip([first[0], ghost, first[1], first[2], first[3], first[4]],
-                             [(1, 1), (1, 2), (1, 2), (2, 1), (2, 2), (2, 2)]):
+                             [at[0], at[1], at[1], at[2], at[3], at[3]]):
         fig.add_trace(trace, row=r, col=c)
     fig.update_traces(showlegend=False, selector=dict(type="scatter"))
     fig.update_traces(showlegend=False, selector=dict(type="heatmap"))
     fig.frames = [go.Frame(name=f"L{lv}", traces=[LADDER, ACC, MASK, PRUNED, KEPT],
-                           data=_frame_traces(k, lv, percents, ticket, maps, splits, layer_label))
+                           data=_frame_traces(k, lv, percents, ticket, maps, splits, layer_label, bar))
                   for k, lv in enumerate(levels)]
-    fig.update_xaxes(title_text="pruning round (0 = dense)", dtick=round_dtick(len(percents) - 1), row=1, col=1)
-    fig.update_yaxes(title_text="weights remaining (%)", range=[0, 115], row=1, col=1)
-    sparsity_axis(fig, list(percents), row=1, col=2)
+    # a quarter of the figure: every 5th round past 8, so the labels fit a phone's width too
+    fig.update_xaxes(title_text="round (0 = dense)", row=at[0][0], col=at[0][1],
+                     dtick=round_dtick(len(percents) - 1) if len(percents) <= 9 else 5)
+    fig.update_yaxes(title_text="weights remaining (%)", range=[0, 115], row=at[0][0], col=at[0][1])
+    sparsity_axis(fig, list(percents), row=at[1][0], col=at[1][1], title="weights left (%, log)")
+    decades = [t for t in (100, 10, 1, 0.1) if min(percents) * 0.8 <= t]  # a quarter-width panel: few labels
+    fig.update_xaxes(tickvals=decades, ticktext=[f"{t:g}%" for t in decades], row=at[1][0], col=at[1][1])
     acc = 100 * ticket.test_acc_at_early_stop
     pad = max(0.5, 0.15 * float(acc.max() - acc.min())) if len(acc) else 1
-    fig.update_yaxes(title_text="test accuracy at early stop (%)", row=1, col=2,
+    fig.update_yaxes(title_text="test accuracy (%)", row=at[1][0], col=at[1][1],
                      range=[float(acc.min()) - pad, float(acc.max()) + pad] if len(acc) else None)
     one_row = all(np.asarray(as_image(m)["values"]).shape[0] == 1 for m in maps)  # a sequence (MNIST-1D)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x3", constrain="domain", showgrid=False, row=2, col=1,
-                     title_text=None if one_row else "row", showticklabels=not one_row)
-    fig.update_xaxes(showgrid=False, constrain="domain", row=2, col=1)
-    fig.update_xaxes(title_text=f"initial weight θ₀{' · ' + layer_label if layer_label else ''}", row=2, col=2)
-    fig.update_yaxes(title_text="share of the group (%)", row=2, col=2)
-    fig.update_layout(barmode="overlay", bargap=0,  # the legend inside the histogram's panel, at its left
-                      legend=dict(x=(1 + SPACING) / 2 + 0.02, y=0.4, yref="paper", yanchor="top"))
+    # the mask image needs no tick labels (its hover names each input), so it fits a phone's quarter
+    fig.update_yaxes(autorange="reversed", scaleanchor="x3", constrain="domain", showgrid=False,
+                     title_text=None if one_row else "input rows", showticklabels=False, row=at[2][0], col=at[2][1])
+    fig.update_xaxes(showgrid=False, constrain="domain", showticklabels=False, row=at[2][0], col=at[2][1])
+    fig.update_xaxes(title_text=f"θ₀{' · ' + layer_label if layer_label else ''}", nticks=4,
+                     row=at[3][0], col=at[3][1])
+    fig.update_yaxes(title_text=None, row=at[3][0], col=at[3][1])
+    # the legend inside the histogram's panel, at its top left
+    fig.update_layout(barmode="overlay", bargap=0, uniformtext=dict(minsize=8, mode="hide"),
+                      legend=dict(x=fig.layout.xaxis4.domain[0] + 0.02, y=fig.layout.yaxis4.domain[1] - 0.01,
+                                  yref="paper", yanchor="top"))
     play = dict(frame=dict(duration=FRAME_MS, redraw=True), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
     fig.update_layout(
