@@ -16,82 +16,16 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from support import streamlit_server  # noqa: E402  (tests/support: start and stop the app)
 from support.browser import CHROME_ARGS, CHROMIUM  # noqa: E402  (one browser setup for tests and scripts)
+from support.layout import MEASURE, PAGES, SIZES, THEMES, checks, settle  # noqa: E402
 CHROMIUM = str(CHROMIUM)
-GALLERY_RUN = "71143a50cad0a843"  # a finished gallery run: the Results and Inside pages show it
-from lth_core.presets import get_preset  # noqa: E402
-BEYOND_RUN = get_preset("beyond-criteria").run_id()  # the gallery's criteria example (Beyond the paper)
-# page name -> (URL path and query, charts expected); the paths are app.py's st.Page url_paths
-PAGES = {
-    "learn": ("/", True),
-    "run": ("/run", True),
-    "results": (f"/results?run={GALLERY_RUN}", True),
-    "compare": ("/compare", True),
-    "inside": (f"/inside?run={GALLERY_RUN}", True),
-    "runs": ("/runs", False),
-    "rounds": (f"/rounds?run={GALLERY_RUN}", True),
-    "beyond": (f"/beyond?run={BEYOND_RUN}", True),
-}
-SIZES = ((1280, 720), (390, 844))
-THEMES = ("light", "dark")
 MAX_HEIGHT = 6000  # px: a phone page is long; the rest of it adds little to a screenshot
 QUALITY = 60
-
-
-MEASURE = """() => {
-    const main = document.querySelector('[data-testid="stMain"]') || document.body;
-    return {height: main.scrollHeight,
-            plots: document.querySelectorAll('.js-plotly-plot .main-svg').length,
-            running: !!document.querySelector('[data-testid="stStatusWidget"] button, .stSpinner'),
-            skeletons: document.querySelectorAll('[data-testid="stSkeleton"]').length};
-}"""
-CHECKS = """() => {
-    const w = document.documentElement.clientWidth;
-    const wide = [];
-    for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
-        const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.right > w + 2 && el.tagName !== 'INPUT' && getComputedStyle(el).position !== 'fixed') {
-            const scroller = el.closest('[data-testid="stDataFrame"], .stTable, pre, .stCode, [data-testid="stDataFrameResizable"], [role="tablist"], .js-plotly-plot');
-            if (!scroller) wide.push((el.getAttribute('data-testid') || el.tagName) + ' ' + (el.innerText || '').slice(0, 40).replace(/\\s+/g, ' '));
-        }
-    }
-    const main = document.querySelector('[data-testid="stMain"]');
-    return {sideways: main ? main.scrollWidth > main.clientWidth + 2 : false,
-            too_wide: [...new Set(wide)].slice(0, 5),
-            errors: [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]')]
-                      .map(e => e.innerText.slice(0, 120)),
-            plots: document.querySelectorAll('.js-plotly-plot').length};
-}"""
-
-
-def settle(page, want_plots: bool, timeout_s: float = 60) -> None:
-    """Wait until the script has finished and the page's height and chart count stop changing."""
-    page.locator('[data-testid="stApp"]').wait_for(timeout=60_000)
-    # a cold server answers with an empty app first: wait for the page's own heading
-    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_s * 1000)
-    if page.viewport_size["width"] < 640:  # app.py opens the sidebar, which covers a phone's page: close it
-        button = page.locator('[data-testid="stSidebarCollapseButton"] button')
-        if button.count() and button.first.is_visible():
-            button.first.click()
-    if want_plots:
-        try:
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout_s * 1000)
-        except Exception:  # reported by the checks below
-            pass
-    last, same, deadline = None, 0, time.time() + timeout_s
-    while time.time() < deadline and same < 3:
-        page.wait_for_timeout(700)
-        now = page.evaluate(MEASURE)
-        same = same + 1 if now == last and not now["running"] and not now["skeletons"] else 0
-        last = now
-
-
 def shoot(page, path: Path, width: int, height: int) -> None:
     """Grow the viewport to the content (Streamlit scrolls inside its main area), shoot, restore."""
     full = min(MAX_HEIGHT, max(height, int(page.evaluate(MEASURE)["height"])))
@@ -131,12 +65,12 @@ def main(argv=None) -> int:
                             path, want_plots = PAGES[name]
                             page.goto(url + path, wait_until="domcontentloaded")
                             settle(page, want_plots)
-                            checks = page.evaluate(CHECKS)
+                            found = checks(page)
                             out = args.out / f"{name}-{width}x{height}-{theme}.jpg"
                             shoot(page, out, width, height)
-                            if want_plots and not checks["plots"]:
-                                checks["errors"].append("no chart rendered")
-                            row = dict(shot=out.name, kb=round(out.stat().st_size / 1024), **checks)
+                            if want_plots and not found["plots"]:
+                                found["errors"].append("no chart rendered")
+                            row = dict(shot=out.name, kb=round(out.stat().st_size / 1024), **found)
                             report.append(row)
                             print(json.dumps(row), flush=True)
                         ctx.close()

@@ -228,7 +228,8 @@ def noise(config, store: Store, run_id: str) -> None:
         key = keys[0] if len(keys) == 1 else st.selectbox(
             "Stored analysis", keys, key="beyond_noise_stored", format_func=lambda k: _noise_label(stored[k]))
         frame = analyses.noise_frame(stored[key])
-        presenter.show(charts_noise.noise_figure(frame), key="beyond_noise", filename=f"noise-{run_id}")
+        presenter.show_by_width(charts_noise.noise_figure(frame), charts_noise.noise_figure(frame, columns=1),
+                                key="beyond_noise", filename=f"noise-{run_id}")
         caption(charts_noise.noise_caption(frame))
     if store.readonly:
         if not stored:

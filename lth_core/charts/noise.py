@@ -41,20 +41,22 @@ def _level_title(d: pd.DataFrame, level: int) -> str:
     return f"level {level}: {p:.3g}% remaining" if math.isfinite(p) else f"level {level}"
 
 
-def noise_figure(frame: pd.DataFrame, levels=None, arms=None, title: str | None = None) -> go.Figure:
+def noise_figure(frame: pd.DataFrame, levels=None, arms=None, title: str | None = None,
+                 columns: int = PANELS_PER_ROW) -> go.Figure:
     """Test accuracy (%) vs relative noise scale: one panel per level (levels: a subset, default
-    all in the frame), one line per arm (arms: a subset), band = min..max over trials and draws."""
+    all in the frame), one line per arm (arms: a subset), band = min..max over trials and draws.
+    columns=1 stacks the panels, with the legend below them (a phone's width)."""
     summary = noise_summary(frame)
     levels = sorted(summary.level.unique()) if levels is None else [lv for lv in levels if lv in set(summary.level)]
     shown = arm_order(summary.arm) if arms is None else [a for a in arm_order(summary.arm) if a in set(arms)]
     others = [a for a in shown if a not in ARM_COLORS]
     n = max(1, len(levels))
-    cols = min(n, PANELS_PER_ROW)
+    cols = min(n, columns)
     rows = -(-n // cols)
     titles = [_level_title(summary[summary.level == lv], lv) for lv in levels] or [""]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True,
                         horizontal_spacing=0.04, vertical_spacing=0.18 if rows > 1 else 0.1)
-    base_layout(fig, title=title, height=360 * rows + 60, panels=True)
+    base_layout(fig, title=title, height=360 * rows + 60, panels=True, legend_below=cols == 1)
     in_legend: set = set()  # each arm once in the legend, from the first panel that has it
     for k, level in enumerate(levels):
         row, col = k // cols + 1, k % cols + 1
@@ -79,7 +81,7 @@ def noise_figure(frame: pd.DataFrame, levels=None, arms=None, title: str | None 
                                      marker=dict(size=7, color=st["color"], symbol=st["symbol"]),
                                      hovertext=hover, hoverinfo="text"), row=row, col=col)
             in_legend.add(arm)
-    fig.update_xaxes(title_text="noise scale (x each layer's weight std)")
+    fig.update_xaxes(title_text="noise scale (x each layer's weight std)", row=rows)  # under the bottom row only
     fig.update_yaxes(title_text="test accuracy (%)", col=1)
     return fig
 

@@ -141,7 +141,7 @@ def learning_curves(curves: pd.DataFrame, levels, arms=("ticket", "reinit"), met
     titles = [f"{pct.get(lv, 100):.3g}% remaining" + (" (dense)" if lv == 0 else f" · level {lv}") for lv in levels]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True,
                         horizontal_spacing=0.04, vertical_spacing=0.16)
-    base_layout(fig, title=title, height=360 * rows + 40, panels=True)
+    base_layout(fig, title=title, height=360 * rows + 40, panels=True, legend_below=len(levels) == 1)
     dense = curves[(curves.level == 0) & (curves.arm == "ticket")]
     for i, lv in enumerate(levels):
         r, c = i // cols + 1, i % cols + 1
@@ -195,7 +195,8 @@ def generalisation_gap(agg: pd.DataFrame, arms=None, all_percents=None, title=No
         fig = make_subplots(rows=2 if stacked else 1, cols=1 if stacked else 2, subplot_titles=GAP_PANELS,
                             **(dict(vertical_spacing=0.18) if stacked else
                                dict(column_widths=[0.6, 0.4], horizontal_spacing=0.1)))
-    base_layout(fig, title=title, panels=True, height=760 if stacked and panel is None else 420)
+    base_layout(fig, title=title, panels=True, height=760 if stacked and panel is None else 420,
+                legend_below=panel is not None)
 
     def at(k):  # (row, col) of panel k, or None when it is not drawn
         if panel is not None:
@@ -242,6 +243,17 @@ def ladder_chart(percents, title=None) -> go.Figure:
     return fig
 
 
+def wrap(text: str, width: int = 38) -> str:
+    """A long legend entry on several lines, broken at ' · ' (a run's label does not fit a phone)."""
+    lines: list[str] = []
+    for part in text.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "<br>".join(lines)
+
+
 def compare_runs(runs, metric: str = "test_acc_at_early_stop", arms=("ticket",), title=None) -> go.Figure:
     """Several runs on one chart: runs is a list of (label, aggregate DataFrame);
     one colour per run, one dash style per arm; hollow markers where most networks are censored."""
@@ -259,7 +271,7 @@ def compare_runs(runs, metric: str = "test_acc_at_early_stop", arms=("ticket",),
             name = label if arm == "ticket" else f"{label} · {ARM_NAMES[arm].split(' (')[0].lower()}"
             hollow = _hollow(d)
             fig.add_trace(go.Scatter(
-                x=d.percent_remaining, y=d[metric] * scale, mode="lines+markers", name=name, legendgroup=label,
+                x=d.percent_remaining, y=d[metric] * scale, mode="lines+markers", name=wrap(name), legendgroup=label,
                 line=dict(color=color, width=3 if arm == "ticket" else 2, dash=ARM_DASH[arm]),
                 marker=dict(size=[10 if h else 7 for h in hollow],
                             symbol=[ARM_SYMBOL[arm] + ("-open" if h else "") for h in hollow],

@@ -1,10 +1,58 @@
-"""What a real browser shows that a figure's JSON cannot: text drawn over other text, and text cut
-off by its container. Each check returns the offending texts (empty: the page is clean)."""
+"""What a real browser shows that a figure's JSON cannot, for the layout check (tests/test_layout.py)
+and the screenshots (scripts/screenshots.py): the pages to visit, waiting until one has settled,
+and the checks. Each check returns the offending texts (empty: clean)."""
 from __future__ import annotations
 
+import time
+
+from lth_core.presets import get_preset
+
+GALLERY_RUN = "71143a50cad0a843"  # a finished gallery run: the Results, Inside and Rounds pages show it
+BEYOND_RUN = get_preset("beyond-criteria").run_id()  # the gallery's criteria example (Beyond the paper)
+# page name -> (URL path and query, charts expected); the paths are app.py's st.Page url_paths
+PAGES = {
+    "learn": ("/", True),
+    "run": ("/run", True),
+    "results": (f"/results?run={GALLERY_RUN}", True),
+    "compare": ("/compare", True),
+    "inside": (f"/inside?run={GALLERY_RUN}", True),
+    "runs": ("/runs", False),
+    "rounds": (f"/rounds?run={GALLERY_RUN}", True),
+    "beyond": (f"/beyond?run={BEYOND_RUN}", True),
+}
+SIZES = ((1280, 720), (390, 844))
+THEMES = ("light", "dark")
+
+MEASURE = """() => {
+    const main = document.querySelector('[data-testid="stMain"]') || document.body;
+    return {height: main.scrollHeight,
+            plots: document.querySelectorAll('.js-plotly-plot .main-svg').length,
+            running: !!document.querySelector('[data-testid="stStatusWidget"] button, .stSpinner'),
+            skeletons: document.querySelectorAll('[data-testid="stSkeleton"]').length};
+}"""
+
+# sideways scrolling, elements wider than the screen (outside the widgets that scroll on their own),
+# error boxes and tracebacks
+_PAGE = """() => {
+    const w = document.documentElement.clientWidth;
+    const wide = [];
+    for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && r.right > w + 2 && el.tagName !== 'INPUT' && getComputedStyle(el).position !== 'fixed') {
+            const scroller = el.closest('[data-testid="stDataFrame"], .stTable, pre, .stCode, [data-testid="stDataFrameResizable"], [role="tablist"], .js-plotly-plot');
+            if (!scroller) wide.push((el.getAttribute('data-testid') || el.tagName) + ' ' + (el.innerText || '').slice(0, 40).replace(/\\s+/g, ' '));
+        }
+    }
+    const main = document.querySelector('[data-testid="stMain"]');
+    return {sideways: main ? main.scrollWidth > main.clientWidth + 2 : false,
+            too_wide: [...new Set(wide)].slice(0, 5),
+            errors: [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]')]
+                      .map(e => e.innerText.slice(0, 120)),
+            plots: document.querySelectorAll('.js-plotly-plot').length};
+}"""
+
 # Every visible text box of each Plotly figure (tick labels, titles, legend, buttons, slider labels);
-# two boxes overlap when they share more than 2 px each way. Colour-bar ticks and their axis are drawn by
-# Plotly apart from the panels, so they are included; hidden or empty texts are not.
+# two boxes overlap when they share more than 2 px each way.
 _OVERLAPS = """(selector) => {
   const out = [];
   for (const plot of document.querySelectorAll(selector)) {
@@ -22,8 +70,8 @@ _OVERLAPS = """(selector) => {
   return out;
 }"""
 
-# Text a figure draws outside its own box (cut off by the page), and labels or buttons whose text
-# is wider than they are (shown with an ellipsis or clipped).
+# Text a figure draws outside its own box (cut off by the page), and labels, buttons and metric
+# tiles whose text is wider than they are (shown with an ellipsis or clipped).
 _CUT = """(selector) => {
   const out = [];
   for (const plot of document.querySelectorAll(selector)) {
@@ -40,6 +88,33 @@ _CUT = """(selector) => {
   }
   return out;
 }"""
+
+
+def settle(page, want_plots: bool, timeout_s: float = 60, stable: int = 3) -> None:
+    """Wait until the script has finished and the page's height and chart count stop changing."""
+    page.locator('[data-testid="stApp"]').wait_for(timeout=60_000)
+    # a cold server answers with an empty app first: wait for the page's own heading
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_s * 1000)
+    if page.viewport_size["width"] < 640:  # app.py opens the sidebar, which covers a phone's page: close it
+        button = page.locator('[data-testid="stSidebarCollapseButton"] button')
+        if button.count() and button.first.is_visible():
+            button.first.click()
+    if want_plots:
+        try:
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout_s * 1000)
+        except Exception:  # reported by the checks
+            pass
+    last, same, deadline = None, 0, time.time() + timeout_s
+    while time.time() < deadline and same < stable:
+        page.wait_for_timeout(600)
+        now = page.evaluate(MEASURE)
+        same = same + 1 if now == last and not now["running"] and not now["skeletons"] else 0
+        last = now
+
+
+def checks(page) -> dict:
+    """{'sideways', 'too_wide', 'errors', 'plots'} of the page as it is now."""
+    return page.evaluate(_PAGE)
 
 
 def overlapping_text(page, selector: str = ".js-plotly-plot") -> list[list[str]]:
