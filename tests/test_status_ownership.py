@@ -16,7 +16,7 @@ from dataclasses import replace
 import pytest
 
 import lth_core.service.jobs as jobs
-from lth_core.lottery import state as experiment
+from lth_core.execution import driver
 from lth_core.service.admission import Job
 from lth_core.service.jobs import JobManager
 from lth_core.service.settings import Settings
@@ -143,7 +143,7 @@ def test_cancel_does_not_overwrite_done(store, managers):
 
 def test_submitting_a_complete_run_marked_cancelled_marks_it_done(store, managers, data_dir, mnist1d):
     """A wrong status on a complete run is fixed from the app: submitting it again sets done."""
-    experiment.run(TINY, store, data_dir=None, processes=1)
+    driver.run(TINY, store, data_dir=data_dir, processes=1)
     rid = TINY.run_id()
     store.set_status(rid, "cancelled", "cancelled by a user")
     jm = _manager(managers, store, recover=False)

@@ -24,8 +24,7 @@ def sweep_store(tmp_path, data_dir, mnist1d, monkeypatch, capsys):
     monkeypatch.setenv("LTH_GALLERY", str(tmp_path / "no-gallery"))
     yield root, list_sweeps(root)[0]
     from ui import state
-    state._manager(str(root.resolve())).shutdown()
-    state._manager.clear()
+    state.manager().shutdown()
 
 
 def _compare(query: dict):

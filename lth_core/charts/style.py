@@ -44,19 +44,26 @@ def rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 420, panels: bool = False) -> go.Figure:
+LEGEND_BELOW_PX = 110  # room under a narrow figure for its x axis and a legend of two or three lines
+
+
+def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 420, panels: bool = False,
+                legend_below: bool = False) -> go.Figure:
     """Transparent background, light grid, legend on top: readable in light and dark themes.
 
-    panels=True (subplots) keeps the legend at the very top of the figure, clear of
-    the panel titles."""
-    top = (70 if title else 40) + (45 if panels else 0)
+    panels=True (subplots) keeps the legend at the very top of the figure, clear of the panel
+    titles; legend_below=True puts it under the plot instead, for a figure in a narrow column,
+    where a legend that wraps onto more lines would run into the title."""
+    top = (70 if title else 40) + (45 if panels and not legend_below else 0) + (25 if legend_below else 0)
     legend = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text="")
     if panels:
         legend.update(yref="container", y=0.995 if not title else 0.93, yanchor="top")
+    if legend_below:
+        legend.update(yref="container", y=0.0, yanchor="bottom")
     fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left") if title else None, height=height,
+        title=dict(text=title, x=0, xanchor="left") if title else None, height=height + LEGEND_BELOW_PX * legend_below,
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        margin=dict(l=10, r=10, t=top, b=10), hovermode="closest", legend=legend)
+        margin=dict(l=10, r=10, t=top, b=10 + LEGEND_BELOW_PX * legend_below), hovermode="closest", legend=legend)
     fig.update_xaxes(gridcolor=GRID, zeroline=False, showline=True, linecolor=GRID)
     fig.update_yaxes(gridcolor=GRID, zeroline=False, showline=True, linecolor=GRID)
     return fig
