@@ -58,6 +58,7 @@ def _problems(page, url: str | None, console: list, requests: list) -> list[str]
     out = [f"error box: {e}" for e in found["errors"]]
     if found["sideways"]:
         out.append(f"sideways scrolling: {found['too_wide']}")
+    out += [f"toolbar over the legend: {t!r}" for t in found.get("toolbar_over_legend", [])]
     out += [f"text over text: {a!r} / {b!r}" for a, b in overlapping_text(page)]
     out += [f"cut text: {t!r}" for t in cut_text(page)]
     out += [f"console error: {c}" for c in console]

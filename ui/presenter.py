@@ -17,6 +17,8 @@ BASE_CSS = """
 [data-testid="stMetricValue"] { font-size: 1.9rem; }
 /* show_by_width: one layout of a figure for a phone, another for wider screens */
 @media (max-width: 640px) { [class*="__wide"] { display: none !important; } }
+/* a phone: Plotly's toolbar would sit on the legend; the page's download buttons remain */
+@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }
 @media (min-width: 641px) { [class*="__narrow"] { display: none !important; } }
 </style>
 """

@@ -44,6 +44,7 @@ def rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+MODEBAR_PX = 36  # a right margin for Plotly's toolbar, upright, so it never covers the legend or the data
 LEGEND_BELOW_PX = 110  # room under a narrow figure for its x axis and a legend of two or three lines
 
 
@@ -63,7 +64,8 @@ def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 420, 
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left") if title else None, height=height + LEGEND_BELOW_PX * legend_below,
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        margin=dict(l=10, r=10, t=top, b=10 + LEGEND_BELOW_PX * legend_below), hovermode="closest", legend=legend)
+        margin=dict(l=10, r=MODEBAR_PX, t=top, b=10 + LEGEND_BELOW_PX * legend_below), hovermode="closest",
+        legend=legend, modebar=dict(orientation="v"))
     fig.update_xaxes(gridcolor=GRID, zeroline=False, showline=True, linecolor=GRID)
     fig.update_yaxes(gridcolor=GRID, zeroline=False, showline=True, linecolor=GRID)
     return fig

@@ -44,7 +44,19 @@ _PAGE = """() => {
         }
     }
     const main = document.querySelector('[data-testid="stMain"]');
-    return {sideways: main ? main.scrollWidth > main.clientWidth + 2 : false,
+    // Plotly's toolbar, where it can be shown, must not cover a legend entry
+    const covered = [];
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+        const bar = plot.querySelector('.modebar');
+        if (!bar || getComputedStyle(plot.querySelector('.modebar-container')).display === 'none') continue;
+        const b = bar.getBoundingClientRect();
+        for (const t of plot.querySelectorAll('.legendtext')) {
+            const r = t.getBoundingClientRect();
+            if (r.width > 0 && Math.min(r.right, b.right) - Math.max(r.left, b.left) > 2
+                && Math.min(r.bottom, b.bottom) - Math.max(r.top, b.top) > 2) covered.push(t.textContent.trim());
+        }
+    }
+    return {sideways: main ? main.scrollWidth > main.clientWidth + 2 : false, toolbar_over_legend: covered,
             too_wide: [...new Set(wide)].slice(0, 5),
             errors: [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]')]
                       .map(e => e.innerText.slice(0, 120)),
