@@ -170,6 +170,27 @@ PRESETS["beyond-at-init"] = (
                      training=TrainingConfig(iterations=AT_INIT_ITERATIONS, eval_every=50), trials=3,
                      at_init=("snip", "synflow", "magnitude_init"), at_init_checks=("shuffle", "reinit", "invert"),
                      controls=("reinit", "random")))
+# What each preset shows, in a student's words (the settings above stay behind a "Details" toggle)
+SUMMARIES = {
+    "quick": "The fastest demo: a small network on a small dataset, pruned four times, against a random restart.",
+    "lesson": "For a class: the same small network pruned gently many times, three repetitions.",
+    "lenet-fmnist": "The paper's small network on pictures of clothes, a short version.",
+    "lenet-fmnist-full": "The gallery's long experiment on pictures of clothes, with every comparison.",
+    "lenet-mnist": "The paper's first experiment on handwritten digits, at full length.",
+    "conv2-cifar10": "A small image network from the paper, on photos of objects.",
+    "conv4-cifar10": "A deeper image network from the paper, on photos of objects.",
+    "conv6-cifar10": "The deepest of the paper's small image networks, on photos of objects.",
+    "vgg19-cifar10": "A large network where the paper found no winning ticket at first.",
+    "vgg19-cifar10-warmup": "The same large network with the paper's fix: a gentle start to training.",
+    "vgg19-cifar10-rewind": "The same large network, reset to an early moment of training instead of the start.",
+    "resnet18-cifar10": "A large network with shortcuts, where the paper found no winning ticket at first.",
+    "resnet18-cifar10-warmup": "The same network with the paper's fix: a gentle start to training.",
+    "resnet18-cifar10-rewind": "The same network, reset to an early moment of training instead of the start.",
+    "beyond-criteria": "Beyond the paper: does it matter which weights a round keeps?",
+    "beyond-rewind": "Beyond the paper: does a ticket survive resetting to an early moment of training?",
+    "beyond-structured": "Beyond the paper: pruning whole neurons instead of single connections.",
+    "beyond-at-init": "Beyond the paper: can a good mask be found before any training?",
+}
 # Where a request naming only a dataset starts: the paper's protocol for it (MNIST-1D: the demo).
 DATASET_PRESETS = {"mnist1d": "quick", "fashion-mnist": "lenet-fmnist", "mnist": "lenet-mnist",
                    "cifar10": "conv2-cifar10"}

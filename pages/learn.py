@@ -9,7 +9,7 @@ from lth_core.charts.results import ladder_chart
 from lth_core.data.datasets import availability
 from lth_core.store.gallery import HEADLINE, SHORTENED
 from lth_core.service.admission import LimitReached
-from lth_core.presets import PRESETS, get_preset
+from lth_core.presets import PRESETS, SUMMARIES, get_preset
 from ui import beyond, data, errors, params, presenter, state
 from ui.runpick import config_label
 from ui.boot import ensure_shell
@@ -117,9 +117,11 @@ cols = st.columns(3)
 for i, (name, (desc, cfg)) in enumerate(PRESETS.items()):
     with cols[i % 3].container(border=True):
         st.markdown(f"**{name}**")
-        st.caption(desc)
-        st.caption(f"{config_label(cfg)} · {cfg.network_iterations():,} network-iterations · "
-                   f"data: {availability(cfg.dataset)}")
+        st.caption(SUMMARIES[name])  # in plain words; the settings behind Details
+        with st.expander("Details"):
+            st.caption(desc)
+            st.caption(f"{config_label(cfg)} · {cfg.network_iterations():,} network-iterations · "
+                       f"data: {availability(cfg.dataset)}")
         if st.button("Open on the Run page", key=f"open_{name}", icon=":material/arrow_forward:"):
             st.switch_page("pages/run.py", query_params={"preset": name})
 

@@ -465,3 +465,26 @@ def test_every_gallery_run_opens_on_the_results_page(run_id, tmp_path, monkeypat
         assert len(at.get("plotly_chart")) >= 4
     finally:
         shutdown_manager(tmp_path / "runs")
+
+
+JARGON = ("theta_0", "θ₀", "network-iterations", "Adam", "lr ", "e-4", "SGD", "iterations")
+
+
+def test_preset_cards_speak_plainly_and_keep_the_settings_behind_details(tmp_path, monkeypatch):
+    """Each preset card on the Learn page says what it shows in plain words; its optimizer, learning rate
+    and iteration counts sit inside the card's Details (issue 24: jargon for students)."""
+    from lth_core.presets import PRESETS, SUMMARIES
+    assert set(SUMMARIES) == set(PRESETS)
+    assert not [s for s in SUMMARIES.values() if any(j in s for j in JARGON)]
+    monkeypatch.setenv("LTH_STORE", str(tmp_path / "runs"))
+    monkeypatch.setenv("LTH_GALLERY", str(REPO / "gallery"))
+    try:
+        at = open_page()
+        assert_clean(at)
+        hidden = {c.value for e in at.expander for c in e.caption}
+        shown = [c.value for c in at.caption if c.value not in hidden]
+        assert all(s in shown for s in SUMMARIES.values())
+        assert not [s for s in shown if s in {d for d, _ in PRESETS.values()}]  # the settings text is hidden
+        assert {d for d, _ in PRESETS.values()} <= hidden
+    finally:
+        shutdown_manager(tmp_path / "runs")
