@@ -13,6 +13,7 @@ import time
 
 import torch
 
+from lth_core import layout
 from lth_core.cli.args import UsageError, one_line
 from lth_core.cli.common import executor_from_args, store_of
 from lth_core.execution import driver
@@ -49,7 +50,7 @@ def _work(a, settings: Settings, store, warm_executor) -> int:
     if not store.has_run(run_id):
         raise UsageError(f"no run {run_id} in {store.root}")
     if warm_executor is not None:
-        standby.become_worker(run_id, str(store.root), store.run_dir(run_id) / "worker.log")
+        standby.become_worker(run_id, str(store.root), store.run_dir(run_id) / layout.WORKER_LOG)
     try:
         config = store.config(run_id)
     except (Corrupt, ValueError) as exc:  # config.json is the run's identity: nothing can be rebuilt from it

@@ -10,11 +10,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from lth_core import layout
 from lth_core.store.complete import is_complete
 from lth_core.store.run_store import Store
 
 GALLERY_ROOT = Path(__file__).resolve().parents[2] / "gallery"
-KEEP = ("config.json", "status.json")
+KEEP = (layout.CONFIG, layout.STATUS)
 # The reproduction's full-length Fashion-MNIST run (docs/REPRODUCTION.md): 5 trials, 20,000 iterations
 # per round, uncensored early stops. The Learn page opens it in one click.
 HEADLINE = "71143a50cad0a843"

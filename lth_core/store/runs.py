@@ -1,6 +1,7 @@
 """What the store holds: one status row per run, for `list` and the app's Runs page."""
 from __future__ import annotations
 
+from lth_core import layout
 from lth_core.store.gallery import NOTES
 from lth_core.store.run_store import Corrupt, Store
 
@@ -14,7 +15,7 @@ def run_row(store: Store, run_id: str, check_files: bool = True) -> dict:
                    trials=c.trials, rate=c.pruning.rate, iterations=c.training.iterations)
     except (FileNotFoundError, Corrupt, ValueError) as exc:
         row.update(state="damaged", reason=f"config unreadable: {exc}", dataset="?", arch="?", levels=0,
-                   controls=[], trials=0, rate=None, iterations=None, fraction=0.0, damaged=["config.json"])
+                   controls=[], trials=0, rate=None, iterations=None, fraction=0.0, damaged=[layout.CONFIG])
         return row
     st = store.status(run_id)
     if store.readonly and st.get("state") == "unknown":
