@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lth_core.charts.latency import SAME, latency_caption, latency_frame  # noqa: E402
+from lth_core.charts.latency import SAME, latency_frame, latency_text  # noqa: E402
 from lth_core.analysis.latency import masked_network, sparse_network, time_group  # noqa: E402
 from lth_core.pruning.masks import Masks  # noqa: E402
 from lth_core.models.architectures import build, layer_sizes  # noqa: E402
@@ -160,7 +160,7 @@ def latency_tables(records) -> str:
             out.append(f"| {rec['masked']['percent']:.3g}% | {_cell(rec['dense'])} | {_cell(rec['masked'])} "
                        f"| {_cell(rec['sparse_csr'])} | {rec['structured']['percent']:.3g}% "
                        f"| {_cell(rec['structured'])} |")
-        out += ["", latency_caption(records, arch, batch), ""]
+        out += ["", latency_text(records, arch, batch), ""]
     return "\n".join(out)
 
 

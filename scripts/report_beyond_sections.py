@@ -149,14 +149,14 @@ def speed_lines() -> list[str]:
     """What the latency benchmark measured (its own document holds the tables), if it has run."""
     if not LATENCY_JSON.is_file():
         return []
-    from lth_core.charts.latency import LOOK_FOR, latency_caption
+    from lth_core.charts.latency import LOOK_FOR, latency_text
     data = json.loads(LATENCY_JSON.read_text())
     records, runs = data.get("records", []), data.get("runs", [])
     out = ["", "**What it buys in speed.** Inference on this CPU (medians of repeated timings, random masks with "
                f"each level's exact counts; tables, spread and commands in [{SPEED_DOC}]({SPEED_DOC[5:]})). "
                + LOOK_FOR.replace("What to look for: ", "The lesson: "), ""]
     for arch, batch in sorted({(r["arch"], r["batch"]) for r in records}):
-        out.append("- " + latency_caption(records, arch, batch).replace(LOOK_FOR, "").strip())
+        out.append("- " + latency_text(records, arch, batch).replace(LOOK_FOR, "").strip())
     if runs:
         out += ["", "Measured with " + "; ".join(f"`{r['command']}`" for r in runs if r.get("command")) + "."]
     return out

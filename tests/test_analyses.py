@@ -229,18 +229,20 @@ def test_an_arm_without_a_house_colour_still_draws(record):
     assert "future arm" in names and len({t.line.color for t in fig.data if t.mode == "lines+markers"}) == 2
 
 
-def test_the_caption_calls_a_difference_real_only_when_the_bands_separate():
+def test_the_table_calls_a_difference_real_only_when_the_bands_separate():
     """Separate bands: the top arm is named as more robust; overlapping bands: within the spread."""
-    apart = charts_noise.noise_caption(synthetic({"ticket": [[0.9, 0.9], [0.8, 0.82]],
-                                                  "reinit": [[0.9, 0.9], [0.5, 0.6]]}))
-    overlap = charts_noise.noise_caption(synthetic({"ticket": [[0.9, 0.9], [0.6, 0.82]],
-                                                    "reinit": [[0.9, 0.9], [0.5, 0.7]]}))
-    assert "stays above every other arm" in apart and "Winning ticket" in apart
-    assert "overlap" in overlap and "stays above" not in overlap
+    apart = synthetic({"ticket": [[0.9, 0.9], [0.8, 0.82]], "reinit": [[0.9, 0.9], [0.5, 0.6]]})
+    overlap = synthetic({"ticket": [[0.9, 0.9], [0.6, 0.82]], "reinit": [[0.9, 0.9], [0.5, 0.7]]})
+    table = charts_noise.noise_table(apart)
+    assert "stays above every other arm" in table.Verdict[0] and table.Network[0] == "Winning ticket"
+    assert "Winning ticket keeps the most" in charts_noise.noise_caption(apart)
+    verdicts = " ".join(charts_noise.noise_table(overlap).Verdict)
+    assert "overlap" in verdicts and "stays above" not in verdicts
+    assert "keeps the most" not in charts_noise.noise_caption(overlap)
 
 
-def test_the_caption_says_when_a_lead_is_only_the_clean_accuracy():
+def test_the_table_says_when_a_lead_is_only_the_clean_accuracy():
     """The arm that keeps the most but loses more than another under noise is not called more robust."""
-    text = charts_noise.noise_caption(synthetic({"ticket": [[0.95, 0.95], [0.80, 0.81]],
-                                                 "reinit": [[0.60, 0.60], [0.55, 0.56]]}))
-    assert "part of its lead is its higher accuracy without noise" in text
+    table = charts_noise.noise_table(synthetic({"ticket": [[0.95, 0.95], [0.80, 0.81]],
+                                                "reinit": [[0.60, 0.60], [0.55, 0.56]]}))
+    assert "part of its lead is its higher accuracy without noise" in table.Verdict[0]

@@ -12,6 +12,7 @@ from lth_core import beyond_examples
 from lth_core.execution import driver
 from lth_core.analysis import results
 from lth_core.charts import beyond as cb
+from lth_core.charts import latency as cl
 from lth_core.charts import stability as cs
 from lth_core.charts.style import ARM_COLORS, ARM_NAMES, CRITERIA_ARMS
 from lth_core.arms import AT_INIT, CHECKS
@@ -105,6 +106,7 @@ def test_stability_charts_one_line_per_run_labelled_by_reset(runs):
     assert list(lines(cs.stability_figure(pairs))) == [p[0] for p in pairs]
     assert len(lines(cs.interpolation_figure(pairs, 30.0))) == 2
     assert "reset to θ₀" in cs.stability_caption(pairs)
+    assert set(cs.stability_table(pairs).Network) == {p[0] for p in pairs}
 
 
 def test_structured_chart_overlays_an_unstructured_run(runs):
@@ -113,7 +115,7 @@ def test_structured_chart_overlays_an_unstructured_run(runs):
     assert len(lines(cs.structured_figure(s, "neurons"))) == 3
     names = list(lines(cs.structured_figure(s, "neurons", other, other_label="unstructured")))
     assert "unstructured" in names and "Structured ticket (whole neurons)" in names
-    assert "unstructured ticket" in cs.structured_caption(s, other)
+    assert any("unstructured ticket" in w for w in cs.structured_table(s, other)["Compared with"])
 
 
 def test_a_run_without_new_arms_gets_captions_that_say_so(runs):
@@ -121,6 +123,67 @@ def test_a_run_without_new_arms_gets_captions_that_say_so(runs):
     s = summary(runs, "paper")
     assert "no ticket by another criterion" in cb.criteria_caption(s)
     assert "no mask found at initialisation" in cb.at_init_caption(s)
+    assert cb.criteria_table(s).empty and cb.at_init_table(s).empty
+
+
+CAPTION_MAX = 450  # characters: about three lines of the page's text column
+
+
+def section_outputs(runs) -> dict:
+    """{section: (caption, table)} for the tiny runs, the structured run overlaid on the paper's."""
+    store, ids = runs
+    b, s, p = summary(runs, "beyond"), summary(runs, "structured"), summary(runs, "paper")
+    stab = [(cs.stability_label(store.config(ids[n])), cs.stability_frame(store, ids[n]))
+            for n in ("beyond", "structured")]
+    arch = store.config(ids["beyond"]).arch
+    records = latency_records(5.0)
+    return {"criteria": (cb.criteria_caption(b), cb.criteria_table(b)),
+            "at_init": (cb.at_init_caption(b), cb.at_init_table(b)),
+            "structured": (cs.structured_caption(s, p), cs.structured_table(s, p)),
+            "stability": (cs.stability_caption(stab, arch), cs.stability_table(stab, arch)),
+            "latency": (cl.latency_caption(records, "lenet300", 256), cl.latency_table(records, "lenet300", 256))}
+
+
+@pytest.mark.parametrize("section", ["criteria", "at_init", "structured", "stability", "latency"])
+def test_each_caption_is_three_lines_and_its_numbers_are_in_its_table(runs, section):
+    """The paragraph says what to look for in about three lines; the per-comparison numbers are rows."""
+    text, table = section_outputs(runs)[section]
+    assert len(text) < CAPTION_MAX, text
+    assert len(table) >= 2 and table.Verdict.str.len().gt(0).all()
+    assert "points (95% CI" not in text and "n = " not in text  # no per-comparison gap left in the paragraph
+
+
+def test_criteria_table_has_one_row_per_comparison_with_compares_numbers(runs):
+    """Each criterion against the magnitude ticket and re-init at their sparsest shared level: compare()'s
+    gap and n; with 2 trials no interval (as gap_text), and every verdict a direction only."""
+    s = summary(runs, "beyond")
+    want = []
+    for arm in CRITERIA_ARMS:
+        level = cb.sparsest_common(s, (arm, "ticket"))
+        want.append((cb.short(arm), "magnitude ticket", cb.compare(s, level, arm, "ticket")))
+        if cb.sparsest_common(s, (arm, "reinit")) == level:
+            want.append((cb.short(arm), "random re-init", cb.compare(s, level, arm, "reinit")))
+    t = cb.criteria_table(s)
+    t = t[t["Compared with"] != "dense network"]  # compare_to_dense's rows, when a criterion holds as good as dense
+    assert list(zip(t.Network, t["Compared with"], t.n)) == [(n, o, c["trials"]) for n, o, c in want]
+    assert t["Difference (points)"].tolist() == pytest.approx([c["mean"] for _, _, c in want])
+    assert t["95% CI from (points)"].isna().all() and all("not a verdict" in v for v in t.Verdict)
+
+
+def test_at_init_table_has_one_row_per_comparison_with_compares_numbers(runs):
+    """Per method: its three checks and the IMP ticket at its sparsest level, then IMP against its re-init."""
+    s = summary(runs, "beyond")
+    want = []
+    for m in AT_INIT:
+        level = cb.sparsest_common(s, (m,))
+        want += [(cb.short(m), cb.compare(s, level, m, f"{m}_{c}")) for c in CHECKS
+                 if cb.sparsest_common(s, (m, f"{m}_{c}")) == level]
+        if cb.sparsest_common(s, (m, "ticket")) == level:
+            want.append((cb.short(m), cb.compare(s, level, m, "ticket")))
+    want.append(("IMP ticket", cb.compare(s, cb.sparsest_common(s, ("ticket", "reinit")), "ticket", "reinit")))
+    t = cb.at_init_table(s)
+    assert list(t.Network) == [n for n, _ in want] and list(t.n) == [c["trials"] for _, c in want]
+    assert t["Difference (points)"].tolist() == pytest.approx([c["mean"] for _, c in want])
 
 
 # --- captions claim no more than the spread (constructed frames) ------------------------------
@@ -153,29 +216,41 @@ def test_compare_gives_no_verdict_below_three_trials(n):
     assert cb.compare(frame(few, dense=(0.9,) * n), 1, "imp_movement", "ticket")["verdict"] == "single"
 
 
-def test_criteria_caption_says_clearly_only_when_the_test_does():
+def verdicts(table: pd.DataFrame) -> str:
+    return " | ".join(table.Verdict)
+
+
+def test_criteria_table_says_clearly_only_when_the_test_does():
     """A clear paired difference: 'clearly above'; noisy pairs: 'not told apart', never 'clearly above' it."""
-    apart, overlap = cb.criteria_caption(frame(APART)), cb.criteria_caption(frame(OVERLAP))
-    assert "magnitude ticket (+6.0 points (95% CI" in apart and "clearly above it, as Zhou" in apart
-    assert "not told apart from it beyond the spread" in overlap and "clearly above it, as Zhou" not in overlap
-    assert "+0.7 points (95% CI" in overlap and "n = 3)" in overlap
+    apart, overlap = cb.criteria_table(frame(APART)), cb.criteria_table(frame(OVERLAP))
+    row = apart.iloc[0]
+    assert (row.Network, row["Compared with"], row.n) == ("Ticket: movement", "magnitude ticket", 3)
+    assert row["Difference (points)"] == pytest.approx(6.0) and row["95% CI from (points)"] > 0
+    assert "clearly above it, as Zhou" in row.Verdict and "2 clearly higher" in cb.criteria_caption(frame(APART))
+    assert "not told apart from it beyond the spread" in verdicts(overlap) and "as Zhou" not in verdicts(overlap)
+    assert overlap.iloc[0]["Difference (points)"] == pytest.approx(0.667, abs=1e-3) and overlap.iloc[0].n == 3
+    assert "1 within the spread" in cb.criteria_caption(frame(OVERLAP))
 
 
-def test_a_single_trial_caption_gives_directions_not_verdicts():
-    """One trial: no 'clearly', and the caption says a gap from so few trials is a direction."""
-    text = cb.criteria_caption(frame({a: v[:1] for a, v in APART.items()}, dense=(0.9,)))
-    assert "clearly" not in text and "a direction, not a verdict" in text and "higher than the magnitude ticket" in text
+def test_a_single_trial_table_gives_directions_not_verdicts():
+    """One trial: no 'clearly', no interval, and each row says a gap from so few trials is a direction."""
+    few = frame({a: v[:1] for a, v in APART.items()}, dense=(0.9,))
+    table, text = cb.criteria_table(few), cb.criteria_caption(few)
+    assert "clearly" not in verdicts(table) + text and "too few trials for a verdict" in text
+    assert all("a direction, not a verdict" in v for v in table.Verdict)
+    assert "higher than the magnitude ticket" in verdicts(table)
+    assert table["95% CI from (points)"].isna().all() and (table.n == 1).all()
 
 
-def test_at_init_caption_checks_both_ways():
+def test_at_init_table_checks_both_ways():
     """A method inside its checks' spread survives them; one clearly above fails them."""
     survive = {"ticket": [0.85, 0.86, 0.87], "reinit": [0.70, 0.72, 0.71], "snip": [0.75, 0.78, 0.80],
                "snip_shuffle": [0.76, 0.77, 0.81], "snip_reinit": [0.74, 0.79, 0.80]}
-    text = cb.at_init_caption(frame(survive))
+    text = verdicts(cb.at_init_table(frame(survive)))
     assert text.count("it survives the check, as reported") == 2
     assert "cheaper but worse, as reported" in text and "does not survive re-init, as reported" in text
     fail = {**survive, "snip": [0.84, 0.86, 0.87]}
-    text = cb.at_init_caption(frame(fail))
+    text = verdicts(cb.at_init_table(frame(fail)))
     assert "fails the check" in text and "survives the check" not in text
 
 
@@ -185,15 +260,20 @@ def stab(barriers_by_level: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_stability_caption_separates_runs_only_when_bands_do():
+def test_stability_table_separates_runs_only_when_bands_do():
     """Rewind clearly more stable only when the barrier bands are apart; stable means every trial < 2 points."""
     reset = stab({0: [0.05, 0.06, 0.07], 2: [0.08, 0.09, 0.10]})
     rewind = stab({0: [0.001, 0.002, 0.003], 2: [0.004, 0.005, 0.006]})
+    table = cs.stability_table([("reset to θ₀", reset), ("rewind to iteration 5", rewind)])
+    assert "rewind to iteration 5 is clearly more stable" in verdicts(table)
+    assert {"unstable", "stable"} <= set(table.Verdict)
+    assert table.iloc[1]["Barrier (points)"] == pytest.approx(9.0) and table.iloc[1].n == 3  # reset, sparsest
     text = cs.stability_caption([("reset to θ₀", reset), ("rewind to iteration 5", rewind)])
-    assert "rewind to iteration 5 is clearly more stable" in text and ": unstable" in text and ": stable" in text
+    assert "reset to θ₀ unstable at 25%" in text and "rewind to iteration 5 stable at 25%" in text
     close = stab({0: [0.001, 0.03, 0.05], 2: [0.004, 0.05, 0.09]})
-    text = cs.stability_caption([("reset to θ₀", close), ("rewind to iteration 5", rewind)])
-    assert "within the spread" in text and "clearly" not in text and "borderline" in text
+    table = cs.stability_table([("reset to θ₀", close), ("rewind to iteration 5", rewind)])
+    assert "within the spread" in verdicts(table) and "clearly" not in verdicts(table)
+    assert "borderline" in verdicts(table)
 
 
 # --- the gallery examples ---------------------------------------------------------------------
@@ -250,11 +330,23 @@ def test_beyond_page_renders_each_section_the_run_has(app_store, name, sections)
     assert_clean(at)
     assert not at.error, [e.value for e in at.error]
     assert [t.value for t in at.title] == ["Beyond the paper"]
-    assert sum("**What to look for:**" in m.value for m in at.markdown) == sections
+    captions = [m.value.replace("\\", "") for m in at.markdown if "**What to look for:**" in m.value]
+    assert len(captions) == sections and all(len(c) < CAPTION_MAX + len("**What to look for:** ") for c in captions)
+    assert len(at.dataframe) == sections  # each caption's table of comparisons right under it
     assert "Robustness to weight noise" in texts(at)
     assert at.button(key="beyond_noise_go")  # a stored run can start the noise analysis
     if name == "paper":
         assert "not in the gallery yet" in texts(at)
+
+
+def test_beyond_page_tables_are_the_comparison_functions_tables(app_store, runs):
+    """The page draws lth_core's tables unchanged: one row per comparison, the same numbers."""
+    at = open_beyond(app_store["beyond"])
+    s = summary(runs, "beyond")
+    for drawn, want in zip(at.dataframe[:2], (cb.criteria_table(s), cb.at_init_table(s))):
+        got = drawn.value.reset_index(drop=True)
+        assert list(got.columns) == cb.COLUMNS and len(got) == len(want)
+        pd.testing.assert_frame_equal(got, want.astype(got.dtypes.to_dict()), check_dtype=False)
 
 
 def test_beyond_page_unknown_run_is_an_error_box(app_store):

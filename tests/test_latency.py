@@ -132,7 +132,7 @@ def test_caption_states_the_measured_ratio():
 
 def test_caption_says_when_sparse_never_wins():
     """If the sparse form is never faster, the caption says so."""
-    assert "never beats dense" in latency_caption(latency_records(20.0), "lenet300", 256)
+    assert "never beat dense" in latency_caption(latency_records(20.0), "lenet300", 256)
 
 
 def test_figure_has_one_line_per_form():

@@ -14,6 +14,7 @@ import streamlit as st
 
 from lth_core.charts import beyond as cb
 from lth_core.charts import stability as cs
+from lth_core.charts.style import TABLE_FORMATS
 from lth_core.beyond_examples import QUESTIONS, example_run_id, gallery_example, reset_partner
 from lth_core.store.gallery import HEADLINE
 from lth_core.store.run_store import Store
@@ -121,16 +122,21 @@ def pick_partner(label: str, candidates: list[str], preferred: str | None, key: 
                         format_func=lambda r: "none" if r is None else labels.get(r, r))
 
 
-def caption(text: str) -> None:
-    """A computed "what to look for" caption, escaped (ui.text.plain), its opening words in bold."""
+def caption(text: str, table: pd.DataFrame | None = None) -> None:
+    """A computed "what to look for" caption, escaped (ui.text.plain), its opening words in bold; then
+    its table of comparisons (one row each, numbers formatted by charts.style.TABLE_FORMATS)."""
     st.markdown("**What to look for:** " + plain(text.removeprefix("What to look for: "), limit=6000))
+    if table is not None and len(table):
+        config = {c: st.column_config.NumberColumn(c, format=f) for c, f in TABLE_FORMATS.items() if c in table}
+        config["Verdict"] = st.column_config.TextColumn("Verdict", width="large")
+        st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 
 
 def criteria(summary: pd.DataFrame, ladder, run_id: str) -> None:
     st.markdown("### Which weights to keep: pruning criteria")
     presenter.show(cb.criteria_figure(summary, all_percents=ladder), key="beyond_criteria",
                    filename=f"criteria-{run_id}")
-    caption(cb.criteria_caption(summary))
+    caption(cb.criteria_caption(summary), cb.criteria_table(summary))
 
 
 def at_init(summary: pd.DataFrame, ladder, run_id: str) -> None:
@@ -143,7 +149,7 @@ def at_init(summary: pd.DataFrame, ladder, run_id: str) -> None:
         level = st.select_slider("Size for the cost chart", list(pct.index), value=int(pct.index.max()),
                                  format_func=lambda lv: f"{pct[lv]:.3g}% remaining", key="beyond_cost_level")
         presenter.show(cb.cost_figure(summary, level), key="beyond_cost", filename=f"mask-cost-{run_id}")
-    caption(cb.at_init_caption(summary))
+    caption(cb.at_init_caption(summary), cb.at_init_table(summary))
 
 
 def structured(config, summary: pd.DataFrame, ladder, run_id: str) -> None:
@@ -158,7 +164,7 @@ def structured(config, summary: pd.DataFrame, ladder, run_id: str) -> None:
         other = data.summary(other_store, other_id)
     presenter.show(cs.structured_figure(summary, config.pruning.granularity, other, all_percents=None),
                    key="beyond_structured", filename=f"structured-{run_id}")
-    caption(cs.structured_caption(summary, other))
+    caption(cs.structured_caption(summary, other), cs.structured_table(summary, other))
 
 
 def stability(config, store: Store, run_id: str) -> None:
@@ -182,7 +188,7 @@ def stability(config, store: Store, run_id: str) -> None:
     pct = st.select_slider("Size for the error along the line", pcts, value=pcts[-1],
                            format_func=lambda p: f"{p:.3g}% remaining", key="beyond_interp_pct")
     presenter.show(cs.interpolation_figure(runs, pct), key="beyond_interp", filename=f"interpolation-{run_id}")
-    caption(cs.stability_caption(runs, config.arch))
+    caption(cs.stability_caption(runs, config.arch), cs.stability_table(runs, config.arch))
 
 
 def latency() -> None:
@@ -201,7 +207,7 @@ def latency() -> None:
         "Network and batch", keys, format_func=lambda k: f"{runpick.arch_short(k[0])}, batch {k[1]}",
         key="beyond_latency_key")
     presenter.show(cl.latency_figure(records, arch, batch), key="beyond_latency", filename="latency")
-    caption(cl.latency_caption(records, arch, batch))
+    caption(cl.latency_caption(records, arch, batch), cl.latency_table(records, arch, batch))
 
 
 def _noise_label(record: dict) -> str:
@@ -230,7 +236,7 @@ def noise(config, store: Store, run_id: str) -> None:
         frame = analyses.noise_frame(stored[key])
         presenter.show_by_width(charts_noise.noise_figure(frame), charts_noise.noise_figure(frame, columns=1),
                                 key="beyond_noise", filename=f"noise-{run_id}")
-        caption(charts_noise.noise_caption(frame))
+        caption(charts_noise.noise_caption(frame), charts_noise.noise_table(frame))
     if store.readonly:
         if not stored:
             st.caption("This run is in the read-only gallery and has no noise analysis stored with it; run the "

@@ -1,6 +1,7 @@
 """Beyond the paper, drawn: pruning criteria and masks found at initialisation, each with a
-"what to look for" caption whose verdicts are computed from the run (structured pruning and
-stability: charts.stability).
+short "what to look for" caption (the question, the literature, how to read the chart, this run in
+one line) and a table of the comparisons behind it, one row each with its gap, interval, n and
+verdict (structured pruning and stability: charts.stability).
 
 Input: results.summary_frame (accuracies fractions, drawn as %; percent_remaining on the
 paper's reversed log axis). Comparisons are paired by trial and judged by analysis.stats
@@ -80,17 +81,8 @@ def pct_text(summary: pd.DataFrame, level: int) -> str:
     return f"{d[d.level == level].percent_remaining.mean():.3g}%"
 
 
-def gap_text(c: dict) -> str:
-    """'+2.1 points (95% CI +0.5 to +3.0, n = 5)', or '+2.1 points, n = 2' with too few trials."""
-    if not c["trials"]:
-        return "not measured"
-    if c["trials"] < stats.MIN_TRIALS or c["low"] is None:
-        return f"{c['mean']:+.1f} points, n = {c['trials']}"
-    return stats.ci_text(c["paired"], digits=1)
-
-
 def direction(c: dict, other: str) -> str:
-    """A gap from too few trials, said as a direction only (SINGLE_NOTE closes the caption)."""
+    """A gap from too few trials, said as a direction only (single_text adds SINGLE_NOTE)."""
     return f"{'higher than' if c['mean'] > 0 else 'lower than' if c['mean'] < 0 else 'level with'} {other}"
 
 
@@ -99,9 +91,49 @@ SINGLE_NOTE = (f"With fewer than {stats.MIN_TRIALS} trials a gap is a direction,
                "more trials would show whether it holds.")
 
 
-def close_caption(parts: list[str], compared: list[dict]) -> str:
-    """The caption's sentences, with SINGLE_NOTE when one of the comparisons it states had too few trials."""
-    return " ".join(parts + ([SINGLE_NOTE] if any(c["trials"] < stats.MIN_TRIALS for c in compared) else []))
+def single_text(c: dict, other: str) -> str:
+    """A gap from too few trials in words: its direction, and that it is no verdict."""
+    return f"{direction(c, other)} ({SINGLE_NOTE[0].lower()}{SINGLE_NOTE[1:]})"
+
+
+# the columns of a section's comparison table (criteria_table, at_init_table, structured_table);
+# points are test-accuracy percentage points, first network minus the one compared with
+COLUMNS = ["Network", "Compared with", "% remaining", "Difference (points)", "95% CI from (points)",
+           "95% CI to (points)", "n", "Verdict"]
+
+
+def row(summary: pd.DataFrame, network: str, other: str, c: dict | None, verdict: str, percent=None) -> dict:
+    """One comparison of a table: compare()'s gap (points) with its interval, none under
+    stats.MIN_TRIALS or for identical trials (no verdict there), and the verdict in words; `c` stays
+    under "_c" for reading()."""
+    d = spread.networks(summary)
+    if percent is None and c is not None:
+        percent = float(d[d.level == c["level"]].percent_remaining.mean())
+    interval = c is not None and c["trials"] >= stats.MIN_TRIALS and c["low"] is not None
+    return {"Network": network, "Compared with": other, "% remaining": percent,
+            "Difference (points)": c["mean"] if c is not None and c["trials"] else None,
+            "95% CI from (points)": c["low"] if interval else None,
+            "95% CI to (points)": c["high"] if interval else None,
+            "n": c["trials"] if c is not None else None, "Verdict": verdict, "_c": c}
+
+
+def table(rows: list[dict]) -> pd.DataFrame:
+    """The rows of a section's comparisons as a frame with COLUMNS (numbers as numbers, None as NaN)."""
+    return pd.DataFrame([{k: v for k, v in r.items() if k != "_c"} for r in rows], columns=COLUMNS)
+
+
+def reading(rows: list[dict]) -> str:
+    """This run in one line: how the table's paired comparisons came out, by compare()'s verdicts."""
+    compared = [r["_c"] for r in rows if r.get("_c") is not None]
+    if not compared:
+        return ""
+    words = {"above": "clearly higher", "below": "clearly lower", "within": "within the spread",
+             "single": f"too few trials for a verdict (under {stats.MIN_TRIALS})",
+             "censored": "not measurable with this budget",
+             "none": "not measured"}
+    n = {k: sum(c["verdict"] == k for c in compared) for k in words}
+    said = ", ".join(f"{v} {words[k]}" for k, v in n.items() if v)
+    return f" This run, first network against second (table below): {said}."
 
 
 def edge_color(arm: str) -> str:
@@ -163,44 +195,49 @@ def criteria_figure(summary: pd.DataFrame, all_percents=None, title: str | None 
     return fig
 
 
-CRITERIA_LITERATURE = ("What to look for: each line is a winning ticket found by a different rule for which "
-                       "trained weights to keep. Zhou et al. (2019, \"Deconstructing Lottery Tickets\") found that "
-                       "rules keeping weights that end large (magnitude, large init and large final) find good "
-                       "tickets, that magnitude increase and movement do about as well or better at high "
-                       "sparsity, and that all of them stay above random re-initialisation.")
+CRITERIA_LITERATURE = ("What to look for: each line is a ticket kept by a different rule. Zhou et al. (2019) found "
+                       "that rules keeping weights that end large work, magnitude increase and movement as well or "
+                       "better at high sparsity, all above random re-init. Higher is better.")
+VS_TICKET = {"above": "clearly above it, as Zhou et al. found for some criteria at high sparsity",
+             "below": "clearly below it, where the literature found it about as good: this run disagrees",
+             "within": "not told apart from it beyond the spread, consistent with \"about as good\"",
+             "censored": CENSORED_TEXT}
+VS_REINIT = {"above": "clearly above it, as reported", "below": "clearly below it, unlike the literature",
+             "within": "not clearly above it here", "censored": CENSORED_TEXT}
 
 
-def criteria_caption(summary: pd.DataFrame) -> str:
-    """The literature, then for each criterion at the sparsest level it shares with the magnitude
-    ticket: its gap to that ticket and to re-init, and whether that agrees with Zhou et al."""
-    arms = present(summary, CRITERIA_ARMS)
-    if not arms or not present(summary, ("ticket",)):
-        return CRITERIA_LITERATURE + " This run has no ticket by another criterion yet."
-    parts, compared = [CRITERIA_LITERATURE], []
-    for arm in arms:
+def criteria_rows(summary: pd.DataFrame) -> list[dict]:
+    """For each criterion at the sparsest level it shares with the magnitude ticket: its gap to that
+    ticket and to re-init (compare), and how far down it is as good as dense (compare_to_dense)."""
+    rows = []
+    for arm in present(summary, CRITERIA_ARMS) if present(summary, ("ticket",)) else []:
         level = sparsest_common(summary, (arm, "ticket"))
         if level is None:
             continue
         c = compare(summary, level, arm, "ticket")
-        compared.append(c)
-        text = (f"{short(arm)} at {pct_text(summary, level)} remaining, minus the magnitude ticket ({gap_text(c)}): "
-                + {"above": "clearly above it, as Zhou et al. found for some criteria at high sparsity",
-                   "below": "clearly below it, where the literature found it about as good: this run disagrees",
-                   "within": "not told apart from it beyond the spread, consistent with \"about as good\"",
-                   "single": direction(c, "the magnitude ticket"), "censored": CENSORED_TEXT}[c["verdict"]])
+        rows.append(row(summary, short(arm), "magnitude ticket", c, single_text(c, "the magnitude ticket")
+                        if c["verdict"] == "single" else VS_TICKET[c["verdict"]]))
         if sparsest_common(summary, (arm, "reinit")) == level:
             r = compare(summary, level, arm, "reinit")
-            compared.append(r)
-            text += (f"; minus random re-init ({gap_text(r)}): "
-                     + {"above": "clearly above it, as reported",
-                        "below": "clearly below it, unlike the literature",
-                        "within": "not clearly above it here",
-                        "single": direction(r, "re-init"), "censored": CENSORED_TEXT}[r["verdict"]])
+            rows.append(row(summary, short(arm), "random re-init", r, single_text(r, "re-init")
+                            if r["verdict"] == "single" else VS_REINIT[r["verdict"]]))
         held = spread.compare_to_dense(summary, arm)
         if held["as_good_down_to"] is not None:
-            text += f"; it is at least as good as dense down to {held['as_good_down_to']:.3g}%"
-        parts.append(text + ".")
-    return close_caption(parts, compared)
+            rows.append(row(summary, short(arm), "dense network", None, "at least as good as dense down to "
+                            f"{held['as_good_down_to']:.3g}%", percent=held["as_good_down_to"]))
+    return rows
+
+
+def criteria_caption(summary: pd.DataFrame) -> str:
+    """The literature and how to read the chart, then this run in one line (criteria_table holds the numbers)."""
+    if not present(summary, CRITERIA_ARMS) or not present(summary, ("ticket",)):
+        return CRITERIA_LITERATURE + " This run has no ticket by another criterion yet."
+    return CRITERIA_LITERATURE + reading(criteria_rows(summary))
+
+
+def criteria_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per comparison criteria_caption summarises (COLUMNS)."""
+    return table(criteria_rows(summary))
 
 
 # --- tickets at initialisation (Frankle et al. 2021) ---------------------------------------------
@@ -285,62 +322,59 @@ def cost_figure(summary: pd.DataFrame, level: int, title: str | None = None) -> 
     return fig
 
 
-AT_INIT_LITERATURE = ("What to look for: a mask found at initialisation costs no training, an IMP mask at level k "
-                      "costs k trainings. Frankle et al. (2021, \"Pruning neural networks at initialization: why "
-                      "are we missing the mark?\") found that SNIP, SynFlow and magnitude at init do about as well "
-                      "as their own layer-shuffled and re-initialised versions, so they learn only how sparse each "
-                      "layer should be, and fall short of IMP; the IMP ticket, unlike them, loses accuracy when "
-                      "re-initialised. Each method here chooses its own layer proportions (all layers ranked "
-                      "together, as SNIP and SynFlow define it), so the shuffled check keeps those proportions. "
-                      "Their third check inverts the scores (the lowest kept): a method whose scores matter beats "
-                      "its inversion. Cheaper but worse shows as a point to the left and lower.")
+AT_INIT_LITERATURE = ("What to look for: an at-init mask costs no training. Frankle et al. (2021) found SNIP, "
+                      "SynFlow and magnitude at init no better than their layer-shuffled or re-initialised versions "
+                      "and short of IMP, whose ticket loses accuracy when re-initialised; scores that matter beat "
+                      "their inversion.")
+VS_INVERT = {"above": "it is clearly better: its scores carry information",
+             "below": "it is clearly worse than its own inversion: its ranking hurts here",
+             "within": "it is not told apart from its inversion: no sign here that its scores matter",
+             "censored": CENSORED_TEXT}
+VS_CHECK = {"above": "it is clearly better: it fails the check, its mask carries more than per-layer sparsity "
+                     "here, unlike the literature",
+            "below": "it is clearly worse than its own check",
+            "within": "it is not told apart from its check: it survives the check, as reported (an absence of "
+                      "evidence, not a demonstration)", "censored": CENSORED_TEXT}
+VS_IMP = {"below": "clearly below: cheaper but worse, as reported", "above": "clearly above, unlike the literature",
+          "within": "not told apart beyond the spread", "censored": CENSORED_TEXT}
+IMP_VS_REINIT = {"above": "it does not survive re-init, as reported",
+                 "below": "re-init is clearly better here, unlike the literature",
+                 "within": "re-init is not clearly worse here, so this run does not show what the literature "
+                           "reports", "censored": CENSORED_TEXT}
+
+
+def at_init_rows(summary: pd.DataFrame) -> list[dict]:
+    """Per method at the sparsest level it shares with the IMP ticket: against each of its checks and
+    against IMP (compare); then the IMP ticket against its re-init at their sparsest shared level."""
+    rows = []
+    for m in at_init_methods(summary):
+        level = sparsest_common(summary, (m,))
+        for check, what in (("shuffle", "layers shuffled"), ("reinit", "re-initialised"), ("invert", "inverted")):
+            if sparsest_common(summary, (m, f"{m}_{check}")) == level:
+                c = compare(summary, level, m, f"{m}_{check}")
+                words = VS_INVERT if check == "invert" else VS_CHECK
+                rows.append(row(summary, short(m), f"itself, {what}", c, "it is " + single_text(
+                    c, "its inversion" if check == "invert" else "the check") if c["verdict"] == "single"
+                    else words[c["verdict"]]))
+        if sparsest_common(summary, (m, "ticket")) == level:
+            c = compare(summary, level, m, "ticket")
+            rows.append(row(summary, short(m), "IMP ticket", c, single_text(c, "the IMP ticket")
+                            if c["verdict"] == "single" else VS_IMP[c["verdict"]]))
+    level = sparsest_common(summary, ("ticket", "reinit"))
+    if level is not None and at_init_methods(summary):  # as before: only beside a method
+        c = compare(summary, level, "ticket", "reinit")
+        rows.append(row(summary, "IMP ticket", "its re-init", c, "the ticket is " + single_text(c, "its re-init")
+                        if c["verdict"] == "single" else IMP_VS_REINIT[c["verdict"]]))
+    return rows
 
 
 def at_init_caption(summary: pd.DataFrame) -> str:
-    """The literature, then per method at the sparsest level it shares with the IMP ticket: whether
-    it survives its checks, how it compares with IMP, and whether IMP survives re-init here."""
-    methods = at_init_methods(summary)
-    if not methods:
+    """The literature and how to read the charts, then this run in one line (at_init_table holds the numbers)."""
+    if not at_init_methods(summary):
         return AT_INIT_LITERATURE + " This run has no mask found at initialisation."
-    parts, compared = [AT_INIT_LITERATURE], []
-    for m in methods:
-        level = sparsest_common(summary, (m,))
-        sents = []
-        for check, what in (("shuffle", "layers-shuffled"), ("reinit", "re-initialised"), ("invert", "inverted")):
-            if sparsest_common(summary, (m, f"{m}_{check}")) == level:
-                c = compare(summary, level, m, f"{m}_{check}")
-                compared.append(c)
-                if check == "invert":
-                    sents.append(f"against its inverted scores ({gap_text(c)}) " + {
-                        "above": "it is clearly better: its scores carry information",
-                        "below": "it is clearly worse than its own inversion: its ranking hurts here",
-                        "within": "it is not told apart from its inversion: no sign here that its scores matter",
-                        "single": "it is " + direction(c, "its inversion"), "censored": CENSORED_TEXT}[c["verdict"]])
-                    continue
-                sents.append(f"against its {what} check ({gap_text(c)}) " + {
-                    "above": "it is clearly better: it fails the check, its mask carries more than per-layer "
-                             "sparsity here, unlike the literature",
-                    "below": "it is clearly worse than its own check",
-                    "within": "it is not told apart from its check: it survives the check, as reported (an absence of "
-                              "evidence, not a demonstration)",
-                    "single": "it is " + direction(c, "the check"), "censored": CENSORED_TEXT}[c["verdict"]])
-        if sparsest_common(summary, (m, "ticket")) == level:
-            c = compare(summary, level, m, "ticket")
-            compared.append(c)
-            sents.append(f"against the IMP ticket ({gap_text(c)}) it is " + {
-                "below": "clearly below: cheaper but worse, as reported",
-                "above": "clearly above, unlike the literature",
-                "within": "not told apart beyond the spread",
-                "single": direction(c, "the IMP ticket"), "censored": CENSORED_TEXT}[c["verdict"]])
-        if sents:
-            parts.append(f"{short(m)} at {pct_text(summary, level)} remaining: " + "; ".join(sents) + ".")
-    level = sparsest_common(summary, ("ticket", "reinit"))
-    if level is not None:
-        c = compare(summary, level, "ticket", "reinit")
-        compared.append(c)
-        parts.append(f"The IMP ticket minus its re-init at {pct_text(summary, level)} ({gap_text(c)}): " + {
-            "above": "it does not survive re-init, as reported.",
-            "below": "re-init is clearly better here, unlike the literature.",
-            "within": "re-init is not clearly worse here, so this run does not show what the literature reports.",
-            "single": "the ticket is " + direction(c, "its re-init") + ".", "censored": CENSORED_TEXT}[c["verdict"]])
-    return close_caption(parts, compared)
+    return AT_INIT_LITERATURE + reading(at_init_rows(summary))
+
+
+def at_init_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per comparison at_init_caption summarises (COLUMNS)."""
+    return table(at_init_rows(summary))

@@ -103,8 +103,10 @@ def latency_findings(records, arch: str, batch: int) -> dict:
     return out
 
 
-def latency_caption(records, arch: str, batch: int) -> str:
-    """LOOK_FOR, then what this measurement shows, in numbers computed from `records`."""
+def latency_text(records, arch: str, batch: int) -> str:
+    """LOOK_FOR, then what this measurement shows in full sentences, numbers computed from `records`
+    (the documents' text: docs/BEYOND.md, scripts/bench_latency.py; the page draws latency_caption
+    and latency_table)."""
     f = latency_findings(records, arch, batch)
     m, s, st = f["masked"], f["sparse_csr"], f["structured"]
     where = "CPU" if f["device"] == "cpu" else f["device"].upper()
@@ -134,3 +136,36 @@ def latency_caption(records, arch: str, batch: int) -> str:
     parts.append(f"the structured network is {at_mid}{_times(st['speedup'][-1], st['verdict'][-1])} at "
                  f"{st['percent'][-1]:.3g}%.")
     return LOOK_FOR + " " + " ".join(parts)
+
+
+SHORT_LOOK_FOR = ("What to look for: zeros in dense weights cost as much as any number, so an unstructured ticket "
+                  "is no faster unless stored as sparse tensors and very sparse; a structured (smaller) network "
+                  "saves time directly. Lower is faster.")
+TABLE_COLUMNS = ["Form", "% remaining", "ms per batch (median)", "Dense time / this time", "Verdict"]
+
+
+def latency_caption(records, arch: str, batch: int) -> str:
+    """SHORT_LOOK_FOR, then this measurement in one line (latency_table holds every level's numbers)."""
+    f = latency_findings(records, arch, batch)
+    m, s, st = f["masked"], f["sparse_csr"], f["structured"]
+    where = "CPU" if f["device"] == "cpu" else f["device"].upper()
+    first = f["sparse_first_faster_percent"]
+    sparse = ("never beat dense" if first is None else f"first beat dense at {first:.3g}% "
+              f"({_times(s['speedup'][-1], s['verdict'][-1])} at {s['percent'][-1]:.3g}%)")
+    return (f"{SHORT_LOOK_FOR} Here ({arch}, batch {batch}, {f['threads']} {where} "
+            f"thread{'s' if f['threads'] > 1 else ''}): masked within dense's spread at "
+            f"{sum(v == 'same' for v in m['verdict'])} of {len(m['verdict'])} levels; sparse tensors "
+            f"{sparse}; structured {_times(st['speedup'][-1], st['verdict'][-1])} at "
+            f"{st['percent'][-1]:.3g}%.")
+
+
+def latency_table(records, arch: str, batch: int) -> pd.DataFrame:
+    """One row per form and level (densest first): median ms per batch, dense / this (> 1 is faster)
+    and the verdict in words, as latency_caption and latency_text state them."""
+    d = latency_frame(records)
+    d = d[(d.arch == arch) & (d.batch == batch) & (d.kind != "dense")]
+    rows = [{"Form": KIND_NAMES[r.kind], "% remaining": float(r.percent), "ms per batch (median)": float(r.median_ms),
+             "Dense time / this time": float(r.speedup), "Verdict": _times(float(r.speedup), r.verdict)}
+            for kind in ("masked", "sparse_csr", "structured")
+            for r in d[d.kind == kind].sort_values("percent", ascending=False).itertuples()]
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)

@@ -90,53 +90,81 @@ def _pct(v: float) -> str:
     return f"{v * 100:.1f}%"
 
 
-def _level_caption(frame: pd.DataFrame, summary: pd.DataFrame, level: int) -> str:
-    """One level: each arm's mean accuracy over the noisy scales (and without noise), the arm that
-    keeps the most, at how many scales its band clears every other arm's, and whether it also
-    loses the least (else its lead is its clean accuracy)."""
+NOISE_COLUMNS = ["Level", "% remaining", "Network", "Noise scales", "Accuracy under noise",
+                 "Without noise", "Drop (points)", "Trials", "Draws", "Verdict"]
+
+
+def _level_rows(frame: pd.DataFrame, summary: pd.DataFrame, level: int) -> list[dict]:
+    """One level, one row per arm (most kept first): its mean accuracy over the noisy scales and without
+    noise; on the first row, whether its band clears every other arm's (at how many scales) and
+    whether it also loses the least (else its lead is its clean accuracy)."""
     d = summary[(summary.level == level) & (summary.scale > 0)]
     clean = frame[frame.level == level].groupby("arm").clean_test_acc.mean()
     scales = sorted(d.scale.unique())
     kept = d.groupby("arm")["mean"].mean().sort_values(ascending=False)
     arms = list(kept.index)
     names = {a: arm_style(a, [x for x in arms if x not in ARM_COLORS])["name"].split(" (")[0] for a in arms}
-    span = f"noise {scales[0]:g}" if len(scales) == 1 else f"noise {scales[0]:g} to {scales[-1]:g}"
     trials = int(d.trials.max())
-    text = (f"Level {level} ({d.percent_remaining.mean():.3g}% remaining), mean over {span}: "
-            + "; ".join(f"{names[a]} {_pct(kept[a])} (from {_pct(clean[a])} without noise)" for a in arms) + ".")
+    draws = int(d["values"].max()) // max(trials, 1)
+    rows = [{"Level": int(level), "% remaining": float(d.percent_remaining.mean()), "Network": names[a],
+             "Noise scales": f"{scales[0]:g}" if len(scales) == 1 else f"{scales[0]:g} to {scales[-1]:g}",
+             "Accuracy under noise": 100 * float(kept[a]), "Without noise": 100 * float(clean[a]),
+             "Drop (points)": 100 * float(clean[a] - kept[a]), "Trials": trials, "Draws": draws, "Verdict": ""}
+            for a in arms]
     if len(arms) < 2:
-        return text
+        return rows
     best, rest = arms[0], arms[1:]
     wide = d.pivot_table(index="scale", columns="arm", values=["min", "max"])
     clear = [sc for sc in scales if all(wide.loc[sc, ("min", best)] > wide.loc[sc, ("max", a)] for a in rest)]
     if not clear:
-        text += (" The bands (min..max over trials and draws) overlap at every scale: the difference is within "
-                 "the spread, so no arm is clearly more robust here.")
+        text = ("the bands (min..max over trials and draws) overlap at every scale: the difference is within the "
+                "spread, so no arm is clearly more robust here")
     else:
         where = "every scale" if len(clear) == len(scales) else \
             f"{len(clear)} of {len(scales)} scales ({', '.join(f'{sc:g}' for sc in clear)}); elsewhere they overlap"
-        text += f" {names[best]} keeps the most, and its band stays above every other arm's at {where}."
+        text = f"keeps the most, and its band stays above every other arm's at {where}"
         drops = {a: clean[a] - kept[a] for a in arms}
         least = min(drops, key=drops.get)
         if least != best:
-            text += (f" It loses more than {names[least]} ({100 * drops[best]:.1f} points against "
-                     f"{100 * drops[least]:.1f}): part of its lead is its higher accuracy without noise.")
-    draws = int(d["values"].max()) // max(trials, 1)
-    return text + (" (Single trial: the bands show the spread between noise draws only, not between trials.)"
-                   if trials == 1 else f" ({trials} trials x {draws} draws, min to max.)")
+            text += (f"; it loses more than {names[least]} ({100 * drops[best]:.1f} points against "
+                     f"{100 * drops[least]:.1f}): part of its lead is its higher accuracy without noise")
+    rows[0]["Verdict"] = text + ("; single trial: the bands show the spread between noise draws only, not between "
+                                 "trials" if trials == 1 else "")
+    return rows
+
+
+INTRO = ("Lines that stay high further to the right keep their accuracy under larger noise (scaled to each "
+         "layer's weight spread, so sparse and dense are disturbed alike). Explainers of the paper say winning "
+         "tickets are robust to weight noise: compare the ticket with its controls.")
+
+
+def noise_rows(frame: pd.DataFrame) -> list[dict]:
+    """Per level, per arm: the numbers and verdict noise_caption summarises (empty without noisy scales)."""
+    summary = noise_summary(frame)
+    if summary.empty or summary.scale.max() == 0:
+        return []
+    return [r for lv in sorted(summary.level.unique()) for r in _level_rows(frame, summary, lv)]
 
 
 def noise_caption(frame: pd.DataFrame) -> str:
-    """What to look for, computed from the data: per level, which arm keeps the most accuracy
-    under noise (mean over the noisy scales), whether its min..max band clears the others' (only
-    then is the difference called more than the spread), and whether it also loses the least."""
-    intro = ("Lines that stay high further to the right keep their accuracy under larger noise. The noise on "
-             "each layer is relative to the spread of its surviving weights, so a sparse network and a dense "
-             "one are disturbed alike. Explainers of the lottery-ticket paper report that winning tickets are "
-             "robust to weight noise; compare the ticket with its controls at the same level.")
+    """What to look for, then this analysis in one line: at how many levels one arm's min..max band
+    clears the others' at some scale (only then is a difference more than the spread; noise_table)."""
     summary = noise_summary(frame)
     if summary.empty:
-        return intro + " No results yet."
+        return INTRO + " No results yet."
     if summary.scale.max() == 0:
-        return intro + " Only scale 0 (no noise) was measured: add larger scales to compare arms."
-    return " ".join([intro] + [_level_caption(frame, summary, lv) for lv in sorted(summary.level.unique())])
+        return INTRO + " Only scale 0 (no noise) was measured: add larger scales to compare arms."
+    rows = noise_rows(frame)
+    levels = sorted({r["Level"] for r in rows})
+    ahead: dict = {}  # network -> the levels where it keeps the most and its band clears the others' somewhere
+    for r in rows:
+        if r["Verdict"].startswith("keeps the most"):
+            ahead.setdefault(r["Network"], []).append(str(r["Level"]))
+    said = "; ".join(f"{net} keeps the most, its band above the others' at some scale, at level "
+                     f"{', '.join(lvs)}" for net, lvs in ahead.items()) or "no band stays above the others'"
+    return f"{INTRO} Here, {len(levels)} level{'s' * (len(levels) > 1)} (table below): {said}."
+
+
+def noise_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per level and arm (NOISE_COLUMNS), the numbers and verdicts noise_caption summarises."""
+    return pd.DataFrame(noise_rows(frame), columns=NOISE_COLUMNS)

@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 from lth_core import layout
 from lth_core.analysis import spread, stats
 from lth_core.charts.style import DENSE_COLOR, OVERLAY_COLOR, RUN_COLORS, base_layout, rgba, sparsity_axis
-from lth_core.charts.beyond import (CENSORED_TEXT, add_line, arm_line, clear_levels, close_caption, compare, dense_line, direction, gap_text,
-                                    pct_text, present, sparsest_common)
+from lth_core.charts.beyond import (CENSORED_TEXT, add_line, arm_line, clear_levels, compare, dense_line, present,
+                                    reading, row, single_text, sparsest_common, table)
 from lth_core.analysis.results import summary_frame
 from lth_core.store.run_store import Corrupt, Store
 
@@ -49,9 +49,14 @@ def structured_figure(summary: pd.DataFrame, granularity: str, other: pd.DataFra
 
 
 STRUCTURED_LITERATURE = ("What to look for: whole units are removed, so the network really gets smaller. Liu et al. "
-                         "(2019, \"Rethinking the value of network pruning\") found that structured tickets do not "
-                         "beat the same small architecture re-initialised: with structured pruning the kept "
-                         "starting weights stop mattering.")
+                         "(2019) found structured tickets no better than the same small network re-initialised: the "
+                         "kept starting weights stop mattering. Higher is better.")
+VS_REINIT = {"above": "the ticket is clearly better, unlike the literature", "below": "re-init is clearly better",
+             "within": "within the spread, as the literature found", "censored": CENSORED_TEXT}
+VS_UNSTRUCTURED = {"above": "clearly above it (Welch's test, unpaired: different runs)",
+                   "below": "clearly below it (Welch's test, unpaired): removing whole units costs accuracy",
+                   "within": "not told apart from it (Welch's test, unpaired)",
+                   "single": f"fewer than {stats.MIN_TRIALS} trials: a direction, not a verdict"}
 
 
 def _bands_apart(a: pd.Series, b: pd.Series) -> str:
@@ -63,44 +68,47 @@ def _bands_apart(a: pd.Series, b: pd.Series) -> str:
     return "within" if p is None or p > stats.ALPHA else "above" if a.mean() > b.mean() else "below"
 
 
-def structured_caption(summary: pd.DataFrame, other: pd.DataFrame | None = None) -> str:
-    """The literature; the structured ticket against its re-init at the sparsest level (agrees
-    unless clearly above); against the unstructured ticket at the nearest % (unpaired: bands)."""
-    parts, compared = [STRUCTURED_LITERATURE], []
+def structured_rows(summary: pd.DataFrame, other: pd.DataFrame | None = None) -> list[dict]:
+    """The structured ticket against its re-init at the sparsest level (compare), at how many pruned
+    levels it is clearly above (clear_levels, Holm), and against `other`'s unstructured ticket at the
+    nearest % (unpaired: _bands_apart)."""
+    rows = []
     d = spread.networks(summary)
     levels = sorted(set(d[(d.level > 0) & (d.arm == "ticket")].level) & set(d[d.arm == "reinit"].level))
     level = sparsest_common(summary, ("ticket", "reinit"))
-    if level is not None:
-        c = compare(summary, level, "ticket", "reinit")
-        compared.append(c)
-        parts.append(f"At {pct_text(summary, level)} remaining, the structured ticket minus its re-init "
-                     f"({gap_text(c)}): " + {
-                         "above": "the ticket is clearly better, unlike the literature.",
-                         "below": "re-init is clearly better.",
-                         "within": "within the spread, as the literature found.",
-                         "single": f"the ticket is {direction(c, 're-init')}.", "censored": CENSORED_TEXT}[c["verdict"]])
-        ahead = [lv for lv, c in zip(levels, clear_levels(summary, levels, "ticket", "reinit")) if c == 1]
-        if ahead and len(levels) > 1:
-            parts.append(f"The ticket is clearly above re-init at {len(ahead)} of {len(levels)} pruned levels.")
-    elif present(summary, ("ticket",)):
-        parts.append("This run has no re-init control to compare with.")
-    if other is not None and present(other, ("ticket",)) and level is not None:
+    if level is None:
+        return rows
+    c = compare(summary, level, "ticket", "reinit")
+    rows.append(row(summary, "structured ticket", "its re-init", c, "the ticket is " + single_text(c, "re-init")
+                    if c["verdict"] == "single" else VS_REINIT[c["verdict"]]))
+    ahead = [lv for lv, k in zip(levels, clear_levels(summary, levels, "ticket", "reinit")) if k == 1]
+    if ahead and len(levels) > 1:
+        rows.append(row(summary, "structured ticket", "its re-init, every pruned level", None,
+                        f"clearly above re-init at {len(ahead)} of {len(levels)} pruned levels (Holm-corrected)"))
+    if other is not None and present(other, ("ticket",)):
         pct = float(d[d.level == level].percent_remaining.mean())
         o = spread.networks(other)
         olv = spread.nearest_level(other, pct)
         a = d[(d.level == level) & (d.arm == "ticket")][spread.ACC]
         b = o[(o.level == olv) & (o.arm == "ticket")][spread.ACC]
         if len(a) and len(b):
-            v = _bands_apart(a, b)
-            gap = 100 * (a.mean() - b.mean())
-            parts.append(f"Against the unstructured ticket at {o[o.level == olv].percent_remaining.mean():.3g}% "
-                         f"(nearest level), the structured one is {gap:+.1f} points " + {
-                             "above": "and clearly above it (Welch's test, unpaired: different runs).",
-                             "below": "and clearly below it (Welch's test, unpaired): removing whole units costs "
-                                      "accuracy.",
-                             "within": "(not told apart from it: Welch's test, unpaired).",
-                             "single": f"(fewer than {stats.MIN_TRIALS} trials: a direction, not a verdict)."}[v])
-    return close_caption(parts, compared)
+            near = f"unstructured ticket at {o[o.level == olv].percent_remaining.mean():.3g}% (other run, nearest level)"
+            r = row(summary, "structured ticket", near, None, VS_UNSTRUCTURED[_bands_apart(a, b)], percent=pct)
+            rows.append({**r, "Difference (points)": 100 * (a.mean() - b.mean())})
+    return rows
+
+
+def structured_caption(summary: pd.DataFrame, other: pd.DataFrame | None = None) -> str:
+    """The literature and how to read the chart, then this run in one line (structured_table holds the numbers)."""
+    rows = structured_rows(summary, other)
+    if not rows and present(summary, ("ticket",)):
+        return STRUCTURED_LITERATURE + " This run has no re-init control to compare with."
+    return STRUCTURED_LITERATURE + reading(rows)
+
+
+def structured_table(summary: pd.DataFrame, other: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per comparison structured_caption summarises (charts.beyond.COLUMNS)."""
+    return table(structured_rows(summary, other))
 
 
 # --- stability to SGD noise (Frankle et al. 2020) ------------------------------------------------
@@ -198,13 +206,10 @@ def _nearest(frame: pd.DataFrame, percent: float) -> int:
     return int((pct.map(lambda p: abs(math.log(max(p, 1e-9)) - math.log(max(percent, 1e-9))))).idxmin())
 
 
-STABILITY_LITERATURE = (f"What to look for: two copies of the same network trained with different minibatch orders, "
-                        f"then every network on the straight line between them tested. A flat line (barrier near 0) "
-                        f"means SGD noise did not matter: the network is stable. Frankle et al. (2020, \"Linear "
-                        f"mode connectivity and the lottery ticket hypothesis\") found that deep networks are "
-                        f"unstable at initialisation and become stable only after rewinding a little way into "
-                        f"training, which is when IMP starts finding tickets; LeNet is stable already at "
-                        f"initialisation. They call a barrier under {STABLE_PP:g} points stable.")
+STABILITY_LITERATURE = (f"What to look for: two copies trained with different minibatch orders, tested along the "
+                        f"line between them; a barrier under {STABLE_PP:g} points is stable. Frankle et al. (2020) "
+                        f"found deep networks stable only after rewinding a little into training, LeNet already at "
+                        f"initialisation. Lower is more stable.")
 
 
 SHALLOW = ("mlp1d", "lenet300")  # stable at initialisation in Frankle et al. 2020 (LeNet)
@@ -217,34 +222,39 @@ def _word(r) -> str:
             else "borderline")
 
 
-def stability_caption(runs, arch: str | None = None) -> str:
-    """Per run: whether it is stable at its densest and sparsest stability levels (every trial
-    under STABLE_PP: stable; every trial over: unstable; else borderline); for a reset-to-θ₀ run
-    of `arch`, whether its sparsest level agrees with the literature; and where two runs share a
+STABILITY_COLUMNS = ["Network", "Compared with", "% remaining", "Barrier (points)", "Min (points)",
+                     "Max (points)", "n", "Verdict"]
+
+
+def _barrier_row(label: str, other: str, r, verdict: str) -> dict:
+    return {"Network": label, "Compared with": other, "% remaining": float(r.percent_remaining),
+            "Barrier (points)": 100 * r["mean"], "Min (points)": 100 * r["min"], "Max (points)": 100 * r["max"],
+            "n": int(r.trials), "Verdict": verdict}
+
+
+def stability_rows(runs, arch: str | None = None) -> list[dict]:
+    """Per run: its barrier at its densest and sparsest stability levels (every trial under
+    STABLE_PP: stable; every trial over: unstable; else borderline); for a reset-to-θ₀ run of
+    `arch`, whether its sparsest level agrees with the literature; and where two runs share a
     level, whether their bands separate."""
-    parts = [STABILITY_LITERATURE]
+    rows = []
     lines = [(label, _barrier_line(f)) for label, f in runs if not f.empty]
-    if not lines:
-        return STABILITY_LITERATURE + " No stability measurement is stored for this run yet."
     for label, line in lines:
-        said = []
         for _, r in line.sort_values("level").iloc[[0, -1]].drop_duplicates("level").iterrows():
             word = _word(r) + (" (the trials fall on both sides)" if _word(r) == "borderline" else "")
-            rng = (f"{r['mean'] * 100:.2f} points, single trial" if r.trials == 1 else
-                   f"{r['mean'] * 100:.2f} points, min {r['min'] * 100:.2f} to max {r['max'] * 100:.2f} over "
-                   f"{int(r.trials)} trials")
-            said.append(f"at {r.percent_remaining:.3g}% remaining the barrier is {rng}: {word}")
-        parts.append(f"{label}: " + "; ".join(said) + ".")
+            if r.trials == 1:
+                word += " (single trial, no spread: a barrier measured once is a direction, not a verdict)"
+            rows.append(_barrier_row(label, f"the {STABLE_PP:g}-point threshold", r, word))
         sparsest = line.sort_values("level").iloc[-1]
         if label.startswith("reset") and arch in SHALLOW + DEEP and sparsest.level > 0:
             expected = "stable" if arch in SHALLOW else "unstable"
             got = _word(sparsest) if sparsest.trials >= stats.MIN_TRIALS else None
-            parts.append(f"For this {'shallow' if arch in SHALLOW else 'deep'} network the literature expects the "
-                         f"sparse ticket reset to θ₀ to be {expected}: " + (
-                             f"with fewer than {stats.MIN_TRIALS} trials this is no verdict." if got is None else
-                             "this run agrees." if got == expected else
-                             "the trials fall on both sides, so this run cannot say." if got == "borderline" else
-                             "this run disagrees."))
+            rows.append(_barrier_row(label, f"the literature: {expected} expected for this "
+                                     f"{'shallow' if arch in SHALLOW else 'deep'} network", sparsest, (
+                                         f"with fewer than {stats.MIN_TRIALS} trials this is no verdict" if got is None
+                                         else "this run agrees" if got == expected else
+                                         "the trials fall on both sides, so this run cannot say" if got == "borderline"
+                                         else "this run disagrees")))
     if len(lines) >= 2:
         (la, a), (lb, b) = lines[0], lines[1]
         ra = a.loc[a.percent_remaining.idxmin()]
@@ -257,8 +267,23 @@ def stability_caption(runs, arch: str | None = None) -> str:
             v = f"the bands are apart: {la} is clearly more stable"
         else:
             v = "the bands overlap: within the spread"
-        parts.append(f"Sparsest shared size: {la} {ra['mean'] * 100:.2f} points at {ra.percent_remaining:.3g}% vs {lb} "
-                     f"{rb['mean'] * 100:.2f} at {rb.percent_remaining:.3g}%; {v}.")
-    if any(line.trials.min() == 1 for _, line in lines):
-        parts.append("Single trial, no spread at some sizes: a barrier measured once is a direction, not a verdict.")
-    return " ".join(parts)
+        rows.append(_barrier_row(la, f"{lb}: {rb['mean'] * 100:.2f} points at {rb.percent_remaining:.3g}% "
+                                 f"(sparsest shared size)", ra, v))
+    return rows
+
+
+def stability_caption(runs, arch: str | None = None) -> str:
+    """The literature and how to read the charts, then each run's word at its sparsest level in one
+    line (stability_table holds the numbers)."""
+    lines = [(label, _barrier_line(f)) for label, f in runs if not f.empty]
+    if not lines:
+        return STABILITY_LITERATURE + " No stability measurement is stored for this run yet."
+    said = "; ".join(f"{label} {_word(r)} at {r.percent_remaining:.3g}% ({int(r.trials)} trial"
+                     f"{'s' if r.trials > 1 else ''})" for label, line in lines
+                     for r in [line.sort_values("level").iloc[-1]])
+    return f"{STABILITY_LITERATURE} This run, sparsest level (table below): {said}."
+
+
+def stability_table(runs, arch: str | None = None) -> pd.DataFrame:
+    """One row per measurement or comparison stability_caption summarises (STABILITY_COLUMNS)."""
+    return pd.DataFrame(stability_rows(runs, arch), columns=STABILITY_COLUMNS)

@@ -116,3 +116,12 @@ def sparsity_axis(fig: go.Figure, percents, row=None, col=None, title="weights r
     lo, hi = math.log10(min(ps)) - 0.08, math.log10(max(max(ps), 100.0)) + 0.08
     fig.update_xaxes(type="log", range=[hi, lo], tickvals=ticks, ticktext=[f"{t:g}%" for t in ticks],
                      title_text=title, row=row, col=col)
+
+
+# printf formats of the "what to look for" tables' number columns (charts.beyond, stability, noise,
+# latency), read by the Beyond page's st.dataframe column settings (ui/beyond.py)
+TABLE_FORMATS = {"% remaining": "%.3g%%", "Difference (points)": "%+.1f", "95% CI from (points)": "%+.1f",
+                 "95% CI to (points)": "%+.1f", "n": "%d", "Barrier (points)": "%.2f", "Min (points)": "%.2f",
+                 "Max (points)": "%.2f", "Level": "%d", "Accuracy under noise": "%.1f%%", "Without noise": "%.1f%%",
+                 "Drop (points)": "%.1f", "Trials": "%d", "Draws": "%d", "ms per batch (median)": "%.3g",
+                 "Dense time / this time": "%.2fx"}
