@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,21 @@ def _problems(page, url: str | None, console: list, requests: list) -> list[str]
     return out
 
 
+TEXT_BOXES = """() => [...document.querySelectorAll('.js-plotly-plot text')]
+    .map(t => { const r = t.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })"""
+
+
+def _until_still(page, timeout_s: float = 20) -> None:
+    """Wait until every figure's text stops moving (Plotly widens its margins in a second pass)."""
+    last, deadline = None, time.time() + timeout_s
+    while time.time() < deadline:
+        page.wait_for_timeout(500)
+        now = page.evaluate(TEXT_BOXES)
+        if now == last:
+            return
+        last = now
+
+
 def _visit(browser, theme, size, target, url=None, want_plots=True) -> list[str]:
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, color_scheme=theme)
     page = ctx.new_page()
@@ -78,9 +94,9 @@ def _visit(browser, theme, size, target, url=None, want_plots=True) -> list[str]
             else None)
     try:
         page.goto(target, wait_until="domcontentloaded", timeout=60_000)
-        if url is None:  # the exported report: a plain file
+        if url is None:  # the exported report: a plain file, whose charts settle once Plotly's margins do
             page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-            page.wait_for_timeout(800)
+            _until_still(page)
         else:
             settle(page, want_plots, stable=2)
         # a failed load is reported by the response and requestfailed handlers, with its URL

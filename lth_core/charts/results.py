@@ -182,7 +182,7 @@ def learning_curves(curves: pd.DataFrame, levels, arms=("ticket", "reinit"), met
     return fig
 
 
-GAP_PANELS = ("training (dotted) and test (solid) accuracy", "gap: training − test (points)")
+GAP_PANELS = ("accuracy: training dotted, test solid", "gap: training − test (points)")  # short: a phone
 
 
 def generalisation_gap(agg: pd.DataFrame, arms=None, all_percents=None, title=None, stacked: bool = False,

@@ -113,7 +113,9 @@ def settle(page, want_plots: bool, timeout_s: float = 60, stable: int = 3) -> No
             button.first.click()
     if want_plots:
         try:
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout_s * 1000)
+            # some chart drawn and shown (a page may also hold a copy hidden at this width: show_by_width)
+            page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot .main-svg')]
+                .some(e => e.getBoundingClientRect().width > 0)""", timeout=timeout_s * 1000)
         except Exception:  # reported by the checks
             pass
     last, same, deadline = None, 0, time.time() + timeout_s
