@@ -14,6 +14,7 @@ from lth_core.analysis import results
 from lth_core.charts import beyond as cb
 from lth_core.charts import latency as cl
 from lth_core.charts import stability as cs
+from lth_core.charts.style import format_table
 from lth_core.charts.style import ARM_COLORS, ARM_NAMES, CRITERIA_ARMS
 from lth_core.arms import AT_INIT, CHECKS
 from lth_core.presets import PRESETS
@@ -340,13 +341,15 @@ def test_beyond_page_renders_each_section_the_run_has(app_store, name, sections)
 
 
 def test_beyond_page_tables_are_the_comparison_functions_tables(app_store, runs):
-    """The page draws lth_core's tables unchanged: one row per comparison, the same numbers."""
+    """The page draws lth_core's tables: one row per comparison, the same numbers as formatted for
+    reading (charts.style.format_table: a missing number is a dash, never 'None')."""
     at = open_beyond(app_store["beyond"])
     s = summary(runs, "beyond")
     for drawn, want in zip(at.dataframe[:2], (cb.criteria_table(s), cb.at_init_table(s))):
         got = drawn.value.reset_index(drop=True)
         assert list(got.columns) == cb.COLUMNS and len(got) == len(want)
-        pd.testing.assert_frame_equal(got, want.astype(got.dtypes.to_dict()), check_dtype=False)
+        pd.testing.assert_frame_equal(got.astype(str), format_table(want).astype(str))
+        assert "None" not in got.to_string()
 
 
 def test_beyond_page_unknown_run_is_an_error_box(app_store):

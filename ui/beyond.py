@@ -14,7 +14,7 @@ import streamlit as st
 
 from lth_core.charts import beyond as cb
 from lth_core.charts import stability as cs
-from lth_core.charts.style import TABLE_FORMATS
+from lth_core.charts.style import format_table
 from lth_core.beyond_examples import QUESTIONS, example_run_id, gallery_example, reset_partner
 from lth_core.store.gallery import HEADLINE
 from lth_core.store.run_store import Store
@@ -124,12 +124,11 @@ def pick_partner(label: str, candidates: list[str], preferred: str | None, key: 
 
 def caption(text: str, table: pd.DataFrame | None = None) -> None:
     """A computed "what to look for" caption, escaped (ui.text.plain), its opening words in bold; then
-    its table of comparisons (one row each, numbers formatted by charts.style.TABLE_FORMATS)."""
+    its table of comparisons (one row each, numbers formatted by charts.style.format_table)."""
     st.markdown("**What to look for:** " + plain(text.removeprefix("What to look for: "), limit=6000))
     if table is not None and len(table):
-        config = {c: st.column_config.NumberColumn(c, format=f) for c, f in TABLE_FORMATS.items() if c in table}
-        config["Verdict"] = st.column_config.TextColumn("Verdict", width="large")
-        st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+        st.dataframe(format_table(table), hide_index=True, width="stretch",
+                     column_config={"Verdict": st.column_config.TextColumn("Verdict", width="large")})
 
 
 def criteria(summary: pd.DataFrame, ladder, run_id: str) -> None:

@@ -120,8 +120,17 @@ def sparsity_axis(fig: go.Figure, percents, row=None, col=None, title="weights r
 
 # printf formats of the "what to look for" tables' number columns (charts.beyond, stability, noise,
 # latency), read by the Beyond page's st.dataframe column settings (ui/beyond.py)
-TABLE_FORMATS = {"% remaining": "%.3g%%", "Difference (points)": "%+.1f", "95% CI from (points)": "%+.1f",
-                 "95% CI to (points)": "%+.1f", "n": "%d", "Barrier (points)": "%.2f", "Min (points)": "%.2f",
-                 "Max (points)": "%.2f", "Level": "%d", "Accuracy under noise": "%.1f%%", "Without noise": "%.1f%%",
-                 "Drop (points)": "%.1f", "Trials": "%d", "Draws": "%d", "ms per batch (median)": "%.3g",
-                 "Dense time / this time": "%.2fx"}
+TABLE_FORMATS = {"% remaining": "{:.3g}%", "Difference (points)": "{:+.1f}", "95% CI from (points)": "{:+.1f}",
+                 "95% CI to (points)": "{:+.1f}", "n": "{:.0f}", "Barrier (points)": "{:.2f}", "Min (points)": "{:.2f}",
+                 "Max (points)": "{:.2f}", "Level": "{:.0f}", "Accuracy under noise": "{:.1f}%",
+                 "Without noise": "{:.1f}%", "Drop (points)": "{:.1f}", "Trials": "{:.0f}", "Draws": "{:.0f}",
+                 "ms per batch (median)": "{:.3g}", "Dense time / this time": "{:.2f}x"}  # Python format strings
+
+
+def format_table(table):
+    """A comparisons table as shown: numbers by TABLE_FORMATS, a number a row has none of as a dash."""
+    shown = table.copy()
+    for c, f in TABLE_FORMATS.items():
+        if c in shown:
+            shown[c] = ["–" if v is None or v != v else f.format(v) for v in table[c]]  # v != v: NaN
+    return shown
