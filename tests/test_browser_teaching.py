@@ -20,7 +20,7 @@ import pytest
 from support import streamlit_server
 
 from lth_core.store.run_store import Store
-from support.browser import CHROME_ARGS, CHROMIUM, require_browser
+from support.browser import chromium
 from support.layout import cut_text, overlapping_text
 from support.processes import stop_workers
 from support.streamlit_server import REPO
@@ -52,13 +52,8 @@ def gallery_server(tmp_path_factory, data_dir):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright = require_browser()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

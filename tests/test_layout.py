@@ -19,7 +19,7 @@ import pytest
 from lth_core.report.export import report_html
 from lth_core.store import gallery
 from support import streamlit_server
-from support.browser import CHROME_ARGS, CHROMIUM, require_browser
+from support.browser import chromium
 from support.layout import GALLERY_RUN, PAGES, checks, cut_text, overlapping_text, settle
 
 pytestmark = pytest.mark.browser
@@ -33,13 +33,8 @@ SHOTS = Path(os.environ.get("LTH_LAYOUT_SHOTS") or tempfile.mkdtemp(prefix="lth-
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright = require_browser()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="module", params=THEMES)

@@ -3,6 +3,7 @@ through the playwright package (never `playwright install`), and reading what a 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,16 @@ def ticket_points(page, name: str = TICKET) -> int:
         }
         return 0;
     }""", name)
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium, launched for a module of browser tests and closed after (skip or fail as
+    require_browser says when it is missing)."""
+    sync_playwright = require_browser()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
