@@ -50,6 +50,9 @@ class NothingToReport(ValueError):
     """The run has no finished level yet."""
 
 
+REPORT_MARGIN = {"l": 80, "b": 70}  # px: room for tick labels and axis titles before Plotly's automargin
+
+
 def figures(store: Store, run_id: str) -> dict:
     """{name: figure} for the run's four charts on a white background (a document's, not the app
     theme's); the report's headings name them (slide_png adds a title inside)."""
@@ -68,7 +71,10 @@ def figures(store: Store, run_id: str) -> dict:
                                                                              if a == "reinit"])),
             "gap": charts.generalisation_gap(agg, all_percents=ladder, stacked=True)}
     for fig in figs.values():
-        fig.update_layout(paper_bgcolor="white", plot_bgcolor="white", font_color="#222")
+        # margins wide enough for the tick labels and axis titles from the first draw: the file is read in
+        # any browser, however slow, and the app's narrow margins rely on Plotly widening them afterwards
+        fig.update_layout(paper_bgcolor="white", plot_bgcolor="white", font_color="#222",
+                          margin=dict(l=REPORT_MARGIN["l"], b=REPORT_MARGIN["b"] + (fig.layout.margin.b or 0)))
     return figs
 
 
