@@ -1,6 +1,6 @@
 """Which networks to start now: dependency-aware, critical path first, within a thread budget.
 
-The scheduler sees nodes (run, trial, level, arm) and their dependencies (lottery.graph) and
+The scheduler sees nodes (run, trial, level, arm) and their dependencies (lth_core.plan) and
 knows nothing of training. Ready nodes start longest-chain first (the ticket chain every
 other network of its trial waits on), then by trial and level, so the critical path is
 always running. A node's `threads` depend only on its level's size, so numbers never depend
