@@ -1,8 +1,8 @@
 """Does a second thread speed one network up? ms per training step, 1 thread against every core,
 with the machine otherwise idle and with one core kept busy by another process.
 
-The scheduler gives a network several threads only where this pays (lth_core.execution.driver.benefits_from_threads,
-benefits_from_threads). Random data of each preset's input shape and batch size, so no dataset is
+The scheduler gives a network several threads only where this pays
+(lth_core.execution.driver.benefits_from_threads). Random data of each preset's input shape and batch size, so no dataset is
 needed; medians of --steps steps after a warm-up.
 
     python scripts/bench_threads.py --out docs/bench/threads.json
