@@ -51,6 +51,7 @@ class NothingToReport(ValueError):
 
 
 REPORT_MARGIN = {"l": 80, "b": 70}  # px: room for tick labels and axis titles before Plotly's automargin
+LEGEND_ROOM = 110  # px under stacked panels for a legend of up to four lines
 
 
 def figures(store: Store, run_id: str) -> dict:
@@ -70,11 +71,15 @@ def figures(store: Store, run_id: str) -> dict:
             "curves": charts.learning_curves(curves, show, columns=1, arms=("ticket", *[a for a in config.controls
                                                                              if a == "reinit"])),
             "gap": charts.generalisation_gap(agg, all_percents=ladder, stacked=True)}
-    for fig in figs.values():
+    for name, fig in figs.items():
         # margins wide enough for the tick labels and axis titles from the first draw: the file is read in
         # any browser, however slow, and the app's narrow margins rely on Plotly widening them afterwards
         fig.update_layout(paper_bgcolor="white", plot_bgcolor="white", font_color="#222",
                           margin=dict(l=REPORT_MARGIN["l"], b=REPORT_MARGIN["b"] + (fig.layout.margin.b or 0)))
+        if name in ("curves", "gap"):  # stacked panels: the legend under them, where wrapping on a phone is free
+            fig.update_layout(legend=dict(yref="container", y=0.0, yanchor="bottom"),
+                              margin=dict(t=(fig.layout.margin.t or 0) - 45, b=fig.layout.margin.b + LEGEND_ROOM),
+                              height=fig.layout.height + LEGEND_ROOM)
     return figs
 
 
