@@ -193,7 +193,10 @@ def test_a_new_manager_adopts_a_live_orphan_within_the_worker_bound_and_time_lim
         assert jm.state(queued) == "queued" and jm.pool.started_count == 0  # the orphan holds the slot
         jm.settings = replace(jm.settings, job_timeout_s=0.01)
         jm.tick()
-        assert proc.wait(timeout=10) == -signal.SIGKILL and jm.state(rid) is None
+        assert jm.state(rid) is None  # dropped at the time limit...
+        # ...and killed (SIGKILL, not its own exit); a killed process blocked in a write under a loaded
+        # disk (the full suite) leaves the kernel only when the write returns, so allow it time
+        assert proc.wait(timeout=60) == -signal.SIGKILL
         status = store.status(rid)
         assert status["state"] == "failed" and "time limit" in status["reason"], status
     finally:
