@@ -191,7 +191,10 @@ def test_a_new_manager_adopts_a_live_orphan_within_the_worker_bound_and_time_lim
         queued = jm.submit(TINY, owner="a")
         jm.tick()
         assert jm.state(queued) == "queued" and jm.pool.started_count == 0  # the orphan holds the slot
-        jm.settings = replace(jm.settings, job_timeout_s=0.01)
+        # the limit counts from the status's start time, which may be only milliseconds old here:
+        # wait until it has surely passed (a 0.01 s limit checked at once raced with that write)
+        jm.settings = replace(jm.settings, job_timeout_s=0.5)
+        time.sleep(max(0.0, jm.jobs[rid].started + 0.6 - time.time()))
         jm.tick()
         assert jm.state(rid) is None  # dropped at the time limit...
         # ...and killed (SIGKILL, not its own exit); a killed process blocked in a write under a loaded
