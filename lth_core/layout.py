@@ -34,6 +34,15 @@ def task_key(trial: int, level: int, arm: str) -> str:
     return f"t{trial}-L{level:02d}-{arm}"
 
 
+def parse_task_key(key: str) -> tuple[int, int, str]:
+    """task_key's inverse: 't0-L03-reinit' -> (0, 3, 'reinit'); ValueError for anything else."""
+    parts = key.split("-", 2)
+    if len(parts) != 3 or not parts[0][1:].isdigit() or not parts[1][1:].isdigit() \
+            or parts[0][:1] != "t" or parts[1][:1] != "L" or not parts[2]:
+        raise ValueError(f"not a task name like 't0-L03-reinit': {key!r}")
+    return int(parts[0][1:]), int(parts[1][1:]), parts[2]
+
+
 def trial_dir(trial: int) -> str:
     return f"t{trial}"
 

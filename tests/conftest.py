@@ -37,7 +37,7 @@ TIERS = {
         "test_cli_run_flags.py", "test_config.py", "test_data.py", "test_early_stop.py", "test_executors.py",
         "test_experiment.py", "test_inspection.py", "test_latency.py", "test_noise.py", "test_noise_init.py",
         "test_predict.py", "test_pruning.py", "test_pruning_criteria.py", "test_reproduction_report.py",
-        "test_rounds.py", "test_runs_table.py", "test_scheduler.py", "test_schema.py", "test_security.py",
+        "test_live_curves.py", "test_rounds.py", "test_runs_table.py", "test_scheduler.py", "test_schema.py", "test_security.py",
         "test_settings.py", "test_slim.py", "test_stability.py", "test_stats.py", "test_store.py", "test_sweep.py",
         "test_training.py"),
     "integration": (

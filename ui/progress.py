@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lth_core.charts import live as live_charts
 from lth_core.charts import results as charts
 from lth_core.estimate import format_duration
 from lth_core.service.stall import STALL_S
@@ -118,6 +119,8 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
                 st.info(SHARED_NOTE, icon=":material/group:")
     if not chart:
         return
+    if info["state"] == "running":
+        _training_now(store, run_id, config, ladder, prog, key)
     summary = data.summary(store, run_id)
     finished = data.levels_finished(summary, config)
     if summary.empty:
@@ -131,6 +134,18 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
     st.markdown("**What to look for:** each point is one size of the network, from 100% on the left to the "
                 "smallest on the right; a new one appears after every pruning round. Does the blue ticket stay "
                 "near the dotted dense-network line while the controls fall away?")
+
+
+def _training_now(store: Store, run_id: str, config, ladder: list[float], prog: dict, key: str) -> None:
+    """The learning curves of the networks training at this moment, as the worker measures them."""
+    records = store.live(run_id, prog)
+    if not any((r.get("curve") or {}).get("iteration") for r in records):
+        return
+    st.markdown("**Training now**: each line is one network learning, measured every "
+                f"{config.training.eval_every:,} iterations on the validation set. Watch the loss fall; "
+                "its lowest point is where that network stops early.")
+    presenter.show(live_charts.training_now(records, ladder, config.training.iterations), key=f"{key}_now",
+                   filename=f"training-now-{run_id}")
 
 
 def _json(config) -> str:

@@ -21,7 +21,7 @@ from lth_core.models.architectures import build
 from lth_core.store.run_store import Store
 from lth_core.training.loop import train
 
-LIVE_EVERY_S = 1.0  # at most one live-progress write per second per task
+LIVE_EVERY_S = 0.5  # at most two live-progress writes per second per task
 
 
 def resolve_device(name: str) -> str:
@@ -77,19 +77,26 @@ def get_data(dataset: str, data_dir, device: str) -> Data:
 
 
 def live_writer(spec: TaskSpec):
-    """on_eval callback writing the task's live progress (at most once a second), or None."""
+    """on_eval callback writing the task's live progress, or None. The record carries the learning
+    curve measured so far (iteration, validation loss, validation accuracy at each evaluation), so a
+    page can draw the network learning while it trains. The first evaluation is written at once; later
+    ones at most every LIVE_EVERY_S, and the last always."""
     if not spec.store_root:
         return None
     store, last = Store(spec.store_root), [0.0]
+    curve: dict[str, list] = {"iteration": [], "val_loss": [], "val_acc": []}
 
     def on_eval(step, metrics):
+        for k in curve:
+            curve[k].append(step if k == "iteration" else metrics[k])
         now = time.monotonic()
-        if now - last[0] >= LIVE_EVERY_S or step == spec.training.iterations:
+        if len(curve["iteration"]) == 1 or now - last[0] >= LIVE_EVERY_S or step == spec.training.iterations:
             last[0] = now
             store.write_live(spec.run_id, spec.key, {
                 "epoch": spec.epoch, "steps": step - spec.start_iteration, "iteration": step,
                 "iterations": spec.training.iterations, "key": spec.key,
-                "val_acc": metrics["val_acc"], "test_acc": metrics["test_acc"], "pid": os.getpid()})
+                "val_acc": metrics["val_acc"], "test_acc": metrics["test_acc"], "pid": os.getpid(),
+                "curve": curve})
     return on_eval
 
 

@@ -298,6 +298,25 @@ class Store:
     def write_live(self, run_id: str, task: str, info: dict) -> None:
         self.write_json(run_id, layout.live(task), info, durable=False)
 
+    def live(self, run_id: str, progress: dict | None = None) -> list[dict]:
+        """The live records of the networks training now (this attempt of the run only, sorted by
+        task name): iteration progress and the learning curve measured so far."""
+        if progress is None:
+            try:
+                progress = self.read_json(run_id, layout.PROGRESS)
+            except (FileNotFoundError, Corrupt):
+                return []
+        live_dir = self._path(run_id, layout.LIVE)
+        out = []
+        for f in sorted(live_dir.glob("*.json")) if live_dir.is_dir() else ():
+            try:
+                info = self.read_json(run_id, f"{layout.LIVE}/{f.name}")
+            except (FileNotFoundError, Corrupt):
+                continue  # finished (removed) or half-written between our listing and reading
+            if isinstance(info, dict) and info.get("epoch") == progress.get("epoch"):
+                out.append(info)
+        return out
+
     def progress(self, run_id: str) -> dict:
         """Run progress: finished tasks plus the iterations of tasks in flight."""
         try:
@@ -305,16 +324,7 @@ class Store:
         except (FileNotFoundError, Corrupt):
             return {}
         done = prog.get("network_iterations_done", 0)
-        live_dir = self._path(run_id, layout.LIVE)
-        in_flight = 0
-        if live_dir.is_dir():
-            for f in live_dir.glob("*.json"):
-                try:
-                    info = self.read_json(run_id, f"{layout.LIVE}/{f.name}")
-                except (FileNotFoundError, Corrupt):
-                    continue
-                if info.get("epoch") == prog.get("epoch"):
-                    in_flight += info.get("steps", 0)
+        in_flight = sum(info.get("steps", 0) for info in self.live(run_id, prog))
         prog["network_iterations_now"] = done + in_flight
         total = max(prog.get("network_iterations_total", 1), 1)
         prog["fraction"] = min(1.0, (done + in_flight) / total)
