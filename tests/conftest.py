@@ -32,7 +32,7 @@ FASHION_MNIST_DIR = data.DEBIAN_FASHION_MNIST
 
 TIERS = {
     "unit": (
-        "test_accessibility.py", "test_architecture.py", "test_arms_engine.py", "test_bad_input.py", "test_batched.py",
+        "test_accessibility.py", "test_api.py", "test_architecture.py", "test_arms_engine.py", "test_bad_input.py", "test_batched.py",
         "test_beyond_doc.py", "test_charts.py", "test_cifar_protocols.py", "test_claims.py", "test_cli.py",
         "test_cli_run_flags.py", "test_config.py", "test_data.py", "test_early_stop.py", "test_executors.py",
         "test_experiment.py", "test_inspection.py", "test_latency.py", "test_noise.py", "test_noise_init.py",
@@ -41,7 +41,7 @@ TIERS = {
         "test_settings.py", "test_slim.py", "test_stability.py", "test_stats.py", "test_store.py", "test_sweep.py",
         "test_training.py"),
     "integration": (
-        "test_analyses.py", "test_corrupt.py", "test_crash.py", "test_job_limits.py", "test_resources.py",
+        "test_analyses.py", "test_corrupt.py", "test_ticket_export.py", "test_crash.py", "test_job_limits.py", "test_resources.py",
         "test_status_ownership.py", "test_warm_workers.py"),
     "e2e": (
         "test_app_errors.py", "test_app_pages.py", "test_bench.py", "test_beyond_page.py", "test_layout.py",

@@ -18,7 +18,7 @@ LAYERS = [
     ("charts", {"charts"}),
     ("report", {"report"}),
     ("service", {"service"}),
-    ("cli", {"cli", "__main__"}),
+    ("cli", {"cli", "api", "__main__"}),  # api: the Python API (lth_core.run, lth_core.open), beside the CLI
 ]
 CORE_STDLIB = {"__future__", "dataclasses", "hashlib", "json", "math", "re", "typing"}  # no torch, os, I/O
 MAX_INNER_IMPORTS = 10

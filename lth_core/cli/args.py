@@ -10,6 +10,7 @@ import argparse
 import math
 from pathlib import Path
 
+from lth_core.cli.export_args import add_export_parser
 from lth_core.config import ExperimentConfig, PruningConfig
 from lth_core.fields import FIELDS, NUMBERS, ConfigError, Field, check_number, parse_milestones
 from lth_core.presets import PRESETS, base_preset, get_preset
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
     rp.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
     _add_analyse_parser(sub)
+    add_export_parser(sub, _int)
     return p
 
 

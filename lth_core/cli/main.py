@@ -1,4 +1,4 @@
-"""The command line: `python -m lth_core run | sweep | list | work | gallery | report | analyse`.
+"""The command line: `python -m lth_core run | sweep | list | work | gallery | report | analyse | export-ticket`.
 
 Bad flags or values and an unwritable store exit 2 with one line on stderr; a missing dataset
 exits 3 saying what to do; never a traceback. Each command's module is imported only when it
@@ -20,6 +20,9 @@ def _command(name: str):
     if name in ("report", "analyse"):
         from lth_core.cli import stored  # why: imports torch and plotly, which --help must not wait for
         return stored.cmd_report if name == "report" else stored.cmd_analyse
+    if name == "export-ticket":
+        from lth_core.cli import export_ticket  # why: imports torch, which --help must not wait for
+        return export_ticket.cmd_export_ticket
     if name == "sweep":
         from lth_core.cli import sweep  # why: imports torch, which --help must not wait for
         return sweep.cmd_sweep
