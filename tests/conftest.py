@@ -39,16 +39,16 @@ TIERS = {
         "test_predict.py", "test_pruning.py", "test_pruning_criteria.py", "test_reproduction_report.py",
         "test_live_curves.py", "test_rounds.py", "test_runs_table.py", "test_scheduler.py", "test_schema.py", "test_security.py",
         "test_settings.py", "test_slim.py", "test_stability.py", "test_stats.py", "test_store.py", "test_sweep.py",
-        "test_training.py"),
+        "test_training.py", "test_packaging.py"),
     "integration": (
         "test_analyses.py", "test_corrupt.py", "test_ticket_export.py", "test_crash.py", "test_job_limits.py", "test_resources.py",
-        "test_status_ownership.py", "test_warm_workers.py"),
+        "test_status_ownership.py", "test_warm_workers.py", "test_deploy.py"),
     "e2e": (
         "test_app_errors.py", "test_app_pages.py", "test_bench.py", "test_beyond_page.py", "test_layout.py",
         "test_browser_quick_demo.py", "test_browser_teaching.py", "test_form_state.py", "test_load.py",
         "test_predict_page.py", "test_ray.py", "test_ray_executor.py", "test_report_export.py",
         "test_results_match_report.py", "test_rounds_page.py", "test_run_page_params.py", "test_stall.py",
-        "test_sweep_compare_page.py", "test_teacher_links.py"),
+        "test_sweep_compare_page.py", "test_teacher_links.py", "test_install.py"),
     "science": ("test_science_guard.py", "test_stats_error_rates.py"),
 }
 TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}

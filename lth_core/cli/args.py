@@ -10,6 +10,7 @@ import argparse
 import math
 from pathlib import Path
 
+from lth_core.cli.app import add_app_parser
 from lth_core.cli.export_args import add_export_parser
 from lth_core.config import ExperimentConfig, PruningConfig
 from lth_core.fields import FIELDS, NUMBERS, ConfigError, Field, check_number, parse_milestones
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
     _add_analyse_parser(sub)
     add_export_parser(sub, _int)
+    add_app_parser(sub)
     return p
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from lth_core.cli.app import cmd_app
 from lth_core.cli.args import UsageError, build_parser, one_line
 from lth_core.service.protocol import EXIT_USAGE
 
@@ -38,6 +39,8 @@ def main(argv=None) -> int:
     except UsageError as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    if a.command == "app":  # straight to Streamlit: the app imports torch itself, in its own process
+        return cmd_app(a)
     command = _command(a.command)
     from lth_core.cli import common  # why: imports torch (its errors are caught there), which --help must not
     return common.execute(command, a)

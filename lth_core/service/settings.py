@@ -4,6 +4,12 @@
 take their values from one Settings object, and the layers below get them as parameters.
 An empty variable counts as unset. A bad value raises SettingsError naming the variable,
 the value and what is allowed, so an operator's typo is said, not silently replaced.
+
+Where files live when no variable says (default_locations): run from a checkout (or an editable
+install of one), ./runs and ./data in the working directory and the repository's gallery/; installed
+from a wheel, the user's data folder for runs and the user's cache folder for datasets (platformdirs:
+~/.local/share and ~/.cache on Linux, ~/Library on macOS, %LOCALAPPDATA% on Windows) and the gallery
+the wheel ships.
 """
 from __future__ import annotations
 
@@ -13,9 +19,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from platformdirs import user_cache_path, user_data_path
+
 from lth_core.registry import EXECUTORS
 
 GB = 1e9
+APP_NAME = "lottery-ticket-explorer"  # the folder name under the user's data and cache folders
+INSTALL_ROOT = Path(__file__).resolve().parents[2]  # the checkout, or site-packages when installed
+FROM_CHECKOUT = (INSTALL_ROOT / "app.py").is_file()
+APP_ROOT = INSTALL_ROOT if FROM_CHECKOUT else INSTALL_ROOT / "lth_app"  # app.py, pages/, ui/ (setup.py)
+
+
+def default_locations(from_checkout: bool = FROM_CHECKOUT) -> dict[str, Path | None]:
+    """The store, data folder and gallery of an unset environment (gallery None: the repository's)."""
+    if from_checkout:
+        return {"store": Path("runs"), "data_dir": Path("data"), "gallery": None}
+    return {"store": user_data_path(APP_NAME, appauthor=False) / "runs",
+            "data_dir": user_cache_path(APP_NAME, appauthor=False) / "data",
+            "gallery": APP_ROOT / "gallery"}
 
 
 class SettingsError(ValueError):
@@ -26,6 +47,11 @@ class SettingsError(ValueError):
         super().__init__(f"${name}={value!r} is not allowed; allowed: {allowed}")
 
 
+def _located(key: str):
+    """A Settings field whose default is default_locations()[key], decided when Settings is made."""
+    return field(default_factory=lambda: default_locations()[key])
+
+
 def _half_the_cores() -> int:
     return max(1, (os.cpu_count() or 1) // 2)
 
@@ -33,9 +59,9 @@ def _half_the_cores() -> int:
 @dataclass(frozen=True)
 class Settings:
     """What one server (or one command) runs with. Defaults are those of an unset environment."""
-    store: Path = Path("runs")             # LTH_STORE: the writable run store
-    data_dir: Path = Path("data")          # LTH_DATA_DIR: dataset files and caches
-    gallery: Path | None = None            # LTH_GALLERY: read-only runs (None: the repository's gallery/)
+    store: Path = _located("store")        # LTH_STORE: the writable run store
+    data_dir: Path = _located("data_dir")  # LTH_DATA_DIR: dataset files and caches
+    gallery: Path | None = _located("gallery")  # LTH_GALLERY: read-only runs (None: the repository's gallery/)
     executor: str = "local"                # LTH_EXECUTOR: where networks train, one of EXECUTORS
     ray_address: str | None = None         # RAY_ADDRESS: the Ray cluster to join (None: a local one)
     procs: int | None = None               # LTH_PROCS: worker processes per run (None: every core on a CPU)
