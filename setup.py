@@ -22,6 +22,6 @@ class BuildPy(build_py):
 setup(
     packages=[*find_packages(include=["lth_core", "lth_core.*"]), "lth_app"],
     package_dir={"lth_app": "."},
-    package_data={"lth_app": APP_FILES},
+    package_data={"lth_app": APP_FILES, "lth_core": ["*.pyi"]},  # the API's type stub beside lth_core/__init__
     cmdclass={"build_py": BuildPy},
 )
