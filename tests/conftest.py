@@ -11,13 +11,15 @@ from TIERS stops the run, so a new file cannot escape its tier.
 
 Datasets are never mocked. mnist1d is generated once per session (about 8 s)
 into a temporary data dir that every test shares; Fashion-MNIST comes from
-Debian's dataset-fashion-mnist package. Locally a missing Fashion-MNIST skips
+Debian's dataset-fashion-mnist package, or where apt-get is missing from the checkout's data/fashion-mnist,
+where scripts/setup.sh downloads it. Locally a missing Fashion-MNIST skips
 the tests that need it; under CI=true it fails them, so CI cannot go green by
 silently skipping.
 """
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -28,7 +30,8 @@ from lth_core.service.jobs import JobManager
 from lth_core.service.settings import Settings
 from lth_core.store.run_store import Store
 
-FASHION_MNIST_DIR = data.DEBIAN_FASHION_MNIST
+# Debian's package, else the checkout's data/, where scripts/setup.sh downloads it where apt-get is missing
+FASHION_MNIST_DIRS = (data.DEBIAN_FASHION_MNIST, Path(__file__).resolve().parents[1] / "data" / "fashion-mnist")
 
 TIERS = {
     "unit": (
@@ -99,21 +102,22 @@ def mnist1d(data_dir):
 
 @pytest.fixture(scope="session")
 def fashion_mnist_available():
-    """Skip locally when Fashion-MNIST is not installed; fail under CI=true."""
-    files = [FASHION_MNIST_DIR / f"{stem}.gz" for stem in data.IDX_FILES.values()]
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        msg = (f"Fashion-MNIST is not installed (missing {', '.join(missing)}); "
-               f"apt-get install dataset-fashion-mnist")
+    """The folder holding Fashion-MNIST's files; skip locally when there is none, fail under CI=true."""
+    found = next((d for d in FASHION_MNIST_DIRS if d.is_dir() and data._find_idx(d)), None)
+    if found is None:
+        msg = (f"Fashion-MNIST is not installed (looked in {' and '.join(map(str, FASHION_MNIST_DIRS))}); "
+               f"bash scripts/setup.sh installs it (apt-get install dataset-fashion-mnist) or downloads it")
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(msg)
         pytest.skip(msg)
-    return FASHION_MNIST_DIR
+    return found
 
 
 @pytest.fixture(scope="session")
 def fashion_mnist(fashion_mnist_available, data_dir):
     """Real Fashion-MNIST, parsed once per session into the shared data dir's cache."""
+    if fashion_mnist_available != data.DEBIAN_FASHION_MNIST:  # setup.sh's download, read where it lies
+        (data_dir / "fashion-mnist").symlink_to(fashion_mnist_available, target_is_directory=True)
     return data.load("fashion-mnist", data_dir=data_dir)
 
 
