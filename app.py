@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lth_core.service.settings import SettingsError
-from ui import errors, presenter, state
+from ui import atlas, errors, presenter, state
 from ui.text import plain
 
 # an emoji, not a :material/ icon: Streamlit fetches a material page icon from fonts.gstatic.com
@@ -25,6 +25,7 @@ def _short(path, keep: int = 32) -> str:
 
 PAGES = {
     "learn": st.Page("pages/learn.py", title="Learn", icon=":material/school:", default=True),
+    "atlas": st.Page("pages/atlas.py", title="Atlas: scrub through pruning", icon=":material/tune:"),
     "run": st.Page("pages/run.py", title="Run an experiment", icon=":material/play_circle:"),
     "results": st.Page("pages/results.py", title="Results", icon=":material/insights:"),
     "compare": st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
@@ -33,7 +34,7 @@ PAGES = {
     "rounds": st.Page("pages/rounds.py", title="Play through the rounds", icon=":material/slideshow:"),
     "beyond": st.Page("pages/beyond.py", title="Beyond the paper", icon=":material/science:"),
 }
-page = st.navigation({"Explore": [PAGES["learn"], PAGES["run"], PAGES["results"]],
+page = st.navigation({"Explore": [PAGES["learn"], PAGES["atlas"], PAGES["run"], PAGES["results"]],
                       "Dig deeper": [PAGES["compare"], PAGES["inside"], PAGES["rounds"], PAGES["beyond"],
                                      PAGES["runs"]]})
 if page.url_path == PAGES["learn"].url_path and "run" in st.query_params:
@@ -59,4 +60,5 @@ with st.sidebar:
 presenter.inject_css()
 with errors.guard():  # a damaged, deleted or unwritable store file gives a message, not a traceback
     state.warm_up()
+    atlas.warm_in_background(state.gallery())  # the atlas page's charts, computed once per server
     page.run()

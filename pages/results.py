@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lth_core.charts import marks
 from lth_core.charts import results as charts
 
-from lth_core.analysis import results, stats
+from lth_core.analysis import results, spread, stats
 from lth_core.data.datasets import TRAIN_EVAL_EXAMPLES
-from ui import data, presenter, progress, runpick, takeaways
+from ui import data, earlier, presenter, progress, runpick, takeaways, terms
 from ui import predict
 from ui.boot import ensure_shell
 
@@ -31,7 +32,8 @@ if summary.empty:
     st.info("No level has finished yet; the charts appear as soon as the dense network is trained.",
             icon=":material/hourglass_top:")
     st.stop()
-agg = data.aggregate(store, run_id)
+summary, curves, config = earlier.offer(config, summary, data.curves(store, run_id))  # the demo: + earlier trials
+agg = results.aggregate(summary)
 finished = data.levels_finished(summary, config)
 
 arms = list(config.arms)
@@ -48,6 +50,8 @@ for note in results.measurement_notes(summary):
 
 st.markdown("### 1 · Accuracy as the network shrinks")
 fig_acc = charts.accuracy_vs_sparsity(agg, arms=arms, all_percents=ladder)
+if "reinit" in arms:  # where the shared statistics say re-init falls below dense for good (none: no mark)
+    marks.mark_parting(fig_acc, spread.compare_to_dense(summary, "reinit")["falls_below_at"])
 fig_acc = predict.overlay(fig_acc, run_id)
 presenter.show(fig_acc, key="acc", filename=f"accuracy-vs-sparsity-{run_id}")
 st.caption(f"{finished} of {config.levels} levels finished · "
@@ -56,25 +60,27 @@ st.caption(f"{finished} of {config.levels} levels finished · "
 st.markdown("**What to look for:** start at 100% on the left and move right as the network gets smaller. "
             "The blue ticket line staying at (or above) the dotted dense-network line means the small network "
             "learns as well as the big one. A control line falling below the ticket shows what the ticket "
-            "needs: its own starting weights (re-init) or its own connections (random pruning). "
-            f"The bands show the spread over trials; the sentence below decides, paired by trial with "
-            f"{100 * stats.CONFIDENCE:.0f}% confidence, and gives no verdict with fewer than {stats.MIN_TRIALS} trials.")
+            f"needs: its own starting weights, {terms.define('θ₀')} ({terms.define('re-init')}), or its own "
+            f"connections ({terms.define('random pruning')}). A dashed orange line marks where re-init falls below "
+            f"dense for good. The bands show the spread over trials; the sentence below decides, paired by trial with "
+            f"{100 * stats.CONFIDENCE:.0f}% confidence, and gives no verdict with fewer than {stats.MIN_TRIALS} trials.",
+            unsafe_allow_html=True)
 takeaways.dense_sentences(summary, config)
 predict.reveal(run_id, config, ladder, summary)
 
 st.markdown("### 2 · How fast each network learns")
 fig_es = charts.early_stop_vs_sparsity(agg, arms=arms, all_percents=ladder, iterations=config.training.iterations)
 presenter.show(fig_es, key="es", filename=f"early-stop-{run_id}")
-st.markdown("**What to look for:** the iteration where each network was best on held-out data (lowest "
-            "validation loss). Lower means it learned faster, *but only for filled markers*. A hollow marker, "
+st.markdown(f"**What to look for:** the {terms.define('early stop', 'iteration')} where each network was best "
+            "on held-out data (lowest validation loss). Lower means it learned faster, *but only for filled markers*. "
+            f"A hollow marker ({terms.define('censored')}), "
             "or a point in the grey band (the last 10% of training), means most networks were still improving "
             "when training ended: the true iteration is later, and the point shows the training budget, not "
             "the speed. In the paper, tickets learn *faster* than the dense network until they get very small "
-            "(38% earlier at 21.1% remaining), while randomly re-initialised copies slow down.")
+            "(38% earlier at 21.1% remaining), while randomly re-initialised copies slow down.", unsafe_allow_html=True)
 takeaways.speed_sentence(summary)
 
 st.markdown("### 3 · Learning curves: ticket vs random re-init")
-curves = data.curves(store, run_id)
 available = sorted(set(curves.level))
 default = [lv for lv in (0, available[len(available) // 2], available[-1]) if lv in available]
 default = list(dict.fromkeys(default))

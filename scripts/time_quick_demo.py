@@ -24,18 +24,23 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the server and browser
 
 from lth_core.presets import get_preset  # noqa: E402
 from support import streamlit_server  # noqa: E402
-from support.browser import CHROME_ARGS, CHROMIUM, ticket_points  # noqa: E402
+from support.browser import CHROME_ARGS, CHROMIUM, live_points, ticket_points  # noqa: E402
 from support.processes import stop_workers  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 
 
 def _stored_times(store: Path, wall0: float, levels: int) -> dict:
-    """When the store got the dense network and the last ticket, seconds after the click (their files'
-    times): the chart can show a point only after this, so the rest is the page's own delay."""
-    out = {}
-    for name, level in (("first_stored_s", 0), ("last_stored_s", levels - 1)):
+    """Seconds after the click at which the worker reached each stage, from the store's own records:
+    the worker began computing the run (progress.json), and each level's ticket was stored (its file's
+    time). A chart can show a point only after its level is stored; the rest is the page's delay."""
+    out = {"worker_started_s": None}
+    prog = list(store.glob("*/progress.json"))  # 'started': when the worker began computing the run
+    if prog:
+        out["worker_started_s"] = json.loads(prog[0].read_text())["data"]["started"] - wall0
+    for level in range(levels):
         files = list(store.glob(f"*/t0/L{level:02d}/ticket.json"))
-        out[name] = files[0].stat().st_mtime - wall0 if files else None
+        out[f"level{level}_stored_s"] = files[0].stat().st_mtime - wall0 if files else None
+    out["first_stored_s"], out["last_stored_s"] = out["level0_stored_s"], out[f"level{levels - 1}_stored_s"]
     return out
 
 
@@ -54,17 +59,20 @@ def one_repeat(p, levels: int, settle_s: float) -> dict:
             warm = any(f.name == "standby.log" for f in store.iterdir()) if store.is_dir() else False
             t0, wall0 = time.perf_counter(), time.time()
             button.click()
-            first = last = None
+            first = last = feedback = None
             while time.perf_counter() - t0 < 240:
                 n = ticket_points(page)
                 now = time.perf_counter() - t0
+                if feedback is None and (n >= 1 or live_points(page) >= 1):
+                    feedback = now  # the first measurement on the page: a live curve point, or a chart point
                 if n >= 1 and first is None:
                     first = now
                 if n >= levels:
                     last = now
                     break
                 page.wait_for_timeout(100)
-            return {"first_point_s": first, "last_point_s": last, "warm_worker_started": warm,
+            return {"first_feedback_s": feedback, "first_point_s": first, "last_point_s": last,
+                    "warm_worker_started": warm,
                     **_stored_times(store, wall0, levels)}
         finally:
             browser.close()
@@ -86,8 +94,10 @@ def main() -> int:
         for i in range(a.repeats):
             rows.append(one_repeat(p, quick.levels, a.settle))
             print(f"repeat {i + 1}: {rows[-1]}", flush=True)
-    med = {k: statistics.median(r[k] for r in rows) for k in ("first_point_s", "last_point_s")}
-    print(f"median over {len(rows)}: first point {med['first_point_s']:.1f} s, last point {med['last_point_s']:.1f} s")
+    keys = [k for k in rows[0] if k.endswith("_s")]
+    med = {k: statistics.median(r[k] for r in rows) if all(r[k] is not None for r in rows) else None for k in keys}
+    print(f"median over {len(rows)}: first feedback {med['first_feedback_s']:.1f} s, first point "
+          f"{med['first_point_s']:.1f} s, last point {med['last_point_s']:.1f} s")
     if a.out:
         a.out.write_text(json.dumps({"config": quick.to_dict(), "repeats": rows, "median": med,
                                      "cpus": os.cpu_count(), "settle_s": a.settle}, indent=1))

@@ -5,6 +5,8 @@
   chart and the closeness sentence appear, and `guesses=show` counts the guess;
 - play through the rounds (pages/rounds.py): the figure's ▶ Play advances its slider in the
   browser, ❚❚ Pause stops it, and the page's "Next" button steps one round;
+- the atlas (pages/atlas.py): moving its rate and size sliders redraws every chart from the gallery
+  and starts no training (no run appears in the store, the job manager starts no worker);
 - a teacher's link (ui/links.py): `only=rate` shows the rate control at the link's value and
   no other control of the Run form.
 
@@ -20,6 +22,7 @@ import pytest
 from support import streamlit_server
 
 from lth_core.store.run_store import Store
+from support import atlas_moves
 from support.browser import chromium
 from support.layout import cut_text, overlapping_text
 from support.processes import stop_workers
@@ -44,7 +47,7 @@ def gallery_server(tmp_path_factory, data_dir):
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
-        yield url
+        yield url, store
     finally:
         streamlit_server.stop(proc)
         stop_workers(Store(store))
@@ -84,7 +87,7 @@ def _settle(page, ms: int = 1500) -> None:
 def test_predict_then_reveal(gallery_server, page):
     """guess=required: no chart before the guess; the sliders + Lock in -> charts, guess overlay,
     closeness sentence; guesses=show then counts this guess."""
-    url = gallery_server
+    url, _ = gallery_server
     page.goto(f"{url}/results?run={HEADLINE}&guess=required", timeout=60_000)
     page.get_by_text("Your teacher asks for a guess first").wait_for(timeout=60_000)
     _settle(page)
@@ -144,7 +147,7 @@ def _slider_active(page):
 
 def test_play_through_the_rounds(gallery_server, page):
     """▶ Play inside the figure advances its slider; ❚❚ Pause stops it; "Next" steps one round."""
-    url = gallery_server
+    url, _ = gallery_server
     page.goto(f"{url}/rounds?run={HEADLINE}", timeout=60_000)
     page.get_by_role("heading", name="Play through the rounds").wait_for(timeout=60_000)
     page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
@@ -185,7 +188,7 @@ def test_play_through_the_rounds(gallery_server, page):
 def test_teacher_link_only_rate(gallery_server, page):
     """The README's link (only=rate, a rate until a size): the rate shows the link's 20%, the rounds follow
     from it (14 to prune 95%), and the dataset selector and rounds input are gone."""
-    url = gallery_server
+    url, _ = gallery_server
     page.goto(f"{url}/run?preset=lesson&rate=0.2&target=0.95&only=rate", timeout=60_000)
     page.get_by_role("heading", name="Run an experiment").wait_for(timeout=60_000)
     rate = page.locator('input[aria-label="Prune per round (%)"]')
@@ -204,7 +207,7 @@ def test_teacher_link_only_rate(gallery_server, page):
 
 def test_pages_load_nothing_from_other_hosts(gallery_server, page):
     """Offline, nothing may be fetched from another host (the page icon once came from fonts.gstatic.com)."""
-    url = gallery_server
+    url, _ = gallery_server
     elsewhere = []
     page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None)
     for path in ("/", f"/results?run={HEADLINE}", "/beyond"):
@@ -212,3 +215,20 @@ def test_pages_load_nothing_from_other_hosts(gallery_server, page):
         page.get_by_role("heading").first.wait_for(timeout=60_000)
         _settle(page, 1500)
     assert not elsewhere, sorted(set(elsewhere))
+
+
+def test_scrubbing_the_atlas_redraws_every_chart_and_trains_nothing(gallery_server, page):
+    """Each move of the rate or size slider redraws the page (its caption names the new value) with
+    its four charts, and no run is created or started: the atlas only reads the gallery."""
+    url, store = gallery_server
+    atlas_moves.open_atlas(page, url)
+    moves = [atlas_moves.move(page, "size") for _ in range(3)]
+    moves += [atlas_moves.move(page, "rate", "ArrowLeft"), atlas_moves.move(page, "size"),
+              atlas_moves.move(page, "rate", "ArrowRight")]
+    assert len({m["value"] for m in moves}) >= 4
+    assert _plots(page) >= 4
+    page.get_by_text("Winning ticket − re-init").first.wait_for(state="attached", timeout=10_000)  # the verdicts
+    runs = [p.name for p in store.iterdir() if p.is_dir() and (p / "config.json").exists()] if store.is_dir() else []
+    assert runs == [], f"scrubbing the atlas created runs: {runs}"
+    started = list(store.rglob("progress.json")) if store.is_dir() else []
+    assert started == [], f"scrubbing the atlas started training: {started}"

@@ -22,7 +22,9 @@ CENSORED_LIMIT = 0.5  # more than half of a comparison's networks censored: not 
 
 def networks(summary: pd.DataFrame) -> pd.DataFrame:
     """One row per trained network (the dense network once, not repeated per control)."""
-    return summary[~summary.shared_dense] if "shared_dense" in summary else summary
+    if "shared_dense" not in summary or not summary.shared_dense.any():
+        return summary
+    return summary[~summary.shared_dense]
 
 
 def group(summary: pd.DataFrame, level: int, arm: str) -> pd.DataFrame:
@@ -81,8 +83,9 @@ def level_table(summary: pd.DataFrame, arm: str, metric: str = ACC, other: str =
     max, the paired gap (points) with its interval, the censored share and whether it is
     measurable (at most CENSORED_LIMIT), the Holm-corrected direction (clear: +1, -1, 0) and
     non-inferiority (as_good)."""
-    d = networks(summary)
-    d = d[(d.arm == arm) & (d.level > 0)]
+    summary = networks(summary)  # once: every lookup below reads only these networks
+    summary = summary[summary.arm.isin((arm, other)) | ((summary.level == 0) & (summary.arm == "ticket"))]
+    d = summary[(summary.arm == arm) & (summary.level > 0)]
     cols = ["level", "percent_remaining", "trials", "mean", "min", "max", "other", "gap", "low", "high", "p",
             "clear", "as_good", "censored", "measurable"]
     if d.empty or group(summary, 0, other).empty:

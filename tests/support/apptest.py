@@ -18,7 +18,7 @@ from ui import state
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
-PAGES = ["pages/learn.py", "pages/run.py", "pages/results.py", "pages/compare.py", "pages/inside.py",
+PAGES = ["pages/learn.py", "pages/atlas.py", "pages/run.py", "pages/results.py", "pages/compare.py", "pages/inside.py",
          "pages/rounds.py", "pages/runs.py"]
 TINY = dict(iterations=20, eval_every=10, rounds=2)
 LINK = "[Log in](https://example.org)"  # a phishing-style link an address could try to plant

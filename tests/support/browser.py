@@ -42,6 +42,19 @@ def ticket_points(page, name: str = TICKET) -> int:
     }""", name)
 
 
+def live_points(page, prefix: str = "live-") -> int:
+    """Points on the live learning-curve traces (uid starting with `prefix`, lth_core.charts.live)."""
+    return page.evaluate("""(prefix) => {
+        let n = 0;
+        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+            for (const trace of (plot._fullData || [])) {
+                if ((trace.uid || '').startsWith(prefix) && trace.x && trace.x.length) n += trace.x.length;
+            }
+        }
+        return n;
+    }""", prefix)
+
+
 @contextmanager
 def chromium():
     """Debian's Chromium, launched for a module of browser tests and closed after (skip or fail as

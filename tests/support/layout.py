@@ -12,6 +12,7 @@ BEYOND_RUN = get_preset("beyond-criteria").run_id()  # the gallery's criteria ex
 # page name -> (URL path and query, charts expected); the paths are app.py's st.Page url_paths
 PAGES = {
     "learn": ("/", True),
+    "atlas": ("/atlas", True),
     "run": ("/run", True),
     "results": (f"/results?run={GALLERY_RUN}", True),
     "compare": ("/compare", True),
