@@ -17,7 +17,8 @@ from lth_core.arms import CRITERIA, arm_names
 from lth_core.arms import get as get_arm
 from lth_core.fields import (FIELD, FIELDS, MAX_NETWORK_ITERATIONS, MAX_ROUNDS, ConfigError, Field, check_choice,
                              check_number, check_range, check_value, fields_of, short)
-from lth_core.registry import ARCHITECTURES, DATASETS, compatible_archs, is_image, paper_pruning
+from lth_core.registry import (ARCHITECTURES, DATASETS, compatible_archs, custom_data, custom_model, get_arch_info,
+                               get_dataset_info, is_image, paper_pruning)
 
 # What a run measures. 1: training accuracy was the running accuracy over recent minibatches
 # (train mode), inputs standardised with the validation split included. 2: training loss and
@@ -142,20 +143,21 @@ class ExperimentConfig:
                 object.__setattr__(self, name, kind(**sub))
             if not isinstance(getattr(self, name), kind):
                 raise ConfigError(name, f"must be an object of {name} fields, got {short(getattr(self, name))}")
-        check_choice("dataset", self.dataset, tuple(DATASETS))
-        check_choice("arch", self.arch, tuple(ARCHITECTURES))
+        for name, known in (("dataset", DATASETS), ("arch", ARCHITECTURES)):
+            if not (custom_data if name == "dataset" else custom_model)(getattr(self, name)):  # your own: by hash
+                check_choice(name, getattr(self, name), tuple(known))
         fits = compatible_archs(self.dataset)
-        if self.arch not in fits:
+        if self.arch not in fits and not custom_model(self.arch):
             raise ConfigError("arch", f"{self.arch!r} does not fit dataset {self.dataset!r}; "
                                       f"allowed: {', '.join(fits)}")
         if self.training.augment and not is_image(self.dataset):
             raise ConfigError("augment", f"crops and flips need images, and {self.dataset!r} has none; allowed "
                                          f"for: {', '.join(d for d in DATASETS if is_image(d))}")
-        if self.training.dropout > 0 and not ARCHITECTURES[self.arch].dropout:
+        if self.training.dropout > 0 and not get_arch_info(self.arch).dropout:
             takes = ", ".join(a for a, info in ARCHITECTURES.items() if info.dropout)
             raise ConfigError("dropout", f"{self.arch!r} has no hidden fc layer to put dropout on; dropout > 0 "
                                          f"is allowed for: {takes}")
-        n_train = DATASETS[self.dataset].n_train
+        n_train = get_dataset_info(self.dataset).n_train
         if self.training.batch_size > n_train:
             raise ConfigError("batch_size", f"must be in [1, {n_train}] (the training-set size of "
                                             f"{self.dataset}), got {self.training.batch_size}")

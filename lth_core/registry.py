@@ -5,6 +5,7 @@ loading anything. data.py and models.py hold the code behind each name.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -33,6 +34,7 @@ class ArchInfo:
     pruning: str         # the paper's strategy for it: 'layerwise' or 'global'
     output_rate: float | None = None  # the paper's output-layer rate; None: half the fc rate
     dropout: bool = True  # has hidden fc layers that take dropout (models.py ignores it otherwise)
+    custom: bool = False  # your own model (CUSTOM_MODEL): built by its factory, any input shape
 
     @property
     def short(self) -> str:
@@ -66,18 +68,52 @@ ARCHITECTURES = {
 }
 
 
+# Your own model and data (lth_core.run(model=..., data=...)), named so that a config alone says what to
+# build and its run id covers the model's and the data's identity (a hash of each):
+#   model:<module>:<function>@<16 hex>   a factory fn(seed) -> torch.nn.Module, importable by that name; the
+#                                        hash covers its architecture, its seed-0 weights and its prunable names
+#   tensors@<16 hex>:<shape>:<classes>:<n_train>,<n_val>,<n_test>   tensors saved under <data dir>/custom/
+#                                        (lth_core.data.custom); shape as 1x28x28 or 40; the hash covers every value
+CUSTOM_MODEL, CUSTOM_DATA = "model:", "tensors@"
+_CUSTOM_MODEL_RE = re.compile(r"\Amodel:([A-Za-z_][\w.]*):([A-Za-z_][\w.]*)@([0-9a-f]{16})\Z")
+_CUSTOM_DATA_RE = re.compile(r"\Atensors@([0-9a-f]{16}):([1-9]\d*(?:x[1-9]\d*)*):([1-9]\d*):(\d+),(\d+),(\d+)\Z")
+
+
+def custom_model(name: str) -> tuple[str, str, str] | None:
+    """(module, function, hash) of a CUSTOM_MODEL name; None for any other name."""
+    m = _CUSTOM_MODEL_RE.match(name) if isinstance(name, str) else None
+    return m.groups() if m else None
+
+
+def custom_data(name: str) -> DatasetInfo | None:
+    """The DatasetInfo a CUSTOM_DATA name describes; None for any other name."""
+    m = _CUSTOM_DATA_RE.match(name) if isinstance(name, str) else None
+    if not m:
+        return None
+    digest, shape, classes, n_train, n_val, n_test = m.groups()
+    return DatasetInfo(name, f"your data ({int(n_train):,} training examples of {shape}, {classes} classes)",
+                       tuple(int(v) for v in shape.split("x")), int(classes), int(n_train), int(n_val), int(n_test),
+                       f"saved by lth_core.run(data=...) as custom/{digest}.safetensors in the data folder")
+
+
 def get_dataset_info(name: str) -> DatasetInfo:
     """Metadata for a dataset name; ValueError lists the valid names."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
-    return DATASETS[name]
+    info = DATASETS.get(name) if isinstance(name, str) else None
+    if info is None and custom_data(name) is None:
+        raise ValueError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}, or your own tensors "
+                         f"(lth_core.run(data=...))")
+    return info or custom_data(name)
 
 
 def get_arch_info(name: str) -> ArchInfo:
     """Metadata for an architecture name; ValueError lists the valid names."""
-    if name not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {name!r}; allowed: {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[name]
+    if isinstance(name, str) and name in ARCHITECTURES:
+        return ARCHITECTURES[name]
+    parts = custom_model(name)
+    if parts is None:
+        raise ValueError(f"unknown architecture {name!r}; allowed: {', '.join(ARCHITECTURES)}, or your own model "
+                         f"(lth_core.run(model=...))")
+    return ArchInfo(name, f"your model {parts[0]}.{parts[1]}", (), "layerwise", None, False, True)
 
 
 def paper_pruning(arch: str) -> dict:
@@ -97,6 +133,7 @@ EXECUTORS = ("local", "ray")
 
 
 def compatible_archs(dataset: str) -> tuple:
-    """Architectures whose input shape fits the dataset's examples."""
+    """Built-in architectures whose input shape fits the dataset's examples (your own model fits any:
+    lth_core.run checks it on the data)."""
     shape = get_dataset_info(dataset).input_shape
     return tuple(a.name for a in ARCHITECTURES.values() if shape in a.input_shapes)

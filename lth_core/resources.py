@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import torch
 
-from lth_core.models.architectures import _BUILDERS
+from lth_core.models.architectures import blueprint
 
 BYTES = 4            # float32
 TRAIN_FACTOR = 2     # activation + its gradient, per layer, for each example of a batch
@@ -29,8 +29,7 @@ def arch_profile(arch: str, input_shape: tuple) -> tuple[int, int, int]:
 
     Uninitialised CPU storage, not the meta device: a meta forward imports torch._dynamo into
     the server for good (docs/RELIABILITY.md, "The memory fix")."""
-    with torch.device("meta"):
-        model = _BUILDERS[arch](0.0).to_empty(device="cpu")
+    model = blueprint(arch).to_empty(device="cpu")
     sizes: list[int] = []
 
     def hook(_module, _inputs, output):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lth_core.config import ExperimentConfig
-from lth_core.registry import ARCHITECTURES, DATASETS
+from lth_core.registry import ARCHITECTURES, DATASETS, custom_data, custom_model, get_arch_info
 from lth_core.arms import ARMS, AT_INIT, CONTROLS, CRITERIA
 from lth_core.store.runs import list_runs
 from lth_core.store.run_store import Corrupt, Store, validate_run_id
@@ -21,11 +21,14 @@ BEYOND_KEYS = ("criterion", "granularity", "criteria", "at_init", "at_init_check
 
 
 def dataset_short(name: str) -> str:
-    return DATASETS[name].short if name in DATASETS else name
+    """'Fashion-MNIST', 'your data' (tensors passed from Python); an unknown name as it is."""
+    return DATASETS[name].short if name in DATASETS else custom_data(name).short if custom_data(name) else name
 
 
 def arch_short(name: str) -> str:
-    return ARCHITECTURES[name].short if name in ARCHITECTURES else name
+    """'LeNet-300-100', 'your model <module>.<function>'; an unknown name as it is."""
+    return ARCHITECTURES[name].short if name in ARCHITECTURES else get_arch_info(name).short \
+        if custom_model(name) else name
 
 
 def _short(names) -> str:

@@ -15,7 +15,7 @@ from lth_core import layout
 from lth_core.config import PruningConfig
 from lth_core.plan import trial_seed
 from lth_core.pruning.masks import Masks, apply_, ones_like
-from lth_core.models.architectures import _BUILDERS, build, glorot_init_, prunable_layers
+from lth_core.models.architectures import blueprint, build, glorot_init_, prunable_layers
 from lth_core.pruning.magnitude import random_like
 from lth_core.pruning.rounds import prune
 from lth_core.registry import get_arch_info
@@ -25,8 +25,7 @@ from lth_core.training.loop import evaluate
 
 def layer_labels(arch: str) -> dict[str, str]:
     """{weight name: readable label}, e.g. '1.weight' -> 'fc1 · 40→300'."""
-    with torch.device("meta"):
-        model = _BUILDERS[get_arch_info(arch).name](0.0)
+    model = blueprint(arch)
     params = dict(model.named_parameters())
     labels, n_conv, n_fc = {}, 0, 0
     for name, kind in prunable_layers(model).items():
@@ -73,7 +72,8 @@ def first_layer_map(masks: Masks, arch: str) -> dict:
     'max' is a position's count when nothing is pruned."""
     name = first_layer(arch)
     m = masks[name].to(torch.int64)
-    shape = get_arch_info(arch).input_shapes[0]
+    shapes = get_arch_info(arch).input_shapes  # none known for your own model: its inputs read as a sequence
+    shape = shapes[0] if shapes else (m.shape[1],)
     if m.dim() == 4:  # conv: (out, in, kh, kw) -> survivors per input channel and kernel position
         return {"layer": name, "kind": "kernel", "values": m.sum(0).numpy(), "max": int(m.shape[0])}
     per_input = m.sum(0)                                  # (in_features,)

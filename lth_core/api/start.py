@@ -13,6 +13,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from lth_core import layout
+from lth_core.api.own import check_fits, names
 from lth_core.api.handle import Run
 from lth_core.config import ConfigError, ExperimentConfig, PruningConfig
 from lth_core.execution import driver
@@ -76,30 +77,35 @@ def _settings_store(store) -> Store:
     return Store(store if store is not None else Settings.from_env().store)
 
 
-def run(config: ExperimentConfig | dict | None = None, *, preset: str = "quick", store: Path | str | None = None,
-        data_dir: Path | str | None = None, processes: int | None = None, progress: bool | None = None,
-        **overrides) -> Run:
+def run(config: ExperimentConfig | dict | None = None, *, preset: str = "quick", model=None, data=None,
+        store: Path | str | None = None, data_dir: Path | str | None = None, processes: int | None = None,
+        progress: bool | None = None, **overrides) -> Run:
     """Train a run (or open it at once when the store has it) and return it.
 
     config: an ExperimentConfig (or its dict); else `preset` (lth_core.presets.PRESETS) with `overrides`
-    by field name, e.g. run(preset="quick", trials=3, rate=0.3). store: the run store (default $LTH_STORE,
-    else ./runs); data_dir: datasets (default $LTH_DATA_DIR, else ./data); processes: networks trained at
-    once (default: every core); progress: a tqdm bar (None: only when interactive). An interrupted run
-    resumes where it stopped."""
-    config = configure(config, preset, **overrides)
+    by field name, e.g. run(preset="quick", trials=3, rate=0.3). model: your own network, a factory
+    fn(seed) -> torch.nn.Module defined in an importable module (or its 'module:function' name); data: your
+    own {'train', 'val', 'test'} splits, each (inputs, labels) tensors or a torch Dataset (lth_core.api.own).
+    store: the run store (default $LTH_STORE, else ./runs); data_dir: datasets (default $LTH_DATA_DIR, else
+    ./data); processes: networks trained at once (default: every core); progress: a tqdm bar (None: only
+    when interactive). An interrupted run resumes where it stopped."""
+    data_path = Path(data_dir) if data_dir is not None else Settings.from_env().data_dir
+    mine = names(model, data, data_path)
+    config = configure(config, preset, **mine, **overrides)
+    if mine:
+        check_fits(config.arch, config.dataset, data_path)
     st = _settings_store(store)
     st.check_writable()
-    data = Path(data_dir) if data_dir is not None else Settings.from_env().data_dir
     show = interactive() if progress is None else bool(progress)
     bar = _Bar(config.run_id()) if show else None
     try:
-        run_id = driver.run(config, st, data_dir=data, processes=processes, on_progress=bar)
+        run_id = driver.run(config, st, data_dir=data_path, processes=processes, on_progress=bar)
         if bar is not None:  # a run served from the store reports no progress while it is fetched
             bar({**st.progress(run_id), "fraction": 1.0})
     finally:
         if bar is not None:
             bar.close()
-    return Run(st, run_id, data)
+    return Run(st, run_id, data_path)
 
 
 def open_run(run: str | Path, *, store: Path | str | None = None) -> Run:

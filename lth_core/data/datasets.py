@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lth_core.data import custom
 from lth_core.store.atomic import atomic_torch_save
-from lth_core.registry import get_dataset_info
+from lth_core.registry import custom_data, get_dataset_info
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 SPLIT_SEED = 20190306  # fixed: the validation split is part of the dataset, not of a trial
@@ -174,9 +175,12 @@ def _cache_path(name: str, data_dir: Path) -> Path:
 
 
 def availability(name: str, data_dir: Path | None = None) -> str:
-    """'cached', 'on disk', 'generated locally' or 'download needed' (a network is then required)."""
+    """'cached', 'on disk', 'generated locally', 'download needed' (a network is then required), or 'missing'
+    (your own tensors, not in this data folder)."""
     data_dir = Path(data_dir or DEFAULT_DATA_DIR)
     get_dataset_info(name)
+    if custom_data(name):
+        return "on disk" if custom.path(name, data_dir).is_file() else "missing"
     if _cache_path(name, data_dir).is_file():
         return "cached"
     if name == "mnist1d":
@@ -208,6 +212,14 @@ def load(name: str, data_dir: Path | None = None) -> Data:
     """The dataset as normalised CPU tensors, split into train / validation / test."""
     info = get_dataset_info(name)
     data_dir = Path(data_dir or DEFAULT_DATA_DIR)
+    if custom_data(name):  # your own tensors, used as given (no standardisation)
+        try:
+            t = custom.read(name, data_dir)
+        except FileNotFoundError as exc:
+            raise DataUnavailable(str(exc)) from None
+        sub = train_eval_indices(len(t["x_train"]))
+        return Data(t["x_train"], t["y_train"], t["x_val"], t["y_val"], t["x_test"], t["y_test"],
+                    t["x_train"][sub].contiguous(), t["y_train"][sub])
     cache = _cache_path(name, data_dir)
     arrays = None
     if cache.is_file():

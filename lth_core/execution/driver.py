@@ -20,7 +20,7 @@ from lth_core.lottery.state import RunState
 from lth_core.lottery.task_ref import TaskRef
 from lth_core.lottery.tasks import resolve_device
 from lth_core.plan import chain_after, depends_on, planned_tasks, task_steps, width
-from lth_core.registry import DATASETS
+from lth_core.registry import get_dataset_info
 from lth_core.resources import arch_profile
 from lth_core.store.complete import is_complete
 from lth_core.store.run_store import AlreadyRunning, Store
@@ -32,7 +32,7 @@ MIN_THREADED_WORK = 1e8  # parameters x batch size below which a second thread d
 def benefits_from_threads(config: ExperimentConfig) -> bool:
     """Is one network's step big enough for several threads to speed it up? Below the bar a network
     trains single-threaded wherever it runs (with the other core busy, a second thread spin-waits)."""
-    params = arch_profile(config.arch, DATASETS[config.dataset].input_shape)[2]
+    params = arch_profile(config.arch, get_dataset_info(config.dataset).input_shape)[2]
     return params * config.training.batch_size >= MIN_THREADED_WORK
 
 

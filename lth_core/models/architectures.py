@@ -1,14 +1,16 @@
-"""Architecture registry: the paper's networks, built with Gaussian Glorot init.
+"""Architecture registry: the paper's networks, built with Gaussian Glorot init, and your own (models.custom).
 
-Prunable weights are the `.weight` of every Linear and Conv2d layer; biases and
+Prunable weights are the `.weight` of every Linear and Conv layer; biases and
 batch-norm parameters are never pruned. The last Linear layer is the output
-layer (the paper prunes it at half the fc rate).
+layer (the paper prunes it at half the fc rate). Your own model may name its
+prunable weights instead (custom.PRUNABLE_ATTR).
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from lth_core.models import custom
 from lth_core.registry import get_arch_info
 
 
@@ -116,17 +118,35 @@ def glorot_init_(model: nn.Module, generator: torch.Generator) -> nn.Module:
 
 def build(arch: str, seed: int, dropout: float = 0.0) -> nn.Module:
     """A freshly initialised network (on the CPU) whose weights depend only on `seed`."""
-    get_arch_info(arch)  # raises a ValueError listing the valid names
+    if get_arch_info(arch).custom:  # (raises a ValueError listing the valid names) your factory draws its own init
+        return custom.build(arch, seed)
     model = _BUILDERS[arch](dropout)
     return glorot_init_(model, torch.Generator().manual_seed(int(seed)))
 
 
+def blueprint(arch: str) -> nn.Module:
+    """The network's structure for counting and shapes: built-ins without real weights (meta device; call
+    to_empty for storage), your own model built from seed 0."""
+    if get_arch_info(arch).custom:
+        return custom.build(arch, 0)
+    with torch.device("meta"):
+        return _BUILDERS[arch](0.0)
+
+
 def prunable_layers(model: nn.Module) -> dict[str, str]:
-    """Ordered {state_dict key of a prunable weight: 'conv' | 'fc' | 'output'}."""
+    """Ordered {state_dict key of a prunable weight: 'conv' | 'fc' | 'output'}: by default every Linear and
+    Conv layer's weight, the last Linear one the output layer; your own model may name its own
+    (custom.PRUNABLE_ATTR)."""
+    chosen = getattr(model, custom.PRUNABLE_ATTR, None)
+    return _default_layers(model) if chosen is None else _named_layers(model, list(chosen))
+
+
+def _default_layers(model: nn.Module) -> dict[str, str]:
+    """Every Linear and Conv layer's weight, in module order; the last Linear one is the output layer."""
     names: dict[str, str] = {}
     last_linear = None
     for mod_name, m in model.named_modules():
-        if isinstance(m, nn.Conv2d):
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
             names[f"{mod_name}.weight"] = "conv"
         elif isinstance(m, nn.Linear):
             names[f"{mod_name}.weight"] = "fc"
@@ -136,15 +156,26 @@ def prunable_layers(model: nn.Module) -> dict[str, str]:
     return names
 
 
+def _named_layers(model: nn.Module, chosen: list) -> dict[str, str]:
+    """prunable_layers for the weights a model names: each keeps the kind the default gives it (its layer's
+    type: conv, fc, or output for the last Linear layer), 'fc' for any other parameter. ValueError names the
+    model's parameters when a name is not one."""
+    params = dict(model.named_parameters())
+    bad = [n for n in chosen if n not in params]
+    if bad or not chosen:
+        raise ValueError(f"{custom.PRUNABLE_ATTR}: {bad[0] if bad else 'none'!r} is not a parameter of the model; "
+                         f"allowed: {', '.join(params)}")
+    default = _default_layers(model)
+    return {n: default.get(n, "fc") for n in chosen}
+
+
 def layer_sizes(arch: str) -> dict[str, tuple[str, int]]:
-    """{weight name: (kind, number of weights)} without allocating real weights."""
-    with torch.device("meta"):
-        model = _BUILDERS[get_arch_info(arch).name](0.0)
+    """{weight name: (kind, number of weights)} without allocating real weights (built-in archs)."""
+    model = blueprint(arch)
     params = dict(model.named_parameters())
     return {name: (kind, params[name].numel()) for name, kind in prunable_layers(model).items()}
 
 
 def has_buffers(arch: str) -> bool:
     """Whether the architecture keeps buffers (BatchNorm running statistics); no real weights made."""
-    with torch.device("meta"):
-        return bool(list(_BUILDERS[get_arch_info(arch).name](0.0).buffers()))
+    return bool(list(blueprint(arch).buffers()))

@@ -25,7 +25,7 @@ from lth_core.charts import captions, results as charts
 from lth_core.analysis import claims, results, speed, spread, stats
 from lth_core.charts.style import ARM_NAMES, ARM_ORDER
 from lth_core.lottery.state import percent_ladder
-from lth_core.registry import ARCHITECTURES, DATASETS
+from lth_core.registry import get_arch_info, get_dataset_info
 from lth_core.store.run_store import Store
 
 CHROMIUM = "/usr/bin/chromium"
@@ -195,7 +195,7 @@ def render_html(store: Store, run_id: str, images: dict | None = None, figs: dic
     figs = figs or figures(store, run_id)
     summary = results.summary_frame(store, run_id)
     e = html.escape
-    title = f"Lottery ticket run {run_id}: {DATASETS[config.dataset].short}, {ARCHITECTURES[config.arch].short}"
+    title = f"Lottery ticket run {run_id}: {get_dataset_info(config.dataset).short}, {get_arch_info(config.arch).short}"
     head = f"<meta charset=utf-8><title>{e(title)}</title><style>{CSS}</style>"
     if images is None:
         head += f"<script>{get_plotlyjs()}</script>"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from lth_core.config import ExperimentConfig
-from lth_core.registry import DATASETS
+from lth_core.registry import get_dataset_info
 from lth_core.resources import memory_problem
 from lth_core.service.settings import Settings
 
@@ -38,7 +38,7 @@ class Job:
 
 def check_memory(config: ExperimentConfig, limit_gb: float) -> None:
     """LimitReached when the run's estimated peak memory is over `limit_gb` GB."""
-    problem = memory_problem(config.arch, DATASETS[config.dataset].input_shape, config.training.batch_size,
+    problem = memory_problem(config.arch, get_dataset_info(config.dataset).input_shape, config.training.batch_size,
                              limit_gb)
     if problem:
         raise LimitReached(f"batch_size: {problem}")
