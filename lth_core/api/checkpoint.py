@@ -17,7 +17,7 @@ import json
 import shutil
 from pathlib import Path
 
-from safetensors.torch import save_file
+from safetensors.torch import save as st_save
 from torch import nn
 
 import lth_core.api.load_ticket as load_ticket
@@ -66,7 +66,7 @@ def save(ticket, out: Path) -> Path:
     tensors.update({f"mask/{k}": m.detach().cpu().bool().contiguous() for k, m in ticket.masks.items()})
     if ticket.trained_state is not None:
         tensors.update({f"trained/{k}": v.detach().cpu().contiguous() for k, v in ticket.trained_state.items()})
-    save_file(tensors, str(out / TENSORS), metadata={"format": FORMAT})
+    (out / TENSORS).write_bytes(st_save(tensors, metadata={"format": FORMAT}))  # plain file modes, to share
     meta = {"format": FORMAT, **ticket.metadata, "architecture": describe(ticket.network)}
     (out / METADATA).write_text(json.dumps(meta, indent=1, sort_keys=True))
     shutil.copyfile(load_ticket.__file__, out / "load_ticket.py")
