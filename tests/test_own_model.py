@@ -2,6 +2,8 @@
 statistics; the run id covers the model's and the data's identity; bad input says what is allowed."""
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 
@@ -66,6 +68,38 @@ def test_a_changed_model_never_reuses_results(own_run):
     stale = own_run.config.arch.replace(digest, "0" * 16)
     with pytest.raises(custom.CustomModelError, match="has changed since this run was made"):
         build(stale, 0)
+
+
+SCALED = """
+import torch
+from torch import nn
+
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(40, 10)
+
+    def forward(self, x):
+        return self.fc(x) * {factor}
+
+def build(seed):
+    torch.manual_seed(seed)
+    return Scaled()
+"""
+
+
+def test_edited_forward_code_is_another_model(tmp_path, monkeypatch):
+    """Editing a model class's forward (same structure, same weights) changes the model's identity."""
+    (tmp_path / "scaled_model.py").write_text(SCALED.format(factor=2))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("scaled_model")
+    before = custom.arch_name("scaled_model:build")
+    (tmp_path / "scaled_model.py").write_text(SCALED.format(factor=3))
+    importlib.reload(module)
+    after = custom.arch_name("scaled_model:build")
+    assert before.split("@")[0] == after.split("@")[0] and before != after
+    with pytest.raises(custom.CustomModelError, match="has changed"):
+        build(before, 0)
 
 
 def test_prunable_weights_by_name():

@@ -3,7 +3,7 @@
 A run's networks may train in worker processes (or on other machines), which rebuild the model
 from the config alone, so the factory must be importable by name: a function at the top level of
 a .py module (a script run as `python my_script.py` counts: its folder is on sys.path). The name
-carries a hash of the model's identity (its architecture, its weights from seed 0 and its
+carries a hash of the model's identity (its code, its architecture, its weights from seed 0 and its
 prunable weights), so a changed model never reuses stored results: building it where the hash no
 longer matches raises CustomModelError. Prunable weights: those of every Linear and Conv layer
 (lth_core.models.architectures.prunable_layers), unless the factory sets
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import sys
 from pathlib import Path
 
@@ -66,10 +67,19 @@ def _call(factory, ref: str, seed: int) -> nn.Module:
     return model
 
 
-def fingerprint(model: nn.Module) -> str:
-    """16 hex digits of sha256 over the module's printed structure, its prunable names and every tensor of
-    its state_dict (name, dtype, shape, values)."""
-    h = hashlib.sha256(repr(model).encode())
+def _source(obj) -> str:
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):  # defined where no source is kept (a compiled module): its structure still counts
+        return ""
+
+
+def fingerprint(factory, model: nn.Module) -> str:
+    """16 hex digits of sha256 over the factory's source and that of the model's own (non-torch) module classes
+    (their forward code), the module's printed structure, its prunable names and every tensor of its
+    state_dict (name, dtype, shape, values)."""
+    own = sorted({type(m) for m in model.modules() if not type(m).__module__.startswith("torch.")}, key=repr)
+    h = hashlib.sha256("\n".join([_source(factory), *map(_source, own), repr(model)]).encode())
     h.update(repr(getattr(model, PRUNABLE_ATTR, None)).encode())
     for name, t in model.state_dict().items():
         t = t.detach().cpu().contiguous()
@@ -83,7 +93,7 @@ def arch_name(factory) -> str:
     build the same weights from the same seed (seed it: torch.Generator().manual_seed(seed))."""
     ref = reference(factory)
     fn = resolve(ref) if isinstance(factory, str) else factory
-    first, again = fingerprint(_call(fn, ref, 0)), fingerprint(_call(fn, ref, 0))
+    first, again = fingerprint(fn, _call(fn, ref, 0)), fingerprint(fn, _call(fn, ref, 0))
     if first != again:
         raise CustomModelError(f"{ref}(0) built different weights twice; a factory must draw its weights from its "
                                "seed, e.g. with torch.manual_seed(seed) first")
@@ -97,7 +107,7 @@ def build(arch: str, seed: int) -> nn.Module:
     ref = f"{module}:{qualname}"
     factory = resolve(ref)
     if arch not in _CHECKED:
-        now = fingerprint(_call(factory, ref, 0))
+        now = fingerprint(factory, _call(factory, ref, 0))
         if now != digest:
             raise CustomModelError(f"the model {ref} has changed since this run was made (identity {digest}, now "
                                    f"{now}); its results belong to the old model: start a new run")
