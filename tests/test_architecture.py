@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # bottom to top; a module may import its own layer and the layers below it (docs/ARCHITECTURE.md)
 LAYERS = [
-    ("core", {"registry", "arms", "fields", "seeds", "layout", "plan", "config", "presets"}),
+    ("core", {"registry", "arms", "fields", "seeds", "layout", "plan", "config", "presets", "atlas"}),
     ("store", {"store", "beyond_examples"}),
     ("engine", {"pruning", "models", "data", "training", "resources", "lottery", "estimate"}),
     ("execution", {"execution"}),
