@@ -1,10 +1,10 @@
 """The package installs and runs where a user has it, and the set-up works where apt does not exist.
 
 1. The wheel (built with pip from a copy of the checkout) goes into a truly clean virtual environment,
-   dependencies from the package index as a user gets them: about 80 s on the 2-core development
-   machine, whose index is a local mirror (docs in README, "Platforms tested"). Then, from a folder
-   outside the repository: `lth --help`, `lth run --preset quick`, the Python API, the shipped
-   gallery and `lth app`, each checked to run the venv's code, not the checkout's.
+   its dependencies (torch with CUDA's libraries, about 6 GB) from the package index as a user gets
+   them: a minute or two where the index is near, so no system site-packages are borrowed (`-s`
+   prints the times). Then, from a folder outside the repository: `lth --help`, `lth run --preset
+   quick`, the Python API, the shipped gallery and `lth app`, each checked to run the venv's code.
 2. scripts/setup.sh runs with apt-get and dpkg off PATH, Debian's Fashion-MNIST hidden (a mount
    namespace) and no network but loopback (a network namespace): it must say it skips apt and get
    Fashion-MNIST through torchvision's own FashionMNIST download, from a local http.server serving
