@@ -1,5 +1,7 @@
-"""End to end in a real browser: start the server, press the quick-demo button, watch the run
-finish level by level, open its results and save the screenshot the README shows.
+"""End to end in a real browser: start the server, press the quick-demo button, watch the networks
+learn (live curves) and the run finish level by level, open its results (joined with the gallery's
+4 earlier trials of the same experiment, so its verdicts rest on 5) and save the screenshot the
+README shows.
 
 Needs the playwright Python package and Debian's /usr/bin/chromium (never
 `playwright install`). Locally a missing browser skips; under CI=true it fails,
@@ -13,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from support import streamlit_server
-from support.browser import CHROME_ARGS, CHROMIUM, require_browser, ticket_points
+from support.browser import CHROME_ARGS, CHROMIUM, live_points, require_browser, ticket_points
 from support.processes import stop_workers
 
+from lth_core import atlas
 from lth_core.presets import get_preset
 from lth_core.store.run_store import Store
 
@@ -32,7 +35,7 @@ def server(tmp_path, mnist1d, data_dir):
     store = tmp_path / "runs"
     try:
         proc, url = streamlit_server.start({"LTH_STORE": str(store), "LTH_DATA_DIR": str(data_dir),
-                                            "LTH_GALLERY": str(tmp_path / "no-gallery")}, tmp_path / "server.log")
+                                            "LTH_GALLERY": str(REPO / "gallery")}, tmp_path / "server.log")
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
@@ -73,8 +76,13 @@ def test_quick_demo_end_to_end(server):
             page.get_by_role("heading", name="Run an experiment").wait_for(timeout=60_000)
             assert "preset" not in page.url and "rate=0.5" in page.url  # the form is in the address
 
-            page.get_by_text(f"{quick.levels} of {quick.levels} levels finished").wait_for(
-                timeout=RUN_TIMEOUT_S * 1000)
+            done_text, live_seen = f"{quick.levels} of {quick.levels} levels finished", 0
+            deadline = time.time() + RUN_TIMEOUT_S
+            while not page.get_by_text(done_text).count() and time.time() < deadline:
+                live_seen = max(live_seen, live_points(page))  # the networks' curves while they train
+                page.wait_for_timeout(100)
+            page.get_by_text(done_text).wait_for(timeout=10_000)
+            assert live_seen >= 1, "no live learning curve was shown while the networks trained"
             assert Store(store).status(quick.run_id())["state"] == "done"
             deadline = time.time() + 30
             while ticket_points(page) < quick.levels and time.time() < deadline:
@@ -88,6 +96,12 @@ def test_quick_demo_end_to_end(server):
             page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4",
                                    timeout=60_000)
             assert ticket_points(page) == quick.levels
+            extra = atlas.TRIALS - 1
+            page.get_by_text(f"Your trial + {extra} computed earlier").wait_for(timeout=30_000)
+            page.get_by_text("yours matches it exactly").wait_for(timeout=10_000)
+            body = page.inner_text("body")
+            assert f"In this run ({atlas.TRIALS} trials, paired" in body and "too few trials to tell" not in body
+            assert "Ticket vs random re-init" in body and "95% CI" in body
             _full_page_screenshot(page, SCREENSHOT)
         finally:
             browser.close()

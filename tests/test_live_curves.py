@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from lth_core import layout
-from lth_core.charts.live import UID_PREFIX, training_now
+from lth_core.charts.live import META, training_now
 from lth_core.execution import driver
 from lth_core.store.run_store import Store
 from support.configs import tiny_config
@@ -57,9 +57,9 @@ def test_training_now_draws_each_network_in_flight_over_the_whole_budget():
     fig = training_now(recs, [100.0, 51.0, 26.0], 350)
     names = [t.name for t in fig.data if t.showlegend is not False]
     assert names == ["dense network (100%), trial 0", "Random re-init (same mask), 26% of weights, trial 1"]
-    acc = [t for t in fig.data if t.uid.endswith("val_acc")]
+    acc = [t for t in fig.data if t.yaxis == "y2"]
     assert [list(t.y) for t in acc] == [[30.0, 50.0], [20.0]]
-    assert all(t.uid.startswith(UID_PREFIX) for t in fig.data) and len(fig.data) == 4
+    assert all(t.meta == META for t in fig.data) and len(fig.data) == 4
     assert list(fig.layout.xaxis2.range) == [0, 350] and not math.isnan(fig.data[0].y[0])
 
 

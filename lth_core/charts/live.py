@@ -13,7 +13,7 @@ from lth_core import layout
 from lth_core.charts.style import ARM_COLORS, ARM_DASH, ARM_NAMES, DENSE_COLOR, base_layout
 
 PANELS = ("validation loss (lower is better)", "validation accuracy (%)")
-UID_PREFIX = "live-"  # every live trace's uid starts so (the browser timing script finds them by it)
+META = "live"  # every live trace's meta (the browser tests and timing script find them by it)
 
 
 def _label(key: str, percents) -> tuple[str, str, str]:
@@ -39,7 +39,7 @@ def training_now(records: list[dict], percents, iterations: int) -> go.Figure:
         for row, metric, scale, fmt in ((1, "val_loss", 1, ".3f"), (2, "val_acc", 100, ".1f")):
             fig.add_trace(go.Scatter(
                 x=curve["iteration"], y=[v * scale for v in curve[metric]], mode="lines+markers",
-                name=name, uid=f"{UID_PREFIX}{rec.get('key')}-{metric}", legendgroup=name, showlegend=row == 1,
+                name=name, meta=META, legendgroup=name, showlegend=row == 1,
                 line=dict(color=color, dash=dash, width=2), marker=dict(size=4, color=color),
                 hovertemplate=f"{name}<br>iteration %{{x}}<br>%{{y:{fmt}}}<extra></extra>"), row=row, col=1)
     fig.update_xaxes(range=[0, iterations], title_text="training iteration", row=2, col=1)

@@ -42,17 +42,17 @@ def ticket_points(page, name: str = TICKET) -> int:
     }""", name)
 
 
-def live_points(page, prefix: str = "live-") -> int:
-    """Points on the live learning-curve traces (uid starting with `prefix`, lth_core.charts.live)."""
-    return page.evaluate("""(prefix) => {
+def live_points(page, meta: str = "live") -> int:
+    """Points on the live learning-curve traces (their meta is `meta`: lth_core.charts.live.META)."""
+    return page.evaluate("""(meta) => {
         let n = 0;
         for (const plot of document.querySelectorAll('.js-plotly-plot')) {
             for (const trace of (plot._fullData || [])) {
-                if ((trace.uid || '').startsWith(prefix) && trace.x && trace.x.length) n += trace.x.length;
+                if (trace.meta === meta && trace.x && trace.x.length) n += trace.x.length;
             }
         }
         return n;
-    }""", prefix)
+    }""", meta)
 
 
 @contextmanager
