@@ -10,7 +10,7 @@ from lth_core.data.datasets import availability
 from lth_core.store.gallery import HEADLINE, SHORTENED
 from lth_core.service.admission import LimitReached
 from lth_core.presets import PRESETS, SUMMARIES, get_preset
-from ui import beyond, data, errors, params, presenter, state
+from ui import beyond, data, errors, params, presenter, state, terms
 from ui.runpick import config_label
 from ui.boot import ensure_shell
 
@@ -20,7 +20,7 @@ st.title("Lottery Ticket Explorer")
 st.markdown("#### Inside a big neural network hides a small one that learns just as well, "
             "if it starts from the right weights. Find it yourself.")
 
-if st.button("Try it: quick demo (about 20 seconds)", type="primary", key="demo", icon=":material/play_arrow:"):
+if st.button("Try it: quick demo (trains live, in seconds)", type="primary", key="demo", icon=":material/play_arrow:"):
     quick = get_preset("quick")
     try:
         state.manager().submit(quick, owner=state.owner())
@@ -28,6 +28,9 @@ if st.button("Try it: quick demo (about 20 seconds)", type="primary", key="demo"
         errors.show(f"Cannot start the demo: {exc}")
     else:
         st.switch_page("pages/run.py", query_params=params.params_from_values(params.values_from_config(quick)))
+if st.button("Or scrub through the atlas: 25 experiments computed in advance, answers at once",
+             key="atlas", icon=":material/tune:"):
+    st.switch_page("pages/atlas.py")
 st.caption("Trains a small network on MNIST-1D (a built-in, one-dimensional cousin of handwritten digits), "
            "removes half of its connections four times, and compares the pruned network with a copy that "
            "starts from fresh random weights. You will watch the chart fill in as it trains. Its training "
@@ -61,14 +64,14 @@ with picture:
 with steps:
     st.markdown(
         "**1 · Start at random.** Give every connection a random weight and *write these starting "
-        "weights down* (θ₀).\n\n"
+        f"weights down* ({terms.define('θ₀')}).\n\n"
         "**2 · Train.** Let the network learn the task as usual.\n\n"
         "**3 · Prune.** Remove the connections whose trained weights are smallest (closest to zero): "
         f"here {rate:.0%} of them (the paper prunes 10-20% per round). They mattered least.\n\n"
         "**4 · Rewind.** Put the surviving connections back to their *starting* weights θ₀, and go back "
         "to step 2.\n\n"
         "Each round keeps a share of what survived, so the network shrinks geometrically: "
-        "after *n* rounds of *p*, (1 − p)ⁿ of it remains.")
+        "after *n* rounds of *p*, (1 − p)ⁿ of it remains.", unsafe_allow_html=True)
 with picture:
     toy = data.toy(0, rate)
     presenter.show(charts.network_drawing(toy), key="toy", filename="toy-network")
@@ -97,14 +100,14 @@ with rc:
 st.header("Is it the ticket, or just any small network?")
 st.markdown(
     "To tell, every experiment here trains **controls** beside the ticket, at the same sizes:\n"
-    "- **Random re-init**: the ticket's exact connections, but fresh random starting weights. "
+    f"- **Random {terms.define('re-init')}**: the ticket's exact connections, but fresh random starting weights. "
     "If this does worse, *the starting weights matter*.\n"
     "- **Random pruning**: the same number of connections per layer, chosen at random, original weights. "
     "If this does worse, *which connections survive matters*.\n"
     "- **One-shot pruning**: prune the trained dense network once, straight to each size. "
     "If this does worse, *pruning a little at a time helps*.\n\n"
     "In the paper, winning tickets keep the dense network's accuracy down to a few percent of its weights, "
-    "learn faster, and beat both random controls clearly.")
+    "learn faster, and beat both random controls clearly.", unsafe_allow_html=True)
 
 st.header("Beyond the paper: what came next")
 st.caption("The paper ends with open questions. Follow-up work answered many of them; each example below "

@@ -60,10 +60,13 @@ with plan:
                    f"**{ladder[-1]:.3g}%** of the weights. "
                    f"At each level {who} {config.training.iterations:,} iterations, × {config.trials} "
                    f"trial{'s' * (config.trials > 1)}.{twice}")
+    current = progress.run_state(home, run_id)["state"] if home is not None else None
+    if config is not None and current not in ("done", *progress.ACTIVE):
+        # only a run that can still be started needs the estimate: timing a network here takes the CPU
+        # away from a run that is training (the quick demo lands on this page the moment it starts)
         estimate, seconds = estimates.describe(config)
         st.markdown("Estimated time: " + estimate)
         too_long = estimates.over_limit(seconds)
-    current = progress.run_state(home, run_id)["state"] if home is not None else None
     if config is not None and too_long and current not in ("done", *progress.ACTIVE):
         errors.show(too_long)
     if current == "done":

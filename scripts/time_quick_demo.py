@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,11 +45,11 @@ def _stored_times(store: Path, wall0: float, levels: int) -> dict:
     return out
 
 
-def one_repeat(p, levels: int, settle_s: float) -> dict:
+def one_repeat(p, levels: int, settle_s: float, root: Path = ROOT) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "runs"
         proc, url = streamlit_server.start({"LTH_STORE": str(store), "LTH_GALLERY": str(store / "no-gallery")},
-                                           Path(tmp) / "server.log")
+                                           Path(tmp) / "server.log", root=root)
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
         try:
             page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
@@ -80,27 +81,49 @@ def one_repeat(p, levels: int, settle_s: float) -> dict:
             stop_workers(Store(store))
 
 
+def medians(rows: list[dict]) -> dict:
+    keys = [k for k in rows[0] if k.endswith("_s")]
+    return {k: statistics.median(r[k] for r in rows) if all(r[k] is not None for r in rows) else None for k in keys}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--settle", type=float, default=20.0,
                     help="seconds the server is up before the click (its warm worker warms meanwhile)")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another checkout of the app (e.g. a git worktree of an older commit): its repeats "
+                         "alternate with this checkout's, and the ratios are taken within each pair")
     a = ap.parse_args()
+    if a.repeats < 1:
+        ap.error(f"--repeats must be at least 1, got {a.repeats}")
+    if a.baseline is not None and not (a.baseline / "app.py").is_file():
+        ap.error(f"--baseline {a.baseline} has no app.py")
     from playwright.sync_api import sync_playwright
     quick = get_preset("quick")
-    rows = []
+    rows, base = [], []
     with sync_playwright() as p:
         for i in range(a.repeats):
+            if a.baseline is not None:
+                base.append(one_repeat(p, quick.levels, a.settle, a.baseline))
+                print(f"baseline repeat {i + 1}: {base[-1]}", flush=True)
             rows.append(one_repeat(p, quick.levels, a.settle))
             print(f"repeat {i + 1}: {rows[-1]}", flush=True)
-    keys = [k for k in rows[0] if k.endswith("_s")]
-    med = {k: statistics.median(r[k] for r in rows) if all(r[k] is not None for r in rows) else None for k in keys}
+    med = medians(rows)
     print(f"median over {len(rows)}: first feedback {med['first_feedback_s']:.1f} s, first point "
           f"{med['first_point_s']:.1f} s, last point {med['last_point_s']:.1f} s")
+    out = {"config": quick.to_dict(), "repeats": rows, "median": med, "cpus": os.cpu_count(), "settle_s": a.settle,
+           "load_1min": os.getloadavg()[0]}
+    if base:
+        commit = subprocess.run(["git", "-C", str(a.baseline), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip() or None
+        out["baseline"] = {"root": str(a.baseline), "commit": commit, "repeats": base, "median": medians(base),
+                           "ratio_median": {k: statistics.median(b[k] / r[k] for b, r in zip(base, rows))
+                                            for k in ("first_point_s", "last_point_s")}}
+        print(f"baseline median: {out['baseline']['median']}; baseline/this within pairs: {out['baseline']['ratio_median']}")
     if a.out:
-        a.out.write_text(json.dumps({"config": quick.to_dict(), "repeats": rows, "median": med,
-                                     "cpus": os.cpu_count(), "settle_s": a.settle}, indent=1))
+        a.out.write_text(json.dumps(out, indent=1))
     return 0
 
 

@@ -24,15 +24,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(env: dict, log: Path, extra_args=()) -> tuple[subprocess.Popen, str]:
-    """Serve app.py with os.environ updated by `env`, output to `log`; waits for the port.
-    Returns (process, base URL); raises RuntimeError with the log's tail if it does not start."""
+def start(env: dict, log: Path, extra_args=(), root: Path = REPO) -> tuple[subprocess.Popen, str]:
+    """Serve `root`/app.py (default: this checkout's) with os.environ updated by `env`, output to `log`;
+    waits for the port. Returns (process, base URL); raises RuntimeError with the log's tail if it
+    does not start."""
     port = free_port()
     out = open(log, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra_args],
-        cwd=REPO, env=dict(os.environ, **env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=root, env=dict(os.environ, **env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     out.close()  # the child holds its own copy
     deadline = time.time() + START_TIMEOUT_S
     while time.time() < deadline:
