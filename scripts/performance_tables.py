@@ -94,7 +94,9 @@ DEMO_STAGES = (  # (label, key in a repeat, target) in the order a student lives
     ("the dense network stored", "level0_stored_s", None),
     ("first accuracy-vs-sparsity point on the page", "first_point_s", "≤ 3"),
     ("the last ticket stored", "last_stored_s", None),
-    ("last accuracy-vs-sparsity point on the page", "last_point_s", "≤ 10"))
+    ("last accuracy-vs-sparsity point on the page", "last_point_s", "≤ 10"),
+    ("CPU seconds the app server used, click to last point", "server_cpu_s", None),
+    ("CPU seconds Chromium used, click to last point", "browser_cpu_s", None))
 
 
 def _stage(rows: list[dict], key: str) -> tuple[str, str]:
@@ -113,8 +115,9 @@ def demo_section(d: dict) -> list[str]:
             f"drawn only after them, and the rest is the page's delay. Load average (1 min) at the end: "
             f"{d.get('load_1min', float('nan')):.1f} on {d.get('cpus')} cores.", ""]
     if base:
-        head += [f"Each repeat is a pair, alternated on fresh servers: before (commit {base.get('commit')}, "
-                 "before the live curves, the 0.5 s refresh and the faster chain) and after (this checkout).", "",
+        head += [f"Each repeat is a pair, alternated on fresh servers: before (commit {base.get('commit')}: no live "
+                 "curves, a 1.5 s refresh throughout, the Run page timing a network for its estimate while the demo "
+                 "trains, a whole-page rerun at every level) and after (this checkout).", "",
                  "| stage | before: runs | before: median | after: runs | after: median | target |",
                  "|---|---|---|---|---|---|"]
         for label, key, target in DEMO_STAGES:
@@ -129,6 +132,24 @@ def demo_section(d: dict) -> list[str]:
             a = _stage(rows, key)
             head.append(f"| {label} | {a[0]} | **{a[1]}** | {target or ''} |")
     return head + ["", "Figures: [repro/quick_demo_timing.json](repro/quick_demo_timing.json)."]
+
+
+def breakdown_section(d: dict) -> list[str]:
+    m = d["median"]
+    share = 100 * m["evaluations_s"] / m["execute_s"]
+    return ["### One quick-demo network, part by part: `scripts/demo_breakdown.py`",
+            f"The demo's dense network in one warm process on one core, median of {len(d['repeats'])}; load average "
+            f"(1 min) {d.get('load_1min', float('nan')):.1f}. Figures: [bench/demo_breakdown.json](bench/demo_breakdown.json).",
+            "", "| part | seconds |", "|---|---|",
+            f"| preparing the task from the store (θ₀, masks, the model built) | {m['prepare_s']:.3f} |",
+            f"| its training steps alone | {m['steps_s']:.3f} |",
+            f"| its {d['evaluations']} evaluations alone ({d['eval_examples']:,} examples each: validation, test, the "
+            f"training subset) | {m['evaluations_s']:.3f} |",
+            f"| the whole training call (steps and evaluations) | **{m['execute_s']:.3f}** |",
+            f"| writing the result to the store | {m['store_write_s']:.3f} |", "",
+            f"Evaluation is {share:.0f}% of a network here. The demo's 5 rounds are a chain (each ticket is pruned from "
+            "the one before), so a network's time, times 5, is the floor under the last point on 2 cores; the page, "
+            "the server and Chromium share those cores with it."]
 
 
 def atlas_section(d: dict) -> list[str]:
@@ -166,7 +187,8 @@ def main() -> int:
         data = _load(f"docs/bench/{name}")
         if data is not None:
             lines += bench_section(data, name, note) + [""]
-    for rel, section in (("docs/repro/quick_demo_timing.json", demo_section), ("docs/repro/atlas_timing.json", atlas_section),
+    for rel, section in (("docs/repro/quick_demo_timing.json", demo_section),
+                         ("docs/bench/demo_breakdown.json", breakdown_section), ("docs/repro/atlas_timing.json", atlas_section),
                          ("docs/bench/startup.json", startup_section), ("docs/bench/ray.json", ray_section),
                          ("docs/bench/threads.json", threads_section)):
         data = _load(rel)

@@ -2,7 +2,8 @@
 
 Starts a real `streamlit run app.py` on 127.0.0.1 with an empty store and the repository's gallery,
 waits --settle seconds (a class server has been up a while: its atlas cache is warm), opens
-/atlas and moves the sliders through every size at two rates and across the rates. Records per
+/atlas and moves the sliders with the arrow keys: through every size and back, across every rate
+and back, then through every size at the lowest rate. Records per
 move the page's own server time (its "Drawn in" caption) and the browser's time from the key press
 to the redrawn caption; prints the medians and writes them to --out. Checks that nothing trained.
 
@@ -28,18 +29,22 @@ from support.processes import stop_workers  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 
 
-def moves(page) -> list[dict]:
-    """Every size at the opening rate, down a rate, every size back, then the rates up and down."""
+def sweep(page, slider: str, key: str, most: int = 30) -> list[dict]:
+    """Press `key` on a slider until it stops moving (its end), recording each move."""
     out = []
-    sizes = int(page.get_by_role("slider").nth(1).get_attribute("aria-valuemax") or 0)
-    out += [dict(atlas_moves.move(page, "size"), slider="size") for _ in range(sizes)]
-    out.append(dict(atlas_moves.move(page, "rate", "ArrowLeft"), slider="rate"))
-    sizes = int(page.get_by_role("slider").nth(1).get_attribute("aria-valuemax") or 0)
-    level = int(page.get_by_role("slider").nth(1).get_attribute("aria-valuenow") or 0)
-    out += [dict(atlas_moves.move(page, "size", "ArrowLeft"), slider="size") for _ in range(level)]
-    out += [dict(atlas_moves.move(page, "rate", "ArrowRight"), slider="rate") for _ in range(3)]
-    out += [dict(atlas_moves.move(page, "rate", "ArrowLeft"), slider="rate") for _ in range(3)]
+    for _ in range(most):
+        try:
+            out.append(dict(atlas_moves.move(page, slider, key), slider=slider))
+        except AssertionError:  # at the end of the slider: the key did not move it
+            break
     return out
+
+
+def moves(page) -> list[dict]:
+    """Every size at the opening rate and back, then across every rate and back, then every size at
+    the lowest rate."""
+    return (sweep(page, "size", "ArrowRight") + sweep(page, "size", "ArrowLeft") + sweep(page, "rate", "ArrowRight")
+            + sweep(page, "rate", "ArrowLeft") + sweep(page, "size", "ArrowRight"))
 
 
 def main() -> int:

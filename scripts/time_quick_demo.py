@@ -45,6 +45,32 @@ def _stored_times(store: Path, wall0: float, levels: int) -> dict:
     return out
 
 
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a live process has used; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / HZ
+
+
+def _page_cpu(server_pid: int) -> dict:
+    """CPU seconds so far of the app server's process and of every Chromium process: what showing the
+    page costs the 2 cores the workers train on."""
+    browser = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"chromium" in (entry / "cmdline").read_bytes():
+                    browser += _cpu_s(int(entry.name))
+            except OSError:
+                continue
+    return {"server": _cpu_s(server_pid), "browser": browser}
+
+
 def one_repeat(p, levels: int, settle_s: float, root: Path = ROOT) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "runs"
@@ -58,6 +84,7 @@ def one_repeat(p, levels: int, settle_s: float, root: Path = ROOT) -> dict:
             button.wait_for(timeout=60_000)
             page.wait_for_timeout(settle_s * 1000)  # a class server has been up a while: its warm worker is ready
             warm = any(f.name == "standby.log" for f in store.iterdir()) if store.is_dir() else False
+            cpu0 = _page_cpu(proc.pid)
             t0, wall0 = time.perf_counter(), time.time()
             button.click()
             first = last = feedback = None
@@ -72,8 +99,10 @@ def one_repeat(p, levels: int, settle_s: float, root: Path = ROOT) -> dict:
                     last = now
                     break
                 page.wait_for_timeout(100)
+            cpu1 = _page_cpu(proc.pid)
             return {"first_feedback_s": feedback, "first_point_s": first, "last_point_s": last,
-                    "warm_worker_started": warm,
+                    "warm_worker_started": warm, "server_cpu_s": cpu1["server"] - cpu0["server"],
+                    "browser_cpu_s": cpu1["browser"] - cpu0["browser"],
                     **_stored_times(store, wall0, levels)}
         finally:
             browser.close()

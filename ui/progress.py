@@ -5,8 +5,6 @@ store (nothing is pushed from the worker); when the run ends the page reruns onc
 """
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from lth_core.charts import live as live_charts
@@ -21,9 +19,10 @@ LIVE_SPAN = 5.0  # percentage points the live accuracy chart shows at least
 SHARED_NOTE = "Other sessions asked for this same run, so it keeps training for them; you no longer wait for it."
 NOT_YOURS = ("Only the browser session that started this run can cancel it (after a reload this page is a new "
              "session); it keeps training for whoever asked for it.")
-REFRESH_S = 1.5  # how often the live panel redraws from the store
-FAST_S, FAST_FOR_S = 0.5, 30.0  # ...in a run's first 30 s: its first curves and points show at once (issue 25);
-# later, at REFRESH_S, so thirty students watching long runs cost the server little
+REFRESH_S = 1.5  # how often the live panel redraws from the store...
+FAST_S = 0.5     # ...and until the dense network is stored, so its first curve and point show at once (issue 25).
+# Only the dense network trains then, so one core is free for the page; once two networks train, a redraw
+# every 0.5 s (about 0.25 s of server and 0.2 s of browser CPU each, docs/PERFORMANCE.md) would slow them.
 
 
 def run_state(store: Store, run_id: str) -> dict:
@@ -53,7 +52,7 @@ def panel(run_id: str, store: Store, *, chart: bool = True, key: str = "live") -
     """Draw the status panel (live while the run is active); returns the run state."""
     info = run_state(store, run_id)
     if info["state"] in ACTIVE:
-        fast = _young(store, run_id)
+        fast = _before_first_level(store, run_id)
         st.fragment(_live, run_every=FAST_S if fast else REFRESH_S)(run_id, str(store.root), store.readonly, chart,
                                                                     key, fast)
     else:
@@ -61,10 +60,9 @@ def panel(run_id: str, store: Store, *, chart: bool = True, key: str = "live") -
     return info
 
 
-def _young(store: Store, run_id: str) -> bool:
-    """Whether the run is queued or in its first FAST_FOR_S seconds of computing."""
-    started = store.progress(run_id).get("started")
-    return not isinstance(started, (int, float)) or time.time() - started < FAST_FOR_S
+def _before_first_level(store: Store, run_id: str) -> bool:
+    """Whether the run has no network stored yet (queued, or training its dense network)."""
+    return data.summary(store, run_id).empty
 
 
 def _live(run_id: str, root: str, readonly: bool, chart: bool, key: str, fast: bool) -> None:
@@ -73,8 +71,8 @@ def _live(run_id: str, root: str, readonly: bool, chart: bool, key: str, fast: b
         store = Store(root, readonly=readonly)
         info = run_state(store, run_id)
         _draw(run_id, store, info, chart, key)
-        if info["state"] not in ACTIVE or (fast and not _young(store, run_id)):
-            st.rerun(scope="app")  # finished, or time to slow down the refresh
+        if info["state"] not in ACTIVE or (fast and not _before_first_level(store, run_id)):
+            st.rerun(scope="app")  # finished, or the dense network is stored: time to slow down the refresh
         if chart:
             return  # the panel draws its own chart; the page has nothing else that grows with the run
         # a newly finished level redraws the whole page, so its charts outside this panel fill in too
