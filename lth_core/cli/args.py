@@ -127,7 +127,8 @@ def add_executor_flags(parser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m lth_core", description="Find lottery tickets by iterative magnitude pruning.")
+    p = _Parser(prog="lth", description="Find lottery tickets by iterative magnitude pruning "
+                "(`lth` and `python -m lth_core` are the same command).")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="run (or fetch from the store) one experiment")
     r.add_argument("--preset", choices=list(PRESETS),
@@ -135,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. lenet-fmnist for fashion-mnist, else quick)")
     add_field_flags(r)
     r.add_argument("--processes", type=_int("--processes", 1, 64), help="worker processes (default: every core)")
-    r.add_argument("--store", type=Path, help="store folder (default $LTH_STORE or ./runs)")
-    r.add_argument("--data-dir", type=Path, help="data folder (default $LTH_DATA_DIR or ./data)")
+    r.add_argument("--store", type=Path, help="store folder (default $LTH_STORE, else ./runs in a checkout or the user data folder when installed)")
+    r.add_argument("--data-dir", type=Path, help="data folder (default $LTH_DATA_DIR, else ./data in a checkout or the user cache folder when installed)")
     r.add_argument("--json", action="store_true", help="print the results as one JSON object")
     add_executor_flags(r)
     _add_sweep_parser(sub)
@@ -164,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--pdf", action="store_true", help="also print the report to a PDF (headless Chromium)")
     rp.add_argument("--png", action="store_true", help="also write each chart as a 1920x1080 PNG")
     rp.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
-    rp.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
+    rp.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE, else ./runs in a checkout or the user data folder when installed)")
     _add_analyse_parser(sub)
     add_export_parser(sub, _int)
     add_app_parser(sub)
@@ -180,8 +181,8 @@ def _add_sweep_parser(sub) -> None:
     s.add_argument("--name", help="the sweep's name (shown on the Compare page)")
     s.add_argument("--dry-run", action="store_true", help="list the points and their run ids; train nothing")
     s.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    s.add_argument("--store", type=Path, help="store folder (default $LTH_STORE or ./runs)")
-    s.add_argument("--data-dir", type=Path, help="data folder (default $LTH_DATA_DIR or ./data)")
+    s.add_argument("--store", type=Path, help="store folder (default $LTH_STORE, else ./runs in a checkout or the user data folder when installed)")
+    s.add_argument("--data-dir", type=Path, help="data folder (default $LTH_DATA_DIR, else ./data in a checkout or the user cache folder when installed)")
     s.add_argument("--processes", type=_int("--processes", 1, 64),
                    help="local executor: networks at once (default: every core)")
     add_executor_flags(s)
@@ -201,7 +202,7 @@ def _add_analyse_parser(sub) -> None:
     nz.add_argument("--draws", type=_int("--draws", 1, 100), help="noise draws per scale (default 5)")
     nz.add_argument("--arms", type=lambda t: [x.strip() for x in t.split(",") if x.strip()],
                     help="comma list of arms, e.g. ticket,reinit (default: all of the run's)")
-    nz.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
+    nz.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE, else ./runs in a checkout or the user data folder when installed)")
     nz.add_argument("--data-dir", type=Path)
     nz.add_argument("--json", action="store_true", help="print the stored record as one JSON object")
     ni = kinds.add_parser("noise-init", help="the paper's protocol: Gaussian noise on the ticket's initial weights, "
@@ -213,7 +214,7 @@ def _add_analyse_parser(sub) -> None:
     ni.add_argument("--scales", type=_list_of("--scales", float),
                     help="comma list of noise scales > 0, relative to each layer's initialisation std "
                          "(default 0.5,1,2)")
-    ni.add_argument("--store", type=Path, help="store holding the run (default $LTH_STORE or ./runs)")
+    ni.add_argument("--store", type=Path, help="store holding the run (default $LTH_STORE, else ./runs in a checkout or the user data folder when installed)")
     ni.add_argument("--data-dir", type=Path)
 
 
