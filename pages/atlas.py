@@ -59,7 +59,8 @@ curves, mask = cached.level_figures(root, run_id, level)
 acc_col, es_col = st.columns(2)
 with acc_col:
     presenter.show(marks.mark_level(acc, ladder[level]), key="atlas_acc", filename=f"atlas-accuracy-{rate:g}")
-    st.markdown("**What to look for:** the blue ticket stays near the dotted dense line as the network shrinks, "
+    st.markdown("**What to look for:** the grey band is the size shown above. The blue ticket stays near the "
+                "dotted dense line as the network shrinks, "
                 "while the " + terms.define("re-init") + " and " + terms.define("random pruning") + " fall away"
                 + (f"; the dashed line marks where re-init falls below dense for good ({t['parting']:.3g}%)."
                    if t["parting"] else "."), unsafe_allow_html=True)

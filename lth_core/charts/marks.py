@@ -6,18 +6,17 @@ import math
 
 import plotly.graph_objects as go
 
-from lth_core.charts.style import ARM_COLORS, DENSE_COLOR
+from lth_core.charts.style import ARM_COLORS
 
 PARTING_TEXT = "re-init falls below dense here"
 
 
-def mark_level(fig: go.Figure, percent: float, text: str = "shown below") -> go.Figure:
-    """A light vertical band at `percent` (the level the page is showing)."""
+def mark_level(fig: go.Figure, percent: float) -> go.Figure:
+    """A light vertical band at `percent` (the level the page is showing; its caption says so: a label
+    inside the plot would run into the axis labels or the other notes on a narrow chart)."""
     x = math.log10(percent)  # a shape on a log axis is placed in log10 units
     fig.add_shape(type="rect", xref="x", yref="paper", x0=x - 0.03, x1=x + 0.03, y0=0, y1=1, layer="below",
-                  line_width=0, fillcolor="rgba(128,128,128,0.18)")
-    fig.add_annotation(x=x, xref="x", y=0, yref="paper", yanchor="bottom", text=text, showarrow=False,
-                       font=dict(size=11, color=DENSE_COLOR))
+                  line_width=0, fillcolor="rgba(128,128,128,0.22)")
     return fig
 
 

@@ -32,7 +32,7 @@ def _band(fig, x, lo, hi, color, group, row=None, col=None):
                              showlegend=False, legendgroup=group), row=row, col=col)
 
 
-CENSORED_NOTE = "hollow: most networks still improving when training ended (censored)"
+CENSORED_NOTE = "hollow: most still improving at the end (censored)"  # short: one legend line on a phone
 
 
 def _hollow(d: pd.DataFrame) -> list[bool]:
