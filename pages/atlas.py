@@ -39,7 +39,7 @@ t = cached.tables(root, run_id)
 ladder = t["ladder"]
 with right:
     level = st.select_slider("Network size (weights remaining)", list(range(len(ladder))),
-                             value=min(st.session_state.get("atlas_level", 0), len(ladder) - 1),
+                             value=min(st.session_state.get("atlas_level", len(ladder) // 2), len(ladder) - 1),
                              format_func=lambda lv: f"{ladder[lv]:.3g}%", key="atlas_level")
 when = gallery.status(run_id).get("time")
 day = dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%d") if isinstance(when, (int, float)) else "?"

@@ -50,7 +50,7 @@ def level_figures(root: str, run_id: str, level: int) -> tuple:
         m = inspection.load_mask(_gallery(root), run_id, 0, level)
     except FileNotFoundError:
         return curves, None
-    mask = inside_charts.first_layer_image(inspection.first_layer_map(m, config.arch), input_label="input position",
+    mask = inside_charts.first_layer_image(inspection.first_layer_map(m, config.arch), input_label="signal",
                                            title="Ticket's first layer, trial 0")
     return curves, mask
 
