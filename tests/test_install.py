@@ -95,6 +95,14 @@ def venv(tmp_path):
     shutil.rmtree(tmp_path / "venv", ignore_errors=True)
 
 
+def _readme_python_example() -> str:
+    """The first python code block of README.md's "Python API" section."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Python API"):]
+    start = section.index("```python\n") + len("```python\n")
+    return section[start:section.index("```", start)]
+
+
 def test_the_wheel_installs_into_a_clean_venv_and_runs_from_anywhere(wheel, venv, tmp_path):
     """pip install <wheel> in a fresh venv; lth, the API and the app then work from any folder."""
     outside, home = tmp_path / "elsewhere", tmp_path / "home"
@@ -131,6 +139,13 @@ def test_the_wheel_installs_into_a_clean_venv_and_runs_from_anywhere(wheel, venv
     assert Path(seen["gallery"]).is_relative_to(site / "lth_app" / "gallery")  # the gallery the wheel ships
     assert seen["store"] == str(home / ".local" / "share" / "lottery-ticket-explorer" / "runs")  # no LTH_STORE
     assert seen["data"] == str(home / ".cache" / "lottery-ticket-explorer" / "data")
+
+    # the README's Python API example, verbatim, from outside the checkout (figures render as JSON, not a browser)
+    example = _readme_python_example()
+    start = time.monotonic()
+    _run([str(py), "-c", example], 600, cwd=outside, env=dict(env, PLOTLY_RENDERER="json"))
+    print(f"the README's Python example in the venv: {time.monotonic() - start:.1f} s")
+    assert (outside / "ticket-L3" / "ticket.safetensors").is_file() and (outside / "ticket-L3" / "ticket.json").is_file()
 
     app_py = site / "lth_app" / "app.py"
     rendered = _run([str(py), "-c", "import sys; from streamlit.testing.v1 import AppTest; "

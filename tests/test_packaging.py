@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from lth_core.cli import app as app_cli
+from lth_core.cli import serve as app_cli
 from lth_core.cli.main import main
 from lth_core.service import settings
 

@@ -10,7 +10,7 @@ import argparse
 import math
 from pathlib import Path
 
-from lth_core.cli.app import add_app_parser
+from lth_core.cli.serve import add_app_parser
 from lth_core.cli.export_args import add_export_parser
 from lth_core.config import ExperimentConfig, PruningConfig
 from lth_core.fields import FIELDS, NUMBERS, ConfigError, Field, check_number, parse_milestones

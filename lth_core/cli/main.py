@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from lth_core.cli.app import cmd_app
+from lth_core.cli.serve import cmd_app
 from lth_core.cli.args import UsageError, build_parser, one_line
 from lth_core.service.protocol import EXIT_USAGE
 
