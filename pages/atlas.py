@@ -1,7 +1,6 @@
 """Atlas: scrub through real experiments computed in advance (lth_core/atlas.py). Nothing trains here."""
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import streamlit as st
@@ -10,7 +9,7 @@ from lth_core import atlas
 from lth_core.charts import marks
 from lth_core.charts.style import format_table
 from ui import atlas as cached
-from ui import presenter, state, terms
+from ui import data, presenter, state, terms
 from ui.boot import ensure_shell
 
 ensure_shell()  # a first visit straight to this page must still get app.py's shell
@@ -41,9 +40,7 @@ with right:
     level = st.select_slider("Network size (weights remaining)", list(range(len(ladder))),
                              value=min(st.session_state.get("atlas_level", len(ladder) // 2), len(ladder) - 1),
                              format_func=lambda lv: f"{ladder[lv]:.3g}%", key="atlas_level")
-when = gallery.status(run_id).get("time")
-day = dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%d") if isinstance(when, (int, float)) else "?"
-st.caption(f"Computed on {day}: {atlas.SETTINGS}; {config.levels - 1} rounds at {rate:.0%} per round, down to "
+st.caption(f"Computed on {data.computed_on(gallery, run_id)}: {atlas.SETTINGS}; {config.levels - 1} rounds at {rate:.0%} per round, down to "
            f"{ladder[-1]:.3g}% of the weights. Gallery run {run_id}. Bands: min to max over the {config.trials} "
            "trials; verdicts: the app's shared statistics, Holm-corrected over each curve's levels.")
 

@@ -28,7 +28,7 @@ if st.button("Try it: quick demo (trains live, in seconds)", type="primary", key
         errors.show(f"Cannot start the demo: {exc}")
     else:
         st.switch_page("pages/run.py", query_params=params.params_from_values(params.values_from_config(quick)))
-if st.button("Or scrub through the atlas: 25 experiments computed in advance, answers at once",
+if st.button("Or scrub through the atlas: 5 pruning rates × 5 trials computed in advance, answers at once",
              key="atlas", icon=":material/tune:"):
     st.switch_page("pages/atlas.py")
 st.caption("Trains a small network on MNIST-1D (a built-in, one-dimensional cousin of handwritten digits), "

@@ -32,6 +32,7 @@ if summary.empty:
     st.info("No level has finished yet; the charts appear as soon as the dense network is trained.",
             icon=":material/hourglass_top:")
     st.stop()
+own_summary, own_config = summary, config  # this run's own, for its downloads
 summary, curves, config = earlier.offer(config, summary, data.curves(store, run_id))  # the demo: + earlier trials
 agg = results.aggregate(summary)
 finished = data.levels_finished(summary, config)
@@ -50,8 +51,9 @@ for note in results.measurement_notes(summary):
 
 st.markdown("### 1 · Accuracy as the network shrinks")
 fig_acc = charts.accuracy_vs_sparsity(agg, arms=arms, all_percents=ladder)
-if "reinit" in arms:  # where the shared statistics say re-init falls below dense for good (none: no mark)
-    marks.mark_parting(fig_acc, spread.compare_to_dense(summary, "reinit")["falls_below_at"])
+# where the shared statistics say re-init falls below dense for good (None: they do not say so, no mark)
+parting = spread.compare_to_dense(summary, "reinit")["falls_below_at"] if "reinit" in arms else None
+marks.mark_parting(fig_acc, parting)
 fig_acc = predict.overlay(fig_acc, run_id)
 presenter.show(fig_acc, key="acc", filename=f"accuracy-vs-sparsity-{run_id}")
 st.caption(f"{finished} of {config.levels} levels finished · "
@@ -61,8 +63,9 @@ st.markdown("**What to look for:** start at 100% on the left and move right as t
             "The blue ticket line staying at (or above) the dotted dense-network line means the small network "
             "learns as well as the big one. A control line falling below the ticket shows what the ticket "
             f"needs: its own starting weights, {terms.define('θ₀')} ({terms.define('re-init')}), or its own "
-            f"connections ({terms.define('random pruning')}). A dashed orange line marks where re-init falls below "
-            f"dense for good. The bands show the spread over trials; the sentence below decides, paired by trial with "
+            f"connections ({terms.define('random pruning')}). "
+            + ("A dashed orange line marks where re-init falls below dense for good. " if parting else "") +
+            f"The bands show the spread over trials; the sentence below decides, paired by trial with "
             f"{100 * stats.CONFIDENCE:.0f}% confidence, and gives no verdict with fewer than {stats.MIN_TRIALS} trials.",
             unsafe_allow_html=True)
 takeaways.dense_sentences(summary, config)
@@ -133,8 +136,10 @@ if not presenter.active():
     st.markdown("### 5 · The numbers")
     takeaways.table(summary)
     st.caption("Means over trials; test accuracy is read at the early-stopping iteration (minimum "
-               "validation loss), as in the paper. Every number comes from the run's stored metrics.")
-    takeaways.downloads(run_id, config, summary, {
+               "validation loss), as in the paper. Every number comes from the run's stored metrics"
+               + (" and the earlier trials' (the downloads below hold this run's own)." if len(own_summary) != len(summary)
+                  else "."))
+    takeaways.downloads(run_id, own_config, own_summary, {
         "Accuracy chart": ("accuracy-vs-sparsity", fig_acc), "Early-stop chart": ("early-stop", fig_es),
         "Learning curves": ("learning-curves", charts.learning_curves(curves, shown, arms=["ticket", *curve_arms])),
         "Train vs test chart": ("generalisation", charts.generalisation_gap(agg, arms=arms, all_percents=ladder))})

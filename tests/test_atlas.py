@@ -93,3 +93,19 @@ def test_reproduces_compares_the_shared_trials_at_finished_levels():
     off.loc[off.index[-1], "test_acc_at_early_stop"] += 0.001
     assert earlier.reproduces(off, full) is False
     assert earlier.reproduces(yours.iloc[:0], full) is None
+
+
+def test_marks_sit_at_their_percent_on_the_log_axis():
+    """On a Plotly log axis a shape takes data values and an annotation log10 units: the band and the
+    line must sit at the level's % (a log10 shape would land off the chart, at 1.3% for 21%)."""
+    import math
+
+    import plotly.graph_objects as go
+
+    from lth_core.charts import marks
+    fig = marks.mark_parting(marks.mark_level(go.Figure(), 21.0), 13.3)
+    band, line = fig.layout.shapes
+    assert band.x0 < 21.0 < band.x1 and band.x1 / band.x0 == pytest.approx(10 ** (2 * marks.WIDTH))
+    assert line.x0 == line.x1 == 13.3
+    assert fig.layout.annotations[0].x == pytest.approx(math.log10(13.3))
+    assert marks.mark_parting(go.Figure(), None).layout.shapes == ()  # no verdict, no line

@@ -5,6 +5,7 @@ signature of the run's folder (file count, newest mtime), so a growing run is re
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -104,3 +105,11 @@ def dataset(name: str):
 def toy(seed: int, rate: float) -> dict:
     with few_threads():
         return inspection.toy_imp(seed=seed, rate=rate)
+
+
+def computed_on(store: Store, run_id: str) -> str:
+    """The UTC day a run's status was last written (for a finished run: when it finished), or 'an earlier date'."""
+    when = store.status(run_id).get("time")
+    if not isinstance(when, (int, float)):
+        return "an earlier date"
+    return dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%d")

@@ -7,8 +7,6 @@ trained just now and when the others were computed.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
@@ -45,13 +43,14 @@ def offer(config, summary: pd.DataFrame, curves: pd.DataFrame):
     joined = earlier.join(summary, before)
     same = earlier.reproduces(summary, before)
     joined_curves = earlier.join(curves, data.curves(gallery, rid), earlier.finished_levels(summary))
-    when = gallery.status(rid).get("time")
-    day = dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%d") if isinstance(when, (int, float)) \
-        else "an earlier date"
+    day = data.computed_on(gallery, rid)
     st.caption(f"**Your trial + {extra} computed earlier.** Trial 0 was trained just now, for you; trials 1 to "
                f"{comp_config.trials - 1} of this exact experiment were computed in advance on {day} and ship with "
                f"the app (gallery run {rid}). Each trial has its own seed; the verdicts pair them by trial. "
                "Levels join as your trial finishes them." + (
                    " The earlier run computed trial 0 too: yours matches it exactly, level by level (the "
-                   "computation is deterministic)." if same else ""))
+                   "computation is deterministic)." if same else
+                   " The earlier run computed trial 0 too, and yours differs from it (another machine or library "
+                   "version computes slightly differently): the verdicts mix the two computations." if same is False
+                   else ""))
     return joined, joined_curves, config.replace(trials=comp_config.trials)

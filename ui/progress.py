@@ -52,7 +52,7 @@ def panel(run_id: str, store: Store, *, chart: bool = True, key: str = "live") -
     """Draw the status panel (live while the run is active); returns the run state."""
     info = run_state(store, run_id)
     if info["state"] in ACTIVE:
-        fast = _before_first_level(store, run_id)
+        fast = info["state"] == "running" and _before_first_level(store, run_id)  # queued: nothing to show yet
         st.fragment(_live, run_every=FAST_S if fast else REFRESH_S)(run_id, str(store.root), store.readonly, chart,
                                                                     key, fast)
     else:

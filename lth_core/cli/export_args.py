@@ -14,4 +14,5 @@ def add_export_parser(sub, integer) -> None:
                    help="pruning level, 0 (dense) to the run's rounds")
     e.add_argument("--trial", type=integer("--trial", 0, 10_000), default=0, help="trial (default 0)")
     e.add_argument("--out", type=Path, required=True, help="folder to write (made if absent)")
-    e.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE or ./runs)")
+    e.add_argument("--store", type=Path, help="store searched before the gallery (default $LTH_STORE, else ./runs "
+                                              "in a checkout or the user data folder when installed)")

@@ -4,7 +4,7 @@ It runs `python -m streamlit run <APP_ROOT>/app.py` (APP_ROOT: the checkout, or 
 Streamlit reads .streamlit/config.toml only from the working directory, and the app's one guards the
 server (no error details shown to users, cross-site requests refused), so its settings are passed as
 flags; then 127.0.0.1, so a laptop does not serve its network unless asked
-(`lth app --server.address 0.0.0.0`, as scripts/start.sh and deploy/ do for a class); then the user's
+(`lth app --server.address 0.0.0.0`, as scripts/start.sh does for a class; deploy/ keeps 127.0.0.1 behind a proxy); then the user's
 own Streamlit flags, which win (the last of a repeated flag counts). Nothing here imports torch.
 """
 from __future__ import annotations

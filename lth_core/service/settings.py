@@ -26,7 +26,8 @@ from lth_core.registry import EXECUTORS
 GB = 1e9
 APP_NAME = "lottery-ticket-explorer"  # the folder name under the user's data and cache folders
 INSTALL_ROOT = Path(__file__).resolve().parents[2]  # the checkout, or site-packages when installed
-FROM_CHECKOUT = (INSTALL_ROOT / "app.py").is_file()
+# a checkout has this app's own files beside lth_core (site-packages might hold some other package's app.py)
+FROM_CHECKOUT = all((INSTALL_ROOT / f).is_file() for f in ("app.py", "pages/results.py", "pyproject.toml"))
 APP_ROOT = INSTALL_ROOT if FROM_CHECKOUT else INSTALL_ROOT / "lth_app"  # app.py, pages/, ui/ (setup.py)
 
 
