@@ -25,7 +25,7 @@ def verdict(row: dict) -> str:
     if row["trials"] < stats.MIN_TRIALS:
         return stats.TOO_FEW
     if not row["measurable"]:
-        return "not measurable: most of these networks were still improving when training ended"
+        return "not measurable: most still improving at the end (censored)"
     if row["clear"] == 1:
         return "clearly above"
     if row["clear"] == -1:
