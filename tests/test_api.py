@@ -10,10 +10,13 @@ import pytest
 import torch
 
 import lth_core
-from lth_core import layout
+from lth_core import atlas, layout
+from lth_core.analysis import claims, results
 from lth_core.api.ticket import TicketError
+from lth_core.charts.style import ARM_NAMES
 from lth_core.config import ConfigError
 from lth_core.lottery.state import percent_ladder
+from lth_core.presets import QUICK
 from lth_core.store import gallery
 
 TINY = dict(iterations=20, rounds=2)
@@ -65,6 +68,8 @@ def test_claims_are_the_statistics_modules(run):
     """claims() gives a verdict for (a), (b), (c) (the run has re-init) and (f), as the report does."""
     found = run.claims()
     assert set(found) == {"a", "b", "c", "f"} and all(isinstance(c["verdict"], str) for c in found.values())
+    direct = claims.all_claims(results.summary_frame(run.store, run.run_id))  # what the app and report compute
+    assert {k: c["verdict"] for k, c in found.items()} == {k: c["verdict"] for k, c in direct.items() if k in found}
 
 
 @pytest.mark.parametrize("name", ["accuracy", "early-stop", "learning-curves", "validation-loss", "generalisation"])
@@ -72,6 +77,10 @@ def test_figures_draw_the_runs_arms(run, name):
     """Every named figure draws the ticket from the run's own numbers."""
     fig = run.figure(name)
     assert any("ticket" in (t.name or "").lower() or "winning" in (t.name or "").lower() for t in fig.data)
+    if name == "accuracy":  # the ticket's line is the mean over trials of the run's own numbers, per level
+        line = next(t for t in fig.data if t.name == ARM_NAMES["ticket"] and t.mode == "lines+markers")
+        want = run.levels().query("arm == 'ticket'").sort_values("level").test_acc_at_early_stop * 100
+        assert list(line.y) == pytest.approx(list(want))
 
 
 def test_ticket_is_the_paper_ticket(run):
@@ -122,3 +131,15 @@ def test_open_by_folder_and_gallery(run):
     assert all(torch.equal(ticket.masks[n], stored[n]) for n in stored)
     with pytest.raises(TicketError, match="keeps no trained weights"):
         g.ticket(5, trained=True)
+
+
+def test_a_gallery_tickets_theta0_is_the_one_a_run_stores(run):
+    """A gallery run keeps no theta_0 (it is rebuilt from the trial's seed): the rebuilt survivors must
+    equal what a run of the same network and seed stores, or an export would not be the ticket."""
+    g = lth_core.open(atlas.companion(QUICK).run_id())  # the quick demo's network, seed 0, trial 0
+    assert g.store.readonly and not (g.path / layout.theta0(0)).exists()
+    stored = run.store.read_state(run.run_id, layout.theta0(0))  # this module's run: same arch, seed 0
+    ticket = g.ticket(2)
+    state = ticket.network.state_dict()
+    for name, m in ticket.masks.items():
+        assert torch.equal(state[name][m], stored[name][m]) and bool((state[name][~m] == 0).all())
