@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from lth_core.config import ExperimentConfig, PruningConfig
 from lth_core.presets import QUICK
+from lth_core.registry import ARCHITECTURES, DATASETS
 
 RATES = (0.2, 0.35, 0.5, 0.65, 0.8)  # fraction of the hidden weights pruned per round
 TRIALS = 5
 TARGET_PRUNED = 0.97  # each rate runs until about 3% of the weights remain
 CONTROLS = ("reinit", "random")
-SETTINGS = ("MNIST-1D, the quick demo's MLP 40-300-300-10, Adam 5e-3, batch 240, 350 iterations per round, "
-            "evaluated every 25; 5 trials of the ticket, random re-init and random pruning")
+_T = QUICK.training
+SETTINGS = (f"{DATASETS[QUICK.dataset].short}, the quick demo's {ARCHITECTURES[QUICK.arch].short}, "
+            f"{_T.optimizer.capitalize()} {_T.lr:g}, batch {_T.batch_size}, {_T.iterations:,} iterations per round, "
+            f"evaluated every {_T.eval_every}; {TRIALS} trials of the ticket, random re-init and random pruning")
 
 
 def config(rate: float) -> ExperimentConfig:

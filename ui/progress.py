@@ -22,7 +22,7 @@ NOT_YOURS = ("Only the browser session that started this run can cancel it (afte
 REFRESH_S = 1.5  # how often the live panel redraws from the store...
 FAST_S = 0.5     # ...and until the dense network is stored, so its first curve and point show at once (issue 25).
 # Only the dense network trains then, so one core is free for the page; once two networks train, a redraw
-# every 0.5 s (about 0.25 s of server and 0.2 s of browser CPU each, docs/PERFORMANCE.md) would slow them.
+# every 0.5 s takes enough server and browser CPU to slow them (docs/PERFORMANCE.md, the quick demo).
 
 
 def run_state(store: Store, run_id: str) -> dict:
