@@ -65,7 +65,7 @@ QUICK = ExperimentConfig(dataset="mnist1d", arch="mlp1d", pruning=PruningConfig(
                          controls=("reinit",))
 
 PRESETS: dict[str, tuple[str, ExperimentConfig]] = {
-    "quick": ("MNIST-1D MLP, 4 rounds at 50% per round, ticket vs random re-init: about 20 s on 2 CPU cores", QUICK),
+    "quick": ("MNIST-1D MLP, 4 rounds at 50% per round, ticket vs random re-init: trains in seconds on 2 CPU cores", QUICK),
     "lesson": (
         "A class's lesson on the pruning rate: the quick demo's network and optimizer, 1,400 iterations per round, "
         "3 trials, ticket vs random re-init, 20% per round until 95% is pruned (14 rounds); a link with "

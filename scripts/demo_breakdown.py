@@ -2,14 +2,17 @@
 
 For the demo's dense network: preparing the task from the store (its theta_0 and masks, the model
 built), its 350 training steps alone, its 14 evaluations of the three splits (validation, test, the
-fixed training subset) alone, the whole train() call, and writing the result to the store. Median of
---repeats; prints them and writes --out (read by scripts/performance_tables.py).
+fixed training subset) alone, the whole train() call, and writing the result to the store; and one
+full garbage collection in a process holding the app's modules, which Streamlit ran after every page
+run until the app's config set runner.postScriptGC = false. Median of --repeats; prints them and
+writes --out (read by scripts/performance_tables.py).
 
     python scripts/demo_breakdown.py --repeats 5 --out docs/bench/demo_breakdown.json
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -31,6 +34,7 @@ from lth_core.lottery.state import RunState  # noqa: E402
 from lth_core.presets import QUICK  # noqa: E402
 from lth_core.store.run_store import Store  # noqa: E402
 from lth_core.training import loop  # noqa: E402
+import ui.progress  # noqa: E402,F401  (the app's modules, with Streamlit, pandas and Plotly: what a collection walks)
 
 
 def one(store: Store) -> dict:
@@ -69,6 +73,14 @@ def one(store: Store) -> dict:
             "evaluations": evals, "eval_examples": sum(len(y) for _, y in loop.splits(data))}
 
 
+def full_collection_s() -> float:
+    """One gc.collect(2) in this process, after importing what the app's server holds."""
+    gc.collect(2)
+    t = time.perf_counter()
+    gc.collect(2)
+    return time.perf_counter() - t
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
@@ -82,8 +94,9 @@ def main() -> int:
     for _ in range(a.repeats):
         with tempfile.TemporaryDirectory() as tmp:
             rows.append(one(Store(Path(tmp) / "runs")))
+        rows[-1]["full_gc_s"] = full_collection_s()
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k.endswith("_s")}
-    print(", ".join(f"{k[:-2]} {v:.3f} s" for k, v in med.items()))
+    print(", ".join(f"{k} {v:.3f} s" for k, v in med.items()))
     if a.out:
         a.out.write_text(json.dumps({"repeats": rows, "median": med, "load_1min": os.getloadavg()[0],
                                      "evaluations": rows[0]["evaluations"],

@@ -3,12 +3,14 @@ the store reads it back, and the live chart draws it (issue 25: feedback from th
 from __future__ import annotations
 
 import math
+import threading
 
 from lth_core import layout
 from lth_core.charts.live import META, training_now
 from lth_core.execution import driver
 from lth_core.store.run_store import Store
 from support.configs import tiny_config
+from ui import progress
 
 
 def test_live_records_carry_the_curve_as_measured_and_match_the_stored_history(tmp_path, data_dir, mnist1d,
@@ -72,3 +74,43 @@ def test_parse_task_key_inverts_task_key_and_refuses_anything_else():
             assert "t0-L03-reinit" in str(exc)
         else:
             raise AssertionError(f"{bad!r} was accepted")
+
+
+def _curve_record(epoch: float) -> dict:
+    return {"epoch": epoch, "key": "t0-L00-ticket", "steps": 25,
+            "curve": {"iteration": [25], "val_loss": [1.2], "val_acc": [0.5]}}
+
+
+def test_the_panel_waits_for_the_first_curve_only_before_any_network_is_done(tmp_path):
+    """Just after the click the panel waits (at most FAST_S) for the worker's first live record and draws
+    it in the same redraw; once a network is done, or when no record comes, it does not wait for one."""
+    store = Store(tmp_path / "runs")
+    run_id = store.create(tiny_config())
+    store.write_progress(run_id, {"epoch": 1.0, "network_iterations_done": 0})
+    writer = threading.Timer(0.05, store.write_live, (run_id, "t0-L00-ticket", _curve_record(1.0)))
+    writer.start()
+    records = progress._first_curve(store, run_id, store.progress(run_id))
+    writer.join()
+    assert [r["key"] for r in records] == ["t0-L00-ticket"]
+
+    other = store.create(tiny_config(iterations=30))
+    store.write_progress(other, {"epoch": 1.0, "network_iterations_done": 0})
+    assert progress._first_curve(store, other, store.progress(other)) == []  # none came: gives up, draws nothing
+
+    store.write_progress(other, {"epoch": 1.0, "network_iterations_done": 30})
+    late = threading.Timer(progress.FAST_S, store.write_live, (other, "t0-L01-ticket", _curve_record(1.0)))
+    late.start()
+    assert progress._first_curve(store, other, store.progress(other)) == []  # a level is done: no wait at all
+    late.join()
+
+
+def test_a_run_about_to_start_counts_as_starting_and_one_behind_it_does_not(manager, monkeypatch):
+    """The panel redraws fast (FAST_S) from the click on: a run first in line with a worker slot free is
+    'starting' (the manager takes it within moments); a run queued behind it is not."""
+    jm = manager(background=False, workers=1)
+    monkeypatch.setattr(progress.state, "manager", lambda: jm)
+    monkeypatch.setattr(progress.state, "owner", lambda: "me")
+    first = jm.submit(tiny_config(), owner="me")
+    second = jm.submit(tiny_config(iterations=30), owner="me")
+    assert progress.run_state(jm.store, first)["starting"] is True
+    assert progress.run_state(jm.store, second)["starting"] is False

@@ -11,6 +11,7 @@ from lth_core.execution.scheduler import Plan, Scheduler
 from lth_core.execution import driver
 from lth_core.execution.driver import _plan
 from lth_core.lottery import state
+from lth_core.presets import get_preset
 from lth_core.plan import chain_after, depends_on, planned_tasks
 from lth_core.store.run_store import Store
 
@@ -72,6 +73,24 @@ def test_lone_network_gets_every_core_and_no_worker_processes(tmp_path, data_dir
     driver.run(c, Store(tmp_path), data_dir=data_dir, executor=ex)
     assert ex._pool is None
     ex.close()
+
+
+def test_evaluations_use_threads_only_where_the_network_gains_from_them(tmp_path, data_dir, mnist1d):
+    """A lone network evaluates on every core only when it is big enough to gain from threads: the demo's
+    MLP evaluates on one thread, so a busy other core (a browser, a second user) cannot stall it."""
+    ex = LocalExecutor(2)
+    seen = []
+    submit = ex.submit
+    ex.submit = lambda ref: seen.append((ref.level, ref.threads, ref.eval_threads)) or submit(ref)
+    c = tiny_config(controls=())
+    driver.run(c, Store(tmp_path), data_dir=data_dir, executor=ex)
+    ex.close()
+    assert not driver.benefits_from_threads(c)
+    assert seen and all(threads == 1 and eval_threads == 1 for _, threads, eval_threads in seen)
+    vgg = get_preset("vgg19-cifar10")
+    assert driver.benefits_from_threads(vgg)
+    assert driver.eval_threads_for(vgg, ex, 0) == ex.threads_for(1) == 2  # the dense network alone: both cores
+    assert driver.eval_threads_for(vgg, ex, 1) == 1  # the ticket and its re-init share them
 
 
 def _metrics(store, rid, config):

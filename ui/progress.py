@@ -5,6 +5,8 @@ store (nothing is pushed from the worker); when the run ends the page reruns onc
 """
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from lth_core.charts import live as live_charts
@@ -15,18 +17,19 @@ from lth_core.store.run_store import Store
 from ui import data, errors, presenter, state, text
 
 ACTIVE = ("queued", "running")
+FIRST_CURVE_POLL_S = 0.03  # how often the panel looks for the first live record while it waits for it
 LIVE_SPAN = 5.0  # percentage points the live accuracy chart shows at least
 SHARED_NOTE = "Other sessions asked for this same run, so it keeps training for them; you no longer wait for it."
 NOT_YOURS = ("Only the browser session that started this run can cancel it (after a reload this page is a new "
              "session); it keeps training for whoever asked for it.")
 REFRESH_S = 1.5  # how often the live panel redraws from the store...
-FAST_S = 0.5     # ...and until the dense network is stored, so its first curve and point show at once (issue 25).
-# Only the dense network trains then, so one core is free for the page; once two networks train, a redraw
-# every 0.5 s takes enough server and browser CPU to slow them (docs/PERFORMANCE.md, the quick demo).
+FAST_S = 0.25    # ...and until the dense network is stored, so its first curve and point show at once (issue 25).
+# Only the dense network trains then, so one core is free for the page; once two networks train, fast
+# redraws take server and browser CPU from them (docs/PERFORMANCE.md, the quick demo).
 
 
 def run_state(store: Store, run_id: str) -> dict:
-    """{'state', 'reason', 'position', 'cancellable'}: the store's final states first (a worker that
+    """{'state', 'reason', 'position', 'cancellable', 'starting'}: the store's final states first (a worker that
     has written 'done' may still be exiting), then the job manager's queued/running, then the store."""
     st_ = store.status(run_id)
     s = st_.get("state", "unknown")
@@ -38,8 +41,11 @@ def run_state(store: Store, run_id: str) -> dict:
         holder = mgr.jobs.get(run_id)
         owners = set(holder.owners) if holder is not None else set()
         mine = state.owner() in owners or owners <= {"recovered"}  # others' runs are not ours to stop
-        return {"state": job, "reason": "", "position": mgr.queue_position(run_id), "cancellable": mine,
-                "idle_s": mgr.idle_s(run_id)}
+        position = mgr.queue_position(run_id)
+        # queued, first in line, and a worker slot free: the manager starts it within moments
+        starting = job == "queued" and position == 0 and mgr.running_count() < mgr.settings.workers
+        return {"state": job, "reason": "", "position": position, "cancellable": mine,
+                "idle_s": mgr.idle_s(run_id), "starting": starting}
     if s == "queued":  # queued in the store but held by no manager: nothing will run it
         s, st_ = "interrupted", {"reason": "it was queued but no worker holds it; press Start to queue it again"}
     reason = st_.get("reason", "")
@@ -52,7 +58,9 @@ def panel(run_id: str, store: Store, *, chart: bool = True, key: str = "live") -
     """Draw the status panel (live while the run is active); returns the run state."""
     info = run_state(store, run_id)
     if info["state"] in ACTIVE:
-        fast = info["state"] == "running" and _before_first_level(store, run_id)  # queued: nothing to show yet
+        # fast only while the dense network trains alone, or its run is about to start (a run waiting in a
+        # queue has nothing to show yet)
+        fast = (info["state"] == "running" or info.get("starting", False)) and _before_first_level(store, run_id)
         st.fragment(_live, run_every=FAST_S if fast else REFRESH_S)(run_id, str(store.root), store.readonly, chart,
                                                                     key, fast)
     else:
@@ -150,14 +158,31 @@ def _draw(run_id: str, store: Store, info: dict, chart: bool, key: str) -> None:
 
 def _training_now(store: Store, run_id: str, config, ladder: list[float], prog: dict, key: str) -> None:
     """The learning curves of the networks training at this moment, as the worker measures them."""
-    records = store.live(run_id, prog)
-    if not any((r.get("curve") or {}).get("iteration") for r in records):
+    records = _first_curve(store, run_id, prog)
+    if not records:
         return
     st.markdown("**Training now**: each line is one network learning, measured every "
                 f"{config.training.eval_every:,} iterations on the validation set. Watch the loss fall; "
                 "its lowest point is where that network stops early.")
     presenter.show(live_charts.training_now(records, ladder, config.training.iterations), key=f"{key}_now",
                    filename=f"training-now-{run_id}")
+
+
+def _curves(records: list[dict]) -> list[dict]:
+    return records if any((r.get("curve") or {}).get("iteration") for r in records) else []
+
+
+def _first_curve(store: Store, run_id: str, prog: dict) -> list[dict]:
+    """The live records, once one carries a curve. Before the first one exists (the run has just
+    started), wait for it up to FAST_S: the worker writes it a few tenths of a second after the click,
+    and waiting here shows it in this redraw rather than the next one (issue 25: feedback within 1 s)."""
+    records = _curves(store.live(run_id, prog))
+    give_up = time.monotonic() + FAST_S
+    while not records and prog.get("network_iterations_done", 0) == 0 and time.monotonic() < give_up:
+        time.sleep(FIRST_CURVE_POLL_S)
+        prog = store.progress(run_id)
+        records = _curves(store.live(run_id, prog))
+    return records
 
 
 def _json(config) -> str:

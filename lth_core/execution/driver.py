@@ -36,6 +36,15 @@ def benefits_from_threads(config: ExperimentConfig) -> bool:
     return params * config.training.batch_size >= MIN_THREADED_WORK
 
 
+def eval_threads_for(config: ExperimentConfig, executor, level: int) -> int:
+    """Threads for a network's evaluations: its level's share of the cores where a network is big
+    enough to gain from them, else 1. A small network's evaluation gains little from a second thread,
+    and where anything else uses the other core (a browser, a server, another user) its threads wait on
+    each other: the quick demo's dense network, alone on the cores, trained several times slower while
+    its page drew itself (docs/PERFORMANCE.md, the quick demo)."""
+    return executor.threads_for(width(config, level)) if benefits_from_threads(config) else 1
+
+
 class _Progress:
     """progress.json of one run: network-iterations done of all planned."""
 
@@ -110,7 +119,7 @@ def compute(runs: list[RunState], executor, on_progress=None) -> dict[int, BaseE
             ref = TaskRef(config=r.c, store_root=str(r.store.root),
                           data_dir=str(r.data_dir) if r.data_dir else None, device=r.device,
                           trial=node[0], level=node[1], arm=node[2], threads=threads, epoch=r.epoch,
-                          alone=sched.alone, eval_threads=executor.threads_for(width(r.c, node[1])))
+                          alone=sched.alone, eval_threads=eval_threads_for(r.c, executor, node[1]))
             futures[executor.submit(ref)] = (i, node)
         if not futures:
             break
