@@ -1,6 +1,7 @@
 """Lottery Ticket Explorer: the Streamlit entry point.
 
-Run with `streamlit run app.py`. Page config, navigation over pages/, and the
+Served by `streamlit run ui/server.py` (app.py through st.App, with a guard for nested
+addresses; `streamlit run app.py` also works, without it). Page config, navigation over pages/, and the
 shared sidebar (presenter mode, where runs are stored). An address with
 ?run=<run_id> opens that run's results.
 """

@@ -3,7 +3,7 @@
     python scripts/load_test.py                      # 30 sessions, 5 configs, LTH_WORKERS=2
     python scripts/load_test.py --sessions 6 --configs 2 --json out.json --diag failed/
 
-Starts `python -m streamlit run app.py` on a free 127.0.0.1 port with LTH_STORE in a
+Starts `python -m streamlit run ui/server.py` (the app) on a free 127.0.0.1 port with LTH_STORE in a
 temporary folder (scripts/reliability_server.py), checks that a WebSocket from a cross-site
 page is refused, visits the Run page once (warm-up), then opens one Chromium (Debian's
 /usr/bin/chromium, driven by Playwright) with one browser context per session, all at once.

@@ -1,6 +1,6 @@
 """The app's real server for the reliability scripts (load test, fault injection, soak).
 
-Built on tests/support/streamlit_server.py (the one helper that starts `streamlit run app.py` on
+Built on tests/support/streamlit_server.py (the one helper that starts the app, `streamlit run ui/server.py`, on
 127.0.0.1 in its own process group): this module adds the environment these scripts need (a
 store, a worker bound, no outbound lookups), a wait for the health check, a WebSocket origin
 probe, and a stop that also ends the server's workers (each in its own process group).

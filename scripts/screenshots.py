@@ -2,7 +2,7 @@
 
     python scripts/screenshots.py [--out docs/screenshots] [--pages learn,results] [--sizes 1280x720,390x844]
 
-Starts one `streamlit run app.py` per theme (`--theme.base light|dark`) on a free port, with
+Starts one `streamlit run ui/server.py` (the app) per theme (`--theme.base light|dark`) on a free port, with
 LTH_STORE pointing at an empty temporary folder (the gallery's finished runs are still listed),
 visits each page of app.py's navigation in Debian's Chromium (never `playwright install`), waits
 for its charts to render and saves docs/screenshots/<page>-<width>x<height>-<theme>.jpg: the whole

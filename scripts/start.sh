@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec python3 -m streamlit run app.py --server.port "${PORT:-8501}" --server.address 0.0.0.0 --server.headless true "$@"
+exec python3 -m streamlit run ui/server.py --server.port "${PORT:-8501}" --server.address 0.0.0.0 --server.headless true "$@"

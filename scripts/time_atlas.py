@@ -1,6 +1,6 @@
 """Time the atlas page as a student uses it: each move of its rate or size slider, in Chromium.
 
-Starts a real `streamlit run app.py` on 127.0.0.1 with an empty store and the repository's gallery,
+Starts a real `streamlit run ui/server.py` (the app) on 127.0.0.1 with an empty store and the repository's gallery,
 waits --settle seconds (a class server has been up a while: its atlas cache is warm), opens
 /atlas and moves the sliders with the arrow keys: through every size and back, across every rate
 and back, then through every size at the lowest rate. Records per

@@ -1,6 +1,6 @@
 """Time the quick demo as a student sees it: click on the home page to first and last chart point.
 
-Starts a real `streamlit run app.py` on 127.0.0.1 with a fresh, empty store for each repeat,
+Starts a real `streamlit run ui/server.py` (the app) on 127.0.0.1 with a fresh, empty store for each repeat,
 drives Debian's Chromium with Playwright, clicks "Try it: quick demo", and records the seconds
 until the live accuracy chart shows its first ticket point and all of them. Prints each repeat
 and the medians; writes them to --out.

@@ -48,7 +48,7 @@ TIERS = {
         "test_status_ownership.py", "test_warm_workers.py", "test_deploy.py", "test_demo_companion.py"),
     "e2e": (
         "test_app_errors.py", "test_app_pages.py", "test_example_own_model.py", "test_bench.py", "test_beyond_page.py", "test_layout.py",
-        "test_browser_quick_demo.py", "test_browser_teaching.py", "test_form_state.py", "test_load.py",
+        "test_browser_quick_demo.py", "test_browser_teaching.py", "test_nested_paths.py", "test_form_state.py", "test_load.py",
         "test_predict_page.py", "test_ray.py", "test_ray_executor.py", "test_report_export.py",
         "test_results_match_report.py", "test_rounds_page.py", "test_run_page_params.py", "test_stall.py",
         "test_sweep_compare_page.py", "test_teacher_links.py", "test_install.py"),

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(tmp_path, mnist1d, data_dir):
-    """A real `streamlit run app.py` on a free port with an empty store; always stopped."""
+    """A real `streamlit run ui/server.py` (the app) on a free port with an empty store; always stopped."""
     store = tmp_path / "runs"
     try:
         proc, url = streamlit_server.start({"LTH_STORE": str(store), "LTH_DATA_DIR": str(data_dir),

@@ -35,7 +35,7 @@ GALLERY = REPO / "gallery"
 
 @pytest.fixture(scope="module")
 def gallery_server(tmp_path_factory, data_dir):
-    """A real `streamlit run app.py` with an empty store that lists the repository's gallery;
+    """A real `streamlit run ui/server.py` (the app) with an empty store that lists the repository's gallery;
     always stopped (its whole process group)."""
     if not (GALLERY / HEADLINE / "config.json").is_file():
         pytest.fail(f"the gallery run {HEADLINE} is missing from {GALLERY}")

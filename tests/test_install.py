@@ -168,7 +168,8 @@ def test_the_wheel_installs_into_a_clean_venv_and_runs_from_anywhere(wheel, venv
                 time.sleep(1)
         assert health == b"ok", f"lth app did not serve on 127.0.0.1:{port}"
         cmdline = Path(f"/proc/{app.pid}/cmdline").read_bytes().split(b"\0")
-        assert str(app_py).encode() in cmdline  # the same process, now Streamlit, on the installed app
+        # the same process, now Streamlit, on the installed app (served through ui/server.py's st.App)
+        assert str(site / "lth_app" / "ui" / "server.py").encode() in cmdline
         assert b"--client.showErrorDetails=none" in cmdline
     finally:
         os.killpg(app.pid, signal.SIGTERM)

@@ -76,7 +76,7 @@ def test_lth_app_serves_the_apps_file_with_its_config_on_127_0_0_1_and_the_users
     """Streamlit reads config.toml only from the working directory, so its guards come as flags;
     the user's flags come last, where Streamlit lets them win."""
     cmd = app_cli.command(["--server.port", "8502"])
-    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py")]
+    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(REPO / "ui" / "server.py")]
     assert "--client.showErrorDetails=none" in cmd and "--server.enableXsrfProtection=true" in cmd
     assert "--runner.postScriptGC=false" in cmd  # no full collection after every page run (docs/PERFORMANCE.md)
     assert cmd.index("--server.address=127.0.0.1") < cmd.index("--server.port") and cmd[-1] == "8502"

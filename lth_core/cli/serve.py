@@ -1,6 +1,7 @@
 """`lth app`: serve the Streamlit app from wherever lth_core is, a checkout or an installed wheel.
 
-It runs `python -m streamlit run <APP_ROOT>/app.py` (APP_ROOT: the checkout, or the wheel's lth_app/).
+It runs `python -m streamlit run <APP_ROOT>/ui/server.py` (APP_ROOT: the checkout, or the wheel's lth_app/):
+the app's app.py served through st.App, behind its guard for nested addresses (ui/server.py).
 Streamlit reads .streamlit/config.toml only from the working directory, and the app's one guards the
 server (no error details shown to users, cross-site requests refused), so its settings are passed as
 flags; then 127.0.0.1, so a laptop does not serve its network unless asked
@@ -44,7 +45,7 @@ def config_flags(config: Path) -> list[str]:
 
 def command(streamlit_args: list[str], root: Path = APP_ROOT) -> list[str]:
     """The Streamlit command line that serves the app under `root` with these extra flags."""
-    return [sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
+    return [sys.executable, "-m", "streamlit", "run", str(root / "ui" / "server.py"),
             *config_flags(root / ".streamlit" / "config.toml"), "--server.address=127.0.0.1", *streamlit_args]
 
 

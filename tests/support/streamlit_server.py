@@ -1,4 +1,4 @@
-"""Start and stop a real `streamlit run app.py` on 127.0.0.1: for the browser tests and for the
+"""Start and stop a real `streamlit run ui/server.py` (the app) on 127.0.0.1: for the browser tests and for the
 scripts that measure or photograph the app (scripts/screenshots.py, scripts/time_quick_demo.py).
 
 The server runs in its own process group, so stop() ends it and anything it started.
@@ -24,6 +24,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def entry(root: Path) -> str:
+    """What `streamlit run` serves in `root`: ui/server.py (app.py behind its guard for nested addresses),
+    or app.py in an older checkout without it (a --baseline of the timing scripts)."""
+    return "ui/server.py" if (root / "ui" / "server.py").is_file() else "app.py"
+
+
 def start(env: dict, log: Path, extra_args=(), root: Path = REPO) -> tuple[subprocess.Popen, str]:
     """Serve `root`/app.py (default: this checkout's) with os.environ updated by `env`, output to `log`;
     waits for the port. Returns (process, base URL); raises RuntimeError with the log's tail if it
@@ -31,7 +37,7 @@ def start(env: dict, log: Path, extra_args=(), root: Path = REPO) -> tuple[subpr
     port = free_port()
     out = open(log, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", entry(root), "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra_args],
         cwd=root, env=dict(os.environ, **env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     out.close()  # the child holds its own copy
