@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from lth_core.presets import get_preset
 
 GALLERY_RUN = "71143a50cad0a843"  # a finished gallery run: the Results, Inside and Rounds pages show it
@@ -103,15 +105,24 @@ _CUT = """(selector) => {
 }"""
 
 
+def close_sidebar_on_phone(page) -> None:
+    """At a phone's width the open sidebar covers the page (app.py opens it on wider screens): close it."""
+    if page.viewport_size["width"] < 640:
+        button = page.locator('[data-testid="stSidebarCollapseButton"] button')
+        if button.count() and button.first.is_visible():
+            try:
+                button.first.click(timeout=5_000)
+            except PlaywrightTimeout:  # gone meanwhile: Streamlit closes it itself when a window narrows
+                if button.count() and button.first.is_visible():
+                    raise
+
+
 def settle(page, want_plots: bool, timeout_s: float = 60, stable: int = 3) -> None:
     """Wait until the script has finished and the page's height and chart count stop changing."""
     page.locator('[data-testid="stApp"]').wait_for(timeout=60_000)
     # a cold server answers with an empty app first: wait for the page's own heading
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_s * 1000)
-    if page.viewport_size["width"] < 640:  # app.py opens the sidebar, which covers a phone's page: close it
-        button = page.locator('[data-testid="stSidebarCollapseButton"] button')
-        if button.count() and button.first.is_visible():
-            button.first.click()
+    close_sidebar_on_phone(page)
     if want_plots:
         try:
             # some chart drawn and shown (a page may also hold a copy hidden at this width: show_by_width)
@@ -130,6 +141,20 @@ def settle(page, want_plots: bool, timeout_s: float = 60, stable: int = 3) -> No
 def checks(page) -> dict:
     """{'sideways', 'too_wide', 'errors', 'plots'} of the page as it is now."""
     return page.evaluate(_PAGE)
+
+
+# what the checks below look at on the page as it is now: figures, their visible text boxes, and the
+# labels, buttons and metric tiles whose width is checked
+_LOOKED_AT = """() => ({
+    figures: document.querySelectorAll('.js-plotly-plot').length,
+    figure_texts: [...document.querySelectorAll('.js-plotly-plot text')].filter(t => t.textContent.trim()).length,
+    page_texts: document.querySelectorAll('button p, label p, [data-testid="stMetricValue"] div,'
+                                          + ' [data-testid="stMetricDelta"] div').length})"""
+
+
+def looked_at(page) -> dict:
+    """{'figures', 'figure_texts', 'page_texts'}: how much the checks covered on the page as it is now."""
+    return page.evaluate(_LOOKED_AT)
 
 
 def overlapping_text(page, selector: str = ".js-plotly-plot") -> list[list[str]]:
