@@ -119,8 +119,10 @@ def _visit(browser, theme, target, url=None, want_plots=True) -> dict[tuple, lis
             if size != SIZES[0]:
                 page.set_viewport_size({"width": size[0], "height": size[1]})
                 _until_still(page)  # the reflow, Streamlit's own sidebar closing included
-                close_sidebar_on_phone(page)
-            _until_still(page)
+                if close_sidebar_on_phone(page):
+                    _until_still(page)
+            else:
+                _until_still(page)
             # a failed load is reported by the response and requestfailed handlers, with its URL
             problems = _problems(page, url, [c for c in console if "Failed to load resource" not in c], requests)
             COVERED.update({"views": 1, **looked_at(page)})

@@ -22,7 +22,7 @@ def test_a_nested_page_address_is_sent_to_one_segment(path, target):
 @pytest.mark.parametrize("path", [
     "/", "/run", "/results", "/_stcore/health", "/results/_stcore/health", "/run/_stcore/host-config",
     "/static/js/index.js", "/run/static/js/index.js", "/media/abc.png", "/component/x/index.html",
-    "/app/static/report.html", "/run/favicon.png"])
+    "/app/static/report.html", "/app/static/figures", "/run/favicon.png"])
 def test_streamlits_own_routes_and_single_pages_pass_through(path):
     assert unknown_nested(path) is None
 

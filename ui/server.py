@@ -14,17 +14,22 @@ from pathlib import Path
 from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 from streamlit.starlette import App
+from streamlit.web.server.starlette.starlette_routes import (BASE_ROUTE_APP_STATIC, BASE_ROUTE_COMPONENT,
+                                                              BASE_ROUTE_CORE, BASE_ROUTE_MEDIA, BASE_ROUTE_STATIC)
 
 APP_PY = Path(__file__).resolve().parents[1] / "app.py"
-# first path segments Streamlit serves itself (its API, assets, uploaded media, components)
-STREAMLIT_ROUTES = frozenset({"_stcore", "static", "media", "component", "app", "-"})
+# the paths Streamlit serves itself (its API, assets, uploaded media, components, app static
+# files), taken from Streamlit's own route table so a route it adds under these is never redirected
+STREAMLIT_ROUTES = frozenset({BASE_ROUTE_CORE, BASE_ROUTE_STATIC, BASE_ROUTE_MEDIA, BASE_ROUTE_COMPONENT,
+                              BASE_ROUTE_APP_STATIC})
 
 
 def unknown_nested(path: str) -> str | None:
     """The single-segment address to send a nested page address to, or None to leave it alone:
-    a path of two or more segments, none of them one of Streamlit's own routes or a file name."""
+    a path of two or more segments that holds none of Streamlit's own routes and ends in no file name."""
     parts = [p for p in path.split("/") if p]
-    if len(parts) < 2 or any(p in STREAMLIT_ROUTES for p in parts) or "." in parts[-1]:
+    inside = f"/{'/'.join(parts)}/"  # a route anywhere in the path: the client probes them under a page's path
+    if len(parts) < 2 or "." in parts[-1] or any(f"/{route}/" in inside for route in STREAMLIT_ROUTES):
         return None
     return "/" + "-".join(parts)
 

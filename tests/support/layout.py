@@ -105,16 +105,19 @@ _CUT = """(selector) => {
 }"""
 
 
-def close_sidebar_on_phone(page) -> None:
-    """At a phone's width the open sidebar covers the page (app.py opens it on wider screens): close it."""
+def close_sidebar_on_phone(page) -> bool:
+    """At a phone's width the open sidebar covers the page (app.py opens it on wider screens): close it.
+    Whether it was clicked shut (the page then moves again)."""
     if page.viewport_size["width"] < 640:
         button = page.locator('[data-testid="stSidebarCollapseButton"] button')
         if button.count() and button.first.is_visible():
             try:
                 button.first.click(timeout=5_000)
+                return True
             except PlaywrightTimeout:  # gone meanwhile: Streamlit closes it itself when a window narrows
                 if button.count() and button.first.is_visible():
                     raise
+    return False
 
 
 def settle(page, want_plots: bool, timeout_s: float = 60, stable: int = 3) -> None:
