@@ -119,6 +119,8 @@ def test_the_apps_job_manager_hands_runs_to_the_cluster(cluster, tmp_path, data_
         assert jm.pool.warm == 0
         rid = jm.submit(tiny_config(controls=("reinit",)), owner="me")
         wait_for(lambda: jm.store.status(rid).get("state") in ("done", "failed"), 240, "the run to end")
+        # the worker writes 'done', then closes its executor, which logs the task count: wait for it to exit
+        wait_for(lambda: jm.state(rid) is None, 60, "the worker to exit")
         log = (jm.store.run_dir(rid) / "worker.log").read_text()
         assert jm.store.status(rid)["state"] == "done", log[-2000:]
         assert "ray: 5 tasks on" in log, log[-2000:]  # dense + 2 levels x (ticket, re-init)
