@@ -7,7 +7,6 @@ browser session gets an owner id, so job limits apply per session (and per clien
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,24 +72,18 @@ def manager() -> JobManager:
     return manager_for(s.store.resolve(), s, data_dir=s.data_dir.resolve())
 
 
-_ESTIMATED = threading.Event()
-
-
 def warm_up() -> None:
     """Make the job manager on the server's first page, so its warm workers (LTH_WARM_WORKERS,
-    default 1) are warm before the first student asks for a run (nothing when they are off); and,
-    once per server, in the background, estimate the quick demo's memory as submit will: the first
-    estimate imports part of torch (a quarter of a second), which the demo's click must not wait for."""
-    if settings().warm_workers:
+    default 1) are warm before the first student asks for a run (nothing when they are off); and
+    estimate the quick demo's memory as submit will. The first estimate in a process imports part of
+    torch (a quarter of a second), which the demo's click must not wait for; later ones are cached.
+    (Not in a background thread: torch code still running there when a short-lived process exits, as
+    an AppTest does, aborts it.)"""
+    s = settings()
+    if s.warm_workers:
         manager()
-    if not _ESTIMATED.is_set():
-        _ESTIMATED.set()
-        threading.Thread(target=_estimate_demo, name="estimate-warm-up", daemon=True).start()
-
-
-def _estimate_demo() -> None:
     try:
-        check_memory(get_preset("quick"), settings().max_memory_gb)
+        check_memory(get_preset("quick"), s.max_memory_gb)
     except LimitReached:
         pass  # a server whose limit refuses the demo says so when it is asked for
 
